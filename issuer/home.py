@@ -1,0 +1,216 @@
+"""One installation's home folder ($SKILLPASS_HOME): keys, status lists, trust bundle.
+
+Everything of one installation lives under one folder so that two homes never mix. Private
+keys are stored sealed (Argon2id + SecretBox) with the passphrase from SKILLPASS_PASSPHRASE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from passport import reference
+from passport.b64 import b64u_encode
+from passport.bundle import TrustBundle, bundle_document
+from passport.credential import (
+    AchievementType,
+    Credential,
+    HolderInput,
+    Kind,
+    StatusEntry,
+    StatusPurpose,
+    achievement_claims,
+    alignments,
+    build_claims,
+)
+from passport.errors import StorageError, UsageError
+from passport.fileio import read_bytes, write_atomic
+from passport.keys import PrivateKey, PublicKey, seal, unseal
+from passport.signing import issue
+from passport.status import Bitstring, sign_status_list, status_list_claims
+from passport.trust import issuer_entry, sign_trust_list, trust_list_document
+
+STATUS_VALIDITY = timedelta(days=7)
+TRUST_LIST_VALIDITY = timedelta(days=365)
+KEY_FILE_LIMIT = 64 * 1024
+LIST_NUMBER = 1  # one list of 131,072 entries per purpose until issue volume needs more
+
+
+def home_path() -> Path:
+    return Path(os.environ.get("SKILLPASS_HOME", "instance")).resolve()
+
+
+def passphrase() -> str:
+    value = os.environ.get("SKILLPASS_PASSPHRASE", "")
+    if not value:
+        raise UsageError("set SKILLPASS_PASSPHRASE: it unlocks the keys stored in the home folder")
+    return value
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    id: str
+    name: str
+    name_km: str
+    accreditations: dict[Kind, list[str]]
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> IssuerProfile:
+        return cls(doc["id"], doc["name"], doc["nameKm"],
+                   {Kind(k): list(v) for k, v in doc["accreditations"].items()})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "nameKm": self.name_km,
+                "accreditations": {k.value: v for k, v in self.accreditations.items()}}
+
+
+class Home:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def config_file(self) -> Path:
+        return self.root / "issuer.json"
+
+    @property
+    def bundle_file(self) -> Path:
+        return self.root / "trust-bundle.json"
+
+    @property
+    def root_pub_file(self) -> Path:
+        return self.root / "root-keys.json"
+
+    def key_file(self, name: str) -> Path:
+        return self.root / "keys" / f"{name}.sealed.json"
+
+    def bits_file(self, purpose: StatusPurpose) -> Path:
+        return self.root / "status" / f"{purpose.value}-{LIST_NUMBER}.bits"
+
+    @property
+    def counter_file(self) -> Path:
+        return self.root / "status" / "next-index"
+
+    def exists(self) -> bool:
+        return self.config_file.exists()
+
+    # -- set-up --------------------------------------------------------------------------
+    def init(self, profile: IssuerProfile, secret: str, at: datetime) -> bool:
+        """Create a demo-ready home. Returns False (and changes nothing) if one exists."""
+        if self.exists():
+            return False
+        root_key, issuer_key = PrivateKey.generate(), PrivateKey.generate()
+        # Keys first, configuration last: a crash midway leaves no usable half-home.
+        write_atomic(self.key_file("root"), _json(seal(root_key, secret, label="national root (demo)")), mode=0o600)
+        write_atomic(self.key_file("issuer"), _json(seal(issuer_key, secret, label=profile.id)), mode=0o600)
+        write_atomic(self.root_pub_file, _json({"rootKeys": [root_key.public.jwk()]}))
+        for purpose in StatusPurpose:
+            write_atomic(self.bits_file(purpose), bytes(Bitstring().bits))
+        write_atomic(self.counter_file, b"0")
+        doc = trust_list_document(
+            version=1, issued=at, expires=at + TRUST_LIST_VALIDITY,
+            root_keys=[root_key.public],
+            issuers=[issuer_entry(issuer_id=profile.id, name=profile.name,
+                                  name_km=profile.name_km,
+                                  keys=[(issuer_key.public, at - timedelta(days=1), None)],
+                                  accreditations=profile.accreditations)],
+        )
+        write_atomic(self.root / "trust-list.json", _json(sign_trust_list(doc, [root_key])))
+        write_atomic(self.config_file, _json(profile.to_json()))
+        self.publish(issuer_key, at)
+        return True
+
+    def profile(self) -> IssuerProfile:
+        return IssuerProfile.from_json(self._read_json(self.config_file))
+
+    def issuer_key(self, secret: str) -> PrivateKey:
+        return unseal(self._read_json(self.key_file("issuer")), secret)
+
+    def root_keys(self) -> tuple[PublicKey, ...]:
+        doc = self._read_json(self.root_pub_file)
+        return tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"])
+
+    def _read_json(self, path: Path) -> Any:
+        if not self.exists():
+            raise UsageError(f"no Skills Passport home at {self.root}: run 'skillpass init'")
+        try:
+            return json.loads(read_bytes(path, limit=KEY_FILE_LIMIT * 1024))
+        except json.JSONDecodeError as exc:
+            raise StorageError(str(path), f"not JSON ({exc})") from None
+
+    # -- status lists --------------------------------------------------------------------
+    def status_url(self, purpose: StatusPurpose) -> str:
+        return f"{self.profile().id}/status/{purpose.value}/{LIST_NUMBER}"
+
+    def allocate_index(self) -> int:
+        index = int(read_bytes(self.counter_file, limit=32))
+        if index >= Bitstring().size:
+            raise UsageError("status list is full; a second list is needed")
+        write_atomic(self.counter_file, str(index + 1).encode())
+        return index
+
+    def set_status(self, purpose: StatusPurpose, index: int, value: bool = True) -> None:
+        bits = Bitstring(bytearray(read_bytes(self.bits_file(purpose), limit=1 << 20)))
+        bits.set(index, value)
+        write_atomic(self.bits_file(purpose), bytes(bits.bits))
+
+    def publish(self, key: PrivateKey, at: datetime) -> TrustBundle:
+        """Re-sign the status lists and write the trust bundle verifiers sync."""
+        profile = self.profile()
+        lists = []
+        for purpose in StatusPurpose:
+            bits = Bitstring(bytearray(read_bytes(self.bits_file(purpose), limit=1 << 20)))
+            claims = status_list_claims(url=self.status_url(purpose), issuer=profile.id,
+                                        purpose=purpose, bitstring=bits, valid_from=at,
+                                        valid_for=STATUS_VALIDITY)
+            lists.append(sign_status_list(claims, key))
+        signed_list = self._read_json(self.root / "trust-list.json")
+        data = _json(bundle_document(signed_list, lists, at))
+        bundle = TrustBundle.from_json(data, roots=self.root_keys())
+        write_atomic(self.bundle_file, data)
+        return bundle
+
+    # -- issuance ------------------------------------------------------------------------
+    def issue(self, key: PrivateKey, *, holder: HolderInput, achievement: dict[str, Any],
+              results: list[str] | None, at: datetime,
+              activity: tuple[datetime, datetime] | None = None) -> tuple[Credential, str]:
+        profile = self.profile()
+        kind = AchievementType(achievement["achievementType"]).kind
+        index = self.allocate_index()
+        status = [StatusEntry(p, self.status_url(p), index) for p in StatusPurpose]
+        claims = build_claims(issuer=profile.id, holder=holder, achievement=achievement,
+                              valid_from=at, status=status,
+                              results=results if kind is Kind.RPL else None, activity=activity)
+        return issue(claims, key)
+
+
+def demo_achievement(slug: str, spec: dict[str, Any], units_achieved: list[str] | None) -> dict[str, Any]:
+    """An achievement from the demo catalogue; its id pins a hash of the definition."""
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).digest()
+    kind = Kind(spec["kind"])
+    if kind is Kind.TVET:
+        achievement_type = AchievementType.COURSE
+    elif units_achieved is not None and set(units_achieved) == set(spec["units"]):
+        achievement_type = AchievementType.CERTIFICATE
+    else:
+        achievement_type = AchievementType.STATEMENT_OF_ATTAINMENT
+    texts = reference.standard_text(kind.value)
+    cqf = reference.cqf_level(spec["cqf"])
+    prefix = "rubric" if kind is Kind.RPL else "course"
+    return achievement_claims(
+        achievement_id=f"urn:skillpass:{prefix}:{slug}:{spec['version']}:{b64u_encode(digest)[:16]}",
+        achievement_type=achievement_type, name=spec["name"], name_km=spec["nameKm"],
+        description=texts["description"], criteria=texts["criteria"],
+        alignment=alignments(spec["isco"], reference.isco_title(spec["isco"]), spec["cqf"],
+                             cqf["name"]),
+        learning_hours=spec.get("hours"),
+    )
+
+
+def _json(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

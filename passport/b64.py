@@ -1,0 +1,27 @@
+"""Unpadded base64url (RFC 7515 section 2) with strict decoding."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+
+def b64u_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(text: str) -> bytes:
+    """Decode unpadded base64url, refusing padding, other alphabets and non-canonical tails.
+
+    Canonical input is what makes the QR transport lossless: decode then encode must
+    give back the same characters.
+    """
+    if "=" in text or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64url") from None
+    if b64u_encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data

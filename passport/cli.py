@@ -1,0 +1,111 @@
+"""`skillpass`: one console script, a thin layer over the library.
+
+The core registers its own commands (`qr`); the issuer and verifier layers register theirs
+through the `skillpass.commands` entry-point group, so this module imports neither. A layer
+whose extra is not installed still shows its commands, with the install hint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from passport import qr
+from passport.errors import Error, StorageError, UsageError
+from passport.fileio import read_bytes
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+MAX_INPUT_BYTES = 1 << 20
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def read_text_input(value: str, *, what: str = "input") -> str:
+    """Read `-` (stdin) or a file path as text, with a size cap."""
+    if value == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise UsageError(f"{what} on standard input is over {MAX_INPUT_BYTES} bytes")
+    else:
+        data = read_bytes(Path(value), limit=MAX_INPUT_BYTES)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StorageError(value, f"{what} is not UTF-8 text") from None
+
+
+def _qr_encode(args: argparse.Namespace) -> int:
+    text = qr.encode(read_text_input(args.file, what="JWS").strip())
+    print(text)
+    if args.stats:
+        print(f"{len(text)} characters, QR version {qr.qr_version(text)} at ECC {qr.ECC_LEVEL}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _qr_decode(args: argparse.Namespace) -> int:
+    text = read_text_input("-", what="QR text") if args.text == "-" else args.text
+    print(qr.decode(text))
+    return EXIT_OK
+
+
+def _register_qr(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("qr", help="encode a JWS as QR text, or decode QR text")
+    qsub = parser.add_subparsers(dest="qr_command", required=True)
+    enc = qsub.add_parser("encode", help="compact JWS file -> QR text")
+    enc.add_argument("file", help="a .jwt file, or - for standard input")
+    enc.add_argument("--stats", action="store_true", help="print size and QR version to stderr")
+    enc.set_defaults(func=_qr_encode)
+    dec = qsub.add_parser("decode", help="QR text -> the exact compact JWS")
+    dec.add_argument("text", help="the QR text, or - for standard input")
+    dec.set_defaults(func=_qr_decode)
+
+
+def _missing(name: str, error: Exception) -> Callable[
+        [argparse._SubParsersAction[argparse.ArgumentParser]], None]:
+    def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        parser = sub.add_parser(name, help=f"(not installed: {error})")
+        parser.add_argument("rest", nargs=argparse.REMAINDER)
+
+        def fail(_: argparse.Namespace) -> int:
+            raise UsageError(f"'{name}' is not available in this install ({error}); "
+                             "install the full package: pip install skills-passport[issuer]")
+        parser.set_defaults(func=fail)
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skillpass",
+        description="Skills Passport: RPL and TVET credentials as offline-verifiable QR cards.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _register_qr(sub)
+    for ep in sorted(entry_points(group="skillpass.commands"), key=lambda e: e.name):
+        try:
+            register = ep.load()
+        except ImportError as exc:
+            register = _missing(ep.name, exc)
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except Error as exc:
+        print(f"skillpass: {exc.diagnostics()}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("skillpass: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

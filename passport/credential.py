@@ -1,0 +1,335 @@
+"""The credential model: RPL certificates, statements of attainment, TVET training records.
+
+A `Credential` is only ever built from claims that passed the schema and the semantic
+checks here (`Credential.from_claims`), or by the builders below, which go through the
+same gate. The JSON key order is fixed: it is what the QR dictionary was built from.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from passport import schema
+from passport.errors import CredentialError, JWSFormatError
+
+CONTEXTS = (
+    "https://www.w3.org/ns/credentials/v2",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    "https://w3id.org/skills-passport/v1",
+)
+CREDENTIAL_TYPE = ("VerifiableCredential", "AchievementCredential")
+MEDIA_TYPE = "vc+jwt"
+CONTENT_TYPE = "vc"
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class Kind(enum.StrEnum):
+    """What a credential certifies; the trust list accredits issuers per kind."""
+
+    RPL = "rpl"
+    TVET = "tvet"
+
+
+class AchievementType(enum.StrEnum):
+    CERTIFICATE = "Certificate"  # every unit of the rubric achieved
+    STATEMENT_OF_ATTAINMENT = "ext:StatementOfAttainment"  # a subset, listed
+    COURSE = "Course"  # TVET training record
+
+    @property
+    def kind(self) -> Kind:
+        return Kind.TVET if self is AchievementType.COURSE else Kind.RPL
+
+
+class StatusPurpose(enum.StrEnum):
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+
+
+def format_time(t: datetime) -> str:
+    if t.tzinfo is None:
+        raise CredentialError("times must carry a time zone")
+    return t.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def new_credential_id() -> str:
+    return "urn:skillpass:cred:" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
+
+
+def national_id_hash(national_id: str, salt: str) -> str:
+    """OB 3.0 IdentityHash of a national ID number: sha256 over the number, then the salt."""
+    normalized = "".join(national_id.split()).upper()
+    return "sha256$" + hashlib.sha256((normalized + salt).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str
+    name_km: str
+    birth_year: int
+    national_id_last4: str
+    national_id_hash: str
+    salt: str
+
+    def matches_national_id(self, national_id: str) -> bool:
+        return hmac.compare_digest(national_id_hash(national_id, self.salt),
+                                   self.national_id_hash)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    framework: str  # "ISCO-08" or "CQF"
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Achievement:
+    id: str
+    type: AchievementType
+    name: str
+    name_km: str
+    description: str
+    criteria: str
+    occupation: Alignment  # ISCO-08
+    level: Alignment  # CQF
+    learning_hours: int | None = None
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    unit: str  # the unit code within the rubric
+    result_description: str
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    purpose: StatusPurpose
+    list_url: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: str
+    issuer: str
+    valid_from: datetime
+    valid_until: datetime | None
+    holder: Holder
+    achievement: Achievement
+    results: tuple[UnitResult, ...]
+    status: tuple[StatusEntry, ...]
+    activity_start: datetime | None
+    activity_end: datetime | None
+    claims: dict[str, Any]
+
+    @property
+    def kind(self) -> Kind:
+        return self.achievement.type.kind
+
+    def payload(self) -> bytes:
+        return encode_claims(self.claims)
+
+    @classmethod
+    def from_claims(cls, claims: object) -> Credential:
+        """Parse JSON claims into a Credential, or raise a `CredentialError` saying why."""
+        check_vc_jose_claims(claims)
+        schema.check("credential", claims, what="credential")
+        assert isinstance(claims, dict)
+        subject = claims["credentialSubject"]
+        ident = subject["identifier"][0]
+        ach = subject["achievement"]
+        achievement_type = AchievementType(ach["achievementType"])
+        aligned = {a["targetFramework"]: a for a in ach["alignment"]}
+        if set(aligned) != {"ISCO-08", "CQF"}:
+            raise CredentialError("credential: alignment must name one ISCO-08 and one CQF target")
+        results = tuple(
+            UnitResult(r["resultDescription"].rsplit("#", 1)[1], r["resultDescription"])
+            for r in subject.get("result", [])
+        )
+        if achievement_type.kind is Kind.RPL:
+            if not results:
+                raise CredentialError("credential: an RPL credential lists its achieved units")
+            if any(not r.result_description.startswith(ach["id"] + "#") for r in results):
+                raise CredentialError("credential: a result refers to another achievement")
+            if len({r.unit for r in results}) != len(results):
+                raise CredentialError("credential: a unit is listed twice")
+        elif results:
+            raise CredentialError("credential: a training record carries no unit results")
+        status = tuple(
+            StatusEntry(StatusPurpose(s["statusPurpose"]), s["statusListCredential"],
+                        int(s["statusListIndex"]))
+            for s in claims["credentialStatus"]
+        )
+        if len({s.purpose for s in status}) != len(status):
+            raise CredentialError("credential: two status entries share a purpose")
+        valid_from = parse_time(claims["validFrom"])
+        valid_until = parse_time(claims["validUntil"]) if "validUntil" in claims else None
+        if valid_until is not None and valid_until <= valid_from:
+            raise CredentialError("credential: validUntil is not after validFrom")
+        start = subject.get("activityStartDate")
+        end = subject.get("activityEndDate")
+        return cls(
+            id=claims["id"],
+            issuer=claims["issuer"]["id"],
+            valid_from=valid_from,
+            valid_until=valid_until,
+            holder=Holder(subject["name"], subject["nameKm"], subject["birthYear"],
+                          subject["nationalIdLast4"], ident["identityHash"], ident["salt"]),
+            achievement=Achievement(
+                id=ach["id"], type=achievement_type, name=ach["name"], name_km=ach["nameKm"],
+                description=ach["description"], criteria=ach["criteria"]["narrative"],
+                occupation=_alignment(aligned["ISCO-08"]), level=_alignment(aligned["CQF"]),
+                learning_hours=ach.get("learningHours"),
+            ),
+            results=results,
+            status=status,
+            activity_start=parse_time(start) if start else None,
+            activity_end=parse_time(end) if end else None,
+            claims=claims,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> Credential:
+        return cls.from_claims(decode_claims(payload))
+
+
+def _alignment(a: dict[str, Any]) -> Alignment:
+    return Alignment(a["targetFramework"], a["targetCode"], a["targetName"])
+
+
+def encode_claims(claims: dict[str, Any]) -> bytes:
+    return json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def decode_claims(payload: bytes) -> object:
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JWSFormatError(f"not UTF-8 JSON ({exc})", part="payload") from None
+
+
+def check_vc_jose_claims(claims: object) -> None:
+    """VC-JOSE-COSE rules every credential must meet, ours or a third party's.
+
+    The credential JSON is the claims set: a 1.1-style `vc` or `vp` claim is refused, and an
+    `iss` claim, if present, must equal `issuer` (its `id`).
+    """
+    if not isinstance(claims, dict):
+        raise CredentialError("credential: the payload is not a JSON object")
+    for legacy in ("vc", "vp"):
+        if legacy in claims:
+            raise CredentialError(f"credential: VC 1.1-style '{legacy}' claim is not accepted")
+    schema.check("vc-core", claims, what="credential (VC Data Model 2.0)")
+    issuer = claims["issuer"]
+    issuer_id = issuer["id"] if isinstance(issuer, dict) else issuer
+    if "iss" in claims and claims["iss"] != issuer_id:
+        raise CredentialError("credential: 'iss' claim differs from issuer.id")
+
+
+# -- builders: the only way new claims are made; they pass through from_claims -----------
+
+def alignments(isco_code: str, isco_name: str, cqf_level: str, cqf_name: str) -> list[Any]:
+    return [
+        {"type": ["Alignment"], "targetCode": isco_code, "targetFramework": "ISCO-08",
+         "targetName": isco_name, "targetType": "ext:Occupation",
+         "targetUrl": f"http://data.europa.eu/esco/isco/C{isco_code}"},
+        {"type": ["Alignment"], "targetCode": cqf_level, "targetFramework": "CQF",
+         "targetName": cqf_name, "targetType": "ext:QualificationLevel",
+         "targetUrl": f"urn:skillpass:cqf:{cqf_level}"},
+    ]
+
+
+@dataclass(frozen=True)
+class HolderInput:
+    """What an issuer knows of a holder; the full national ID never enters a credential."""
+
+    name: str
+    name_km: str
+    birth_year: int
+    national_id: str
+
+
+def build_claims(
+    *,
+    issuer: str,
+    holder: HolderInput,
+    achievement: dict[str, Any],
+    valid_from: datetime,
+    status: list[StatusEntry],
+    results: list[str] | None = None,
+    activity: tuple[datetime, datetime] | None = None,
+    valid_until: datetime | None = None,
+    credential_id: str | None = None,
+) -> dict[str, Any]:
+    cred_id = credential_id or new_credential_id()
+    salt = cred_id.rsplit(":", 1)[1]
+    national = "".join(holder.national_id.split()).upper()
+    subject: dict[str, Any] = {
+        "type": ["AchievementSubject"],
+        "name": holder.name,
+        "nameKm": holder.name_km,
+        "birthYear": holder.birth_year,
+        "nationalIdLast4": national[-4:],
+        "identifier": [{
+            "type": "IdentityObject", "identityType": "nationalIdentityNumber", "hashed": True,
+            "identityHash": national_id_hash(national, salt), "salt": salt,
+        }],
+        "achievement": achievement,
+    }
+    if results is not None:
+        subject["result"] = [
+            {"type": ["Result"], "resultDescription": f"{achievement['id']}#{unit}",
+             "value": "Competent"}
+            for unit in results
+        ]
+    if activity is not None:
+        subject["activityStartDate"] = format_time(activity[0])
+        subject["activityEndDate"] = format_time(activity[1])
+    claims: dict[str, Any] = {
+        "@context": list(CONTEXTS),
+        "id": cred_id,
+        "type": list(CREDENTIAL_TYPE),
+        "issuer": {"id": issuer, "type": ["Profile"]},
+        "validFrom": format_time(valid_from),
+    }
+    if valid_until is not None:
+        claims["validUntil"] = format_time(valid_until)
+    claims["credentialSubject"] = subject
+    claims["credentialStatus"] = [
+        {"type": "BitstringStatusListEntry", "statusPurpose": s.purpose.value,
+         "statusListIndex": str(s.index), "statusListCredential": s.list_url}
+        for s in status
+    ]
+    return claims
+
+
+def achievement_claims(
+    *,
+    achievement_id: str,
+    achievement_type: AchievementType,
+    name: str,
+    name_km: str,
+    description: str,
+    criteria: str,
+    alignment: list[Any],
+    learning_hours: int | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": achievement_id, "type": ["Achievement"], "achievementType": achievement_type.value,
+        "name": name, "nameKm": name_km, "description": description,
+        "criteria": {"narrative": criteria}, "alignment": alignment,
+    }
+    if learning_hours is not None:
+        out["learningHours"] = learning_hours
+    return out

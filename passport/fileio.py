@@ -1,0 +1,38 @@
+"""File writes that never leave half-written state behind."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from passport.errors import StorageError
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise StorageError(str(path), exc.strerror or str(exc)) from None
+
+
+def read_bytes(path: Path, *, limit: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise StorageError(str(path), f"file is {size} bytes, the limit is {limit}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise StorageError(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise StorageError(str(path), "is a folder, not a file") from None
+    except OSError as exc:
+        raise StorageError(str(path), exc.strerror or str(exc)) from None

@@ -1,0 +1,140 @@
+"""Compact JWS (RFC 7515) with Ed25519, as VC-JOSE-COSE secures a credential.
+
+pyjwt assembles and splits the token; the Ed25519 arithmetic is libsodium's (pynacl),
+registered into a private `PyJWS` whose algorithm allow-list is fixed here and never
+taken from a header. `EdDSA` (RFC 8037) and its RFC 9864 name `Ed25519` are the only names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import jwt.algorithms
+import jwt.exceptions
+
+from passport.b64 import b64u_decode
+from passport.errors import AlgorithmNotAllowed, JWSFormatError
+from passport.keys import PrivateKey, PublicKey
+
+ALLOWED_ALGORITHMS = ("EdDSA", "Ed25519")
+SIGNING_ALGORITHM = "EdDSA"
+MAX_JWS_CHARS = 16_384
+
+# Header parameters a verifier understands; anything listed in "crit" must be one of these,
+# and none of them is an extension, so any "crit" is refused (RFC 7515 section 4.1.11).
+_UNDERSTOOD_CRITICAL: frozenset[str] = frozenset()
+
+
+class _NaclEd25519(jwt.algorithms.Algorithm):
+    """Ed25519 for pyjwt, backed by libsodium; keys are our own key objects."""
+
+    def prepare_key(self, key: Any) -> Any:
+        if not isinstance(key, PrivateKey | PublicKey):
+            raise jwt.exceptions.InvalidKeyError("expected a passport key object")
+        return key
+
+    def sign(self, msg: bytes, key: Any) -> bytes:
+        if not isinstance(key, PrivateKey):
+            raise jwt.exceptions.InvalidKeyError("signing needs a private key")
+        return key.sign(msg)
+
+    def verify(self, msg: bytes, key: Any, sig: bytes) -> bool:
+        public = key.public if isinstance(key, PrivateKey) else key
+        return isinstance(public, PublicKey) and public.verify(msg, sig)
+
+    @staticmethod
+    def to_jwk(key_obj: Any, as_dict: bool = False) -> Any:
+        jwk = key_obj.jwk()
+        return jwk if as_dict else json.dumps(jwk)
+
+    @staticmethod
+    def from_jwk(jwk: Any) -> Any:
+        return PublicKey.from_jwk(json.loads(jwk) if isinstance(jwk, str) else jwk)
+
+
+_JWS = jwt.PyJWS(algorithms=[])
+for _name in ALLOWED_ALGORITHMS:
+    _JWS.register_algorithm(_name, _NaclEd25519())
+
+
+@dataclass(frozen=True)
+class ParsedJWS:
+    """A compact JWS split into its parts; the signature is not yet checked."""
+
+    compact: str
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def kid(self) -> str | None:
+        kid = self.header.get("kid")
+        return kid if isinstance(kid, str) else None
+
+
+def sign(payload: bytes, key: PrivateKey, *, typ: str, cty: str | None = None) -> str:
+    headers: dict[str, Any] = {"kid": key.kid, "typ": typ}
+    if cty:
+        headers["cty"] = cty
+    return _JWS.encode(payload, key, algorithm=SIGNING_ALGORITHM, headers=headers)
+
+
+def parse(compact: str) -> ParsedJWS:
+    """Split and check the structure and header of a compact JWS, without the signature."""
+    if len(compact) > MAX_JWS_CHARS:
+        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {MAX_JWS_CHARS}")
+    parts = compact.split(".")
+    if len(parts) != 3:
+        raise JWSFormatError(f"a compact JWS has 3 dot-separated parts, this has {len(parts)}")
+    names = ("header", "payload", "signature")
+    raw: list[bytes] = []
+    for name, part in zip(names, parts, strict=True):
+        try:
+            raw.append(b64u_decode(part))
+        except ValueError as exc:
+            raise JWSFormatError(str(exc), part=name) from None
+    try:
+        header = json.loads(raw[0])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise JWSFormatError("not JSON", part="header") from None
+    if not isinstance(header, dict):
+        raise JWSFormatError("not a JSON object", part="header")
+    alg = header.get("alg")
+    if alg not in ALLOWED_ALGORITHMS:
+        raise AlgorithmNotAllowed(alg)
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit:
+            raise JWSFormatError("'crit' must be a non-empty list", part="header")
+        unknown = [c for c in crit if c not in _UNDERSTOOD_CRITICAL]
+        if unknown:
+            raise JWSFormatError(f"unsupported critical extension(s) {unknown}", part="header")
+    for forbidden in ("b64", "jwk", "jku", "x5u", "x5c"):
+        # Keys come from the trust bundle or the caller, never from the token itself.
+        if forbidden in header:
+            raise JWSFormatError(f"header parameter {forbidden!r} is not accepted", part="header")
+    if len(raw[2]) != 64:
+        raise JWSFormatError("an Ed25519 signature is 64 bytes", part="signature")
+    signing_input = (parts[0] + "." + parts[1]).encode("ascii")
+    return ParsedJWS(compact, header, raw[1], signing_input, raw[2])
+
+
+def signature_valid(token: ParsedJWS, key: PublicKey) -> bool:
+    return key.verify(token.signing_input, token.signature)
+
+
+def verify_with_pyjwt(compact: str, key: PublicKey) -> bytes:
+    """Full pyjwt verification with the fixed allow-list; returns the payload bytes."""
+    try:
+        result = _JWS.decode_complete(compact, key, algorithms=list(ALLOWED_ALGORITHMS))
+    except jwt.exceptions.InvalidAlgorithmError:
+        raise AlgorithmNotAllowed(compact.split(".")[0]) from None
+    except jwt.exceptions.PyJWTError as exc:
+        raise JWSFormatError(str(exc)) from None
+    payload = result["payload"]
+    assert isinstance(payload, bytes)
+    return payload

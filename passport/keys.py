@@ -1,0 +1,153 @@
+"""Ed25519 keys: OKP JWKs (RFC 8037), thumbprint key ids (RFC 7638), encryption at rest.
+
+A private key is never written in clear: `seal` encrypts its seed with a key derived from a
+passphrase by Argon2id and locks it in a SecretBox (XSalsa20-Poly1305).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.signing
+import nacl.utils
+
+from passport.b64 import b64u_decode, b64u_encode
+from passport.errors import KeyFileError
+
+SEALED_KEY_FORMAT = "skillpass-sealed-key-v1"
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """An Ed25519 public key; `kid` is its RFC 7638 JWK thumbprint."""
+
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != 32:
+            raise KeyFileError("an Ed25519 public key is 32 bytes")
+
+    @property
+    def kid(self) -> str:
+        # RFC 7638 section 3.2: required members only, lexicographic order, no white space.
+        canonical = json.dumps(
+            {"crv": "Ed25519", "kty": "OKP", "x": b64u_encode(self.raw)},
+            separators=(",", ":"), sort_keys=True,
+        )
+        return b64u_encode(hashlib.sha256(canonical.encode()).digest())
+
+    def jwk(self) -> dict[str, str]:
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(self.raw), "kid": self.kid}
+
+    @classmethod
+    def from_jwk(cls, jwk: object) -> PublicKey:
+        if not isinstance(jwk, dict):
+            raise KeyFileError("a JWK must be a JSON object")
+        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+            raise KeyFileError(
+                f"only Ed25519 OKP keys are accepted, not kty={jwk.get('kty')!r} "
+                f"crv={jwk.get('crv')!r}"
+            )
+        if "d" in jwk:
+            raise KeyFileError("this JWK holds a private key; give the public key only")
+        x = jwk.get("x")
+        try:
+            raw = b64u_decode(x) if isinstance(x, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise KeyFileError("JWK member 'x' must be 32 bytes in base64url")
+        key = cls(raw)
+        if "kid" in jwk and not isinstance(jwk["kid"], str):
+            raise KeyFileError("JWK member 'kid' must be a string")
+        return key
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            nacl.signing.VerifyKey(self.raw).verify(message, signature)
+        except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
+            return False
+        return True
+
+
+class PrivateKey:
+    """An Ed25519 signing key. Deliberately not a dataclass: no repr, no equality."""
+
+    __slots__ = ("_signing", "public")
+
+    def __init__(self, seed: bytes) -> None:
+        if len(seed) != 32:
+            raise KeyFileError("an Ed25519 seed is 32 bytes")
+        self._signing = nacl.signing.SigningKey(seed)
+        self.public = PublicKey(bytes(self._signing.verify_key))
+
+    @classmethod
+    def generate(cls) -> PrivateKey:
+        return cls(nacl.utils.random(32))
+
+    @property
+    def kid(self) -> str:
+        return self.public.kid
+
+    def sign(self, message: bytes) -> bytes:
+        return self._signing.sign(message).signature
+
+    def seed(self) -> bytes:
+        return bytes(self._signing)
+
+    def __repr__(self) -> str:
+        return f"PrivateKey(kid={self.kid!r})"
+
+
+def seal(key: PrivateKey, passphrase: str, *, label: str = "") -> dict[str, Any]:
+    """Encrypt a private key for storage. The result is safe to write to disk."""
+    if not passphrase:
+        raise KeyFileError("a passphrase is required to store a private key")
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    ops = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+    mem = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+    box_key = nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit=ops, memlimit=mem
+    )
+    sealed = nacl.secret.SecretBox(box_key).encrypt(key.seed())
+    return {
+        "format": SEALED_KEY_FORMAT,
+        "label": label,
+        "publicJwk": key.public.jwk(),
+        "kdf": {"name": "argon2id", "opslimit": ops, "memlimit": mem, "salt": b64u_encode(salt)},
+        "secretbox": b64u_encode(bytes(sealed)),
+    }
+
+
+def unseal(document: object, passphrase: str) -> PrivateKey:
+    if not isinstance(document, dict) or document.get("format") != SEALED_KEY_FORMAT:
+        raise KeyFileError(f"not a sealed key file (expected format {SEALED_KEY_FORMAT!r})")
+    try:
+        kdf = document["kdf"]
+        if kdf["name"] != "argon2id":
+            raise KeyFileError(f"unsupported key derivation {kdf['name']!r}")
+        ops, mem = int(kdf["opslimit"]), int(kdf["memlimit"])
+        if not (1 <= ops <= 16 and 8192 <= mem <= 2**31):
+            raise KeyFileError("key derivation limits are out of range")
+        salt = b64u_decode(kdf["salt"])
+        box = b64u_decode(document["secretbox"])
+        expected_kid = document["publicJwk"]["kid"]
+    except (KeyError, TypeError, ValueError):
+        raise KeyFileError("sealed key file is incomplete or malformed") from None
+    box_key = nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit=ops, memlimit=mem
+    )
+    try:
+        seed = nacl.secret.SecretBox(box_key).decrypt(box)
+    except nacl.exceptions.CryptoError:
+        raise KeyFileError("wrong passphrase, or the key file was altered") from None
+    key = PrivateKey(seed)
+    if key.kid != expected_kid:
+        raise KeyFileError("sealed key does not match its recorded public key")
+    return key

@@ -1,0 +1,169 @@
+"""The QR transport: a lossless, compact carriage of one exact compact JWS.
+
+    QR text = "SP" + version + ":" + Base45( signature || rawDeflate(zdict)( hlen || header || payload ) )
+
+`hlen` is the header's byte length as a LEB128 varint; header and payload are the decoded
+bytes of the JWS's first two segments, the signature the raw 64 bytes. Decoding re-encodes
+them as base64url, so the result is byte-identical to the signed JWS: one signature, two
+transports. Each dictionary version is frozen (its SHA-256 is pinned below) so that a card
+printed today still decodes in twenty years.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from passport import base45
+from passport.b64 import b64u_decode, b64u_encode
+from passport.errors import InputTooLarge, QRFormatError
+
+# The largest QR code (version 40-L) holds 4296 alphanumeric characters.
+MAX_QR_TEXT = 4296
+# A credential's header plus payload never needs more; anything that inflates past this is
+# refused while inflating, so a small QR cannot become a large allocation.
+MAX_INFLATED = 16_384
+SIGNATURE_BYTES = 64
+CURRENT_VERSION = 1
+# Error correction is the codec's choice, not the card's: Q survives 25% damage.
+ECC_LEVEL = "Q"
+
+
+@dataclass(frozen=True)
+class DictionaryVersion:
+    version: int
+    filename: str
+    sha256: str
+
+
+DICTIONARIES = {
+    1: DictionaryVersion(1, "qr-dict-v1.bin", "1868435588e8e1b8f0dd2251f64d778bcf923c5d9a5be969538a128374f2cc67"),
+}
+
+
+@cache
+def dictionary(version: int) -> bytes:
+    spec = DICTIONARIES.get(version)
+    if spec is None:
+        raise QRFormatError(f"unknown codec version {version}", position=2)
+    data = resources.files("passport").joinpath("data", spec.filename).read_bytes()
+    if hashlib.sha256(data).hexdigest() != spec.sha256:
+        # A frozen dictionary that changed would silently break every printed card.
+        raise RuntimeError(f"QR dictionary v{version} does not match its pinned hash")
+    return data
+
+
+def prefix(version: int) -> str:
+    return f"SP{version}:"
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=zdict)
+    out, start = [], 0
+    for cut in cuts:
+        out.append(comp.compress(data[start:cut]))
+        out.append(comp.flush(zlib.Z_BLOCK))
+        start = cut
+    out.append(comp.compress(data[start:]))
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+# Long hexadecimal runs (an identity hash) code better in a Huffman block of their own.
+_HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
+
+
+def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
+    """Compact JWS -> QR text. Refuses a JWS that could not be restored byte for byte."""
+    parts = compact_jws.split(".")
+    if len(parts) != 3:
+        raise QRFormatError("a compact JWS has 3 dot-separated parts")
+    try:
+        header, payload, signature = (b64u_decode(p) for p in parts)
+    except ValueError as exc:
+        raise QRFormatError(f"JWS segment is {exc}") from None
+    if len(signature) != SIGNATURE_BYTES:
+        raise QRFormatError("only 64-byte Ed25519 signatures are carried")
+    body = _varint(len(header)) + header + payload
+    if len(body) > MAX_INFLATED:
+        raise InputTooLarge("JWS header and payload", len(body), MAX_INFLATED)
+    zdict = dictionary(version)
+    # Every candidate is valid raw deflate; the decoder does not care which was chosen.
+    candidates = [_deflate(body, zdict, [])]
+    for run in _HEX_RUN.finditer(body):
+        candidates.append(_deflate(body, zdict, [run.start(), run.end()]))
+    packed = signature + min(candidates, key=len)
+    text = prefix(version) + base45.encode(packed)
+    if len(text) > MAX_QR_TEXT:
+        raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
+    return text
+
+
+def decode(text: str) -> str:
+    """QR text -> the exact compact JWS it carries, or a `QRFormatError` naming the place."""
+    text = text.strip()
+    if len(text) > MAX_QR_TEXT:
+        raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
+    match = re.match(r"SP(\d{1,3}):", text)
+    if not match:
+        raise QRFormatError("does not start with a Skills Passport prefix such as 'SP1:'",
+                            position=0)
+    version = int(match.group(1))
+    zdict = dictionary(version)
+    packed = base45.decode(text[match.end():], offset=match.end())
+    if len(packed) <= SIGNATURE_BYTES:
+        raise QRFormatError("too short to hold a signed credential (truncated?)",
+                            position=len(text) - 1)
+    signature, deflated = packed[:SIGNATURE_BYTES], packed[SIGNATURE_BYTES:]
+    inflater = zlib.decompressobj(-15, zdict=zdict)
+    try:
+        body = inflater.decompress(deflated, MAX_INFLATED + 1)
+    except zlib.error as exc:
+        raise QRFormatError(f"compressed data is corrupt ({exc})") from None
+    if len(body) > MAX_INFLATED or inflater.unconsumed_tail:
+        raise InputTooLarge("inflated QR content", len(body), MAX_INFLATED)
+    if not inflater.eof:
+        raise QRFormatError("compressed data ends early (truncated?)", position=len(text) - 1)
+    if inflater.unused_data:
+        raise QRFormatError("unexpected data after the compressed content")
+    header_len, used = _read_varint(body)
+    header = body[used:used + header_len]
+    if len(header) != header_len or header_len == 0:
+        raise QRFormatError("header length is out of range")
+    payload = body[used + header_len:]
+    return ".".join(b64u_encode(p) for p in (header, payload, signature))
+
+
+def _read_varint(data: bytes) -> tuple[int, int]:
+    value = 0
+    for i, byte in enumerate(data[:3]):
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            return value, i + 1
+    raise QRFormatError("header length is malformed")
+
+
+def is_qr_text(text: str) -> bool:
+    return re.match(r"\s*SP\d{1,3}:", text) is not None
+
+
+def qr_version(text: str, ecc: str = ECC_LEVEL) -> int:
+    """The smallest QR version that holds `text` at error-correction level `ecc`."""
+    import segno
+
+    code = segno.make_qr(text, error=ecc.lower(), boost_error=False)
+    version: int = code.version
+    return version

@@ -1,0 +1,328 @@
+"""Verification: pure, offline, and never a bare bool.
+
+`verify()` takes the presented bytes (QR text or compact JWS), a trust bundle or one explicit
+key, and the time; it fetches nothing and returns a frozen `VerificationResult` with one
+entry per check. `verify_or_raise()` is the same, raising `VerificationFailed` unless valid.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from passport import jws, qr
+from passport.bundle import TrustBundle
+from passport.credential import (
+    CONTENT_TYPE,
+    MEDIA_TYPE,
+    Credential,
+    StatusPurpose,
+    check_vc_jose_claims,
+    decode_claims,
+    parse_time,
+)
+from passport.errors import (
+    AlgorithmNotAllowed,
+    CredentialError,
+    InputTooLarge,
+    QRFormatError,
+    SchemaError,
+    UsageError,
+    VerificationFailed,
+)
+from passport.keys import PublicKey
+
+
+class Check(enum.StrEnum):
+    FORMAT = "format"
+    SIGNATURE = "signature"
+    ISSUER_TRUSTED = "issuer_trusted"
+    KEY_VALID = "key_valid_at_issuance"
+    ACCREDITED = "issuer_accredited"
+    SCHEMA = "schema"
+    DATES = "validity_dates"
+    STATUS = "status"
+    STATUS_FRESH = "status_freshness"
+
+
+class Outcome(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+class Code(enum.StrEnum):
+    """Machine-readable reason codes; the verifier pages translate these, not messages."""
+
+    OK = "ok"
+    BAD_QR = "bad_qr"
+    TOO_LARGE = "too_large"
+    BAD_JWS = "bad_jws"
+    ALG_NOT_ALLOWED = "alg_not_allowed"
+    WRONG_MEDIA_TYPE = "wrong_media_type"
+    BAD_PAYLOAD = "bad_payload"
+    BAD_SIGNATURE = "bad_signature"
+    UNKNOWN_KEY = "unknown_key"
+    UNKNOWN_ISSUER = "unknown_issuer"
+    KEY_NOT_YET_VALID = "key_not_yet_valid"
+    KEY_EXPIRED = "key_expired"
+    NOT_ACCREDITED = "not_accredited"
+    SCHEMA_INVALID = "schema_invalid"
+    NOT_YET_VALID = "not_yet_valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    STATUS_UNKNOWN = "status_unknown"
+    STATUS_STALE = "status_stale"
+    EXPLICIT_KEY = "explicit_key"
+    NOT_CHECKED = "not_checked"
+
+
+class Verdict(enum.StrEnum):
+    VALID = "valid"
+    WARNING = "warning"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    outcome: Outcome
+    code: Code
+    message: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verdict: Verdict
+    checks: tuple[CheckResult, ...]
+    credential: Credential | None
+    claims: dict[str, Any] | None
+    jws: str | None
+    issuer_name: tuple[str, str] | None = None  # (English, Khmer) from the trust list
+    status_as_of: datetime | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+    def check(self, which: Check) -> CheckResult:
+        return next(c for c in self.checks if c.check is which)
+
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.outcome is Outcome.FAIL]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "checks": [{"check": c.check.value, "status": c.outcome.value, "code": c.code.value,
+                        "message": c.message} for c in self.checks],
+            "credential": self.claims,
+        }
+
+
+class _Run:
+    """Collects check results in the fixed order of `Check`."""
+
+    def __init__(self) -> None:
+        self.results: dict[Check, CheckResult] = {}
+
+    def add(self, check: Check, outcome: Outcome, code: Code, message: str) -> None:
+        self.results[check] = CheckResult(check, outcome, code, message)
+
+    def ok(self, check: Check, message: str) -> None:
+        self.add(check, Outcome.PASS, Code.OK, message)
+
+    def fail(self, check: Check, code: Code, message: str) -> None:
+        self.add(check, Outcome.FAIL, code, message)
+
+    def finish(self, **kwargs: Any) -> VerificationResult:
+        for check in Check:
+            if check not in self.results:
+                self.add(check, Outcome.SKIP, Code.NOT_CHECKED, "not checked")
+        checks = tuple(self.results[c] for c in Check)
+        outcomes = {c.outcome for c in checks}
+        verdict = (Verdict.INVALID if Outcome.FAIL in outcomes
+                   else Verdict.WARNING if Outcome.WARN in outcomes else Verdict.VALID)
+        return VerificationResult(verdict, checks, **kwargs)
+
+
+def _to_jws(data: str | bytes) -> str:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise QRFormatError("input is not text") from None
+    text = data.strip()
+    return qr.decode(text) if qr.is_qr_text(text) else text
+
+
+def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
+           key: PublicKey | None = None) -> VerificationResult:
+    """Verify a credential presented as QR text or a compact JWS.
+
+    With `trust`, every check runs against the trust bundle. With `key` (and no bundle),
+    the signature is checked against that one key and the VC Data Model rules only: the mode
+    a third party uses with an issuer's published JWK.
+    """
+    if (trust is None) == (key is None):
+        raise UsageError("verify needs either a trust bundle or one explicit key")
+    run = _Run()
+    done: dict[str, Any] = {"credential": None, "claims": None, "jws": None}
+    try:
+        compact = _to_jws(data)
+        token = jws.parse(compact)
+    except InputTooLarge as exc:
+        run.fail(Check.FORMAT, Code.TOO_LARGE, str(exc))
+        return run.finish(**done)
+    except QRFormatError as exc:
+        run.fail(Check.FORMAT, Code.BAD_QR, str(exc))
+        return run.finish(**done)
+    except AlgorithmNotAllowed as exc:
+        run.fail(Check.FORMAT, Code.ALG_NOT_ALLOWED, str(exc))
+        return run.finish(**done)
+    except CredentialError as exc:
+        run.fail(Check.FORMAT, Code.BAD_JWS, str(exc))
+        return run.finish(**done)
+    done["jws"] = compact
+    if token.header.get("typ") != MEDIA_TYPE or token.header.get("cty", CONTENT_TYPE) != CONTENT_TYPE:
+        run.fail(Check.FORMAT, Code.WRONG_MEDIA_TYPE,
+                 f"media type typ={token.header.get('typ')!r} cty={token.header.get('cty')!r}; "
+                 f"expected typ={MEDIA_TYPE!r}")
+        return run.finish(**done)
+    try:
+        claims = decode_claims(token.payload)
+        check_vc_jose_claims(claims)
+    except CredentialError as exc:
+        run.fail(Check.FORMAT, Code.BAD_PAYLOAD, str(exc))
+        return run.finish(**done)
+    assert isinstance(claims, dict)
+    done["claims"] = claims
+    run.ok(Check.FORMAT, "well-formed VC-JOSE-COSE credential")
+    if key is not None:
+        return _verify_with_key(run, token, claims, key, at, done)
+    assert trust is not None
+    return _verify_with_trust(run, token, claims, trust, at, done)
+
+
+def _verify_with_key(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any], key: PublicKey,
+                     at: datetime, done: dict[str, Any]) -> VerificationResult:
+    if jws.signature_valid(token, key):
+        run.ok(Check.SIGNATURE, "signature verifies with the given key")
+    else:
+        run.fail(Check.SIGNATURE, Code.BAD_SIGNATURE, "signature does not verify with the given key")
+    for check in (Check.ISSUER_TRUSTED, Check.KEY_VALID, Check.ACCREDITED, Check.STATUS,
+                  Check.STATUS_FRESH):
+        run.add(check, Outcome.SKIP, Code.EXPLICIT_KEY, "no trust list: key given by the caller")
+    run.ok(Check.SCHEMA, "meets the VC Data Model 2.0 rules")
+    _check_dates(run, claims.get("validFrom"), claims.get("validUntil"), at)
+    return run.finish(**done)
+
+
+def _check_dates(run: _Run, valid_from: object, valid_until: object, at: datetime) -> None:
+    try:
+        start = parse_time(valid_from) if isinstance(valid_from, str) else None
+        end = parse_time(valid_until) if isinstance(valid_until, str) else None
+    except ValueError:
+        run.fail(Check.DATES, Code.SCHEMA_INVALID, "validFrom/validUntil is not a UTC date-time")
+        return
+    if start is not None and at < start:
+        run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {valid_from}")
+    elif end is not None and at >= end:
+        run.fail(Check.DATES, Code.EXPIRED, f"expired at {valid_until}")
+    else:
+        run.ok(Check.DATES, "within its validity period")
+
+
+def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
+                       trust: TrustBundle, at: datetime,
+                       done: dict[str, Any]) -> VerificationResult:
+    issuer_field = claims["issuer"]
+    issuer_id = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
+    issuer = trust.trust_list.issuers.get(str(issuer_id))
+    if issuer is None:
+        run.fail(Check.ISSUER_TRUSTED, Code.UNKNOWN_ISSUER,
+                 f"issuer {issuer_id} is not in trust list version {trust.trust_list.version}")
+        run.add(Check.SIGNATURE, Outcome.SKIP, Code.UNKNOWN_ISSUER, "no key for this issuer")
+        return run.finish(**done)
+    done["issuer_name"] = (issuer.name, issuer.name_km)
+    run.ok(Check.ISSUER_TRUSTED, f"{issuer.name} is an accredited issuer "
+                                 f"(trust list version {trust.trust_list.version})")
+    entry = issuer.key(token.kid)
+    if entry is None:
+        run.fail(Check.SIGNATURE, Code.UNKNOWN_KEY, f"key {token.kid!r} is not a key of {issuer.name}")
+        return run.finish(**done)
+    if not jws.signature_valid(token, entry.key):
+        run.fail(Check.SIGNATURE, Code.BAD_SIGNATURE, "signature does not verify: altered or forged")
+        return run.finish(**done)
+    run.ok(Check.SIGNATURE, f"signed by {issuer.name}")
+    try:
+        credential = Credential.from_claims(claims)
+    except SchemaError as exc:
+        run.fail(Check.SCHEMA, Code.SCHEMA_INVALID, exc.diagnostics())
+        return run.finish(**done)
+    except CredentialError as exc:
+        run.fail(Check.SCHEMA, Code.SCHEMA_INVALID, str(exc))
+        return run.finish(**done)
+    done["credential"] = credential
+    run.ok(Check.SCHEMA, "matches the Skills Passport credential schema")
+    issued = credential.valid_from
+    if issued < entry.valid_from:
+        run.fail(Check.KEY_VALID, Code.KEY_NOT_YET_VALID, "issued before the key was valid")
+    elif entry.valid_until is not None and issued >= entry.valid_until:
+        run.fail(Check.KEY_VALID, Code.KEY_EXPIRED, "issued after the key was retired")
+    else:
+        run.ok(Check.KEY_VALID, "issued while the key was valid")
+    occupation = credential.achievement.occupation.code
+    if issuer.accredited_for(credential.kind, occupation):
+        run.ok(Check.ACCREDITED, f"accredited for {credential.kind.value} in ISCO-08 {occupation}")
+    else:
+        run.fail(Check.ACCREDITED, Code.NOT_ACCREDITED,
+                 f"{issuer.name} is not accredited for {credential.kind.value} "
+                 f"in ISCO-08 {occupation}")
+    _check_dates(run, claims["validFrom"], claims.get("validUntil"), at)
+    _check_status(run, credential, trust, at, done)
+    return run.finish(**done)
+
+
+def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: datetime,
+                  done: dict[str, Any]) -> None:
+    stale: list[str] = []
+    oldest: datetime | None = None
+    for entry in credential.status:
+        status_list = trust.status_lists.get(entry.list_url)
+        if status_list is None or status_list.issuer != credential.issuer \
+                or status_list.purpose is not entry.purpose:
+            run.add(Check.STATUS, Outcome.WARN, Code.STATUS_UNKNOWN,
+                    f"no {entry.purpose.value} list {entry.list_url} in the trust bundle")
+            run.add(Check.STATUS_FRESH, Outcome.SKIP, Code.STATUS_UNKNOWN, "no status list")
+            return
+        if status_list.is_set(entry.index):
+            code = Code.REVOKED if entry.purpose is StatusPurpose.REVOCATION else Code.SUSPENDED
+            run.fail(Check.STATUS, code, f"{entry.purpose.value} bit is set "
+                                         f"(status as of {status_list.valid_from:%Y-%m-%d})")
+            return
+        oldest = status_list.valid_from if oldest is None else min(oldest, status_list.valid_from)
+        if at >= status_list.valid_until:
+            stale.append(f"{entry.purpose.value} list expired {status_list.valid_until:%Y-%m-%d}")
+    done["status_as_of"] = oldest
+    as_of = f"status as of {oldest:%Y-%m-%d}" if oldest else "no status entries"
+    run.ok(Check.STATUS, f"not revoked or suspended ({as_of})")
+    if stale:
+        run.add(Check.STATUS_FRESH, Outcome.WARN, Code.STATUS_STALE,
+                "; ".join(stale) + ": sync the trust bundle")
+    else:
+        run.ok(Check.STATUS_FRESH, f"status lists are current ({as_of})")
+
+
+def verify_or_raise(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
+                    key: PublicKey | None = None) -> VerificationResult:
+    result = verify(data, at=at, trust=trust, key=key)
+    if not result.valid:
+        problems = [c for c in result.checks if c.outcome in (Outcome.FAIL, Outcome.WARN)]
+        summary = "; ".join(f"{c.check.value}: {c.message}" for c in problems)
+        raise VerificationFailed(result, f"credential is {result.verdict.value}: {summary}")
+    return result

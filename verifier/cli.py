@@ -1,0 +1,89 @@
+"""`skillpass verify`: offline verification from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from passport.errors import KeyFileError, UsageError
+from passport.fileio import read_bytes
+from passport.keys import PublicKey
+from passport.verify import Outcome, VerificationResult, verify
+from verifier.inputs import read_presented
+from verifier.trust import load_bundle
+
+EXIT_VALID, EXIT_INVALID = 0, 1
+
+
+def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("verify", help="verify a credential offline (QR text, .jwt file, or -)")
+    p.add_argument("input", help="QR text, a compact JWS, a .jwt/.qr.txt file, or - for stdin")
+    p.add_argument("--trust", metavar="BUNDLE", help="trust bundle (default: the home's)")
+    p.add_argument("--root", metavar="FILE", help="root key file to check the bundle against")
+    p.add_argument("--jwk", metavar="FILE",
+                   help="verify against this one public key (JWK or verification method)")
+    p.add_argument("--at", metavar="TIME", help="verify as of this UTC time (default: now)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run_verify)
+
+
+def _load_jwk(path: str) -> PublicKey:
+    try:
+        doc = json.loads(read_bytes(Path(path), limit=64 * 1024))
+    except json.JSONDecodeError as exc:
+        raise KeyFileError(f"{path}: not JSON ({exc})") from None
+    if isinstance(doc, dict) and "publicKeyJwk" in doc:
+        doc = doc["publicKeyJwk"]  # a W3C verification method
+    return PublicKey.from_jwk(doc)
+
+
+def _at(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at {text!r} is not an ISO 8601 time") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    stdin = sys.stdin.buffer.read((1 << 20) + 1) if args.input == "-" else None
+    presented = read_presented(args.input, stdin=stdin)
+    at = _at(args.at)
+    if args.jwk:
+        if args.trust:
+            raise UsageError("give either --jwk or --trust, not both")
+        result = verify(presented, at=at, key=_load_jwk(args.jwk))
+    else:
+        result = verify(presented, at=at, trust=load_bundle(args.trust, args.root))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(render_text(result))
+    return EXIT_VALID if result.valid else EXIT_INVALID
+
+
+_MARK = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARN: "warn", Outcome.SKIP: "--  "}
+
+
+def render_text(result: VerificationResult) -> str:
+    lines = [f"Verdict: {result.verdict.value.upper()}"]
+    cred = result.credential
+    if cred is not None:
+        lines.append(f"Holder:  {cred.holder.name_km} / {cred.holder.name} "
+                     f"(born {cred.holder.birth_year}, ID ...{cred.holder.national_id_last4})")
+        lines.append(f"Award:   {cred.achievement.name} / {cred.achievement.name_km} "
+                     f"[{cred.achievement.type.value}, {cred.achievement.level.name}, "
+                     f"ISCO-08 {cred.achievement.occupation.code}]")
+        if cred.results:
+            lines.append("Units:   " + ", ".join(r.unit for r in cred.results) + " (competent)")
+        if result.issuer_name:
+            lines.append(f"Issuer:  {result.issuer_name[0]} / {result.issuer_name[1]}")
+        lines.append(f"Issued:  {cred.valid_from:%Y-%m-%d}   id {cred.id}")
+    for c in result.checks:
+        lines.append(f"  [{_MARK[c.outcome]}] {c.check.value}: {c.message}")
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""Turning what a user hands the verifier (QR text, a .jwt file, stdin) into text to verify."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from passport import qr
+from passport.errors import UsageError
+from passport.fileio import read_bytes
+
+MAX_INPUT_BYTES = 1 << 20
+_JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$")
+
+
+def read_presented(value: str, *, stdin: bytes | None = None) -> str:
+    """QR text or a compact JWS given inline, in a file, or on standard input (`-`)."""
+    if value == "-":
+        data = stdin if stdin is not None else b""
+        return _text(data, "standard input")
+    if qr.is_qr_text(value) or _JWS_SHAPE.match(value.strip()):
+        return value
+    path = Path(value)
+    if not path.exists():
+        raise UsageError(f"{value!r} is neither QR text, a compact JWS, nor an existing file")
+    return _text(read_bytes(path, limit=MAX_INPUT_BYTES), value)
+
+
+def _text(data: bytes, where: str) -> str:
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"{where} is over {MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not text (images are read from issue 6 on)") from None
