@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeAlias
 
 from issuer.demo import demo_profile, write_demo
 from issuer.home import Home, home_path, passphrase
-
-from typing import TypeAlias
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 

@@ -49,7 +49,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     demo_dir: Path
     bundle: TrustBundle
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:

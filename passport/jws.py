@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import jwt.algorithms
@@ -80,7 +80,8 @@ def sign(payload: bytes, key: PrivateKey, *, typ: str, cty: str | None = None) -
     headers: dict[str, Any] = {"kid": key.kid, "typ": typ}
     if cty:
         headers["cty"] = cty
-    return _JWS.encode(payload, key, algorithm=SIGNING_ALGORITHM, headers=headers)
+    # pyjwt types its keys as `cryptography` objects; ours are handled by _NaclEd25519.
+    return _JWS.encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM, headers=headers)
 
 
 def parse(compact: str) -> ParsedJWS:
@@ -130,7 +131,7 @@ def signature_valid(token: ParsedJWS, key: PublicKey) -> bool:
 def verify_with_pyjwt(compact: str, key: PublicKey) -> bytes:
     """Full pyjwt verification with the fixed allow-list; returns the payload bytes."""
     try:
-        result = _JWS.decode_complete(compact, key, algorithms=list(ALLOWED_ALGORITHMS))
+        result = _JWS.decode_complete(compact, cast(Any, key), algorithms=list(ALLOWED_ALGORITHMS))
     except jwt.exceptions.InvalidAlgorithmError:
         raise AlgorithmNotAllowed(compact.split(".")[0]) from None
     except jwt.exceptions.PyJWTError as exc:

@@ -165,5 +165,4 @@ def qr_version(text: str, ecc: str = ECC_LEVEL) -> int:
     import segno
 
     code = segno.make_qr(text, error=ecc.lower(), boost_error=False)
-    version: int = code.version
-    return version
+    return int(code.version)

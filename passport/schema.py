@@ -47,14 +47,14 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return v
 
 
-def problems(name: str, document: object) -> list[tuple[str, str]]:
+def problems(name: str, document: Any) -> list[tuple[str, str]]:
     """Every schema violation as (JSON path, message), sorted by path."""
     errors = validator(name).iter_errors(document)
     found = [(_path(e.absolute_path), e.message) for e in errors]
     return sorted(found)
 
 
-def check(name: str, document: object, *, what: str | None = None) -> None:
+def check(name: str, document: Any, *, what: str | None = None) -> None:
     if not validator(name).is_valid(document):
         raise SchemaError(what or name, problems(name, document))
 

@@ -1,0 +1,97 @@
+"""The QR transport: lossless, bounded, and clear about bad text."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from passport import base45, qr
+from passport.b64 import b64u_encode
+from passport.errors import InputTooLarge, QRFormatError
+from tests.conftest import World
+
+json_text = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
+                                                                 max_size=5),
+    max_leaves=30,
+).map(lambda v: json.dumps(v, ensure_ascii=False).encode())
+
+
+@settings(max_examples=200)
+@given(header=json_text, payload=st.binary(max_size=3000) | json_text,
+       signature=st.binary(min_size=64, max_size=64))
+def test_round_trip_is_byte_identical(header: bytes, payload: bytes, signature: bytes) -> None:
+    compact = ".".join(b64u_encode(p) for p in (header, payload, signature))
+    text = qr.encode(compact)
+    assert text.startswith("SP1:")
+    assert set(text[4:]) <= set(base45.ALPHABET)
+    assert qr.decode(text) == compact
+
+
+def test_real_credential_round_trip_and_alphanumeric(world: World) -> None:
+    compact = world.issue()
+    text = qr.encode(compact)
+    assert qr.decode(text) == compact
+    assert text == text.upper()
+    assert len(text) < len(compact) / 4
+
+
+def test_truncated_text_is_refused(world: World) -> None:
+    text = qr.encode(world.issue())
+    for cut in (len(text) - 3, len(text) // 2, 10):
+        with pytest.raises(QRFormatError):
+            qr.decode(text[:cut])
+
+
+def test_non_base45_character_is_located(world: World) -> None:
+    text = qr.encode(world.issue())
+    bad = text[:40] + "#" + text[41:]
+    with pytest.raises(QRFormatError) as info:
+        qr.decode(bad)
+    assert info.value.position == 40
+
+
+def test_decompression_bomb_is_refused() -> None:
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=qr.dictionary(1))
+    bomb = comp.compress(b"\x01{" + b"A" * 2_000_000) + comp.flush()
+    text = "SP1:" + base45.encode(b"\x00" * 64 + bomb)
+    assert len(text) < qr.MAX_QR_TEXT
+    with pytest.raises(InputTooLarge):
+        qr.decode(text)
+
+
+def test_oversized_text_is_refused_before_work() -> None:
+    with pytest.raises(InputTooLarge):
+        qr.decode("SP1:" + "0" * qr.MAX_QR_TEXT)
+
+
+def test_unknown_version_and_missing_prefix() -> None:
+    with pytest.raises(QRFormatError, match="unknown codec version 9"):
+        qr.decode("SP9:AAAA")
+    with pytest.raises(QRFormatError, match="prefix"):
+        qr.decode("HC1:AAAA")
+
+
+def test_non_canonical_jws_cannot_be_carried() -> None:
+    # "e31" and "e30" both decode to "{}": only unused low bits differ, so the restored
+    # JWS would not be the one that was signed.
+    with pytest.raises(QRFormatError, match="canonical"):
+        qr.encode("e31." + "e30." + b64u_encode(b"\x00" * 64))
+
+
+def test_frozen_dictionary_is_pinned() -> None:
+    import hashlib
+
+    data = qr.dictionary(1)
+    assert hashlib.sha256(data).hexdigest() == qr.DICTIONARIES[1].sha256
+
+
+def test_typical_certificate_qr_version(world: World) -> None:
+    # The QR must stay scannable; the size target is tracked in `make bench`.
+    text = qr.encode(world.issue())
+    assert qr.qr_version(text, "Q") <= 25

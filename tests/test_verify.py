@@ -1,0 +1,188 @@
+"""Every way a credential can be bad gets a failed check with the right reason code."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from passport import qr
+from passport.b64 import b64u_decode, b64u_encode
+from passport.bundle import TrustBundle
+from passport.credential import Kind
+from passport.errors import RollbackError, TrustError, VerificationFailed
+from passport.verify import Check, Code, Outcome, Verdict, verify, verify_or_raise
+from tests.conftest import CHECK_AT, ISSUED_AT, World, fixed_key
+
+
+def _failed(result_code: Code, data: str, world: World, check: Check | None = None) -> None:
+    result = verify(data, at=CHECK_AT, trust=world.bundle())
+    assert result.verdict is Verdict.INVALID
+    codes = {c.code for c in result.failures()}
+    assert result_code in codes, result.checks
+    if check is not None:
+        assert result.check(check).outcome is Outcome.FAIL
+
+
+def _replace_part(compact: str, index: int, data: bytes) -> str:
+    parts = compact.split(".")
+    parts[index] = b64u_encode(data)
+    return ".".join(parts)
+
+
+def test_valid_from_jws_and_from_qr(world: World) -> None:
+    compact = world.issue()
+    bundle = world.bundle()
+    for presented in (compact, qr.encode(compact)):
+        result = verify(presented, at=CHECK_AT, trust=bundle)
+        assert result.verdict is Verdict.VALID, result.checks
+        assert [c.check for c in result.checks] == list(Check)
+        assert all(c.outcome is Outcome.PASS for c in result.checks)
+        assert result.credential is not None
+        assert result.credential.holder.matches_national_id("0102 34567")
+        assert not result.credential.holder.matches_national_id("010234568")
+        assert result.status_as_of == ISSUED_AT
+
+
+def test_tampered_payload(world: World) -> None:
+    compact = world.issue()
+    payload = b64u_decode(compact.split(".")[1]).replace(b"Sok Dara", b"Sok Dana")
+    _failed(Code.BAD_SIGNATURE, _replace_part(compact, 1, payload), world, Check.SIGNATURE)
+
+
+def test_tampered_signature(world: World) -> None:
+    compact = world.issue()
+    sig = bytearray(b64u_decode(compact.split(".")[2]))
+    sig[10] ^= 1
+    _failed(Code.BAD_SIGNATURE, _replace_part(compact, 2, bytes(sig)), world)
+
+
+def test_wrong_key_with_the_issuers_kid(world: World) -> None:
+    forged = world.issue(key=fixed_key("attacker"))
+    header = json.loads(b64u_decode(forged.split(".")[0]))
+    header["kid"] = world.issuer_key.kid
+    forged = _replace_part(forged, 0, json.dumps(header).encode())
+    _failed(Code.BAD_SIGNATURE, forged, world)
+
+
+def test_unknown_kid(world: World) -> None:
+    _failed(Code.UNKNOWN_KEY, world.issue(key=fixed_key("attacker")), world, Check.SIGNATURE)
+
+
+def test_alg_none(world: World) -> None:
+    compact = world.issue()
+    header = b64u_encode(b'{"alg":"none","typ":"vc+jwt"}')
+    _failed(Code.ALG_NOT_ALLOWED, f"{header}.{compact.split('.')[1]}.", world, Check.FORMAT)
+
+
+def test_hs256_with_the_public_key_as_secret(world: World) -> None:
+    # The algorithm-confusion attack (pyjwt CVE-2022-29217): an HMAC keyed with the public key.
+    import hashlib
+    import hmac
+
+    from passport.credential import encode_claims
+
+    header = b64u_encode(json.dumps({"alg": "HS256", "kid": world.issuer_key.kid,
+                                     "typ": "vc+jwt"}).encode())
+    payload = b64u_encode(encode_claims(world.claims()))
+    for secret in (world.issuer_key.public.raw, json.dumps(world.issuer_key.public.jwk()).encode()):
+        mac = hmac.new(secret, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        _failed(Code.ALG_NOT_ALLOWED, f"{header}.{payload}.{b64u_encode(mac)}", world, Check.FORMAT)
+
+
+def test_schema_invalid_payload_signed_by_the_real_key(world: World) -> None:
+    from passport import jws
+    from passport.credential import encode_claims
+
+    claims = world.claims()
+    claims["credentialSubject"]["phone"] = "+855 12 345 678"  # never carried
+    compact = jws.sign(encode_claims(claims), world.issuer_key, typ="vc+jwt", cty="vc")
+    _failed(Code.SCHEMA_INVALID, compact, world, Check.SCHEMA)
+
+
+def test_expired_and_not_yet_valid(world: World) -> None:
+    expired = world.issue(valid_until=ISSUED_AT + timedelta(days=1))
+    _failed(Code.EXPIRED, expired, world, Check.DATES)
+    future = world.issue(valid_from=CHECK_AT + timedelta(days=1))
+    world.key_window = (ISSUED_AT - timedelta(days=30), None)
+    _failed(Code.NOT_YET_VALID, future, world, Check.DATES)
+
+
+def test_revoked_and_suspended(world: World) -> None:
+    compact = world.issue(index=42)
+    world.revoked = {42}
+    _failed(Code.REVOKED, compact, world, Check.STATUS)
+    world.revoked, world.suspended = set(), {42}
+    _failed(Code.SUSPENDED, compact, world, Check.STATUS)
+    world.suspended = {41, 43}
+    assert verify(compact, at=CHECK_AT, trust=world.bundle()).valid
+
+
+def test_key_used_outside_its_window(world: World) -> None:
+    compact = world.issue()
+    world.key_window = (ISSUED_AT + timedelta(hours=1), None)
+    _failed(Code.KEY_NOT_YET_VALID, compact, world, Check.KEY_VALID)
+    world.key_window = (ISSUED_AT - timedelta(days=90), ISSUED_AT - timedelta(days=1))
+    _failed(Code.KEY_EXPIRED, compact, world, Check.KEY_VALID)
+
+
+def test_issuer_not_accredited_for_that_occupation(world: World) -> None:
+    compact = world.issue()
+    world.accreditations = {Kind.RPL: ["7212"], Kind.TVET: ["*"]}
+    _failed(Code.NOT_ACCREDITED, compact, world, Check.ACCREDITED)
+
+
+def test_unknown_issuer(world: World) -> None:
+    compact = world.issue(issuer="https://unknown.example.kh")
+    _failed(Code.UNKNOWN_ISSUER, compact, world, Check.ISSUER_TRUSTED)
+
+
+def test_stale_status_is_a_warning_never_a_silent_pass(world: World) -> None:
+    compact = world.issue()
+    result = verify(compact, at=CHECK_AT + timedelta(days=30), trust=world.bundle())
+    assert result.verdict is Verdict.WARNING
+    fresh = result.check(Check.STATUS_FRESH)
+    assert (fresh.outcome, fresh.code) == (Outcome.WARN, Code.STATUS_STALE)
+    assert "status as of 2026-11-02" in result.check(Check.STATUS).message
+
+
+def test_trust_list_rollback_is_refused(world: World) -> None:
+    world.version = 5
+    current = world.bundle().trust_list
+    world.version = 4
+    with pytest.raises(RollbackError) as info:
+        TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,), cached=current)
+    assert (info.value.offered, info.value.current) == (4, 5)
+    world.version = 5
+    with pytest.raises(RollbackError):
+        TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,), cached=current)
+    world.version = 6
+    newer = TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,),
+                                  cached=current)
+    assert newer.trust_list.version == 6
+
+
+def test_trust_list_signed_by_another_root_is_refused(world: World) -> None:
+    with pytest.raises(TrustError, match="not signed by a trusted root"):
+        TrustBundle.from_json(world.bundle_bytes(), roots=(fixed_key("other root").public,))
+
+
+def test_verify_or_raise(world: World) -> None:
+    compact = world.issue()
+    assert verify_or_raise(compact, at=CHECK_AT, trust=world.bundle()).valid
+    world.revoked = {7}
+    with pytest.raises(VerificationFailed, match="revocation bit is set"):
+        verify_or_raise(compact, at=CHECK_AT, trust=world.bundle())
+
+
+def test_vc11_claim_and_iss_mismatch_are_refused(world: World) -> None:
+    from passport import jws
+    from passport.credential import encode_claims
+
+    extras: list[dict[str, Any]] = [{"vc": {}}, {"iss": "https://elsewhere.example"}]
+    for extra in extras:
+        claims = {**world.claims(), **extra}
+        compact = jws.sign(encode_claims(claims), world.issuer_key, typ="vc+jwt", cty="vc")
+        _failed(Code.BAD_PAYLOAD, compact, world, Check.FORMAT)
