@@ -1,0 +1,109 @@
+"""The command line: exit 0 valid, 1 not valid, 2 bad usage or unreadable input; no traces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from passport import qr
+from tests.conftest import World
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLPASS_PASSPHRASE", "test passphrase")
+    return tmp_path / "home"
+
+
+def test_demo_writes_credentials_that_verify(home: Path, tmp_path: Path, cli: Cli) -> None:
+    out = tmp_path / "demo"
+    code, _, err = cli("demo", "--out", str(out))
+    assert code == 0, err
+    names = sorted(p.name.removesuffix(".jwt") for p in out.glob("*.jwt"))
+    assert names == ["chan-sophea", "keo-srey-mom", "revoked-sample", "sok-dara", "vann-rithy"]
+    for name in names:
+        compact = (out / f"{name}.jwt").read_text().strip()
+        text = (out / f"{name}.qr.txt").read_text().strip()
+        assert qr.decode(text) == compact
+        for presented in (str(out / f"{name}.jwt"), text):
+            code, stdout, _ = cli("verify", presented, "--trust", str(out / "trust-bundle.json"),
+                                  "--json")
+            result = json.loads(stdout)
+            expected = "invalid" if name == "revoked-sample" else "valid"
+            assert result["verdict"] == expected
+            assert code == (1 if name == "revoked-sample" else 0)
+            assert {c["check"] for c in result["checks"]} >= {"signature", "status", "schema"}
+    # Khmer and Latin names are in the credentials.
+    sok = json.loads(cli("verify", str(out / "sok-dara.jwt"), "--json")[1])
+    assert sok["credential"]["credentialSubject"]["nameKm"] == "សុខ ដារា"
+    # Keys on disk are sealed.
+    sealed = (home / "keys" / "issuer.sealed.json").read_text()
+    assert "secretbox" in sealed and '"d"' not in sealed
+
+
+def test_init_is_idempotent(home: Path, cli: Cli) -> None:
+    assert cli("init")[0] == 0
+    bundle = (home / "trust-bundle.json").read_bytes()
+    code, out, _ = cli("init")
+    assert code == 0 and "already exists" in out
+    assert (home / "trust-bundle.json").read_bytes() == bundle
+
+
+def test_qr_encode_and_decode(world: World, tmp_path: Path, cli: Cli) -> None:
+    compact = world.issue()
+    (tmp_path / "c.jwt").write_text(compact + "\n")
+    code, text, _ = cli("qr", "encode", str(tmp_path / "c.jwt"))
+    assert code == 0
+    code, decoded, _ = cli("qr", "decode", text.strip())
+    assert code == 0 and decoded.strip() == compact
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["verify", "SP1:%%%"], "QR text"),
+    (["verify", "no-such-file.jwt"], "neither QR text"),
+    (["qr", "decode", "SP1:A"], "dangling"),
+    (["qr", "encode", "no-such-file.jwt"], "no such file"),
+    (["verify", "SP1:AAA", "--trust", "missing-bundle.json"], "no trust bundle"),
+])
+def test_bad_input_is_a_clear_error(argv: list[str], message: str, home: Path, cli: Cli) -> None:
+    assert cli("init")[0] == 0
+    code, out, err = cli(*argv)
+    assert code in (1, 2)
+    assert message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_unreadable_input_exits_2_and_invalid_exits_1(home: Path, tmp_path: Path, cli: Cli,
+                                                      world: World) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(world.bundle_bytes())
+    (tmp_path / "root.json").write_text(json.dumps({"rootKeys": [world.root.public.jwk()]}))
+    text = qr.encode(world.issue())
+    common = ["--trust", str(bundle), "--root", str(tmp_path / "root.json"),
+              "--at", "2026-11-04T12:00:00Z"]
+    assert cli("verify", text, *common)[0] == 0
+    assert cli("verify", text[:-6], *common)[0] == 1  # truncated: read, but not valid
+    (tmp_path / "binary.jwt").write_bytes(b"\xff\xfe\x00")
+    assert cli("verify", str(tmp_path / "binary.jwt"), *common)[0] == 2
+    assert cli("verify", text, "--at", "yesterday", *common[:4])[0] == 2
+    (tmp_path / "bad-bundle.json").write_text("{}")
+    code, _, err = cli("verify", text, "--trust", str(tmp_path / "bad-bundle.json"),
+                       "--root", str(tmp_path / "root.json"))
+    assert code == 2 and "trust bundle" in err
+
+
+def test_console_script_from_stdin_without_traceback(home: Path, world: World) -> None:
+    env = {**os.environ, "SKILLPASS_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "passport.cli", "verify", "-"],
+                          input=b"SP1:" + b"A" * 5000, capture_output=True, env=env, timeout=60)
+    assert proc.returncode in (1, 2)
+    assert b"Traceback" not in proc.stderr + proc.stdout
