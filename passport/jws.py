@@ -98,8 +98,13 @@ def parse(compact: str) -> ParsedJWS:
             raw.append(b64u_decode(part))
         except ValueError as exc:
             raise JWSFormatError(str(exc), part=name) from None
+    return from_parts(compact, raw[0], raw[1], raw[2])
+
+
+def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: bytes) -> ParsedJWS:
+    """Check the header and signature size of an already split JWS (the QR codec splits it)."""
     try:
-        header = json.loads(raw[0])
+        header = json.loads(header_bytes)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise JWSFormatError("not JSON", part="header") from None
     if not isinstance(header, dict):
@@ -118,10 +123,10 @@ def parse(compact: str) -> ParsedJWS:
         # Keys come from the trust bundle or the caller, never from the token itself.
         if forbidden in header:
             raise JWSFormatError(f"header parameter {forbidden!r} is not accepted", part="header")
-    if len(raw[2]) != 64:
+    if len(signature) != 64:
         raise JWSFormatError("an Ed25519 signature is 64 bytes", part="signature")
-    signing_input = (parts[0] + "." + parts[1]).encode("ascii")
-    return ParsedJWS(compact, header, raw[1], signing_input, raw[2])
+    signing_input = compact[: compact.rindex(".")].encode("ascii")
+    return ParsedJWS(compact, header, payload, signing_input, signature)
 
 
 def signature_valid(token: ParsedJWS, key: PublicKey) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import nacl.exceptions
@@ -33,7 +34,7 @@ class PublicKey:
         if len(self.raw) != 32:
             raise KeyFileError("an Ed25519 public key is 32 bytes")
 
-    @property
+    @cached_property
     def kid(self) -> str:
         # RFC 7638 section 3.2: required members only, lexicographic order, no white space.
         canonical = json.dumps(
@@ -68,9 +69,13 @@ class PublicKey:
             raise KeyFileError("JWK member 'kid' must be a string")
         return key
 
+    @cached_property
+    def _verify_key(self) -> nacl.signing.VerifyKey:
+        return nacl.signing.VerifyKey(self.raw)
+
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
-            nacl.signing.VerifyKey(self.raw).verify(message, signature)
+            self._verify_key.verify(message, signature)
         except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
             return False
         return True

@@ -114,6 +114,11 @@ def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
 
 def decode(text: str) -> str:
     """QR text -> the exact compact JWS it carries, or a `QRFormatError` naming the place."""
+    return decode_parts(text)[0]
+
+
+def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes]:
+    """QR text -> (compact JWS, header bytes, payload bytes, signature bytes)."""
     text = text.strip()
     if len(text) > MAX_QR_TEXT:
         raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
@@ -144,7 +149,8 @@ def decode(text: str) -> str:
     if len(header) != header_len or header_len == 0:
         raise QRFormatError("header length is out of range")
     payload = body[used + header_len:]
-    return ".".join(b64u_encode(p) for p in (header, payload, signature))
+    compact = ".".join(b64u_encode(p) for p in (header, payload, signature))
+    return compact, header, payload, signature
 
 
 def _read_varint(data: bytes) -> tuple[int, int]:

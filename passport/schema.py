@@ -1,12 +1,21 @@
-"""The JSON Schemas in `schemas/`, loaded once, used by code and tests alike."""
+"""The JSON Schemas in `schemas/`, loaded once, used by code and tests alike.
+
+Two engines read the same files. Verification runs on the hot path, so documents are first
+checked by validators that fastjsonschema compiles to Python once per process; only when a
+document fails does jsonschema (the Draft 2020-12 reference) list every problem with its
+JSON path. The schemas may only use keywords both engines implement alike: `_SUPPORTED`
+is enforced when a validator is built, and tests compare the two engines' verdicts.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import referencing
 import referencing.jsonschema
@@ -21,6 +30,17 @@ SCHEMA_FILES = {
     "trust-bundle": "trust-bundle.schema.json",
 }
 
+_SUPPORTED = frozenset({
+    "$schema", "$id", "$ref", "$defs", "title", "description",
+    "type", "const", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "items", "minItems", "maxItems", "uniqueItems", "contains",
+    "properties", "required", "additionalProperties", "oneOf", "anyOf", "allOf", "format",
+})
+# Keywords whose value is a map of name -> subschema, or a list of subschemas.
+_SCHEMA_MAPS = ("properties", "$defs")
+_SCHEMA_LISTS = ("oneOf", "anyOf", "allOf")
+_SCHEMA_VALUES = ("items", "contains", "additionalProperties")
+
 
 @cache
 def load(name: str) -> dict[str, Any]:
@@ -29,13 +49,30 @@ def load(name: str) -> dict[str, Any]:
     return schema
 
 
+def _by_id() -> dict[str, dict[str, Any]]:
+    return {load(n)["$id"]: load(n) for n in SCHEMA_FILES}
+
+
 @cache
 def _registry() -> referencing.Registry[Any]:
-    resources_ = [
-        (load(n)["$id"], referencing.Resource.from_contents(load(n)))
-        for n in SCHEMA_FILES
-    ]
-    return referencing.Registry().with_resources(resources_)
+    pairs = [(uri, referencing.Resource.from_contents(doc)) for uri, doc in _by_id().items()]
+    return referencing.Registry().with_resources(pairs)
+
+
+def keywords(node: Any, where: str = "$") -> Iterator[tuple[str, str]]:
+    """Every (keyword, location) used in a schema, for the supported-subset guard."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        yield key, where
+        if key in _SCHEMA_MAPS:
+            for name, sub in value.items():
+                yield from keywords(sub, f"{where}.{key}.{name}")
+        elif key in _SCHEMA_LISTS:
+            for i, sub in enumerate(value):
+                yield from keywords(sub, f"{where}.{key}[{i}]")
+        elif key in _SCHEMA_VALUES:
+            yield from keywords(value, f"{where}.{key}")
 
 
 @cache
@@ -47,16 +84,42 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return v
 
 
+@cache
+def compiled(name: str) -> Callable[[Any], Any]:
+    schema = load(name)
+    unsupported = sorted({f"{k} at {w}" for k, w in keywords(schema) if k not in _SUPPORTED})
+    if unsupported:
+        raise RuntimeError(f"schema {name} uses keywords outside the checked subset: {unsupported}")
+    docs = _by_id()
+
+    def resolve(uri: str) -> dict[str, Any]:
+        return docs[uri.split("#", 1)[0]]
+
+    fn: Callable[[Any], Any] = fastjsonschema.compile(
+        schema, handlers={"https": resolve}, use_formats=False)
+    return fn
+
+
 def problems(name: str, document: Any) -> list[tuple[str, str]]:
     """Every schema violation as (JSON path, message), sorted by path."""
-    errors = validator(name).iter_errors(document)
-    found = [(_path(e.absolute_path), e.message) for e in errors]
+    found = [(_path(e.absolute_path), e.message) for e in validator(name).iter_errors(document)]
     return sorted(found)
 
 
+def is_valid(name: str, document: Any) -> bool:
+    try:
+        compiled(name)(document)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def check(name: str, document: Any, *, what: str | None = None) -> None:
-    if not validator(name).is_valid(document):
-        raise SchemaError(what or name, problems(name, document))
+    try:
+        compiled(name)(document)
+    except fastjsonschema.JsonSchemaException as exc:
+        found = problems(name, document) or [(".".join(map(str, exc.path)), exc.message)]
+        raise SchemaError(what or name, found) from None
 
 
 def _path(parts: Any) -> str:

@@ -90,6 +90,10 @@ class StatusList:
     bitstring: Bitstring
     jws: str
 
+    @property
+    def as_of(self) -> str:
+        return self.valid_from.date().isoformat()
+
     def is_set(self, index: int) -> bool:
         return self.bitstring.get(index)
 

@@ -124,14 +124,19 @@ class VerificationResult:
         }
 
 
+_ALL_CHECKS = tuple(Check)
+
+
 class _Run:
     """Collects check results in the fixed order of `Check`."""
 
     def __init__(self) -> None:
         self.results: dict[Check, CheckResult] = {}
+        self.outcomes: set[Outcome] = set()
 
     def add(self, check: Check, outcome: Outcome, code: Code, message: str) -> None:
         self.results[check] = CheckResult(check, outcome, code, message)
+        self.outcomes.add(outcome)
 
     def ok(self, check: Check, message: str) -> None:
         self.add(check, Outcome.PASS, Code.OK, message)
@@ -140,24 +145,27 @@ class _Run:
         self.add(check, Outcome.FAIL, code, message)
 
     def finish(self, **kwargs: Any) -> VerificationResult:
-        for check in Check:
-            if check not in self.results:
-                self.add(check, Outcome.SKIP, Code.NOT_CHECKED, "not checked")
-        checks = tuple(self.results[c] for c in Check)
-        outcomes = {c.outcome for c in checks}
+        if len(self.results) < len(_ALL_CHECKS):
+            for check in _ALL_CHECKS:
+                if check not in self.results:
+                    self.add(check, Outcome.SKIP, Code.NOT_CHECKED, "not checked")
+        checks = tuple(self.results[c] for c in _ALL_CHECKS)
+        outcomes = self.outcomes
         verdict = (Verdict.INVALID if Outcome.FAIL in outcomes
                    else Verdict.WARNING if Outcome.WARN in outcomes else Verdict.VALID)
         return VerificationResult(verdict, checks, **kwargs)
 
 
-def _to_jws(data: str | bytes) -> str:
+def _parse_presented(data: str | bytes) -> jws.ParsedJWS:
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise QRFormatError("input is not text") from None
     text = data.strip()
-    return qr.decode(text) if qr.is_qr_text(text) else text
+    if qr.is_qr_text(text):
+        return jws.from_parts(*qr.decode_parts(text))
+    return jws.parse(text)
 
 
 def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
@@ -173,8 +181,7 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
     run = _Run()
     done: dict[str, Any] = {"credential": None, "claims": None, "jws": None}
     try:
-        compact = _to_jws(data)
-        token = jws.parse(compact)
+        token = _parse_presented(data)
     except InputTooLarge as exc:
         run.fail(Check.FORMAT, Code.TOO_LARGE, str(exc))
         return run.finish(**done)
@@ -187,7 +194,7 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
     except CredentialError as exc:
         run.fail(Check.FORMAT, Code.BAD_JWS, str(exc))
         return run.finish(**done)
-    done["jws"] = compact
+    done["jws"] = token.compact
     if token.header.get("typ") != MEDIA_TYPE or token.header.get("cty", CONTENT_TYPE) != CONTENT_TYPE:
         run.fail(Check.FORMAT, Code.WRONG_MEDIA_TYPE,
                  f"media type typ={token.header.get('typ')!r} cty={token.header.get('cty')!r}; "
@@ -218,21 +225,21 @@ def _verify_with_key(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any], ke
                   Check.STATUS_FRESH):
         run.add(check, Outcome.SKIP, Code.EXPLICIT_KEY, "no trust list: key given by the caller")
     run.ok(Check.SCHEMA, "meets the VC Data Model 2.0 rules")
-    _check_dates(run, claims.get("validFrom"), claims.get("validUntil"), at)
+    try:
+        start, end = (parse_time(t) if isinstance(t, str) else None
+                      for t in (claims.get("validFrom"), claims.get("validUntil")))
+    except ValueError:
+        run.fail(Check.DATES, Code.SCHEMA_INVALID, "validFrom/validUntil is not a UTC date-time")
+    else:
+        _check_dates(run, start, end, at)
     return run.finish(**done)
 
 
-def _check_dates(run: _Run, valid_from: object, valid_until: object, at: datetime) -> None:
-    try:
-        start = parse_time(valid_from) if isinstance(valid_from, str) else None
-        end = parse_time(valid_until) if isinstance(valid_until, str) else None
-    except ValueError:
-        run.fail(Check.DATES, Code.SCHEMA_INVALID, "validFrom/validUntil is not a UTC date-time")
-        return
+def _check_dates(run: _Run, start: datetime | None, end: datetime | None, at: datetime) -> None:
     if start is not None and at < start:
-        run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {valid_from}")
+        run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {start.isoformat()}")
     elif end is not None and at >= end:
-        run.fail(Check.DATES, Code.EXPIRED, f"expired at {valid_until}")
+        run.fail(Check.DATES, Code.EXPIRED, f"expired at {end.isoformat()}")
     else:
         run.ok(Check.DATES, "within its validity period")
 
@@ -260,7 +267,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         return run.finish(**done)
     run.ok(Check.SIGNATURE, f"signed by {issuer.name}")
     try:
-        credential = Credential.from_claims(claims)
+        credential = Credential.from_vc_claims(claims)
     except SchemaError as exc:
         run.fail(Check.SCHEMA, Code.SCHEMA_INVALID, exc.diagnostics())
         return run.finish(**done)
@@ -283,7 +290,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         run.fail(Check.ACCREDITED, Code.NOT_ACCREDITED,
                  f"{issuer.name} is not accredited for {credential.kind.value} "
                  f"in ISCO-08 {occupation}")
-    _check_dates(run, claims["validFrom"], claims.get("validUntil"), at)
+    _check_dates(run, credential.valid_from, credential.valid_until, at)
     _check_status(run, credential, trust, at, done)
     return run.finish(**done)
 
@@ -303,13 +310,13 @@ def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: dat
         if status_list.is_set(entry.index):
             code = Code.REVOKED if entry.purpose is StatusPurpose.REVOCATION else Code.SUSPENDED
             run.fail(Check.STATUS, code, f"{entry.purpose.value} bit is set "
-                                         f"(status as of {status_list.valid_from:%Y-%m-%d})")
+                                         f"(status as of {status_list.as_of})")
             return
         oldest = status_list.valid_from if oldest is None else min(oldest, status_list.valid_from)
         if at >= status_list.valid_until:
-            stale.append(f"{entry.purpose.value} list expired {status_list.valid_until:%Y-%m-%d}")
+            stale.append(f"{entry.purpose.value} list expired {status_list.valid_until.date()}")
     done["status_as_of"] = oldest
-    as_of = f"status as of {oldest:%Y-%m-%d}" if oldest else "no status entries"
+    as_of = f"status as of {oldest.date().isoformat()}" if oldest else "no status entries"
     run.ok(Check.STATUS, f"not revoked or suspended ({as_of})")
     if stale:
         run.add(Check.STATUS_FRESH, Outcome.WARN, Code.STATUS_STALE,
