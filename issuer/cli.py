@@ -40,6 +40,30 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_issue(sub: Sub) -> None:
+    p = sub.add_parser("issue", help="decide and sign an assessment or a training completion")
+    p.add_argument("file", help="ASSESSMENT.json (RplAssessment) or a TrainingCompletion file")
+    p.add_argument("--out", required=True, help="folder for the decision, NAME.jwt, NAME.qr.txt")
+    p.set_defaults(func=run_issue)
+
+
+def run_issue(args: argparse.Namespace) -> int:
+    from issuer.issuing import issue_file
+    from rpl_rubrics.cli import render_decision
+
+    home = Home(home_path())
+    secret = passphrase()
+    issued = issue_file(home, home.issuer_key(secret), Path(args.file), Path(args.out),
+                        at=datetime.now(UTC))
+    if issued.decision is not None:
+        print(render_decision(issued.decision))
+    print(f"Issued {issued.credential.id} ({issued.credential.achievement.type.value}); "
+          f"QR text {len(issued.qr_text)} characters")
+    for path in issued.files:
+        print(path)
+    return 0
+
+
 def register_serve(sub: Sub) -> None:
     p = sub.add_parser("serve", help="serve the product on http://HOST:PORT")
     p.add_argument("--host", default="127.0.0.1")

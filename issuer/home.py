@@ -6,7 +6,6 @@ keys are stored sealed (Argon2id + SecretBox) with the passphrase from SKILLPASS
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -14,8 +13,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from passport import reference
-from passport.b64 import b64u_encode
 from passport.bundle import TrustBundle, bundle_document
 from passport.credential import (
     AchievementType,
@@ -24,8 +21,6 @@ from passport.credential import (
     Kind,
     StatusEntry,
     StatusPurpose,
-    achievement_claims,
-    alignments,
     build_claims,
 )
 from passport.errors import StorageError, UsageError
@@ -187,29 +182,6 @@ class Home:
                               valid_from=at, status=status,
                               results=results if kind is Kind.RPL else None, activity=activity)
         return issue(claims, key)
-
-
-def demo_achievement(slug: str, spec: dict[str, Any], units_achieved: list[str] | None) -> dict[str, Any]:
-    """An achievement from the demo catalogue; its id pins a hash of the definition."""
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).digest()
-    kind = Kind(spec["kind"])
-    if kind is Kind.TVET:
-        achievement_type = AchievementType.COURSE
-    elif units_achieved is not None and set(units_achieved) == set(spec["units"]):
-        achievement_type = AchievementType.CERTIFICATE
-    else:
-        achievement_type = AchievementType.STATEMENT_OF_ATTAINMENT
-    texts = reference.standard_text(kind.value)
-    cqf = reference.cqf_level(spec["cqf"])
-    prefix = "rubric" if kind is Kind.RPL else "course"
-    return achievement_claims(
-        achievement_id=f"urn:skillpass:{prefix}:{slug}:{spec['version']}:{b64u_encode(digest)[:16]}",
-        achievement_type=achievement_type, name=spec["name"], name_km=spec["nameKm"],
-        description=texts["description"], criteria=texts["criteria"],
-        alignment=alignments(spec["isco"], reference.isco_title(spec["isco"]), spec["cqf"],
-                             cqf["name"]),
-        learning_hours=spec.get("hours"),
-    )
 
 
 def _json(doc: Any) -> bytes:

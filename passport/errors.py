@@ -93,6 +93,22 @@ class UsageError(Error):
     """The caller asked for something that cannot be done as asked."""
 
 
+class DocumentError(UsageError):
+    """An input document (rubric, assessment, CSV row, request body) is invalid.
+
+    `problems` lists (location, message); a location is a line, a JSON path, or both.
+    """
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        first = problems[0] if problems else ("", "invalid")
+        super().__init__(f"{source}: {first[0]}: {first[1]}")
+
+    def diagnostics(self) -> str:
+        return "\n".join(f"{self.source}: {where}: {message}" for where, message in self.problems)
+
+
 class StorageError(Error):
     def __init__(self, path: str, reason: str) -> None:
         self.path, self.reason = path, reason

@@ -22,11 +22,15 @@ from passport.b64 import b64u_decode, b64u_encode
 from passport.errors import KeyFileError
 
 SEALED_KEY_FORMAT = "skillpass-sealed-key-v1"
+# A key id is the start of the key's RFC 7638 thumbprint: 72 bits name a key uniquely among
+# every issuer's keys, and the 31 characters saved let a typical certificate fit a
+# version-15 QR code at error correction Q.
+KID_CHARS = 12
 
 
 @dataclass(frozen=True)
 class PublicKey:
-    """An Ed25519 public key; `kid` is its RFC 7638 JWK thumbprint."""
+    """An Ed25519 public key; `kid` is the first KID_CHARS of its RFC 7638 thumbprint."""
 
     raw: bytes
 
@@ -35,13 +39,18 @@ class PublicKey:
             raise KeyFileError("an Ed25519 public key is 32 bytes")
 
     @cached_property
-    def kid(self) -> str:
-        # RFC 7638 section 3.2: required members only, lexicographic order, no white space.
+    def thumbprint(self) -> str:
+        """RFC 7638 SHA-256 JWK thumbprint, base64url."""
+        # Section 3.2: required members only, lexicographic order, no white space.
         canonical = json.dumps(
             {"crv": "Ed25519", "kty": "OKP", "x": b64u_encode(self.raw)},
             separators=(",", ":"), sort_keys=True,
         )
         return b64u_encode(hashlib.sha256(canonical.encode()).digest())
+
+    @cached_property
+    def kid(self) -> str:
+        return self.thumbprint[:KID_CHARS]
 
     def jwk(self) -> dict[str, str]:
         return {"kty": "OKP", "crv": "Ed25519", "x": b64u_encode(self.raw), "kid": self.kid}

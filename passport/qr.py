@@ -41,7 +41,7 @@ class DictionaryVersion:
 
 
 DICTIONARIES = {
-    1: DictionaryVersion(1, "qr-dict-v1.bin", "1868435588e8e1b8f0dd2251f64d778bcf923c5d9a5be969538a128374f2cc67"),
+    1: DictionaryVersion(1, "qr-dict-v1.bin", "78f45050094f03c66d318d0accf82e77c7d58aa5551fb1e22c3e8194402bf182"),
 }
 
 

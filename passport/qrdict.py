@@ -62,11 +62,27 @@ def _sha_of_sample(claims: dict[str, object]) -> str:
     return str(subject["identifier"][0]["identityHash"]).split("$", 1)[1]
 
 
+def _catalogue_strings() -> list[bytes]:
+    """Each bundled rubric's achievement and full result list, exactly as credentials spell them."""
+    from rpl_rubrics import catalogue
+    from rpl_rubrics.credentials import achievement_claims_for
+
+    out = []
+    for rubric in catalogue.bundled().values():
+        # A statement of attainment differs only in achievementType, which the templates hold.
+        out.append(b'"achievement":' + encode_claims(achievement_claims_for(rubric, full=True)))
+        results = [{"type": ["Result"], "resultDescription": f"{rubric.achievement_id}#{u.code}",
+                    "value": "Competent"} for u in rubric.units]
+        out.append(b'"result":' + encode_claims(results))  # type: ignore[arg-type]
+    return out
+
+
 def build_v1() -> bytes:
     common = [reference.isco_title(c) for c in reference.isco_codes()]
     common += [f"{c}" for c in reference.isco_codes()]
     parts = [
         " ".join(common).encode(),
+        *_catalogue_strings(),
         _template(AchievementType.COURSE, 0),
         _template(AchievementType.STATEMENT_OF_ATTAINMENT, 4),
         _template(AchievementType.CERTIFICATE, 6),

@@ -29,7 +29,13 @@ def test_demo_writes_credentials_that_verify(home: Path, tmp_path: Path, cli: Cl
     code, _, err = cli("demo", "--out", str(out))
     assert code == 0, err
     names = sorted(p.name.removesuffix(".jwt") for p in out.glob("*.jwt"))
-    assert names == ["chan-sophea", "keo-srey-mom", "revoked-sample", "sok-dara", "vann-rithy"]
+    # One credential per bundled rubric, the revoked sample, and one TVET record.
+    from rpl_rubrics import catalogue
+
+    assert len(names) == len(catalogue.bundled()) + 2
+    kinds = {json.loads(cli("verify", str(out / f"{n}.jwt"), "--json")[1])["credential"]
+             ["credentialSubject"]["achievement"]["achievementType"] for n in names}
+    assert kinds == {"Certificate", "ext:StatementOfAttainment", "Course"}
     for name in names:
         compact = (out / f"{name}.jwt").read_text().strip()
         text = (out / f"{name}.qr.txt").read_text().strip()

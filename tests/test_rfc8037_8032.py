@@ -23,8 +23,9 @@ JWS_A4 = ("eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
 def test_rfc8037_public_key_and_thumbprint() -> None:
     key = PrivateKey(b64u_decode(D))
     assert b64u_encode(key.public.raw) == X
-    assert key.kid == THUMBPRINT
-    assert key.public.jwk() == {"kty": "OKP", "crv": "Ed25519", "x": X, "kid": THUMBPRINT}
+    assert key.public.thumbprint == THUMBPRINT
+    assert key.kid == THUMBPRINT[:12]
+    assert key.public.jwk() == {"kty": "OKP", "crv": "Ed25519", "x": X, "kid": THUMBPRINT[:12]}
 
 
 def test_rfc8037_a4_signature_is_reproduced_and_verifies() -> None:

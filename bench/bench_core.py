@@ -1,0 +1,130 @@
+"""`make bench`: sizes and speeds of a typical RPL certificate, beside raw Ed25519.
+
+A typical certificate: 6 unit results, Khmer and Latin names, ISCO-08 and CQF alignment,
+revocation and suspension status entries. Raw pynacl sign/verify of the same signing input
+is measured in the same run as the baseline. Results go to stdout and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import nacl.signing
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from passport import jws, qr
+from passport.bundle import TrustBundle, bundle_document
+from passport.credential import (
+    Credential,
+    HolderInput,
+    Kind,
+    StatusEntry,
+    StatusPurpose,
+    build_claims,
+)
+from passport.keys import PrivateKey
+from passport.signing import sign_credential
+from passport.status import Bitstring, sign_status_list, status_list_claims
+from passport.trust import issuer_entry, sign_trust_list, trust_list_document
+from passport.verify import verify
+
+ISSUER = "https://ntti.edu.kh"
+AT = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def typical_certificate() -> tuple[dict[str, object], PrivateKey, TrustBundle]:
+    from rpl_rubrics.catalogue import typical_achievement
+
+    root, key = PrivateKey(bytes(32)), PrivateKey(bytes(range(32)))
+    achievement, units = typical_achievement()
+    status = [StatusEntry(p, f"{ISSUER}/status/{p.value}/1", 48_213) for p in StatusPurpose]
+    claims = build_claims(
+        issuer=ISSUER, holder=HolderInput("Sok Dara", "សុខ ដារា", 1988, "010234567"),
+        achievement=achievement, valid_from=AT, status=status, results=units)
+    trust_doc = trust_list_document(
+        version=1, issued=AT - timedelta(days=30), expires=AT + timedelta(days=365),
+        root_keys=[root.public],
+        issuers=[issuer_entry(issuer_id=ISSUER, name="National Technical Training Institute",
+                              name_km="វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស",
+                              keys=[(key.public, AT - timedelta(days=30), None)],
+                              accreditations={Kind.RPL: ["*"], Kind.TVET: ["*"]})])
+    lists = [sign_status_list(status_list_claims(
+        url=f"{ISSUER}/status/{p.value}/1", issuer=ISSUER, purpose=p, bitstring=Bitstring(),
+        valid_from=AT, valid_for=timedelta(days=7)), key) for p in StatusPurpose]
+    bundle = TrustBundle.from_json(
+        json.dumps(bundle_document(sign_trust_list(trust_doc, [root]), lists, AT)).encode(),
+        roots=(root.public,))
+    return claims, key, bundle
+
+
+def per_second(fn: Callable[[], object], seconds: float = 1.0) -> float:
+    """Best of 5 rounds of ~seconds/5 each: the least disturbed estimate on a shared machine."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.05:
+        fn()
+        n += 1
+    batch = max(1, int(n * seconds / 5 / 0.05))
+    rates = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            fn()
+        rates.append(batch / (time.perf_counter() - t0))
+    return max(rates)
+
+
+def main() -> None:
+    claims, key, bundle = typical_certificate()
+    credential = Credential.from_claims(claims)
+    compact = sign_credential(credential, key)
+    text = qr.encode(compact)
+    assert qr.decode(text) == compact
+    assert verify(text, at=AT, trust=bundle).valid
+
+    token = jws.parse(compact)
+    raw_key = nacl.signing.SigningKey(key.seed())
+    raw_verify_key = raw_key.verify_key
+    signed = raw_key.sign(token.signing_input)
+
+    raw_sign = per_second(lambda: raw_key.sign(token.signing_input))
+    raw_verify = per_second(lambda: raw_verify_key.verify(signed))
+    sign = per_second(lambda: sign_credential(credential, key))
+    verify_qr = per_second(lambda: verify(text, at=AT, trust=bundle))
+    qr_encode = per_second(lambda: qr.encode(compact))
+
+    results = {
+        "credential_json_bytes": len(credential.payload()),
+        "jws_chars": len(compact),
+        "qr_text_chars": len(text),
+        "qr_version_at_ecc_m": qr.qr_version(text, "M"),
+        "qr_version_at_ecc_q": qr.qr_version(text, "Q"),
+        "raw_pynacl_sign_per_s": round(raw_sign),
+        "raw_pynacl_verify_per_s": round(raw_verify),
+        "sign_credential_per_s": round(sign),
+        "verify_from_qr_text_per_s": round(verify_qr),
+        "qr_encode_per_s": round(qr_encode),
+        "sign_time_vs_raw_x": round(raw_sign / sign, 2),
+        "verify_from_qr_time_vs_raw_x": round(raw_verify / verify_qr, 2),
+        "verify_from_qr_median_us": round(1e6 / verify_qr, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}, "
+                   f"Python {platform.python_version()}",
+    }
+    width = max(map(len, results))
+    for name, value in results.items():
+        print(f"{name:<{width}}  {value}")
+    out = Path(__file__).with_name("results.json")
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()

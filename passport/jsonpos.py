@@ -1,0 +1,86 @@
+"""Where each value of a JSON document starts, so errors can name a line, not just a path."""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import re
+from collections.abc import Callable
+
+Path = tuple[str | int, ...]
+# The stdlib's own string scanner, so string escapes are measured exactly as json reads them.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def value_offsets(text: str) -> dict[Path, int]:
+    """Map each JSON path to the offset of its value. Assumes `text` is valid JSON."""
+    found: dict[Path, int] = {}
+
+    def skip(i: int) -> int:
+        m = _WS.match(text, i)
+        return m.end() if m else i
+
+    def parse(i: int, path: Path) -> int:
+        i = skip(i)
+        found[path] = i
+        c = text[i]
+        if c == "{":
+            i = skip(i + 1)
+            if text[i] == "}":
+                return i + 1
+            while True:
+                key, i = _scanstring(text, skip(i) + 1)
+                i = skip(i)
+                i = parse(i + 1, (*path, key))  # past ':'
+                i = skip(i)
+                if text[i] == "}":
+                    return i + 1
+                i += 1  # ','
+        if c == "[":
+            i = skip(i + 1)
+            if text[i] == "]":
+                return i + 1
+            n = 0
+            while True:
+                i = skip(parse(i, (*path, n)))
+                n += 1
+                if text[i] == "]":
+                    return i + 1
+                i += 1
+        if c == '"':
+            return _scanstring(text, i + 1)[1]
+        for literal in ("true", "false", "null"):
+            if text.startswith(literal, i):
+                return i + len(literal)
+        m = _NUMBER.match(text, i)
+        if not m:
+            raise ValueError(f"unexpected character at {i}")
+        return m.end()
+
+    parse(0, ())
+    return found
+
+
+def line_for(text: str, path: Path, offsets: dict[Path, int] | None = None) -> int | None:
+    """The line of the deepest existing ancestor of `path` (a missing key points at its parent)."""
+    offsets = offsets if offsets is not None else value_offsets(text)
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in offsets:
+            return line_of(text, offsets[path[:cut]])
+    return None
+
+
+def loads_located(text: str, source: str) -> object:
+    """json.loads with an error that names the file, line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        from passport.errors import DocumentError
+
+        raise DocumentError(source, [(f"line {exc.lineno}, column {exc.colno}", exc.msg)]) from None

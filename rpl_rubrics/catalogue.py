@@ -1,0 +1,38 @@
+"""The rubrics bundled with the package (rpl_rubrics/rubrics/*.json)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from passport.errors import UsageError
+from rpl_rubrics.rubric import Rubric
+
+
+def rubric_dir() -> Path:
+    return Path(str(resources.files("rpl_rubrics").joinpath("rubrics")))
+
+
+@cache
+def bundled() -> dict[str, Rubric]:
+    rubrics = [Rubric.from_file(p) for p in sorted(rubric_dir().glob("*.json"))]
+    return {r.id: r for r in rubrics}
+
+
+def get(rubric_id: str) -> Rubric:
+    try:
+        return bundled()[rubric_id]
+    except KeyError:
+        known = ", ".join(sorted(bundled()))
+        raise UsageError(f"no bundled rubric {rubric_id!r}; known: {known}") from None
+
+
+def typical_achievement() -> tuple[dict[str, Any], list[str]]:
+    """The achievement and six unit results of a typical full RPL certificate (masonry)."""
+    from rpl_rubrics.credentials import achievement_claims_for
+
+    rubric = get("masonry-c1")
+    units = [u.code for u in rubric.units]
+    return achievement_claims_for(rubric, full=True), units
