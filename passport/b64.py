@@ -5,9 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
 
 def b64u_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64u_encode_bytes(data).decode("ascii")
+
+
+def b64u_encode_bytes(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def b64u_decode(text: str) -> bytes:

@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import schema
 from passport.errors import CredentialError, JWSFormatError
@@ -47,9 +47,15 @@ class AchievementType(enum.StrEnum):
         return Kind.TVET if self is AchievementType.COURSE else Kind.RPL
 
 
+_ACHIEVEMENT_TYPES = {t.value: t for t in AchievementType}
+
+
 class StatusPurpose(enum.StrEnum):
     REVOCATION = "revocation"
     SUSPENSION = "suspension"
+
+
+_PURPOSES = {p.value: p for p in StatusPurpose}
 
 
 def format_time(t: datetime) -> str:
@@ -89,8 +95,9 @@ class Holder:
                                    self.national_id_hash)
 
 
-@dataclass(frozen=True)
-class Alignment:
+class Alignment(NamedTuple):
+    """An alignment target (a NamedTuple: immutable and cheap on the scan path)."""
+
     framework: str  # "ISCO-08" or "CQF"
     code: str
     name: str
@@ -109,14 +116,16 @@ class Achievement:
     learning_hours: int | None = None
 
 
-@dataclass(frozen=True)
-class UnitResult:
+class UnitResult(NamedTuple):
+    """A unit judged competent (a NamedTuple: immutable and cheap on the scan path)."""
+
     unit: str  # the unit code within the rubric
     result_description: str
 
 
-@dataclass(frozen=True)
-class StatusEntry:
+class StatusEntry(NamedTuple):
+    """Where to look up this credential's status (a NamedTuple: immutable and cheap on the scan path)."""
+
     purpose: StatusPurpose
     list_url: str
     index: int
@@ -157,25 +166,22 @@ class Credential:
         subject = claims["credentialSubject"]
         ident = subject["identifier"][0]
         ach = subject["achievement"]
-        achievement_type = AchievementType(ach["achievementType"])
+        achievement_type = _ACHIEVEMENT_TYPES[ach["achievementType"]]
         aligned = {a["targetFramework"]: a for a in ach["alignment"]}
         if set(aligned) != {"ISCO-08", "CQF"}:
             raise CredentialError("credential: alignment must name one ISCO-08 and one CQF target")
-        results = tuple(
-            UnitResult(r["resultDescription"].rsplit("#", 1)[1], r["resultDescription"])
-            for r in subject.get("result", [])
-        )
+        prefix = ach["id"] + "#"
+        results = tuple([UnitResult(d[len(prefix):], d) if d.startswith(prefix) else _foreign(d)
+                         for d in [r["resultDescription"] for r in subject.get("result", ())]])
         if achievement_type.kind is Kind.RPL:
             if not results:
                 raise CredentialError("credential: an RPL credential lists its achieved units")
-            if any(not r.result_description.startswith(ach["id"] + "#") for r in results):
-                raise CredentialError("credential: a result refers to another achievement")
             if len({r.unit for r in results}) != len(results):
                 raise CredentialError("credential: a unit is listed twice")
         elif results:
             raise CredentialError("credential: a training record carries no unit results")
         status = tuple(
-            StatusEntry(StatusPurpose(s["statusPurpose"]), s["statusListCredential"],
+            StatusEntry(_PURPOSES[s["statusPurpose"]], s["statusListCredential"],
                         int(s["statusListIndex"]))
             for s in claims["credentialStatus"]
         )
@@ -210,6 +216,10 @@ class Credential:
     @classmethod
     def from_payload(cls, payload: bytes) -> Credential:
         return cls.from_claims(decode_claims(payload))
+
+
+def _foreign(description: str) -> UnitResult:
+    raise CredentialError(f"credential: result {description} refers to another achievement")
 
 
 def _alignment(a: dict[str, Any]) -> Alignment:

@@ -101,7 +101,8 @@ def parse(compact: str) -> ParsedJWS:
     return from_parts(compact, raw[0], raw[1], raw[2])
 
 
-def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: bytes) -> ParsedJWS:
+def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: bytes,
+               signing_input: bytes | None = None) -> ParsedJWS:
     """Check the header and signature size of an already split JWS (the QR codec splits it)."""
     try:
         header = json.loads(header_bytes)
@@ -125,7 +126,8 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
             raise JWSFormatError(f"header parameter {forbidden!r} is not accepted", part="header")
     if len(signature) != 64:
         raise JWSFormatError("an Ed25519 signature is 64 bytes", part="signature")
-    signing_input = compact[: compact.rindex(".")].encode("ascii")
+    if signing_input is None:
+        signing_input = compact[: compact.rindex(".")].encode("ascii")
     return ParsedJWS(compact, header, payload, signing_input, signature)
 
 

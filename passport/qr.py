@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 
 from passport import base45
-from passport.b64 import b64u_decode, b64u_encode
+from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 
 # The largest QR code (version 40-L) holds 4296 alphanumeric characters.
@@ -82,6 +82,7 @@ def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
     return b"".join(out)
 
 
+_PREFIX = re.compile(r"SP(\d{1,3}):")
 # Long hexadecimal runs (an identity hash) code better in a Huffman block of their own.
 _HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
 
@@ -117,12 +118,12 @@ def decode(text: str) -> str:
     return decode_parts(text)[0]
 
 
-def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes]:
-    """QR text -> (compact JWS, header bytes, payload bytes, signature bytes)."""
+def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
+    """QR text -> (compact JWS, header, payload, signature, JWS signing input)."""
     text = text.strip()
     if len(text) > MAX_QR_TEXT:
         raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
-    match = re.match(r"SP(\d{1,3}):", text)
+    match = _PREFIX.match(text)
     if not match:
         raise QRFormatError("does not start with a Skills Passport prefix such as 'SP1:'",
                             position=0)
@@ -149,8 +150,9 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes]:
     if len(header) != header_len or header_len == 0:
         raise QRFormatError("header length is out of range")
     payload = body[used + header_len:]
-    compact = ".".join(b64u_encode(p) for p in (header, payload, signature))
-    return compact, header, payload, signature
+    signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
+    compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
+    return compact, header, payload, signature, signing_input
 
 
 def _read_varint(data: bytes) -> tuple[int, int]:
@@ -163,7 +165,7 @@ def _read_varint(data: bytes) -> tuple[int, int]:
 
 
 def is_qr_text(text: str) -> bool:
-    return re.match(r"\s*SP\d{1,3}:", text) is not None
+    return _PREFIX.match(text.lstrip()) is not None
 
 
 def qr_version(text: str, ecc: str = ECC_LEVEL) -> int:

@@ -1,26 +1,24 @@
 """The JSON Schemas in `schemas/`, loaded once, used by code and tests alike.
 
-Two engines read the same files. Verification runs on the hot path, so documents are first
-checked by validators that fastjsonschema compiles to Python once per process; only when a
-document fails does jsonschema (the Draft 2020-12 reference) list every problem with its
-JSON path. The schemas may only use keywords both engines implement alike: `_SUPPORTED`
-is enforced when a validator is built, and tests compare the two engines' verdicts.
+Two engines read the same files. Documents are first checked by validators compiled to
+Python by `passport.schemac` (verification runs on every scan); only when a document fails
+does jsonschema, the Draft 2020-12 reference, list every problem with its JSON path. Tests
+compare the two engines' verdicts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import fastjsonschema
 import jsonschema
 import referencing
 import referencing.jsonschema
 
-from passport import jsonpos
+from passport import jsonpos, schemac
 from passport.errors import DocumentError, SchemaError
 
 SCHEMA_FILES = {
@@ -33,18 +31,6 @@ SCHEMA_FILES = {
     "assessment": "assessment.schema.json",
     "training-completion": "training-completion.schema.json",
 }
-
-_SUPPORTED = frozenset({
-    "$schema", "$id", "$ref", "$defs", "title", "description",
-    "type", "const", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum",
-    "items", "minItems", "maxItems", "uniqueItems", "contains",
-    "properties", "required", "additionalProperties", "oneOf", "anyOf", "allOf", "format",
-})
-# Keywords whose value is a map of name -> subschema, or a list of subschemas.
-_SCHEMA_MAPS = ("properties", "$defs")
-_SCHEMA_LISTS = ("oneOf", "anyOf", "allOf")
-_SCHEMA_VALUES = ("items", "contains", "additionalProperties")
-
 
 @cache
 def load(name: str) -> dict[str, Any]:
@@ -63,22 +49,6 @@ def _registry() -> referencing.Registry[Any]:
     return referencing.Registry().with_resources(pairs)
 
 
-def keywords(node: Any, where: str = "$") -> Iterator[tuple[str, str]]:
-    """Every (keyword, location) used in a schema, for the supported-subset guard."""
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        yield key, where
-        if key in _SCHEMA_MAPS:
-            for name, sub in value.items():
-                yield from keywords(sub, f"{where}.{key}.{name}")
-        elif key in _SCHEMA_LISTS:
-            for i, sub in enumerate(value):
-                yield from keywords(sub, f"{where}.{key}[{i}]")
-        elif key in _SCHEMA_VALUES:
-            yield from keywords(value, f"{where}.{key}")
-
-
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
     schema = load(name)
@@ -89,19 +59,8 @@ def validator(name: str) -> jsonschema.protocols.Validator:
 
 
 @cache
-def compiled(name: str) -> Callable[[Any], Any]:
-    schema = load(name)
-    unsupported = sorted({f"{k} at {w}" for k, w in keywords(schema) if k not in _SUPPORTED})
-    if unsupported:
-        raise RuntimeError(f"schema {name} uses keywords outside the checked subset: {unsupported}")
-    docs = _by_id()
-
-    def resolve(uri: str) -> dict[str, Any]:
-        return docs[uri.split("#", 1)[0]]
-
-    fn: Callable[[Any], Any] = fastjsonschema.compile(
-        schema, handlers={"https": resolve}, use_formats=False)
-    return fn
+def compiled(name: str) -> Callable[[Any], bool]:
+    return schemac.compile_schema(load(name), _by_id())
 
 
 def problems(name: str, document: Any) -> list[tuple[str, str]]:
@@ -125,20 +84,14 @@ def check_document(name: str, document: Any, *, text: str, source: str) -> None:
 
 
 def is_valid(name: str, document: Any) -> bool:
-    try:
-        compiled(name)(document)
-    except fastjsonschema.JsonSchemaException:
-        return False
-    return True
+    return compiled(name)(document)
 
 
 def check(name: str, document: Any, *, what: str | None = None) -> None:
-    try:
-        compiled(name)(document)
-    except fastjsonschema.JsonSchemaException as exc:
+    if not compiled(name)(document):
         # The two engines agree (tests hold them to it); the fallback only guards a disagreement.
-        found = problems(name, document) or [("$", str(exc))]
-        raise SchemaError(what or name, found) from None
+        found = problems(name, document) or [("$", "rejected by the compiled validator")]
+        raise SchemaError(what or name, found)
 
 
 def _path(parts: Any) -> str:

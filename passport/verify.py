@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import jws, qr
 from passport.bundle import TrustBundle
@@ -87,8 +87,9 @@ class Verdict(enum.StrEnum):
     INVALID = "invalid"
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
+    """One check's outcome. A NamedTuple: immutable, and cheap to build on the scan path."""
+
     check: Check
     outcome: Outcome
     code: Code
@@ -139,7 +140,7 @@ class _Run:
         self.outcomes.add(outcome)
 
     def ok(self, check: Check, message: str) -> None:
-        self.add(check, Outcome.PASS, Code.OK, message)
+        self.results[check] = CheckResult(check, Outcome.PASS, Code.OK, message)
 
     def fail(self, check: Check, code: Code, message: str) -> None:
         self.add(check, Outcome.FAIL, code, message)
@@ -149,8 +150,8 @@ class _Run:
             for check in _ALL_CHECKS:
                 if check not in self.results:
                     self.add(check, Outcome.SKIP, Code.NOT_CHECKED, "not checked")
-        checks = tuple(self.results[c] for c in _ALL_CHECKS)
-        outcomes = self.outcomes
+        checks = tuple([self.results[c] for c in _ALL_CHECKS])
+        outcomes = self.outcomes  # PASS is never recorded here: it cannot change the verdict
         verdict = (Verdict.INVALID if Outcome.FAIL in outcomes
                    else Verdict.WARNING if Outcome.WARN in outcomes else Verdict.VALID)
         return VerificationResult(verdict, checks, **kwargs)
