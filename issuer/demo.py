@@ -74,7 +74,7 @@ def write_demo(home: Home, secret: str, out: Path, at: datetime) -> list[Path]:
         write_atomic(source, json.dumps(doc, ensure_ascii=False, indent=1).encode())
         issued = issue_file(home, key, source, out, at=at, publish=False)
         if person.get("revoked"):
-            home.set_status(StatusPurpose.REVOCATION, issued.credential.status[0].index)
+            home.set_status(StatusPurpose.REVOCATION, issued.credential.status[0].list_index)
         written += issued.files
     home.publish(key, at)
     for name in ("trust-bundle.json", "root-keys.json"):

@@ -128,7 +128,7 @@ class StatusEntry(NamedTuple):
 
     purpose: StatusPurpose
     list_url: str
-    index: int
+    list_index: int
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ def build_claims(
     claims["credentialSubject"] = subject
     claims["credentialStatus"] = [
         {"type": "BitstringStatusListEntry", "statusPurpose": s.purpose.value,
-         "statusListIndex": str(s.index), "statusListCredential": s.list_url}
+         "statusListIndex": str(s.list_index), "statusListCredential": s.list_url}
         for s in status
     ]
     return claims

@@ -308,7 +308,7 @@ def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: dat
                     f"no {entry.purpose.value} list {entry.list_url} in the trust bundle")
             run.add(Check.STATUS_FRESH, Outcome.SKIP, Code.STATUS_UNKNOWN, "no status list")
             return
-        if status_list.is_set(entry.index):
+        if status_list.is_set(entry.list_index):
             code = Code.REVOKED if entry.purpose is StatusPurpose.REVOCATION else Code.SUSPENDED
             run.fail(Check.STATUS, code, f"{entry.purpose.value} bit is set "
                                          f"(status as of {status_list.as_of})")
