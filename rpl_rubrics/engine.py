@@ -158,7 +158,7 @@ def _unit_decision(rubric: Rubric, unit: Unit, judged: dict[str, CriterionJudgme
     if others and met_others < rubric.min_share_other * others:
         reasons.append(f"{met_others} of {others} other criteria met; at least "
                        f"{rubric.min_share_other:.0%} required")
-    if len(occasions) < unit.min_occasions:
+    if met_total and len(occasions) < unit.min_occasions:
         reasons.append(f"evidence from {len(occasions)} occasion(s); at least "
                        f"{unit.min_occasions} required")
     outcome = UnitOutcome.NOT_YET_COMPETENT if reasons else UnitOutcome.COMPETENT
