@@ -91,7 +91,13 @@ def test_frozen_dictionary_is_pinned() -> None:
     assert hashlib.sha256(data).hexdigest() == qr.DICTIONARIES[1].sha256
 
 
-def test_typical_certificate_qr_version(world: World) -> None:
-    # The QR must stay scannable; the size target is tracked in `make bench`.
-    text = qr.encode(world.issue())
-    assert qr.qr_version(text, "Q") <= 25
+def test_typical_certificate_fits_version_15_at_q(world: World) -> None:
+    # A full RPL certificate with six units, Khmer and Latin names, ISCO-08 and CQF alignment
+    # and two status entries must stay scannable from a worn card: version 15 at ECC Q.
+    from rpl_rubrics.catalogue import typical_achievement
+
+    achievement, units = typical_achievement()
+    assert len(units) == 6
+    text = qr.encode(world.issue(achievement=achievement, results=units,
+                                 issuer="https://ntti.edu.kh"))
+    assert qr.qr_version(text, "Q") <= 15
