@@ -16,15 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from passport import qr  # noqa: E402
-from passport.bundle import bundle_document  # noqa: E402
-from passport.credential import HolderInput, Kind, StatusEntry, StatusPurpose, build_claims  # noqa: E402
-from passport.keys import PrivateKey  # noqa: E402
-from passport.signing import issue  # noqa: E402
-from passport.status import Bitstring, sign_status_list, status_list_claims  # noqa: E402
-from passport.trust import issuer_entry, sign_trust_list, trust_list_document  # noqa: E402
-from rpl_rubrics import catalogue  # noqa: E402
-from rpl_rubrics.credentials import TrainingCompletion, achievement_claims_for  # noqa: E402
+from passport import qr
+from passport.bundle import bundle_document
+from passport.credential import HolderInput, Kind, StatusEntry, StatusPurpose, build_claims
+from passport.keys import PrivateKey
+from passport.signing import issue
+from passport.status import Bitstring, sign_status_list, status_list_claims
+from passport.trust import issuer_entry, sign_trust_list, trust_list_document
+from rpl_rubrics import catalogue
+from rpl_rubrics.credentials import TrainingCompletion, achievement_claims_for
 
 ISSUER = "https://ntti.edu.kh"
 ISSUED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
