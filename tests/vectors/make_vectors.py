@@ -35,12 +35,15 @@ def key(label: str) -> PrivateKey:
     return PrivateKey(hashlib.sha256(f"skills-passport vector key: {label}".encode()).digest())
 
 
+def statuses(index: int) -> list[StatusEntry]:
+    return [StatusEntry(p, f"{ISSUER}/status/{p.value}/1", index) for p in StatusPurpose]
+
+
 def main(version: str) -> None:
     out = Path(__file__).parent / version
     if out.exists():
         raise SystemExit(f"{out} exists: released vectors are never regenerated")
     root, issuer = key("root"), key("issuer")
-    statuses = lambda i: [StatusEntry(p, f"{ISSUER}/status/{p.value}/1", i) for p in StatusPurpose]  # noqa: E731
     masonry, welding = catalogue.get("masonry-c1"), catalogue.get("welding-c1")
     course = TrainingCompletion.from_text(json.dumps({
         "type": "TrainingCompletion",
