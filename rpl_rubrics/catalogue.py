@@ -29,6 +29,14 @@ def get(rubric_id: str) -> Rubric:
         raise UsageError(f"no bundled rubric {rubric_id!r}; known: {known}") from None
 
 
+def unit_titles(achievement_id: str) -> dict[str, Any]:
+    """Unit code -> title, if the achievement is a bundled rubric of exactly this content."""
+    for rubric in bundled().values():
+        if rubric.achievement_id == achievement_id:
+            return {u.code: u.title for u in rubric.units}
+    return {}
+
+
 def typical_achievement() -> tuple[dict[str, Any], list[str]]:
     """The achievement and six unit results of a typical full RPL certificate (masonry)."""
     from rpl_rubrics.credentials import achievement_claims_for

@@ -22,6 +22,8 @@ def register_rubric(sub: Sub) -> None:
     show = rsub.add_parser("show", help="one rubric's units and criteria")
     show.add_argument("id")
     show.add_argument("--lang", choices=["en", "km"], default="en")
+    show.add_argument("--achievement", action="store_true",
+                      help="print the Open Badges Achievement with its ResultDescriptions")
     show.set_defaults(func=run_show)
     check = rsub.add_parser("check", help="validate a rubric file (line-level messages)")
     check.add_argument("file")
@@ -43,7 +45,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    print(render_rubric(catalogue.get(args.id), args.lang))
+    rubric = catalogue.get(args.id)
+    if args.achievement:
+        from rpl_rubrics.credentials import achievement_definition
+
+        print(json.dumps(achievement_definition(rubric), ensure_ascii=False, indent=1))
+    else:
+        print(render_rubric(rubric, args.lang))
     return 0
 
 

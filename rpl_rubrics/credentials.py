@@ -36,6 +36,23 @@ def achievement_claims_for(rubric: Rubric, *, full: bool) -> dict[str, Any]:
     )
 
 
+def achievement_definition(rubric: Rubric) -> dict[str, Any]:
+    """The full Open Badges 3.0 Achievement, with one ResultDescription per unit.
+
+    Credentials carry only the results' links (`<achievement id>#<unit code>`) to stay small
+    enough for a QR code; this document, published beside the rubric, is what they link to.
+    """
+    doc = achievement_claims_for(rubric, full=True)
+    doc["achievementType"] = "Certificate"
+    doc["version"] = str(rubric.version)
+    doc["resultDescription"] = [
+        {"id": f"{rubric.achievement_id}#{u.code}", "type": ["ResultDescription"],
+         "name": u.title.en, "nameKm": u.title.km, "resultType": "Status",
+         "allowedValue": ["Competent", "Not Yet Competent"], "requiredValue": "Competent"}
+        for u in rubric.units]
+    return doc
+
+
 @dataclass(frozen=True)
 class CredentialRequest:
     """What the issuer needs to sign: holder, achievement, unit results, dates."""

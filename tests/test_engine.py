@@ -196,3 +196,16 @@ def test_assess_and_issue_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     bad.write_text(json.dumps({**doc, "rubric": {**doc["rubric"], "sha256": "1" * 64}}))
     code, _, err = cli("issue", str(bad), "--out", str(tmp_path / "out2"))
     assert code == 2 and "content hash differs" in err and not (tmp_path / "out2").exists()
+
+
+def test_result_links_resolve_to_result_descriptions(world: World) -> None:
+    from rpl_rubrics.credentials import achievement_definition
+
+    definition = achievement_definition(MASONRY)
+    ids = {rd["id"] for rd in definition["resultDescription"]}
+    d = decide(MASONRY, parse(assessment(MASONRY)))
+    request = request_for(d, issued=datetime(2026, 11, 2, 9, tzinfo=UTC))
+    claims = world.claims(holder=request.holder, achievement=request.achievement,
+                          results=request.results)
+    links = {r["resultDescription"] for r in claims["credentialSubject"]["result"]}
+    assert links == ids and definition["id"] == claims["credentialSubject"]["achievement"]["id"]

@@ -186,3 +186,61 @@ def test_vc11_claim_and_iss_mismatch_are_refused(world: World) -> None:
         claims = {**world.claims(), **extra}
         compact = jws.sign(encode_claims(claims), world.issuer_key, typ="vc+jwt", cty="vc")
         _failed(Code.BAD_PAYLOAD, compact, world, Check.FORMAT)
+
+
+def test_rfc9864_alg_name_ed25519_is_accepted(world: World) -> None:
+    from passport.credential import encode_claims
+
+    header = b64u_encode(json.dumps({"alg": "Ed25519", "kid": world.issuer_key.kid,
+                                     "typ": "vc+jwt", "cty": "vc"}).encode())
+    payload = b64u_encode(encode_claims(world.claims()))
+    signature = world.issuer_key.sign(f"{header}.{payload}".encode())
+    assert verify(f"{header}.{payload}.{b64u_encode(signature)}", at=CHECK_AT,
+                  trust=world.bundle()).valid
+
+
+def test_embedded_jwk_header_is_refused(world: World) -> None:
+    # CVE-2018-0114 style: a token that brings its own key must not be trusted with it.
+    attacker = fixed_key("attacker")
+    from passport.credential import encode_claims
+
+    header = b64u_encode(json.dumps({"alg": "EdDSA", "kid": world.issuer_key.kid, "typ": "vc+jwt",
+                                     "jwk": attacker.public.jwk()}).encode())
+    payload = b64u_encode(encode_claims(world.claims()))
+    signature = attacker.sign(f"{header}.{payload}".encode())
+    _failed(Code.BAD_JWS, f"{header}.{payload}.{b64u_encode(signature)}", world, Check.FORMAT)
+
+
+def test_unknown_critical_header_is_refused(world: World) -> None:
+    from passport.credential import encode_claims
+
+    header = b64u_encode(json.dumps({"alg": "EdDSA", "kid": world.issuer_key.kid, "typ": "vc+jwt",
+                                     "crit": ["exp2"], "exp2": 1}).encode())
+    payload = b64u_encode(encode_claims(world.claims()))
+    signature = world.issuer_key.sign(f"{header}.{payload}".encode())
+    _failed(Code.BAD_JWS, f"{header}.{payload}.{b64u_encode(signature)}", world, Check.FORMAT)
+
+
+def test_root_rotation_needs_old_and_new_root_and_exactly_one_version() -> None:
+    from passport.trust import TrustStore, sign_trust_list, trust_list_document
+
+    old, new = fixed_key("root"), fixed_key("new root")
+
+    def signed(version: int, roots: list[Any], signers: list[Any]) -> dict[str, Any]:
+        doc = trust_list_document(version=version, issued=ISSUED_AT, expires=CHECK_AT,
+                                  root_keys=[k.public for k in roots], issuers=[])
+        return sign_trust_list(doc, signers)
+
+    store = TrustStore((old.public,))
+    store.update(signed(3, [old], [old]))
+    with pytest.raises(TrustError, match="signed by the new root"):
+        store.update(signed(4, [new], [old]))
+    with pytest.raises(TrustError, match="not signed by a trusted root"):
+        store.update(signed(4, [new], [new]))
+    with pytest.raises(TrustError, match="exactly version"):
+        store.update(signed(5, [new], [old, new]))
+    assert store.update(signed(4, [new], [old, new])).version == 4
+    # From now on only the new root counts.
+    with pytest.raises(TrustError, match="not signed by a trusted root"):
+        store.update(signed(5, [new], [old]))
+    assert store.update(signed(5, [new], [new])).version == 5

@@ -12,6 +12,7 @@ from passport.errors import KeyFileError, UsageError
 from passport.fileio import read_bytes
 from passport.keys import PublicKey
 from passport.verify import Outcome, VerificationResult, verify
+from rpl_rubrics.catalogue import unit_titles
 from verifier.inputs import read_presented
 from verifier.trust import load_bundle
 
@@ -80,7 +81,10 @@ def render_text(result: VerificationResult) -> str:
                      f"[{cred.achievement.type.value}, {cred.achievement.level.name}, "
                      f"ISCO-08 {cred.achievement.occupation.code}]")
         if cred.results:
-            lines.append("Units:   " + ", ".join(r.unit for r in cred.results) + " (competent)")
+            titles = unit_titles(cred.achievement.id)
+            lines.append("Units judged competent:")
+            lines += [f"         {r.unit}  {titles[r.unit].en} / {titles[r.unit].km}"
+                      if r.unit in titles else f"         {r.unit}" for r in cred.results]
         if result.issuer_name:
             lines.append(f"Issuer:  {result.issuer_name[0]} / {result.issuer_name[1]}")
         lines.append(f"Issued:  {cred.valid_from:%Y-%m-%d}   id {cred.id}")
