@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
 
+from PIL import Image
+
 from issuer.demo import demo_profile, write_demo
 from issuer.home import Home, home_path, passphrase
+from issuer.prints import load_entries
+from passport.bundle import TrustBundle
+from passport.errors import UsageError
+from passport.fileio import read_bytes, write_atomic
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -61,6 +68,113 @@ def run_issue(args: argparse.Namespace) -> int:
           f"QR text {len(issued.qr_text)} characters")
     for path in issued.files:
         print(path)
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> TrustBundle:
+    home = Home(home_path())
+    path = Path(args.trust) if args.trust else home.bundle_file
+    return TrustBundle.from_json(read_bytes(path, limit=64 << 20), roots=home.root_keys())
+
+
+def _print_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust", metavar="BUNDLE", help="trust bundle to check the credentials "
+                                                     "against (default: the home's)")
+
+
+def _photo(path: str | None) -> Image.Image | None:
+    if path is None:
+        return None
+    try:
+        with Image.open(Path(path)) as img:
+            img.load()
+            return img.copy()
+    except OSError as exc:
+        raise UsageError(f"{path}: not a readable photo ({exc})") from None
+
+
+def register_card(sub: Sub) -> None:
+    p = sub.add_parser("card", help="render a credential as an ID-1 card (PNG, 300 dpi)")
+    p.add_argument("credential", help="CRED.jwt or CRED.qr.txt")
+    p.add_argument("--out", required=True, help="card.png")
+    p.add_argument("--photo", help="optional holder photo, printed on the card only")
+    _print_options(p)
+    p.set_defaults(func=run_card)
+
+
+def run_card(args: argparse.Namespace) -> int:
+    from passport.card import render
+    from passport.printing import card_face
+
+    entry = load_entries([args.credential], _bundle(args), datetime.now(UTC))[0]
+    write_atomic(Path(args.out), render(card_face(entry), _photo(args.photo)).to_png())
+    print(args.out)
+    return 0
+
+
+def register_sheet(sub: Sub) -> None:
+    p = sub.add_parser("sheet", help="A4 PDF of cards with cut marks (10 per page)")
+    p.add_argument("credentials", nargs="+", metavar="CRED")
+    p.add_argument("--out", required=True, help="sheet.pdf")
+    _print_options(p)
+    p.set_defaults(func=run_sheet)
+
+
+def run_sheet(args: argparse.Namespace) -> int:
+    from passport.card import render
+    from passport.printing import card_face, pdf, sheet_pages
+
+    entries = load_entries(args.credentials, _bundle(args), datetime.now(UTC))
+    pages = sheet_pages([render(card_face(e)) for e in entries])
+    write_atomic(Path(args.out), pdf(pages))
+    print(f"{args.out}: {len(entries)} cards on {len(pages)} page(s)")
+    return 0
+
+
+def register_booklet(sub: Sub) -> None:
+    p = sub.add_parser("booklet", help="one returnee's passport: PDF booklet and bundle file")
+    p.add_argument("credentials", nargs="+", metavar="CRED")
+    p.add_argument("--out", required=True, help="passport.pdf (the bundle goes beside it as .json)")
+    p.add_argument("--photo", help="optional holder photo for the cover")
+    _print_options(p)
+    p.set_defaults(func=run_booklet)
+
+
+def run_booklet(args: argparse.Namespace) -> int:
+    from passport.holder_bundle import passport_bundle
+    from passport.printing import booklet_pages, pdf
+
+    now = datetime.now(UTC)
+    entries = load_entries(args.credentials, _bundle(args), now)
+    doc = passport_bundle([(e.credential, _jws(e.qr_text), e.qr_text) for e in entries], now)
+    out = Path(args.out)
+    write_atomic(out, pdf(booklet_pages(entries, printed=now.date(), photo=_photo(args.photo))))
+    write_atomic(out.with_suffix(".json"), json.dumps(doc, ensure_ascii=False, indent=1).encode())
+    print(f"{out}: cover + {len(entries)} credential page(s); bundle {out.with_suffix('.json')}")
+    return 0
+
+
+def _jws(qr_text: str) -> str:
+    from passport import qr
+
+    return qr.decode(qr_text)
+
+
+def register_issue_batch(sub: Sub) -> None:
+    p = sub.add_parser("issue-batch", help="issue a day of assessments from a CSV file")
+    p.add_argument("csv", help="RESULTS.csv (one candidate per row)")
+    p.add_argument("--out", required=True, help="folder for credentials, cards and the sheet")
+    p.set_defaults(func=run_issue_batch)
+
+
+def run_issue_batch(args: argparse.Namespace) -> int:
+    from issuer.batch import issue_batch
+
+    home = Home(home_path())
+    report = issue_batch(home, home.issuer_key(passphrase()), Path(args.csv), Path(args.out),
+                         at=datetime.now(UTC))
+    print(f"Issued {report.issued} new credential(s); {report.already} were issued before; "
+          f"{report.no_award} row(s) with no award (see decisions/). Output in {args.out}")
     return 0
 
 

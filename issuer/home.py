@@ -67,6 +67,7 @@ class IssuerProfile:
 class Home:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._profile: IssuerProfile | None = None
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -121,7 +122,9 @@ class Home:
         return True
 
     def profile(self) -> IssuerProfile:
-        return IssuerProfile.from_json(self._read_json(self.config_file))
+        if self._profile is None:
+            self._profile = IssuerProfile.from_json(self._read_json(self.config_file))
+        return self._profile
 
     def issuer_key(self, secret: str) -> PrivateKey:
         return unseal(self._read_json(self.key_file("issuer")), secret)
@@ -143,11 +146,15 @@ class Home:
         return f"{self.profile().id}/status/{purpose.value}/{LIST_NUMBER}"
 
     def allocate_index(self) -> int:
-        index = int(read_bytes(self.counter_file, limit=32))
-        if index >= Bitstring().size:
+        return self.allocate_indexes(1)[0]
+
+    def allocate_indexes(self, count: int) -> list[int]:
+        """Reserve `count` status-list indexes; the counter is saved before any is used."""
+        start = int(read_bytes(self.counter_file, limit=32))
+        if start + count > Bitstring().size:
             raise UsageError("status list is full; a second list is needed")
-        write_atomic(self.counter_file, str(index + 1).encode())
-        return index
+        write_atomic(self.counter_file, str(start + count).encode())
+        return list(range(start, start + count))
 
     def set_status(self, purpose: StatusPurpose, index: int, value: bool = True) -> None:
         bits = Bitstring(bytearray(read_bytes(self.bits_file(purpose), limit=1 << 20)))
@@ -171,16 +178,20 @@ class Home:
         return bundle
 
     # -- issuance ------------------------------------------------------------------------
+    def claims(self, *, holder: HolderInput, achievement: dict[str, Any],
+               results: list[str] | None, at: datetime, index: int,
+               activity: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
+        kind = AchievementType(achievement["achievementType"]).kind
+        status = [StatusEntry(p, self.status_url(p), index) for p in StatusPurpose]
+        return build_claims(issuer=self.profile().id, holder=holder, achievement=achievement,
+                            valid_from=at, status=status,
+                            results=results if kind is Kind.RPL else None, activity=activity)
+
     def issue(self, key: PrivateKey, *, holder: HolderInput, achievement: dict[str, Any],
               results: list[str] | None, at: datetime,
               activity: tuple[datetime, datetime] | None = None) -> tuple[Credential, str]:
-        profile = self.profile()
-        kind = AchievementType(achievement["achievementType"]).kind
-        index = self.allocate_index()
-        status = [StatusEntry(p, self.status_url(p), index) for p in StatusPurpose]
-        claims = build_claims(issuer=profile.id, holder=holder, achievement=achievement,
-                              valid_from=at, status=status,
-                              results=results if kind is Kind.RPL else None, activity=activity)
+        claims = self.claims(holder=holder, achievement=achievement, results=results, at=at,
+                             index=self.allocate_index(), activity=activity)
         return issue(claims, key)
 
 

@@ -14,14 +14,20 @@ the same mask (tests), and zxing-cpp reads them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
+from typing import Any
 
-from segno import consts
-from segno import encoder as segno_encoder
+from segno import consts as _consts
+from segno import encoder as _encoder
 
 from passport.errors import UsageError
+
+# segno's ISO/IEC 18004 tables and function-pattern helpers carry no type annotations.
+consts: Any = _consts
+segno_encoder: Any = _encoder
 
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _ALNUM_VALUE = {c: i for i, c in enumerate(ALNUM)}
@@ -29,7 +35,7 @@ ECC_Q = consts.ERROR_LEVEL_Q
 MASK = 0
 QUIET_ZONE = 4
 
-_MASKS = {
+_MASKS: dict[int, Callable[[int, int], bool]] = {
     0: lambda i, j: (i + j) % 2 == 0,
     1: lambda i, j: i % 2 == 0,
     2: lambda i, j: j % 3 == 0,
@@ -79,7 +85,7 @@ def _rs_tables(n: int, max_data: int) -> tuple[tuple[int, ...], ...]:
         rem = [0] * n
         for byte in msg:
             factor = byte ^ rem[0]
-            rem = rem[1:] + [0]
+            rem = [*rem[1:], 0]
             if factor:
                 for k in range(n):
                     rem[k] ^= _gf_mul(gen[k], factor)
@@ -101,7 +107,7 @@ class _Layout:
     data_modules: int
     template: int  # function patterns, format and version information, as a raster int
     mask: int  # the mask over data modules, as a raster int
-    gather: itemgetter[str]
+    gather: Callable[[str], tuple[str, ...]]
 
 
 @cache

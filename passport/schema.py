@@ -30,6 +30,7 @@ SCHEMA_FILES = {
     "rubric": "rubric.schema.json",
     "assessment": "assessment.schema.json",
     "training-completion": "training-completion.schema.json",
+    "passport-bundle": "passport-bundle.schema.json",
 }
 
 @cache

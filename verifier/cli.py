@@ -21,7 +21,8 @@ EXIT_VALID, EXIT_INVALID = 0, 1
 
 def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="verify a credential offline (QR text, .jwt file, or -)")
-    p.add_argument("input", help="QR text, a compact JWS, a .jwt/.qr.txt file, or - for stdin")
+    p.add_argument("input", help="QR text, a compact JWS, a .jwt/.qr.txt file, a PNG/JPEG photo "
+                                 "of a card, or - for stdin")
     p.add_argument("--trust", metavar="BUNDLE", help="trust bundle (default: the home's)")
     p.add_argument("--root", metavar="FILE", help="root key file to check the bundle against")
     p.add_argument("--jwk", metavar="FILE",
@@ -52,7 +53,7 @@ def _at(text: str | None) -> datetime:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read((1 << 20) + 1) if args.input == "-" else None
+    stdin = sys.stdin.buffer.read(25 << 20) if args.input == "-" else None
     presented = read_presented(args.input, stdin=stdin)
     at = _at(args.at)
     if args.jwk:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from passport import qr
+from passport import qr, scan
 from passport.errors import UsageError
 from passport.fileio import read_bytes
 
@@ -17,13 +17,18 @@ def read_presented(value: str, *, stdin: bytes | None = None) -> str:
     """QR text or a compact JWS given inline, in a file, or on standard input (`-`)."""
     if value == "-":
         data = stdin if stdin is not None else b""
+        if scan.looks_like_image(data):
+            return scan.qr_text(data)
         return _text(data, "standard input")
     if qr.is_qr_text(value) or _JWS_SHAPE.match(value.strip()):
         return value
     path = Path(value)
     if not path.exists():
         raise UsageError(f"{value!r} is neither QR text, a compact JWS, nor an existing file")
-    return _text(read_bytes(path, limit=MAX_INPUT_BYTES), value)
+    data = read_bytes(path, limit=scan.MAX_IMAGE_BYTES)
+    if scan.looks_like_image(data):
+        return scan.qr_text(data)
+    return _text(data, value)
 
 
 def _text(data: bytes, where: str) -> str:
@@ -32,4 +37,4 @@ def _text(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise UsageError(f"{where} is not text (images are read from issue 6 on)") from None
+        raise UsageError(f"{where} is neither text nor a PNG/JPEG image") from None

@@ -1,0 +1,48 @@
+"""Reading Skills Passport QR codes from images (phone photos, scans), with a real decoder."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any, cast
+
+import zxingcpp
+from PIL import Image
+
+from passport import qr
+from passport.errors import InputTooLarge, QRFormatError
+
+MAX_IMAGE_BYTES = 25 * 1024 * 1024
+MAX_PIXELS = 60_000_000  # a 60-megapixel photo; more is refused before decoding
+_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
+
+
+def looks_like_image(data: bytes) -> bool:
+    return data.startswith(_MAGIC)
+
+
+def qr_texts(data: bytes) -> list[str]:
+    """Every Skills Passport QR text found in an image file's bytes."""
+    if len(data) > MAX_IMAGE_BYTES:
+        raise InputTooLarge("image", len(data), MAX_IMAGE_BYTES)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image: Image.Image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise InputTooLarge("image", image.width * image.height, MAX_PIXELS)
+            image.load()
+    except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise QRFormatError(f"not a readable image ({exc})") from None
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("L")
+    found = zxingcpp.read_barcodes(image, formats=cast(Any, zxingcpp.BarcodeFormat.QRCode))
+    return [b.text for b in found if b.valid and qr.is_qr_text(b.text)]
+
+
+def qr_text(data: bytes) -> str:
+    texts = qr_texts(data)
+    if not texts:
+        raise QRFormatError("no Skills Passport QR code found in the image (too blurred, "
+                            "too small, or cut off?)")
+    return texts[0]
