@@ -8,7 +8,6 @@ sheet) against a throw-away home folder.
 from __future__ import annotations
 
 import io
-import json
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ import nacl.signing
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.batch_csv import results_csv
-from bench.bench_core import machine, per_second, typical_certificate
+from bench.bench_core import machine, per_second, report, typical_certificate
 from issuer.batch import Progress, issue_batch
 from issuer.demo import demo_profile
 from issuer.home import Home
@@ -55,10 +54,10 @@ def main() -> None:
         source.write_text(results_csv(rows, datetime.now(UTC).date()), encoding="utf-8")
         issuer_key = home.issuer_key("bench")
         t0 = time.perf_counter()
-        report = issue_batch(home, issuer_key, source, Path(tmp) / "out", at=datetime.now(UTC),
+        batch = issue_batch(home, issuer_key, source, Path(tmp) / "out", at=datetime.now(UTC),
                              progress=lambda n: Progress(n, io.StringIO()))
         batch_seconds = time.perf_counter() - t0
-        assert report.issued + report.no_award == rows
+        assert batch.issued + batch.no_award == rows
 
     results = {
         "card_png_bytes": len(png),
@@ -69,12 +68,7 @@ def main() -> None:
         "batch_seconds": round(batch_seconds, 1),
         "machine": machine(),
     }
-    width = max(map(len, results))
-    for name, value in results.items():
-        print(f"{name:<{width}}  {value}")
-    out = Path(__file__).with_name("results-cards.json")
-    out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"written to {out}")
+    report(results, "results-cards.json")
 
 
 if __name__ == "__main__":

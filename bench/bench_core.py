@@ -129,10 +129,15 @@ def main() -> None:
         "verify_from_qr_us_per_call": round(1e6 / verify_qr, 1),
         "machine": machine(),
     }
+    report(results, "results.json")
+
+
+def report(results: dict[str, object], filename: str) -> None:
+    """Print the figures and write them where README's table is taken from."""
     width = max(map(len, results))
     for name, value in results.items():
         print(f"{name:<{width}}  {value}")
-    out = Path(__file__).with_name("results.json")
+    out = Path(__file__).with_name(filename)
     out.write_text(json.dumps(results, indent=1) + "\n")
     print(f"written to {out}")
 

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from passport.errors import StorageError
+from passport.errors import DocumentError, StorageError
 
 
 def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
@@ -44,3 +44,11 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
         raise StorageError(str(path), "is a folder, not a file") from None
     except OSError as exc:
         raise StorageError(str(path), exc.strerror or str(exc)) from None
+
+
+def read_document(path: Path, *, limit: int) -> str:
+    """An input document's text; not UTF-8 is the document's fault, reported as such."""
+    try:
+        return read_bytes(path, limit=limit).decode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError(str(path), [("file", "is not UTF-8 text")]) from None

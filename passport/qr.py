@@ -21,6 +21,7 @@ from importlib import resources
 from passport import base45
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
+from passport.inflate import inflate_bounded
 
 # The largest QR code (version 40-L) holds 4296 alphanumeric characters.
 MAX_QR_TEXT = 4296
@@ -134,16 +135,14 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
         raise QRFormatError("too short to hold a signed credential (truncated?)",
                             position=len(text) - 1)
     signature, deflated = packed[:SIGNATURE_BYTES], packed[SIGNATURE_BYTES:]
-    inflater = zlib.decompressobj(-15, zdict=zdict)
     try:
-        body = inflater.decompress(deflated, MAX_INFLATED + 1)
+        body, complete, trailing = inflate_bounded(deflated, wbits=-15, limit=MAX_INFLATED,
+                                                   what="inflated QR content", zdict=zdict)
     except zlib.error as exc:
         raise QRFormatError(f"compressed data is corrupt ({exc})") from None
-    if len(body) > MAX_INFLATED or inflater.unconsumed_tail:
-        raise InputTooLarge("inflated QR content", len(body), MAX_INFLATED)
-    if not inflater.eof:
+    if not complete:
         raise QRFormatError("compressed data ends early (truncated?)", position=len(text) - 1)
-    if inflater.unused_data:
+    if trailing:
         raise QRFormatError("unexpected data after the compressed content")
     header_len, used = _read_varint(body)
     header = body[used:used + header_len]

@@ -21,7 +21,8 @@ from passport.credential import (
     format_time,
     parse_time,
 )
-from passport.errors import InputTooLarge, TrustError
+from passport.errors import TrustError
+from passport.inflate import inflate_bounded
 from passport.keys import PrivateKey
 
 MIN_ENTRIES = 131_072
@@ -63,15 +64,12 @@ class Bitstring:
             compressed = b64u_decode(encoded[1:])
         except ValueError as exc:
             raise TrustError(f"status list: encodedList is {exc}") from None
-        # wbits 16+15 reads a GZIP wrapper; max_length bounds the output (no zip bombs).
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            raw = inflater.decompress(compressed, MAX_LIST_BYTES + 1)
+        try:  # wbits 16+15 reads a GZIP wrapper
+            raw, complete, _ = inflate_bounded(compressed, wbits=16 + zlib.MAX_WBITS,
+                                               limit=MAX_LIST_BYTES, what="status list bitstring")
         except zlib.error as exc:
             raise TrustError(f"status list: encodedList is not GZIP ({exc})") from None
-        if len(raw) > MAX_LIST_BYTES or inflater.unconsumed_tail:
-            raise InputTooLarge("status list bitstring", len(raw), MAX_LIST_BYTES)
-        if not inflater.eof:
+        if not complete:
             raise TrustError("status list: GZIP data is truncated")
         if len(raw) * 8 < MIN_ENTRIES:
             raise TrustError(f"status list: {len(raw) * 8} entries, at least {MIN_ENTRIES} needed")

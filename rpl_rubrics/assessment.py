@@ -10,7 +10,7 @@ from pathlib import Path
 from passport import jsonpos, schema
 from passport.credential import HolderInput
 from passport.errors import DocumentError
-from passport.fileio import read_bytes
+from passport.fileio import read_document
 from rpl_rubrics.rubric import Method
 
 MAX_ASSESSMENT_BYTES = 4 << 20
@@ -52,12 +52,7 @@ class Assessment:
 
     @classmethod
     def from_file(cls, path: Path) -> Assessment:
-        data = read_bytes(path, limit=MAX_ASSESSMENT_BYTES)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DocumentError(str(path), [("file", "is not UTF-8 text")]) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(read_document(path, limit=MAX_ASSESSMENT_BYTES), str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str) -> Assessment:

@@ -18,7 +18,7 @@ from passport.credential import (
     alignments,
 )
 from passport.errors import DocumentError, UsageError
-from passport.fileio import read_bytes
+from passport.fileio import read_document
 from rpl_rubrics.engine import Award, Decision
 from rpl_rubrics.rubric import Rubric
 
@@ -126,14 +126,10 @@ class TrainingCompletion:
 def load_request(path: Path, *, issued: datetime) -> tuple[CredentialRequest, Decision | None]:
     """Read an assessment or a training completion file and turn it into a request."""
     from rpl_rubrics import catalogue
-    from rpl_rubrics.assessment import Assessment
+    from rpl_rubrics.assessment import MAX_ASSESSMENT_BYTES, Assessment
     from rpl_rubrics.engine import decide
 
-    data = read_bytes(path, limit=4 << 20)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DocumentError(str(path), [("file", "is not UTF-8 text")]) from None
+    text = read_document(path, limit=MAX_ASSESSMENT_BYTES)
     doc = jsonpos.loads_located(text, str(path))
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind == "TrainingCompletion":

@@ -17,7 +17,7 @@ from typing import Any
 from passport import jsonpos, reference, schema
 from passport.b64 import b64u_encode
 from passport.errors import DocumentError, UsageError
-from passport.fileio import read_bytes
+from passport.fileio import read_document
 
 MAX_RUBRIC_BYTES = 1 << 20
 
@@ -100,12 +100,7 @@ class Rubric:
 
     @classmethod
     def from_file(cls, path: Path) -> Rubric:
-        data = read_bytes(path, limit=MAX_RUBRIC_BYTES)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise DocumentError(str(path), [("file", "is not UTF-8 text")]) from None
-        return cls.from_text(text, str(path))
+        return cls.from_text(read_document(path, limit=MAX_RUBRIC_BYTES), str(path))
 
     @classmethod
     def from_text(cls, text: str, source: str) -> Rubric:
