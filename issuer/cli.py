@@ -30,8 +30,31 @@ def run_init(args: argparse.Namespace) -> int:
     if home.init(demo_profile(), passphrase(), datetime.now(UTC)):
         print(f"Created home {home.root}: demo root key, issuer key (both sealed), trust bundle.")
     else:
-        print(f"Home {home.root} already exists; nothing changed.")
+        print(f"Home {home.root} already exists.")
+    password = ensure_database(home)
+    if password:
+        print(f"Database ready. First admin: username 'admin', one-time password: {password}")
+        print("This password is shown once. Sign in and create the centre's users.")
     return 0
+
+
+def ensure_database(home: Home) -> str | None:
+    """Migrate the database; create the first admin if there is no user yet."""
+    import secrets
+
+    from issuer import service
+    from issuer.db import User, make_engine, session_factory
+    from issuer.migrate import upgrade
+
+    engine = make_engine(home.database_url())
+    upgrade(engine)
+    with session_factory(engine)() as s, s.begin():
+        if s.query(User).count():
+            return None
+        password = secrets.token_urlsafe(12)
+        service.create_user(s, "init", "admin", password, "admin")
+    engine.dispose()
+    return password
 
 
 def register_demo(sub: Sub) -> None:
@@ -186,7 +209,11 @@ def register_serve(sub: Sub) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from issuer.static_site import serve
+    from werkzeug.serving import run_simple
 
-    serve(Home(home_path()), passphrase(), args.host, args.port)
+    from issuer.app import create_app
+
+    app = create_app(Home(home_path()))
+    print(f"Skills Passport issuer on http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -87,6 +88,19 @@ class Home:
 
     def bits_file(self, purpose: StatusPurpose) -> Path:
         return self.root / "status" / f"{purpose.value}-{LIST_NUMBER}.bits"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.root / "keys" / "installation.secret"
+
+    def secret(self) -> bytes:
+        """32 random bytes created at init: keys sessions and candidates' ID hashes."""
+        if not self.secret_file.exists():
+            write_atomic(self.secret_file, secrets.token_bytes(32), mode=0o600)
+        return read_bytes(self.secret_file, limit=64)
+
+    def database_url(self) -> str:
+        return os.environ.get("DATABASE_URL") or f"sqlite:///{self.root / 'issuer.db'}"
 
     @property
     def counter_file(self) -> Path:

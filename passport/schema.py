@@ -44,6 +44,11 @@ def _by_id() -> dict[str, dict[str, Any]]:
     return {load(n)["$id"]: load(n) for n in SCHEMA_FILES}
 
 
+def registry() -> referencing.Registry[Any]:
+    """Every schema of `schemas/`, by `$id`, for documents that refer to them."""
+    return _registry()
+
+
 @cache
 def _registry() -> referencing.Registry[Any]:
     pairs = [(uri, referencing.Resource.from_contents(doc)) for uri, doc in _by_id().items()]

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from passport import jsonpos, schema
 from passport.credential import HolderInput
@@ -61,13 +62,7 @@ class Assessment:
         assert isinstance(doc, dict)
         try:
             day = date.fromisoformat(doc["date"])
-            judgments = tuple(
-                CriterionJudgment(
-                    j["criterion"], Judgment(j["result"]),
-                    tuple(Evidence(Method(e["method"]), e["ref"], date.fromisoformat(e["date"]))
-                          for e in j["evidence"]),
-                    j.get("note", ""), i)
-                for i, j in enumerate(doc["judgments"]))
+            judgments = parse_judgments(doc["judgments"])
         except ValueError as exc:
             raise DocumentError(source, [("date", f"not a calendar date ({exc})")]) from None
         c = doc["candidate"]
@@ -77,3 +72,14 @@ class Assessment:
             rubric_sha256=doc["rubric"]["sha256"], assessor_id=doc["assessor"]["id"],
             assessor_name=doc["assessor"]["name"], date=day, judgments=judgments, source=source,
         )
+
+
+def parse_judgments(items: list[dict[str, Any]]) -> tuple[CriterionJudgment, ...]:
+    """Judgments already valid against the assessment schema; ValueError for a bad date."""
+    return tuple(
+        CriterionJudgment(
+            j["criterion"], Judgment(j["result"]),
+            tuple(Evidence(Method(e["method"]), e["ref"], date.fromisoformat(e["date"]))
+                  for e in j["evidence"]),
+            j.get("note", ""), i)
+        for i, j in enumerate(items))

@@ -1,0 +1,113 @@
+"""The issuer web service: `create_app()` for `skillpass serve` and gunicorn alike.
+
+    gunicorn -w 4 -b 0.0.0.0:8080 'issuer.app:create_app()'
+
+runs the same code as several processes against PostgreSQL (set DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from issuer import auth
+from issuer.api import api, publish
+from issuer.db import make_engine, session_factory
+from issuer.home import Home, home_path, passphrase
+from issuer.migrate import upgrade
+from issuer.service import Conflict, Forbidden, Issuer, NotFound
+from issuer.web import web
+from issuer.web_common import Busy
+from passport.errors import DocumentError, Error, UsageError
+
+MAX_REQUEST_BYTES = 26 * 1024 * 1024
+log = logging.getLogger("skillpass.issuer")
+
+
+def create_app(home: Home | None = None, *, secret: str | None = None,
+               database_url: str | None = None, testing: bool = False) -> Flask:
+    home = home or Home(home_path())
+    if not home.exists():
+        raise UsageError(f"no Skills Passport home at {home.root}: run 'skillpass init'")
+    installation = home.secret()
+    engine = make_engine(database_url or home.database_url())
+    upgrade(engine)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=hmac.new(installation, b"flask sessions", hashlib.sha256).digest(),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False)
+    app.extensions["skillpass.engine"] = engine
+    app.extensions["skillpass.sessions"] = session_factory(engine)
+    app.extensions["skillpass.issuer"] = Issuer(
+        home, home.issuer_key(secret if secret is not None else passphrase()),
+        hmac.new(installation, b"national id", hashlib.sha256).digest())
+    auth.install(app)
+    app.register_blueprint(api)
+    app.register_blueprint(publish)
+    app.register_blueprint(web)
+    _errors(app)
+    auth.check_every_view_declares_roles(app)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/status/", "/.well-known/")) or \
+        request.accept_mimetypes.best == "application/json"
+
+
+def _error(status: int, code: str, message: str, problems: list[Any] | None = None
+           ) -> tuple[Response | str, int]:
+    if _wants_json():
+        payload: dict[str, Any] = {"error": code, "message": message}
+        if problems:
+            payload["problems"] = problems
+        return jsonify(payload), status
+    return render_template("error.html", code=status, message=message), status
+
+
+def _errors(app: Flask) -> None:
+    @app.errorhandler(DocumentError)
+    def document(exc: DocumentError) -> tuple[Response | str, int]:
+        return _error(400, "invalid_body", str(exc),
+                      [{"at": where, "message": msg} for where, msg in exc.problems])
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> tuple[Response | str, int]:
+        return _error(404, "not_found", str(exc))
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict) -> tuple[Response | str, int]:
+        return _error(409, "conflict", str(exc))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(exc: Forbidden) -> tuple[Response | str, int]:
+        return _error(403, "forbidden", str(exc))
+
+    @app.errorhandler(Busy)
+    def busy(exc: Busy) -> tuple[Response | str, int]:
+        return _error(503, "busy", "the database is busy; try again")
+
+    @app.errorhandler(Error)
+    def passport_error(exc: Error) -> tuple[Response | str, int]:
+        return _error(400, "invalid", exc.diagnostics())
+
+    @app.errorhandler(HTTPException)
+    def http(exc: HTTPException) -> tuple[Response | str, int]:
+        names = {400: "bad_request", 401: "unauthenticated", 403: "forbidden",
+                 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        status = exc.code or 500
+        message = "CSRF token missing or wrong; reload the page" if exc.description == "csrf" \
+            else exc.description or exc.name
+        return _error(status, "csrf" if exc.description == "csrf" else names.get(status, "error"),
+                      message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response | str, int]:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _error(500, "internal", "internal error; it has been logged")

@@ -1,0 +1,329 @@
+"""Server-rendered pages for assessors, registrars and admins: Khmer and English, tablet-sized."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from issuer import service
+from issuer.auth import public, roles
+from issuer.db import AssessmentRecord, CredentialRecord, User
+from issuer.web_common import issuer, transaction
+from passport.credential import Credential
+from passport.errors import DocumentError, UsageError
+from passport.jws import parse
+from passport.printing import BookletEntry
+from rpl_rubrics import catalogue
+
+web = Blueprint("web", __name__)
+LANGS = ("km", "en")
+
+
+@cache
+def translations(lang: str) -> dict[str, str]:
+    text = resources.files("issuer").joinpath("i18n", f"{lang}.json").read_text(encoding="utf-8")
+    table: dict[str, str] = json.loads(text)
+    return table
+
+
+def t(key: str) -> str:
+    lang = session.get("lang", "km")
+    return translations(lang).get(key) or translations("en").get(key, key)
+
+
+@web.app_context_processor
+def context() -> dict[str, Any]:
+    return {"t": t, "lang": session.get("lang", "km"), "user": g.get("user")}
+
+
+Page = str | WerkzeugResponse
+
+
+@web.get("/lang/<code>")
+@public
+def language(code: str) -> WerkzeugResponse:
+    if code in LANGS:
+        session["lang"] = code
+    target = request.referrer or url_for("web.home")
+    return redirect(target if target.startswith(request.host_url) else url_for("web.home"))
+
+
+@web.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Page:
+    if request.method == "POST":
+        with transaction() as s:
+            user = service.authenticate(s, request.form.get("username", ""),
+                                        request.form.get("password", ""))
+        if user is None:
+            return render_template("login.html", failed=True), 401  # type: ignore[return-value]
+        session.clear()
+        session["user_id"] = user.id
+        return redirect(url_for("web.home"))
+    return render_template("login.html", failed=False)
+
+
+@web.post("/logout")
+@roles("admin", "assessor", "registrar")
+def logout() -> WerkzeugResponse:
+    lang = session.get("lang", "km")
+    session.clear()
+    session["lang"] = lang
+    return redirect(url_for("web.login"))
+
+
+@web.get("/")
+@public
+def home() -> Page:
+    if g.get("user") is None:
+        return redirect(url_for("web.login"))
+    q = request.args.get("q", "")[:80]
+    with transaction() as s:
+        found = service.search_candidates(s, issuer(), q)
+    return render_template("home.html", candidates=found, q=q)
+
+
+@web.get("/candidates/new")
+@roles("registrar", "admin")
+def new_candidate() -> Page:
+    return render_template("candidate_new.html", error=None)
+
+
+@web.post("/candidates")
+@roles("registrar", "admin")
+def create_candidate() -> Page:
+    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    form["languages"] = form.get("languages", "").split()  # type: ignore[assignment]
+    try:
+        from issuer.web_common import _validator
+
+        errors = list(_validator("CandidateCreate").iter_errors(
+            {k: v for k, v in form.items() if v not in ("", [])}))
+        if errors:
+            raise DocumentError("form", [(".".join(map(str, e.path)) or "form", e.message)
+                                         for e in errors])
+        with transaction() as s:
+            candidate = service.register_candidate(
+                s, issuer(), g.user, {k: v for k, v in form.items() if v not in ("", [])})
+    except UsageError as exc:
+        return render_template("candidate_new.html", error=exc.diagnostics()), 400  # type: ignore[return-value]
+    return redirect(url_for("web.candidate", candidate_id=candidate.id))
+
+
+@web.get("/candidates/<int:candidate_id>")
+@roles("registrar", "assessor", "admin")
+def candidate(candidate_id: int) -> Page:
+    with transaction() as s:
+        c = service.get_candidate(s, candidate_id)
+        creds = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).all()
+        assessments = s.query(AssessmentRecord).filter_by(candidate_id=candidate_id).all()
+    return render_template("candidate.html", c=c, credentials=creds, assessments=assessments,
+                           rubrics=list(catalogue.bundled().values()),
+                           error=request.args.get("error"))
+
+
+@web.post("/assessments")
+@roles("assessor")
+def create_assessment() -> WerkzeugResponse:
+    candidate_id = _int(request.form.get("candidateId"))
+    with transaction() as s:
+        record = service.start_assessment(s, g.user, candidate_id,
+                                          request.form.get("rubricId", ""))
+    return redirect(url_for("web.assessment", assessment_id=record.id))
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        abort(400, description="a number was expected")
+
+
+@web.get("/assessments/<int:assessment_id>")
+@roles("assessor", "admin")
+def assessment(assessment_id: int, error: str | None = None) -> Page:
+    with transaction() as s:
+        a = service.get_assessment(s, assessment_id)
+        c = service.get_candidate(s, a.candidate_id)
+    judged = {j["criterion"]: j["result"] for j in a.judgments}
+    return render_template("assessment.html", a=a, c=c, rubric=catalogue.get(a.rubric_id),
+                           judged=judged, decision=a.decision, error=error)
+
+
+@web.post("/assessments/<int:assessment_id>")
+@roles("assessor")
+def judge(assessment_id: int) -> Page:
+    try:
+        with transaction() as s:
+            a = service.get_assessment(s, assessment_id)
+            refs = [service.store_evidence(s, issuer(), g.user, f.read(service.MAX_EVIDENCE_BYTES + 1),
+                                           f.mimetype or "")
+                    for f in request.files.getlist("evidence") if f.filename]
+        rubric = catalogue.get(a.rubric_id)
+        judgments = []
+        for criterion in (c for u in rubric.units for c in u.criteria):
+            result = request.form.get(f"result:{criterion.key}", "not_assessed")
+            if result not in ("met", "not_met", "not_assessed"):
+                raise DocumentError("form", [(criterion.key, f"unknown result {result!r}")])
+            methods = request.form.getlist(f"method:{criterion.key}")
+            evidence = [] if result == "not_assessed" else [
+                {"method": m, "ref": f"sha256:{ref}", "date": a.date} for m in methods for ref in refs]
+            judgments.append({"criterion": criterion.key, "result": result, "evidence": evidence})
+        with transaction() as s:
+            service.record_judgments(s, g.user, assessment_id, judgments)
+            service.decide_assessment(s, g.user, assessment_id)
+    except UsageError as exc:
+        return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
+    return redirect(url_for("web.assessment", assessment_id=assessment_id))
+
+
+@web.post("/assessments/<int:assessment_id>/credential")
+@roles("assessor")
+def issue_assessment(assessment_id: int) -> Page:
+    try:
+        with transaction() as s:
+            record = service.issue_assessment(s, issuer(), g.user, assessment_id,
+                                              request.form.get("nationalId", ""))
+    except UsageError as exc:
+        return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
+    return redirect(url_for("web.credential", credential_id=record.id))
+
+
+@web.post("/trainings")
+@roles("assessor")
+def create_training() -> Page:
+    f = request.form
+    candidate_id = _int(f.get("candidateId"))
+    body: dict[str, Any] = {"candidateId": candidate_id, "nationalId": f.get("nationalId", ""),
+            "course": {"id": f.get("courseId", ""), "version": 1,
+                       "title": {"en": f.get("titleEn", ""), "km": f.get("titleKm", "")},
+                       "hours": _int(f.get("hours")), "isco08": f.get("isco08", ""),
+                       "cqfLevel": f.get("cqfLevel", "")},
+            "start": f.get("start", ""), "end": f.get("end", "")}
+    try:
+        from issuer.web_common import _validator
+
+        errors = list(_validator("TrainingIssue").iter_errors(body))
+        if errors:
+            raise DocumentError("form", [(".".join(map(str, e.path)), e.message) for e in errors])
+        with transaction() as s:
+            record = service.issue_training(s, issuer(), g.user, body)
+    except UsageError as exc:
+        return redirect(url_for("web.candidate", candidate_id=candidate_id,
+                                error=exc.diagnostics()))
+    return redirect(url_for("web.credential", credential_id=record.id))
+
+
+@web.get("/credentials/<credential_id>")
+@roles("registrar", "assessor", "admin")
+def credential(credential_id: str) -> Page:
+    with transaction() as s:
+        cr = service.get_credential(s, credential_id)
+    svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
+    return render_template("credential.html", cr=cr, qr_svg=svg)
+
+
+@web.post("/credentials/<credential_id>/status")
+@roles("admin")
+def credential_status(credential_id: str) -> Page:
+    try:
+        with transaction() as s:
+            service.set_status(s, g.user, credential_id, request.form.get("action", ""),
+                               request.form.get("reason", ""))
+    except UsageError as exc:
+        flash(exc.diagnostics())
+    return redirect(url_for("web.credential", credential_id=credential_id))
+
+
+def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
+    from rpl_rubrics.catalogue import unit_titles
+
+    profile = issuer().home.profile()
+    out = []
+    for r in records:
+        cred = Credential.from_payload(parse(r.jws).payload)
+        titles = {k: (v.en, v.km) for k, v in unit_titles(cred.achievement.id).items()}
+        out.append(BookletEntry(cred, r.qr, (profile.name, profile.name_km), titles))
+    return out
+
+
+def _valid_records(candidate_id: int) -> list[CredentialRecord]:
+    with transaction() as s:
+        service.get_candidate(s, candidate_id)
+        records = s.query(CredentialRecord).filter_by(candidate_id=candidate_id, revoked=False,
+                                                      suspended=False).all()
+    if not records:
+        raise service.NotFound("no valid credential to print")
+    return records
+
+
+@web.get("/credentials/<credential_id>/card.png")
+@roles("registrar", "admin")
+def card(credential_id: str) -> Response:
+    from passport.card import render
+    from passport.printing import card_face
+
+    with transaction() as s:
+        record = service.get_credential(s, credential_id)
+    if record.revoked or record.suspended:
+        raise service.Conflict("a revoked or suspended credential is not printed")
+    png = render(card_face(_entries([record])[0])).to_png()
+    return Response(png, mimetype="image/png",
+                    headers={"Content-Disposition": f'inline; filename="{credential_id[-12:]}.png"'})
+
+
+@web.get("/candidates/<int:candidate_id>/booklet.pdf")
+@roles("registrar", "admin")
+def booklet(candidate_id: int) -> Response:
+    from passport.printing import booklet_pages, pdf
+
+    pages = booklet_pages(_entries(_valid_records(candidate_id)), printed=date.today())
+    return Response(pdf(pages), mimetype="application/pdf")
+
+
+@web.get("/candidates/<int:candidate_id>/sheet.pdf")
+@roles("registrar", "admin")
+def sheet(candidate_id: int) -> Response:
+    from passport.card import render
+    from passport.printing import card_face, pdf, sheet_pages
+
+    cards = [render(card_face(e)) for e in _entries(_valid_records(candidate_id))]
+    return Response(pdf(sheet_pages(cards)), mimetype="application/pdf")
+
+
+@web.route("/admin/users", methods=["GET", "POST"])
+@roles("admin")
+def users() -> Page:
+    error = None
+    if request.method == "POST":
+        try:
+            with transaction() as s:
+                service.create_user(s, g.user.username, request.form.get("username", ""),
+                                    request.form.get("password", ""), request.form.get("role", ""))
+            flash(f"{request.form.get('username')}: {request.form.get('role')}")
+        except UsageError as exc:
+            error = exc.diagnostics()
+    with transaction() as s:
+        everyone = s.query(User).order_by(User.username).all()
+    return render_template("users.html", all_users=everyone, error=error), (400 if error else 200)  # type: ignore[return-value]
+
+
