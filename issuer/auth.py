@@ -79,6 +79,8 @@ def install(app: Flask) -> None:
     def check_csrf() -> None:
         if request.method in SAFE_METHODS or g.get("via_token"):
             return
+        if g.get("user") is None and request.endpoint != "web.login":
+            return  # not signed in: the view's role check answers 401 first
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
         expected = session.get("csrf")
         if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):

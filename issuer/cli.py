@@ -201,6 +201,33 @@ def run_issue_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_audit(sub: Sub) -> None:
+    p = sub.add_parser("audit", help="check the audit log's hash chain")
+    asub = p.add_subparsers(dest="audit_command", required=True)
+    asub.add_parser("verify", help="recompute every entry's hash; exit 1 if anything was "
+                                   "altered or removed").set_defaults(func=run_audit_verify)
+
+
+def run_audit_verify(args: argparse.Namespace) -> int:
+    from issuer import audit
+    from issuer.db import make_engine, session_factory
+
+    home = Home(home_path())
+    if not home.exists():
+        raise UsageError(f"no Skills Passport home at {home.root}: run 'skillpass init'")
+    engine = make_engine(home.database_url())
+    with session_factory(engine)() as s:
+        report = audit.verify_chain(s)
+    engine.dispose()
+    if report.intact:
+        print(f"Audit log intact: {report.entries} entries, hash chain verified.")
+        return 0
+    print(f"Audit log NOT intact ({report.entries} entries):")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 1
+
+
 def register_serve(sub: Sub) -> None:
     p = sub.add_parser("serve", help="serve the product on http://HOST:PORT")
     p.add_argument("--host", default="127.0.0.1")

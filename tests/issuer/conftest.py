@@ -1,0 +1,96 @@
+"""Fixtures for the issuer service: a home, an app on SQLite or PostgreSQL, users per role."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from issuer import service
+from issuer.app import create_app
+from issuer.demo import demo_profile
+from issuer.home import Home
+from tests.issuer import postgres
+
+PASSPHRASE = "test passphrase"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def postgres_prefix() -> Iterator[str | None]:
+    try:
+        with postgres.server() as prefix:
+            yield prefix
+    except postgres.Unavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL could not be started under CI: {exc}")
+        yield None
+        return
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'issuer.db'}"
+    prefix = request.getfixturevalue("postgres_prefix")
+    if prefix is None:
+        pytest.skip("PostgreSQL is not available here (and this is not CI)")
+    return postgres.create_database(prefix, f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    home = Home(tmp_path / "home")
+    home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
+    return home
+
+
+@dataclass
+class Service:
+    app: Flask
+    home: Home
+    tokens: dict[str, str]
+
+    def client(self, role: str | None = None) -> FlaskClient:
+        client = self.app.test_client()
+        if role is not None:
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens[role]}"
+        return client
+
+    def call(self, role: str | None, method: str, path: str, **kwargs: Any) -> Any:
+        return getattr(self.client(role), method)(path, **kwargs)
+
+
+def make_service(home: Home, database_url: str) -> Service:
+    app = create_app(home, secret=PASSPHRASE, database_url=database_url, testing=True)
+    sessions = app.extensions["skillpass.sessions"]
+    tokens = {}
+    with sessions() as s, s.begin():
+        for role in service.ROLES:
+            user = service.create_user(s, "test", role, PASSWORD, role)
+            tokens[role] = service.create_token(s, "test", user, f"{role} token")
+        other = service.create_user(s, "test", "assessor2", PASSWORD, "assessor")
+        tokens["assessor2"] = service.create_token(s, "test", other, "second assessor")
+    return Service(app, home, tokens)
+
+
+@pytest.fixture
+def svc(home: Home, database_url: str) -> Iterator[Service]:
+    s = make_service(home, database_url)
+    yield s
+    s.app.extensions["skillpass.engine"].dispose()
+
+
+@pytest.fixture
+def sqlite_svc(home: Home, tmp_path: Path) -> Iterator[Service]:
+    s = make_service(home, f"sqlite:///{tmp_path / 'issuer.db'}")
+    yield s
+    s.app.extensions["skillpass.engine"].dispose()
