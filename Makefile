@@ -33,6 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_cards.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) instance test-output
