@@ -113,3 +113,19 @@ def test_console_script_from_stdin_without_traceback(home: Path, world: World) -
                           input=b"SP1:" + b"A" * 5000, capture_output=True, env=env, timeout=60)
     assert proc.returncode in (1, 2)
     assert b"Traceback" not in proc.stderr + proc.stdout
+
+
+def test_verify_runs_without_the_issuers_dependencies() -> None:
+    # A verifier-only install has no Flask, SQLAlchemy, Alembic, psycopg or gunicorn.
+    vectors = Path(__file__).parent / "vectors" / "v1"
+    script = (
+        "import sys\n"
+        "for m in ('flask', 'sqlalchemy', 'alembic', 'psycopg', 'gunicorn', 'werkzeug'):\n"
+        "    sys.modules[m] = None\n"
+        "from passport.cli import main\n"
+        f"sys.exit(main(['verify', {str(vectors / 'full-certificate.qr.txt')!r}, '--trust', "
+        f"{str(vectors / 'trust-bundle.json')!r}, '--root', {str(vectors / 'root-keys.json')!r}, "
+        "'--at', '2026-11-05T12:00:00Z']))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert b"Verdict: VALID" in proc.stdout
