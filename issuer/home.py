@@ -33,7 +33,7 @@ from passport.trust import issuer_entry, sign_trust_list, trust_list_document
 
 STATUS_VALIDITY = timedelta(days=7)
 TRUST_LIST_VALIDITY = timedelta(days=365)
-KEY_FILE_LIMIT = 64 * 1024
+HOME_FILE_LIMIT = 16 * 1024 * 1024  # the largest JSON file of a home: a signed trust list
 LIST_NUMBER = 1  # one list of 131,072 entries per purpose until issue volume needs more
 
 
@@ -151,7 +151,7 @@ class Home:
         if not self.exists():
             raise UsageError(f"no Skills Passport home at {self.root}: run 'skillpass init'")
         try:
-            return json.loads(read_bytes(path, limit=KEY_FILE_LIMIT * 1024))
+            return json.loads(read_bytes(path, limit=HOME_FILE_LIMIT))
         except json.JSONDecodeError as exc:
             raise StorageError(str(path), f"not JSON ({exc})") from None
 

@@ -8,9 +8,9 @@ UPDATE; a unique constraint on (list, index) stands behind it).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -341,15 +341,13 @@ def issue_training(session: Session, issuer: Issuer, actor: User, body: dict[str
                    ) -> CredentialRecord:
     candidate = get_candidate(session, int(body["candidateId"]))
     _holder_check(issuer, candidate, body["nationalId"])
-    import json
-
     completion = TrainingCompletion.from_text(json.dumps({
         "type": "TrainingCompletion",
         "candidate": {"name": candidate.name, "nameKm": candidate.name_km,
                       "birthYear": int(candidate.birth_date[:4]), "nationalId": body["nationalId"]},
         "course": body["course"], "start": body["start"], "end": body["end"]}), "body")
     request = completion.request(issued=utcnow().replace(microsecond=0))
-    return _issue(session, issuer, actor, candidate, dataclasses.replace(request), None)
+    return _issue(session, issuer, actor, candidate, request, None)
 
 
 def get_credential(session: Session, credential_id: str) -> CredentialRecord:

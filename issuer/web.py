@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from issuer import service
 from issuer.auth import public, roles
 from issuer.db import AssessmentRecord, CredentialRecord, User
-from issuer.web_common import issuer, transaction
+from issuer.web_common import issuer, transaction, validate
 from passport.credential import Credential
 from passport.errors import DocumentError, UsageError
 from passport.jws import parse
@@ -114,16 +114,10 @@ def create_candidate() -> Page:
     form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
     form["languages"] = form.get("languages", "").split()  # type: ignore[assignment]
     try:
-        from issuer.web_common import _validator
-
-        errors = list(_validator("CandidateCreate").iter_errors(
-            {k: v for k, v in form.items() if v not in ("", [])}))
-        if errors:
-            raise DocumentError("form", [(".".join(map(str, e.path)) or "form", e.message)
-                                         for e in errors])
+        data = validate("CandidateCreate", {k: v for k, v in form.items() if v not in ("", [])},
+                        source="form")
         with transaction() as s:
-            candidate = service.register_candidate(
-                s, issuer(), g.user, {k: v for k, v in form.items() if v not in ("", [])})
+            candidate = service.register_candidate(s, issuer(), g.user, data)
     except UsageError as exc:
         return render_template("candidate_new.html", error=exc.diagnostics()), 400  # type: ignore[return-value]
     return redirect(url_for("web.candidate", candidate_id=candidate.id))
@@ -220,13 +214,9 @@ def create_training() -> Page:
                        "cqfLevel": f.get("cqfLevel", "")},
             "start": f.get("start", ""), "end": f.get("end", "")}
     try:
-        from issuer.web_common import _validator
-
-        errors = list(_validator("TrainingIssue").iter_errors(body))
-        if errors:
-            raise DocumentError("form", [(".".join(map(str, e.path)), e.message) for e in errors])
         with transaction() as s:
-            record = service.issue_training(s, issuer(), g.user, body)
+            record = service.issue_training(s, issuer(), g.user,
+                                            validate("TrainingIssue", body, source="form"))
     except UsageError as exc:
         return redirect(url_for("web.candidate", candidate_id=candidate_id,
                                 error=exc.diagnostics()))

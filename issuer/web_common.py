@@ -43,19 +43,24 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return validator
 
 
+def validate(name: str, data: Any, *, source: str = "body") -> dict[str, Any]:
+    """`data` if it is valid against components/schemas/<name>; else every problem, located."""
+    errors = sorted(_validator(name).iter_errors(data), key=lambda e: list(map(str, e.path)))
+    if errors:
+        raise BadBody(source, [("$" + "".join(f".{p}" if isinstance(p, str) else f"[{p}]"
+                                              for p in e.absolute_path), e.message)
+                               for e in errors])
+    assert isinstance(data, dict)
+    return data
+
+
 def body(name: str) -> dict[str, Any]:
     """The request's JSON body, valid against components/schemas/<name>, or a 400."""
     data = request.get_json(silent=True)
     if data is None:
         raise BadBody("body", [("$", "the request body must be JSON (Content-Type: "
                                      "application/json)")])
-    errors = sorted(_validator(name).iter_errors(data), key=lambda e: list(map(str, e.path)))
-    if errors:
-        raise BadBody("body", [("$" + "".join(f".{p}" if isinstance(p, str) else f"[{p}]"
-                                              for p in e.absolute_path), e.message)
-                               for e in errors])
-    assert isinstance(data, dict)
-    return data
+    return validate(name, data)
 
 
 def issuer() -> Issuer:
