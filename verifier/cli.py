@@ -13,6 +13,7 @@ from passport.fileio import read_bytes
 from passport.keys import PublicKey
 from passport.verify import Outcome, VerificationResult, verify
 from rpl_rubrics.catalogue import unit_titles
+from verifier.i18n import LANGUAGES, has, t
 from verifier.inputs import read_presented
 from verifier.trust import load_bundle
 
@@ -29,6 +30,7 @@ def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="verify against this one public key (JWK or verification method)")
     p.add_argument("--at", metavar="TIME", help="verify as of this UTC time (default: now)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the summary")
     p.set_defaults(func=run_verify)
 
 
@@ -65,30 +67,44 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
     else:
-        print(render_text(result))
+        print(render_text(result, args.lang))
     return EXIT_VALID if result.valid else EXIT_INVALID
 
 
 _MARK = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARN: "warn", Outcome.SKIP: "--  "}
 
 
-def render_text(result: VerificationResult) -> str:
-    lines = [f"Verdict: {result.verdict.value.upper()}"]
+def render_text(result: VerificationResult, lang: str = "en") -> str:
+    def tr(key: str) -> str:
+        return t(lang, key)
+
+    lines = [f"{tr('label.verdict')}: {tr('verdict.' + result.verdict.value)}"]
     cred = result.credential
     if cred is not None:
-        lines.append(f"Holder:  {cred.holder.name_km} / {cred.holder.name} "
-                     f"(born {cred.holder.birth_year}, ID ...{cred.holder.national_id_last4})")
-        lines.append(f"Award:   {cred.achievement.name} / {cred.achievement.name_km} "
-                     f"[{cred.achievement.type.value}, {cred.achievement.level.name}, "
-                     f"ISCO-08 {cred.achievement.occupation.code}]")
+        a = cred.achievement
+        lines.append(f"{tr('label.holder')}: {cred.holder.name_km} / {cred.holder.name}  "
+                     f"({tr('label.born')} {cred.holder.birth_year}, {tr('label.id')} "
+                     f"…{cred.holder.national_id_last4})")
+        lines.append(f"{tr('label.award')}: {a.name_km} / {a.name}  [{tr('award.' + a.type.value)}, "
+                     f"{a.level.name}]")
+        occupation = t(lang, f"isco.{a.occupation.code}") if has(lang, f"isco.{a.occupation.code}") \
+            else a.occupation.name
+        lines.append(f"{tr('label.occupation')}: {occupation} (ISCO-08 {a.occupation.code})")
         if cred.results:
-            titles = unit_titles(cred.achievement.id)
-            lines.append("Units judged competent:")
-            lines += [f"         {r.unit}  {titles[r.unit].en} / {titles[r.unit].km}"
-                      if r.unit in titles else f"         {r.unit}" for r in cred.results]
+            titles = unit_titles(a.id)
+            lines.append(f"{tr('label.units')}:")
+            lines += [f"  {r.unit}  {titles[r.unit].en} / {titles[r.unit].km}"
+                      if r.unit in titles else f"  {r.unit}" for r in cred.results]
+        if a.learning_hours:
+            lines.append(f"{tr('label.course')}: {a.learning_hours} {tr('label.hours')}")
         if result.issuer_name:
-            lines.append(f"Issuer:  {result.issuer_name[0]} / {result.issuer_name[1]}")
-        lines.append(f"Issued:  {cred.valid_from:%Y-%m-%d}   id {cred.id}")
+            lines.append(f"{tr('label.issuer')}: {result.issuer_name[0]} / {result.issuer_name[1]}")
+        lines.append(f"{tr('label.issued')}: {cred.valid_from:%Y-%m-%d}   {tr('label.number')} "
+                     f"{cred.id.rsplit(':', 1)[1]}")
     for c in result.checks:
-        lines.append(f"  [{_MARK[c.outcome]}] {c.check.value}: {c.message}")
+        detail = c.message if lang == "en" else tr(f"code.{c.code.value}")
+        lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: {detail}")
+    note = t(lang, "note.overseas") if lang in ("ja", "ko") else ""
+    if note and cred is not None:
+        lines.append(note)
     return "\n".join(lines)

@@ -1,0 +1,26 @@
+"""The verifier's languages: one data file per language in verifier/i18n, English as fallback."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+
+LANGUAGES = ("km", "en", "th", "ja", "ko", "ms", "ar")
+
+
+@cache
+def table(lang: str) -> dict[str, str]:
+    text = resources.files("verifier").joinpath("i18n", f"{lang}.json").read_text(encoding="utf-8")
+    data: dict[str, str] = json.loads(text)
+    return data
+
+
+def t(lang: str, key: str) -> str:
+    """The text for `key`; a missing or empty translation falls back to English."""
+    value = table(lang).get(key) if lang in LANGUAGES else None
+    return value or table("en")[key]
+
+
+def has(lang: str, key: str) -> bool:
+    return bool(table(lang).get(key) or table("en").get(key))
