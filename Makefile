@@ -11,7 +11,10 @@ PORT   ?= 8080
 SKILLPASS_PASSPHRASE ?= demo-home-passphrase
 export SKILLPASS_PASSPHRASE
 
-.PHONY: run test bench install clean
+WEB    := verifier/web
+WEB_BUILT := $(WEB)/dist/app.js
+
+.PHONY: run test bench install clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +24,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The phone verifier page: npm packages pinned by package-lock.json, bundled by esbuild.
+$(WEB_BUILT): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*) \
+              $(wildcard verifier/i18n/*.json) schemas/credential.schema.json passport/data/qr-dict-v1.bin
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
+
+# Headless Chromium for the browser tests: Debian's package, installed when missing.
+browser:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium)
+
+run: $(STAMP) $(WEB_BUILT)
 	$(BIN)/skillpass init
 	$(BIN)/skillpass serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_BUILT) browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -34,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_cards.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_verifier.py
 
 clean:
-	rm -rf $(VENV) instance test-output
+	rm -rf $(VENV) instance test-output $(WEB)/node_modules $(WEB)/dist

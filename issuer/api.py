@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, redirect, request
+from werkzeug.security import safe_join
 
 from issuer import audit, service
 from issuer.auth import public, roles
@@ -259,3 +263,45 @@ def openapi_document() -> Response:
     return jsonify(openapi())
 
 
+
+
+# -- the phone verifier page, served with this issuer's trust data ---------------------------
+
+def _verifier_dist() -> Path:
+    # The page is a built, static bundle shipped as package data beside the verifier; only
+    # files are read here, no verifier code is imported.
+    return Path(str(resources.files("verifier").joinpath("web", "dist")))
+
+
+@publish.get("/verify")
+@public
+def verifier_root() -> Response:
+    return redirect("/verify/")  # type: ignore[return-value]
+
+
+@publish.get("/verify/")
+@publish.get("/verify/<path:name>")
+@public
+def verifier_page(name: str = "index.html") -> Response:
+    home = issuer().home
+    if name == "trust-bundle.json":
+        return trust_bundle()
+    if name == "verifier-config.json":
+        built = json.loads((_verifier_dist() / "build.json").read_text())
+        roots = json.loads(home.root_pub_file.read_bytes())
+        doc = {"rootKeys": roots["rootKeys"], **built}
+        return _cacheable(json.dumps(doc).encode(), "application/json", datetime.now(UTC))
+    dist = _verifier_dist()
+    if not (dist / "app.js").exists():
+        raise service.NotFound("the verifier page is not built (make run builds it)")
+    path = safe_join(str(dist), name)
+    if path is None or not Path(path).is_file():
+        raise service.NotFound(f"no file {name!r}")
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if name.endswith(".webmanifest"):
+        media = "application/manifest+json"
+    response = Response(Path(path).read_bytes(), mimetype=media)
+    if name == "sw.js":
+        response.headers["Service-Worker-Allowed"] = "/verify/"
+        response.headers["Cache-Control"] = "no-cache"
+    return response

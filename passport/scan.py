@@ -17,14 +17,36 @@ MAX_PIXELS = 60_000_000  # a 60-megapixel photo; more is refused before decoding
 _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
+MAX_PDF_PAGES = 50
+PDF_DPI = 200
+
+
 def looks_like_image(data: bytes) -> bool:
-    return data.startswith(_MAGIC)
+    return data.startswith(_MAGIC) or data.startswith(b"%PDF")
+
+
+def _pdf_pages(data: bytes) -> list[Image.Image]:
+    """Each page of a PDF (a print sheet, a booklet) rendered at 200 dpi."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise QRFormatError(f"not a readable PDF ({exc})") from None
+    try:
+        if len(document) > MAX_PDF_PAGES:
+            raise InputTooLarge("PDF", len(document), MAX_PDF_PAGES)
+        return [page.render(scale=PDF_DPI / 72, grayscale=True).to_pil() for page in document]
+    finally:
+        document.close()
 
 
 def qr_texts(data: bytes) -> list[str]:
-    """Every Skills Passport QR text found in an image file's bytes."""
+    """Every Skills Passport QR text found in an image file's (or a PDF's) bytes."""
     if len(data) > MAX_IMAGE_BYTES:
         raise InputTooLarge("image", len(data), MAX_IMAGE_BYTES)
+    if data.startswith(b"%PDF"):
+        return [text for page in _pdf_pages(data) for text in _read(page)]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -34,6 +56,10 @@ def qr_texts(data: bytes) -> list[str]:
             image.load()
     except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise QRFormatError(f"not a readable image ({exc})") from None
+    return _read(image)
+
+
+def _read(image: Image.Image) -> list[str]:
     if image.mode not in ("L", "RGB"):
         image = image.convert("L")
     found = zxingcpp.read_barcodes(image, formats=cast(Any, zxingcpp.BarcodeFormat.QRCode))
@@ -45,4 +71,7 @@ def qr_text(data: bytes) -> str:
     if not texts:
         raise QRFormatError("no Skills Passport QR code found in the image (too blurred, "
                             "too small, or cut off?)")
+    if len(set(texts)) > 1:
+        raise QRFormatError(f"{len(set(texts))} different credentials found (a print sheet?); "
+                            "verify one card at a time")
     return texts[0]

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from passport.bundle import TrustBundle
 from passport.errors import KeyFileError, UsageError
 from passport.fileio import read_bytes
 from passport.keys import PublicKey
@@ -23,7 +24,7 @@ EXIT_VALID, EXIT_INVALID = 0, 1
 def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="verify a credential offline (QR text, .jwt file, or -)")
     p.add_argument("input", help="QR text, a compact JWS, a .jwt/.qr.txt file, a PNG/JPEG photo "
-                                 "of a card, or - for stdin")
+                                 "of a card, a PDF (booklet page), or - for stdin")
     p.add_argument("--trust", metavar="BUNDLE", help="trust bundle (default: the home's)")
     p.add_argument("--root", metavar="FILE", help="root key file to check the bundle against")
     p.add_argument("--jwk", metavar="FILE",
@@ -32,6 +33,67 @@ def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the summary")
     p.set_defaults(func=run_verify)
+
+
+def register_verifier(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("verifier", help="the offline phone verifier page")
+    vsub = p.add_subparsers(dest="verifier_command", required=True)
+    exp = vsub.add_parser("export", help="write the page, its data and the trust bundle to DIR")
+    exp.add_argument("dir")
+    exp.add_argument("--trust", metavar="BUNDLE", help="trust bundle (default: the home's)")
+    exp.add_argument("--root", metavar="FILE", help="root keys to pin (default: the home's)")
+    exp.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from verifier.trust import bundle_path, pinned_roots
+    from verifier.webapp import export
+
+    roots = pinned_roots(args.root)
+    path = bundle_path(args.trust)
+    data = read_bytes(path, limit=64 << 20)
+    TrustBundle.from_json(data, roots=roots)  # never export a bundle that does not verify
+    files = export(Path(args.dir), data, {"rootKeys": [k.jwk() for k in roots]})
+    print(f"{args.dir}: {len(files)} files; serve the folder over HTTPS (or localhost)")
+    return EXIT_VALID
+
+
+def register_trust(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("trust", help="sync or show the trust bundle this verifier carries")
+    tsub = p.add_subparsers(dest="trust_command", required=True)
+    sync = tsub.add_parser("sync", help="fetch a newer trust bundle; the old one stays if "
+                                        "anything is wrong")
+    sync.add_argument("url")
+    sync.add_argument("--root", metavar="FILE")
+    sync.set_defaults(func=run_sync)
+    show = tsub.add_parser("show", help="age, version and issuers of the trust bundle")
+    show.add_argument("--trust", metavar="BUNDLE")
+    show.add_argument("--root", metavar="FILE")
+    show.set_defaults(func=run_show)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from verifier.trust import sync
+
+    bundle = sync(args.url, args.root)
+    print(f"Trust bundle updated: trust list version {bundle.trust_list.version}, "
+          f"{len(bundle.status_lists)} status list(s), synced {bundle.synced_at:%Y-%m-%d %H:%M} UTC")
+    return EXIT_VALID
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from verifier.trust import load_bundle
+
+    bundle = load_bundle(args.trust, args.root)
+    age = datetime.now(UTC) - bundle.synced_at
+    print(f"Trust list version {bundle.trust_list.version}, synced {bundle.synced_at:%Y-%m-%d} "
+          f"({age.days} day(s) ago); expires {bundle.trust_list.expires:%Y-%m-%d}")
+    for issuer in bundle.trust_list.issuers.values():
+        kinds = ", ".join(f"{k.value}: {' '.join(sorted(v))}" for k, v in issuer.accreditations.items())
+        print(f"  {issuer.name} / {issuer.name_km}  <{issuer.id}>  {len(issuer.keys)} key(s); {kinds}")
+    for status in bundle.status_lists.values():
+        print(f"  status {status.purpose.value}: {status.url}, valid until {status.valid_until:%Y-%m-%d}")
+    return EXIT_VALID
 
 
 def _load_jwk(path: str) -> PublicKey:

@@ -102,3 +102,18 @@ def test_search(svc: Service) -> None:
                         ("0203 45678", ["Chan Sophea"]), ("nobody", [])):
         found = svc.call("assessor", "get", "/api/candidates", query_string={"q": q}).get_json()
         assert [c["name"] for c in found] == expected, q
+
+
+def test_the_phone_verifier_page_is_served_with_this_issuers_trust(svc: Service) -> None:
+    client = svc.client()
+    assert client.get("/verify").status_code in (301, 302, 308)
+    page = client.get("/verify/")
+    assert page.status_code == 200 and b'<script type="module" src="app.js">' in page.data
+    config = json.loads(client.get("/verify/verifier-config.json").data)
+    assert config["rootKeys"] == [k.jwk() for k in svc.home.root_keys()]
+    assert config["dictionaries"] == {"1": "qr-dict-v1.bin"}
+    bundle = client.get("/verify/trust-bundle.json")
+    assert bundle.status_code == 200 and json.loads(bundle.data)["type"] == "SkillsPassportTrustBundle"
+    sw = client.get("/verify/sw.js")
+    assert sw.status_code == 200 and sw.headers["Service-Worker-Allowed"] == "/verify/"
+    assert client.get("/verify/../../etc/passwd").status_code == 404

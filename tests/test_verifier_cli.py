@@ -1,0 +1,114 @@
+"""The verifier command line: PDFs, languages, exporting the page, syncing trust."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import World
+
+Cli = Callable[..., tuple[int, str, str]]
+VECTORS = Path(__file__).parent / "vectors" / "v1"
+COMMON = ["--trust", str(VECTORS / "trust-bundle.json"), "--root", str(VECTORS / "root-keys.json"),
+          "--at", "2026-11-05T12:00:00Z"]
+
+
+def test_verify_a_booklet_pdf(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from passport.credential import Credential
+    from passport.jws import parse
+    from passport.printing import BookletEntry, booklet_pages, pdf
+
+    compact = (VECTORS / "full-certificate.jwt").read_text().strip()
+    text = (VECTORS / "full-certificate.qr.txt").read_text().strip()
+    entry = BookletEntry(Credential.from_payload(parse(compact).payload), text, ("I", "ស"), {})
+    (tmp_path / "passport.pdf").write_bytes(pdf(booklet_pages([entry], printed=date(2026, 11, 21))))
+    code, out, err = cli("verify", str(tmp_path / "passport.pdf"), *COMMON, "--json")
+    assert code == 0, err
+    assert json.loads(out)["credential"]["id"] == "urn:skillpass:cred:V1FULL000001"
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n garbage")
+    code, _, err = cli("verify", str(tmp_path / "broken.pdf"), *COMMON)
+    assert code == 2 and "not a readable PDF" in err
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("ja", "判定: 有効"), ("ar", "النتيجة: صالحة"),
+                                                 ("ms", "Keputusan: SAH"), ("ko", "판정: 유효")])
+def test_summary_languages(cli: Cli, lang: str, expected: str) -> None:
+    code, out, _ = cli("verify", str(VECTORS / "full-certificate.qr.txt"), *COMMON, "--lang", lang)
+    assert code == 0 and out.startswith(expected)
+    assert "ISCO-08 7112" in out and "code." not in out and "check." not in out
+
+
+def test_export_writes_a_complete_offline_site(tmp_path: Path, cli: Cli) -> None:
+    code, _, _ = cli("verifier", "export", str(tmp_path / "site"), "--trust",
+                       str(VECTORS / "trust-bundle.json"), "--root", str(VECTORS / "root-keys.json"))
+    assert code == 0
+    site = tmp_path / "site"
+    for name in ("index.html", "app.js", "sw.js", "zxing_reader.wasm", "qr-dict-v1.bin",
+                 "trust-bundle.json", "verifier-config.json", "i18n/ar.json", "manifest.webmanifest"):
+        assert (site / name).exists(), name
+    config = json.loads((site / "verifier-config.json").read_text())
+    assert config["rootKeys"] == json.loads((VECTORS / "root-keys.json").read_text())["rootKeys"]
+    sw = (site / "sw.js").read_text()
+    assert "trust-bundle.json" in sw and "__ASSETS__" not in sw
+    # No third-party library code is committed: the page exists only as a build output.
+    assert not any(p.suffix == ".js" for p in (Path(__file__).parents[1] / "verifier" / "web" / "src")
+                   .glob("*.js") if "node_modules" in str(p))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    folder = tmp_path / "www"
+    folder.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}/bundle.json"
+    server.shutdown()
+    server.server_close()
+
+
+def test_trust_sync_and_show(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+                             served: tuple[Path, str], world: World) -> None:
+    folder, url = served
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "root-keys.json").write_text(json.dumps({"rootKeys": [world.root.public.jwk()]}))
+    monkeypatch.setenv("SKILLPASS_HOME", str(home))
+    world.version = 3
+    (folder / "bundle.json").write_bytes(world.bundle_bytes())
+    code, out, _ = cli("trust", "sync", url)
+    assert code == 0 and "trust list version 3" in out
+    code, out, _ = cli("trust", "show")
+    assert code == 0 and "Test Institute" in out and "version 3" in out
+    kept = (home / "trust-bundle.json").read_bytes()
+
+    world.version = 2  # a rollback is refused and the cached bundle stays
+    (folder / "bundle.json").write_bytes(world.bundle_bytes())
+    code, _, err = cli("trust", "sync", url)
+    assert code == 2 and "rollback refused" in err
+    assert (home / "trust-bundle.json").read_bytes() == kept
+
+    from tests.conftest import fixed_key
+
+    world.version, world.root = 4, fixed_key("impostor root")  # not the pinned root
+    (folder / "bundle.json").write_bytes(world.bundle_bytes())
+    code, _, err = cli("trust", "sync", url)
+    assert code == 2 and "not signed by a trusted root" in err
+    assert (home / "trust-bundle.json").read_bytes() == kept
+    code, _, err = cli("trust", "sync", url.replace("bundle.json", "missing.json"))
+    assert code == 2 and "the cached bundle stays" in err
+    code, _, err = cli("trust", "sync", "http://example.org/bundle.json")
+    assert code == 2 and "HTTPS" in err

@@ -1,0 +1,49 @@
+// Bundles the page with esbuild and assembles dist/: code, the zxing wasm, and the data files
+// the page shares with the Python verifier (QR dictionaries, schemas, translations).
+import { build } from "esbuild";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const dist = join(here, "dist");
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, "i18n"), { recursive: true });
+
+await build({ entryPoints: [join(here, "src", "app.js")], bundle: true, format: "esm", minify: true,
+  target: ["chrome109", "safari16"], outfile: join(dist, "app.js"), legalComments: "linked" });
+for (const f of ["index.html", "manifest.webmanifest", "icon.svg"]) copyFileSync(join(here, "src", f), join(dist, f));
+copyFileSync(join(here, "node_modules", "zxing-wasm", "dist", "reader", "zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
+// Khmer glyphs travel with the page: a phone or laptop without a Khmer font still reads names.
+const fonts = [];
+for (const weight of ["400", "700"]) {
+  const file = `noto-sans-khmer-khmer-${weight}-normal.woff2`;
+  copyFileSync(join(here, "node_modules", "@fontsource", "noto-sans-khmer", "files", file), join(dist, file));
+  fonts.push(file);
+}
+for (const f of readdirSync(join(repo, "verifier", "i18n"))) copyFileSync(join(repo, "verifier", "i18n", f), join(dist, "i18n", f));
+const dictionaries = {};
+for (const f of readdirSync(join(repo, "passport", "data")).filter((f) => /^qr-dict-v\d+\.bin$/.test(f))) {
+  copyFileSync(join(repo, "passport", "data", f), join(dist, f));
+  dictionaries[f.match(/v(\d+)/)[1]] = f;
+}
+const schemas = {};
+for (const name of ["credential", "vc-core"]) {
+  copyFileSync(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
+  schemas[name] = `${name}.schema.json`;
+}
+// Installation data (root keys, trust bundle) is added by `skillpass verifier export` or the
+// issuer's /verify route; the build only names the static files.
+writeFileSync(join(dist, "build.json"), JSON.stringify({ dictionaries, schemas }, null, 1));
+const assets = ["./", "index.html", "app.js", "manifest.webmanifest", "icon.svg", "zxing_reader.wasm", ...fonts,
+  "verifier-config.json", "trust-bundle.json", ...Object.values(dictionaries), ...Object.values(schemas),
+  ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
+const hash = createHash("sha256");
+for (const a of assets) { try { hash.update(readFileSync(join(dist, a))); } catch { /* installation files */ } }
+const sw = readFileSync(join(here, "src", "sw.js"), "utf8")
+  .replace("__VERSION__", `skillpass-${hash.digest("hex").slice(0, 12)}`)
+  .replace("__ASSETS__", JSON.stringify(assets));
+writeFileSync(join(dist, "sw.js"), sw);
+console.log(`built ${dist}`);

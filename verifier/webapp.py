@@ -1,0 +1,36 @@
+"""The phone verifier page as files: the built bundle plus one installation's trust data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from passport.errors import UsageError
+from passport.fileio import write_atomic
+
+
+def dist_dir() -> Path:
+    path = Path(str(resources.files("verifier").joinpath("web", "dist")))
+    if not (path / "app.js").exists():
+        raise UsageError("the verifier page is not built: run 'make run' or 'make test' "
+                         "(cd verifier/web && npm ci && node build.mjs)")
+    return path
+
+
+def config(root_keys: dict[str, Any]) -> dict[str, Any]:
+    built = json.loads((dist_dir() / "build.json").read_text())
+    return {"rootKeys": root_keys["rootKeys"], "dictionaries": built["dictionaries"],
+            "schemas": built["schemas"]}
+
+
+def export(dest: Path, bundle: bytes, root_keys: dict[str, Any]) -> list[Path]:
+    """Write a folder any static host can serve: the page, its data and the trust bundle."""
+    source = dist_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, dest, dirs_exist_ok=True)
+    write_atomic(dest / "verifier-config.json", json.dumps(config(root_keys)).encode())
+    write_atomic(dest / "trust-bundle.json", bundle)
+    return sorted(p for p in dest.rglob("*") if p.is_file())
