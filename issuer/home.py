@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -94,10 +95,28 @@ class Home:
         return self.root / "keys" / "installation.secret"
 
     def secret(self) -> bytes:
-        """32 random bytes created at init: keys sessions and candidates' ID hashes."""
+        """32 random bytes created once: keys sessions and candidates' ID hashes.
+
+        Created with O_EXCL, so server processes starting together all read the one secret
+        the first of them wrote (a second secret would hash the same ID differently).
+        """
         if not self.secret_file.exists():
-            write_atomic(self.secret_file, secrets.token_bytes(32), mode=0o600)
-        return read_bytes(self.secret_file, limit=64)
+            self.secret_file.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(self.secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(secrets.token_bytes(32))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        for _ in range(100):  # another process may still be writing it
+            data = read_bytes(self.secret_file, limit=64)
+            if len(data) == 32:
+                return data
+            time.sleep(0.01)
+        raise StorageError(str(self.secret_file), "installation secret is not 32 bytes")
 
     def database_url(self) -> str:
         return os.environ.get("DATABASE_URL") or f"sqlite:///{self.root / 'issuer.db'}"
@@ -131,6 +150,7 @@ class Home:
                                   accreditations=profile.accreditations)],
         )
         write_atomic(self.root / "trust-list.json", _json(sign_trust_list(doc, [root_key])))
+        self.secret()
         write_atomic(self.config_file, _json(profile.to_json()))
         self.publish(issuer_key, at)
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from passport.bundle import TrustBundle
 from passport.verify import Check, Code, Verdict, verify
@@ -117,3 +118,26 @@ def test_the_phone_verifier_page_is_served_with_this_issuers_trust(svc: Service)
     sw = client.get("/verify/sw.js")
     assert sw.status_code == 200 and sw.headers["Service-Worker-Allowed"] == "/verify/"
     assert client.get("/verify/../../etc/passwd").status_code == 404
+
+
+def test_processes_starting_together_share_one_installation_secret(tmp_path: Path) -> None:
+    # Two gunicorn workers used to write two different secrets for a home without one; a
+    # candidate registered by one worker then failed the ID check in the other.
+    import threading
+
+    from issuer.home import Home
+
+    home = Home(tmp_path / "old-home")
+    seen: list[bytes] = []
+    barrier = threading.Barrier(8)
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(home.secret())
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(seen) == 8 and len(set(seen)) == 1 and len(seen[0]) == 32
