@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_cards.py
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_verifier.py
+	$(BIN)/python bench/readme_table.py
 
 clean:
 	rm -rf $(VENV) instance test-output $(WEB)/node_modules $(WEB)/dist

@@ -1,0 +1,70 @@
+"""Regenerate README's table of measured figures from bench/results*.json.
+
+`make bench` runs this last, so README never states a figure the last run did not measure;
+`tests/test_readme.py` fails when README and the committed results disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _load(name: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads((ROOT / "bench" / name).read_text())
+    return data
+
+
+def table() -> str:
+    core, cards = _load("results.json"), _load("results-cards.json")
+    api, ver = _load("results-api.json"), _load("results-verifier.json")
+    rows = [
+        ("credential JSON", f"{core['credential_json_bytes']:,} bytes"),
+        ("compact JWS", f"{core['jws_chars']:,} characters"),
+        ("QR text", f"{core['qr_text_chars']} characters"),
+        ("QR version", f"{core['qr_version_at_ecc_q']} at ECC Q (the codec's level), "
+                       f"{core['qr_version_at_ecc_m']} at ECC M"),
+        ("sign a credential", f"{core['sign_credential_per_s']:,} /s, {core['sign_time_vs_raw_x']}x "
+                              f"the time of raw pynacl sign ({core['raw_pynacl_sign_per_s']:,} /s)"),
+        ("verify from QR text", f"{core['verify_from_qr_text_per_s']:,} /s "
+                                f"({core['verify_from_qr_us_per_call']} µs), "
+                                f"{core['verify_from_qr_time_vs_raw_x']}x the time of raw pynacl "
+                                f"verify ({core['raw_pynacl_verify_per_s']:,} /s)"),
+        ("issue a card (sign + QR text + QR symbol + 300 dpi PNG), one core",
+         f"{cards['cards_per_s_one_core']} /s ({cards['card_ms']} ms; raw pynacl sign in the "
+         f"same run: {cards['raw_pynacl_sign_per_s']:,} /s)"),
+        (f"`issue-batch` of {cards['batch_rows']:,} rows with cards and the print sheet",
+         f"{cards['batch_seconds']} s"),
+        (f"{api['issuances']:,} issuances through the HTTP API ({api['server']}, "
+         f"{api['client_threads']} client threads)",
+         f"{api['issuances_seconds']} s ({api['issuances_per_s']} /s)"),
+        (f"{api['rpl_assessments_start_judge_issue']} RPL assessments through the API "
+         "(start, judgments, issue)", f"{api['rpl_assessments_seconds']} s"),
+        ("`skillpass verify` path from a 640 px card photo (JPEG), median",
+         f"{ver['verify_card_photo_640px_median_ms']} ms"),
+        ("`skillpass verify` path from QR text, median", f"{ver['verify_qr_text_median_ms']} ms"),
+        ("QR text encode (deflate search + Base45)", f"{core['qr_encode_per_s']:,} /s"),
+    ]
+    lines = [f"Measured on: {core['machine']}.", "", "| figure | value |", "| --- | --- |"]
+    lines += [f"| {a} | {b} |" for a, b in rows]
+    return "\n".join(lines)
+
+
+def render(readme: str) -> str:
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table()}\n{END}{tail}"
+
+
+def main() -> None:
+    path = ROOT / "README.md"
+    path.write_text(render(path.read_text()))
+    print("README figures updated", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
