@@ -58,6 +58,17 @@ def context() -> dict[str, Any]:
 Page = str | WerkzeugResponse
 
 
+@web.get("/fonts/khmer.ttf")
+@public
+def khmer_font() -> Response:
+    """The Noto Sans Khmer the cards use, so a tablet without a Khmer font still reads pages."""
+    from passport.fonts import font_file
+
+    response = Response(font_file("khmer").read_bytes(), mimetype="font/ttf")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return response
+
+
 @web.get("/lang/<code>")
 @public
 def language(code: str) -> WerkzeugResponse:

@@ -128,3 +128,10 @@ def test_init_creates_the_first_admin_once(tmp_path: Path, monkeypatch: pytest.M
                                     "csrf_token": token})
     assert r.status_code == 302
     app.extensions["skillpass.engine"].dispose()
+
+
+def test_pages_ship_their_khmer_font(sqlite_svc: Service) -> None:
+    client = sqlite_svc.app.test_client()
+    font = client.get("/fonts/khmer.ttf")
+    assert font.status_code == 200 and font.mimetype == "font/ttf" and len(font.data) > 100_000
+    assert b"/fonts/khmer.ttf" in client.get("/login").data
