@@ -12,7 +12,7 @@ from passport.errors import UsageError
 from passport.fileio import read_bytes
 from passport.printing import BookletEntry
 from passport.verify import Verdict, verify
-from rpl_rubrics.catalogue import unit_titles
+from rpl_rubrics.catalogue import unit_title_pairs
 
 
 def load_entries(paths: Sequence[str], bundle: TrustBundle, at: datetime) -> list[BookletEntry]:
@@ -24,8 +24,6 @@ def load_entries(paths: Sequence[str], bundle: TrustBundle, at: datetime) -> lis
             reasons = "; ".join(f"{c.check.value}: {c.message}" for c in result.failures())
             raise UsageError(f"{name}: not printed, the credential does not verify ({reasons})")
         qr_text = text if qr.is_qr_text(text) else qr.encode(result.jws)
-        titles = {code: (t.en, t.km)
-                  for code, t in unit_titles(result.credential.achievement.id).items()}
-        entries.append(BookletEntry(result.credential, qr_text,
-                                    result.issuer_name or ("", ""), titles))
+        entries.append(BookletEntry(result.credential, qr_text, result.issuer_name or ("", ""),
+                                    unit_title_pairs(result.credential.achievement.id)))
     return entries

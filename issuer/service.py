@@ -165,11 +165,12 @@ def search_candidates(session: Session, issuer: Issuer, query: str, limit: int =
     stmt = select(Candidate).order_by(Candidate.name).limit(limit)
     if q:
         digits = "".join(q.split()).upper()
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Candidate.name).like(like), Candidate.name_km.like(f"%{q}%"),
-                              Candidate.national_id_hash == issuer.national_id_hash(digits),
-                              Candidate.national_id_last4 == digits[-4:] if len(digits) == 4
-                              else Candidate.id == -1))
+        matches = [func.lower(Candidate.name).like(f"%{q.lower()}%"),
+                   Candidate.name_km.like(f"%{q}%"),
+                   Candidate.national_id_hash == issuer.national_id_hash(digits)]
+        if len(digits) == 4:  # the last 4 digits, as printed on the card
+            matches.append(Candidate.national_id_last4 == digits)
+        stmt = stmt.where(or_(*matches))
     return session.execute(stmt).scalars().all()
 
 

@@ -256,14 +256,14 @@ def credential_status(credential_id: str) -> Page:
 
 
 def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
-    from rpl_rubrics.catalogue import unit_titles
+    from rpl_rubrics.catalogue import unit_title_pairs
 
     profile = issuer().home.profile()
     out = []
     for r in records:
         cred = Credential.from_payload(parse(r.jws).payload)
-        titles = {k: (v.en, v.km) for k, v in unit_titles(cred.achievement.id).items()}
-        out.append(BookletEntry(cred, r.qr, (profile.name, profile.name_km), titles))
+        out.append(BookletEntry(cred, r.qr, (profile.name, profile.name_km),
+                                unit_title_pairs(cred.achievement.id)))
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from passport.errors import UsageError
-from rpl_rubrics.rubric import Rubric
+from rpl_rubrics.rubric import Bilingual, Rubric
 
 
 def rubric_dir() -> Path:
@@ -29,12 +29,17 @@ def get(rubric_id: str) -> Rubric:
         raise UsageError(f"no bundled rubric {rubric_id!r}; known: {known}") from None
 
 
-def unit_titles(achievement_id: str) -> dict[str, Any]:
+def unit_titles(achievement_id: str) -> dict[str, Bilingual]:
     """Unit code -> title, if the achievement is a bundled rubric of exactly this content."""
     for rubric in bundled().values():
         if rubric.achievement_id == achievement_id:
             return {u.code: u.title for u in rubric.units}
     return {}
+
+
+def unit_title_pairs(achievement_id: str) -> dict[str, tuple[str, str]]:
+    """`unit_titles` as (English, Khmer) pairs, the form print layouts take."""
+    return {code: (t.en, t.km) for code, t in unit_titles(achievement_id).items()}
 
 
 def typical_achievement() -> tuple[dict[str, Any], list[str]]:
