@@ -12,8 +12,8 @@ from passport import qr
 from passport.credential import Credential
 from passport.fileio import write_atomic
 from passport.keys import PrivateKey
-from rpl_rubrics.credentials import load_request
 from rpl_rubrics.engine import Decision
+from rpl_rubrics.requests import load_request
 
 
 @dataclass(frozen=True)

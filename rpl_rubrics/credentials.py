@@ -6,7 +6,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any
 
 from passport import jsonpos, reference, schema
@@ -18,7 +17,6 @@ from passport.credential import (
     alignments,
 )
 from passport.errors import DocumentError, UsageError
-from passport.fileio import read_document
 from rpl_rubrics.engine import Award, Decision
 from rpl_rubrics.rubric import Rubric
 
@@ -121,22 +119,3 @@ class TrainingCompletion:
         start = datetime.combine(self.start, time(), UTC)
         end = datetime.combine(self.end, time(), UTC)
         return CredentialRequest(self.holder, achievement, None, (start, end), issued)
-
-
-def load_request(path: Path, *, issued: datetime) -> tuple[CredentialRequest, Decision | None]:
-    """Read an assessment or a training completion file and turn it into a request."""
-    from rpl_rubrics import catalogue
-    from rpl_rubrics.assessment import MAX_ASSESSMENT_BYTES, Assessment
-    from rpl_rubrics.engine import decide
-
-    text = read_document(path, limit=MAX_ASSESSMENT_BYTES)
-    doc = jsonpos.loads_located(text, str(path))
-    kind = doc.get("type") if isinstance(doc, dict) else None
-    if kind == "TrainingCompletion":
-        return TrainingCompletion.from_text(text, str(path)).request(issued=issued), None
-    if kind != "RplAssessment":
-        raise DocumentError(str(path), [("type", "expected 'RplAssessment' or "
-                                                 "'TrainingCompletion'")])
-    assessment = Assessment.from_text(text, str(path))
-    decision = decide(catalogue.get(assessment.rubric_id), assessment)
-    return request_for(decision, issued=issued), decision
