@@ -78,6 +78,10 @@ class PackedBitmap:
             chunk(b"IEND", b""),
         ])
 
+    def to_bytes(self) -> bytes:
+        """The rows top to bottom, each padded to whole bytes: Pillow's mode "1" layout, and
+        the sample layout of a 1-bit PDF image."""
+        return b"".join(row.to_bytes(self.stride, "big") for row in self.rows)
+
     def to_image(self) -> Image.Image:
-        raw = b"".join(row.to_bytes(self.stride, "big") for row in self.rows)
-        return Image.frombytes("1", (self.width, self.height), raw)
+        return Image.frombytes("1", (self.width, self.height), self.to_bytes())
