@@ -23,11 +23,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_core import machine, report
-from issuer import service
-from issuer.cli import ensure_database
-from issuer.db import make_engine, session_factory
 from issuer.demo import demo_profile
 from issuer.home import Home
+from issuer.installation import Installation
+from issuer.service import accounts
 from rpl_rubrics import catalogue
 
 ISSUANCES, ASSESSMENTS, CLIENTS = 1000, 100, 4
@@ -60,14 +59,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Home(Path(tmp) / "home")
         home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
-        ensure_database(home)
-        engine = make_engine(home.database_url())
-        with session_factory(engine)() as s, s.begin():
-            tokens = {}
+        tokens = {}
+        with Installation.open(home, secret=PASSPHRASE) as installation, \
+                installation.store.transaction() as s:
             for role in ("assessor", "registrar"):
-                user = service.create_user(s, "bench", f"bench-{role}", "bench password!", role)
-                tokens[role] = service.create_token(s, "bench", user, "bench")
-        engine.dispose()
+                user = accounts.create_user(s, "bench", f"bench-{role}", "bench password!", role)
+                tokens[role] = accounts.create_token(s, "bench", user, "bench")
         port = _port()
         env = {**os.environ, "SKILLPASS_HOME": str(home.root), "SKILLPASS_PASSPHRASE": PASSPHRASE}
         server = subprocess.Popen(

@@ -14,15 +14,23 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, redirect, request
 from werkzeug.security import safe_join
 
-from issuer import audit, service
+from issuer import audit
 from issuer.auth import public, roles
 from issuer.db import CredentialRecord, User
-from issuer.web_common import body, issuer, openapi, transaction
-from passport.bundle import bundle_document
-from passport.credential import Credential, StatusPurpose
+from issuer.service import (
+    accounts,
+    assessments,
+    candidates,
+    credentials,
+    evidence,
+    issuance,
+    publication,
+    status,
+)
+from issuer.service.errors import NotFound
+from issuer.web_common import body, centre, openapi, store, transaction
 from passport.errors import DocumentError
 from passport.holder_bundle import passport_bundle
-from passport.jws import parse
 
 api = Blueprint("api", __name__, url_prefix="/api")
 publish = Blueprint("publish", __name__)
@@ -42,8 +50,8 @@ def _created(payload: dict[str, Any]) -> tuple[Response, int]:
 def create_candidate() -> tuple[Response, int]:
     data = body("CandidateCreate")
     with transaction() as s:
-        candidate = service.register_candidate(s, issuer(), _user(), data)
-        return _created(service.candidate_json(candidate))
+        candidate = candidates.register(s, centre(), _user(), data)
+        return _created(candidates.to_json(candidate))
 
 
 @api.get("/candidates")
@@ -51,30 +59,29 @@ def create_candidate() -> tuple[Response, int]:
 def search_candidates() -> Response:
     q = request.args.get("q", "")[:80]
     with transaction() as s:
-        return jsonify([service.candidate_json(c)
-                        for c in service.search_candidates(s, issuer(), q)])
+        return jsonify([candidates.to_json(c) for c in candidates.search(s, centre(), q)])
 
 
 @api.get("/candidates/<int:candidate_id>")
 @roles("registrar", "assessor", "admin")
 def get_candidate(candidate_id: int) -> Response:
     with transaction() as s:
-        candidate = service.get_candidate(s, candidate_id)
+        candidate = candidates.get(s, candidate_id)
         creds = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).all()
-        return jsonify({**service.candidate_json(candidate),
-                        "credentials": [service.credential_json(c) for c in creds]})
+        return jsonify({**candidates.to_json(candidate),
+                        "credentials": [credentials.to_json(c) for c in creds]})
 
 
 @api.get("/candidates/<int:candidate_id>/passport")
 @roles("registrar", "assessor", "admin")
 def candidate_passport(candidate_id: int) -> Response:
     with transaction() as s:
-        service.get_candidate(s, candidate_id)
+        candidates.get(s, candidate_id)
         creds = s.query(CredentialRecord).filter_by(candidate_id=candidate_id,
                                                     revoked=False).all()
         if not creds:
-            raise service.NotFound("this candidate holds no valid credential yet")
-        entries = [(Credential.from_payload(parse(c.jws).payload), c.jws, c.qr) for c in creds]
+            raise NotFound("this candidate holds no valid credential yet")
+        entries = [(credentials.parsed(c), c.jws, c.qr) for c in creds]
         return jsonify(passport_bundle(entries, datetime.now(UTC)))
 
 
@@ -84,9 +91,9 @@ def upload_evidence() -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None:
         raise DocumentError("body", [("file", "send the evidence as multipart field 'file'")])
-    data = upload.read(service.MAX_EVIDENCE_BYTES + 1)
+    data = upload.read(evidence.MAX_BYTES + 1)
     with transaction() as s:
-        digest = service.store_evidence(s, issuer(), _user(), data, upload.mimetype or "")
+        digest = evidence.store(s, centre(), _user(), data, upload.mimetype or "")
     return _created({"sha256": digest, "ref": f"sha256:{digest}"})
 
 
@@ -95,23 +102,16 @@ def upload_evidence() -> tuple[Response, int]:
 def start_assessment() -> tuple[Response, int]:
     data = body("AssessmentCreate")
     with transaction() as s:
-        record = service.start_assessment(s, _user(), data["candidateId"], data["rubricId"],
-                                          data.get("date"))
-        return _created(_assessment_json(record))
-
-
-def _assessment_json(record: Any) -> dict[str, Any]:
-    return {"id": record.id, "candidateId": record.candidate_id, "rubric": {
-        "id": record.rubric_id, "version": record.rubric_version, "sha256": record.rubric_sha256},
-        "date": record.date, "state": record.state, "judgments": record.judgments,
-        "decision": record.decision}
+        record = assessments.start(s, _user(), data["candidateId"], data["rubricId"],
+                                   data.get("date"))
+        return _created(assessments.to_json(record))
 
 
 @api.get("/assessments/<int:assessment_id>")
 @roles("assessor", "admin")
 def get_assessment(assessment_id: int) -> Response:
     with transaction() as s:
-        return jsonify(_assessment_json(service.get_assessment(s, assessment_id)))
+        return jsonify(assessments.to_json(assessments.get(s, assessment_id)))
 
 
 @api.put("/assessments/<int:assessment_id>/judgments")
@@ -119,15 +119,15 @@ def get_assessment(assessment_id: int) -> Response:
 def put_judgments(assessment_id: int) -> Response:
     data = body("Judgments")
     with transaction() as s:
-        record = service.record_judgments(s, _user(), assessment_id, data["judgments"])
-        return jsonify(_assessment_json(record))
+        record = assessments.record_judgments(s, _user(), assessment_id, data["judgments"])
+        return jsonify(assessments.to_json(record))
 
 
 @api.post("/assessments/<int:assessment_id>/decision")
 @roles("assessor")
 def decide(assessment_id: int) -> Response:
     with transaction() as s:
-        return jsonify(service.decide_assessment(s, _user(), assessment_id).to_json())
+        return jsonify(assessments.decide_recorded(s, _user(), assessment_id).to_json())
 
 
 @api.post("/assessments/<int:assessment_id>/credential")
@@ -135,8 +135,9 @@ def decide(assessment_id: int) -> Response:
 def issue_assessment(assessment_id: int) -> tuple[Response, int]:
     data = body("IssueAssessment")
     with transaction() as s:
-        record = service.issue_assessment(s, issuer(), _user(), assessment_id, data["nationalId"])
-        return _created(service.credential_json(record))
+        record = issuance.issue_assessment(s, centre(), _user(), assessment_id,
+                                           data["nationalId"])
+        return _created(credentials.to_json(record))
 
 
 @api.post("/trainings")
@@ -144,22 +145,21 @@ def issue_assessment(assessment_id: int) -> tuple[Response, int]:
 def issue_training() -> tuple[Response, int]:
     data = body("TrainingIssue")
     with transaction() as s:
-        return _created(service.credential_json(service.issue_training(s, issuer(), _user(),
-                                                                       data)))
+        return _created(credentials.to_json(issuance.issue_training(s, centre(), _user(), data)))
 
 
 @api.get("/credentials/<credential_id>")
 @roles("registrar", "assessor", "admin")
 def get_credential(credential_id: str) -> Response:
     with transaction() as s:
-        return jsonify(service.credential_json(service.get_credential(s, credential_id)))
+        return jsonify(credentials.to_json(credentials.get(s, credential_id)))
 
 
 def _status_change(credential_id: str, action: str) -> Response:
     data = body("StatusChange")
     with transaction() as s:
-        record = service.set_status(s, _user(), credential_id, action, data["reason"])
-        return jsonify(service.credential_json(record))
+        record = status.change(s, centre(), _user(), credential_id, action, data["reason"])
+        return jsonify(credentials.to_json(record))
 
 
 @api.post("/credentials/<credential_id>/revoke")
@@ -185,8 +185,8 @@ def reinstate(credential_id: str) -> Response:
 def create_user() -> tuple[Response, int]:
     data = body("UserCreate")
     with transaction() as s:
-        user = service.create_user(s, _user().username, data["username"], data["password"],
-                                   data["role"])
+        user = accounts.create_user(s, _user().username, data["username"], data["password"],
+                                    data["role"])
         return _created({"id": user.id, "username": user.username, "role": user.role})
 
 
@@ -197,8 +197,8 @@ def create_token() -> tuple[Response, int]:
     with transaction() as s:
         user = s.query(User).filter_by(username=data["username"]).one_or_none()
         if user is None:
-            raise service.NotFound(f"no user {data['username']!r}")
-        token = service.create_token(s, _user().username, user, data["name"])
+            raise NotFound(f"no user {data['username']!r}")
+        token = accounts.create_token(s, _user().username, user, data["name"])
     return _created({"token": token, "note": "shown once; store it now"})
 
 
@@ -213,48 +213,43 @@ def audit_chain() -> Response:
 
 # -- publication: cacheable, public, offline verifiers sync from here ------------------------
 
+def _published(doc: publication.Document) -> Response:
+    """A cached document with ETag and Last-Modified; a matching If-None-Match gets a 304
+    without the body being built."""
+    if doc.etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = Response(doc.build(), mimetype=doc.media_type)
+    response.set_etag(doc.etag)
+    response.headers["Last-Modified"] = format_datetime(doc.modified.astimezone(UTC), usegmt=True)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 def _cacheable(data: bytes, media_type: str, modified: datetime) -> Response:
     etag = hashlib.sha256(data).hexdigest()[:32]
-    response = Response(data, mimetype=media_type)
-    response.set_etag(etag)
-    response.headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.make_conditional(request)  # turns it into a 304 in place when the ETag matches
-    return response
+    return _published(publication.Document(etag, modified, media_type, lambda: data))
 
 
 @publish.get("/.well-known/jwks.json")
 @public
 def jwks() -> Response:
-    home = issuer().home
-    doc = {"keys": [{**issuer().key.public.jwk(), "use": "sig", "alg": "EdDSA"}]}
+    home = centre().home
+    doc = {"keys": [{**centre().key.public.jwk(), "use": "sig", "alg": "EdDSA"}]}
     modified = datetime.fromtimestamp(home.key_file("issuer").stat().st_mtime, UTC)
     return _cacheable(json.dumps(doc).encode(), "application/jwk-set+json", modified)
 
 
-@publish.get("/status/<purpose>/1")
+@publish.get("/status/<purpose>/<int:number>")
 @public
-def status_list(purpose: str) -> Response:
-    try:
-        which = StatusPurpose(purpose)
-    except ValueError:
-        raise service.NotFound(f"no status list {purpose!r}") from None
-    with transaction() as s:
-        jws, valid_from = service.signed_status_list(s, issuer(), which, datetime.now(UTC))
-    return _cacheable(jws.encode(), "application/vc+jwt", valid_from)
+def status_list(purpose: str, number: int) -> Response:
+    return _published(publication.status_list(store(), centre(), purpose, number))
 
 
 @publish.get("/trust-bundle.json")
 @public
 def trust_bundle() -> Response:
-    home = issuer().home
-    now = datetime.now(UTC)
-    with transaction() as s:
-        lists = [service.signed_status_list(s, issuer(), p, now) for p in StatusPurpose]
-    signed_list = json.loads((home.root / "trust-list.json").read_bytes())
-    latest = max(v for _, v in lists)
-    doc = bundle_document(signed_list, [j for j, _ in lists], latest)
-    return _cacheable(json.dumps(doc).encode(), "application/json", latest)
+    return _published(publication.trust_bundle(store(), centre()))
 
 
 @publish.get("/openapi.json")
@@ -283,7 +278,7 @@ def verifier_root() -> Response:
 @publish.get("/verify/<path:name>")
 @public
 def verifier_page(name: str = "index.html") -> Response:
-    home = issuer().home
+    home = centre().home
     if name == "trust-bundle.json":
         return trust_bundle()
     if name == "verifier-config.json":
@@ -293,10 +288,10 @@ def verifier_page(name: str = "index.html") -> Response:
         return _cacheable(json.dumps(doc).encode(), "application/json", datetime.now(UTC))
     dist = _verifier_dist()
     if not (dist / "app.js").exists():
-        raise service.NotFound("the verifier page is not built (make run builds it)")
+        raise NotFound("the verifier page is not built (make run builds it)")
     path = safe_join(str(dist), name)
     if path is None or not Path(path).is_file():
-        raise service.NotFound(f"no file {name!r}")
+        raise NotFound(f"no file {name!r}")
     media = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if name.endswith(".webmanifest"):
         media = "application/manifest+json"

@@ -17,13 +17,11 @@ from werkzeug.exceptions import HTTPException
 
 from issuer import auth
 from issuer.api import api, publish
-from issuer.db import make_engine, session_factory
-from issuer.home import Home, home_path, passphrase
-from issuer.migrate import upgrade
-from issuer.service import Conflict, Forbidden, Issuer, NotFound
+from issuer.home import Home, home_path
+from issuer.installation import Installation
+from issuer.service.errors import Busy, Conflict, Forbidden, NotFound
 from issuer.web import web
-from issuer.web_common import Busy
-from passport.errors import DocumentError, Error, UsageError
+from passport.errors import DocumentError, Error
 
 MAX_REQUEST_BYTES = 26 * 1024 * 1024
 log = logging.getLogger("skillpass.issuer")
@@ -31,22 +29,16 @@ log = logging.getLogger("skillpass.issuer")
 
 def create_app(home: Home | None = None, *, secret: str | None = None,
                database_url: str | None = None, testing: bool = False) -> Flask:
-    home = home or Home(home_path())
-    if not home.exists():
-        raise UsageError(f"no Skills Passport home at {home.root}: run 'skillpass init'")
-    installation = home.secret()
-    engine = make_engine(database_url or home.database_url())
-    upgrade(engine)
+    opened = Installation.open(home or Home(home_path()), secret=secret,
+                               database_url=database_url)
+    installation = opened.home.secret()
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=hmac.new(installation, b"flask sessions", hashlib.sha256).digest(),
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False)
-    app.extensions["skillpass.engine"] = engine
-    app.extensions["skillpass.sessions"] = session_factory(engine)
-    app.extensions["skillpass.issuer"] = Issuer(
-        home, home.issuer_key(secret if secret is not None else passphrase()),
-        hmac.new(installation, b"national id", hashlib.sha256).digest())
+    app.extensions["skillpass.store"] = opened.store
+    app.extensions["skillpass.centre"] = opened.centre
     auth.install(app)
     app.register_blueprint(api)
     app.register_blueprint(publish)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, request, session
 
-from issuer import service
 from issuer.db import User
+from issuer.service import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,7 +29,7 @@ def public(view: F) -> F:
 
 
 def roles(*allowed: str) -> Callable[[F], F]:
-    unknown = set(allowed) - set(service.ROLES)
+    unknown = set(allowed) - set(accounts.ROLES)
     if unknown or not allowed:
         raise ValueError(f"bad role list {allowed}")
 
@@ -60,10 +60,10 @@ def install(app: Flask) -> None:
     def identify() -> None:
         g.user = None
         header = request.headers.get("Authorization", "")
-        db = app.extensions["skillpass.sessions"]
+        store = app.extensions["skillpass.store"]
         if header.startswith("Bearer "):
-            with db() as s:
-                g.user = service.user_for_token(s, header[7:].strip())
+            with store.read() as s:
+                g.user = accounts.user_for_token(s, header[7:].strip())
             g.via_token = True
             if g.user is None:
                 abort(401)
@@ -71,7 +71,7 @@ def install(app: Flask) -> None:
         g.via_token = False
         user_id = session.get("user_id")
         if isinstance(user_id, int):
-            with db() as s:
+            with store.read() as s:
                 user = s.get(User, user_id)
                 g.user = user if user is not None and user.active else None
 

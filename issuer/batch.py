@@ -5,47 +5,54 @@ every criterion is met on the assessment date (and any extra `occasions`) with t
 required evidence, except the criteria listed in `not_met` / `not_assessed`. The candidate's
 evidence (photos, forms, reports) is referred to by one content hash, `evidence_sha256`.
 
-Every row is checked before anything is issued; all bad rows are reported with their line
-numbers. Issuance is recorded in a ledger before any signature is made: the claims of each
-credential (with its status index) are written and synced first, so a re-run after an
-interruption re-signs exactly the same claims (Ed25519 signatures are deterministic) and
-never issues a second credential for a row.
+Every row is checked before anything is issued, against the file and against the centre's
+database (a national ID already registered must name the same person); all bad rows are
+reported with their line numbers. Then the file is read a second time and issued in chunks,
+one transaction per chunk, through the same service as the web: each row's candidate is
+found or created by national ID, and each credential is recorded with the content hash of
+its row (`request_key`). A re-run after an interruption finds the rows already issued and
+writes their files again from the database, so nothing is issued twice. Rows stream: the
+memory used does not grow with the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
+import os
 import re
 import sys
+import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
-from issuer.home import Home
-from passport import qr
+from issuer.centre import normalize_national_id
+from issuer.installation import Installation
+from issuer.service import accounts, candidates, credentials, issuance
+from passport.bitmap import PackedBitmap
 from passport.card import CardFace, render
-from passport.errors import DocumentError, Error, StorageError
+from passport.credential import HolderInput
+from passport.errors import DocumentError, Error
 from passport.fileio import read_bytes, write_atomic
-from passport.keys import PrivateKey
-from passport.printing import pdf, sheet_pages
-from passport.signing import issue
+from passport.printing import PdfWriter, SheetWriter
 from rpl_rubrics import catalogue
 from rpl_rubrics.assessment import Assessment
 from rpl_rubrics.credentials import request_for
 from rpl_rubrics.engine import Award, Decision, decide
+from rpl_rubrics.requests import input_key
 
 COLUMNS = ("name", "name_km", "birth_year", "national_id", "rubric", "assessment_date",
            "assessor_id", "assessor_name", "not_met", "not_assessed", "evidence_sha256",
            "occasions")
 REQUIRED = frozenset((*COLUMNS[:8], "evidence_sha256"))
 MAX_CSV_BYTES = 20 * 1024 * 1024
-LEDGER = "ledger.jsonl"
+CHUNK = 100  # rows per transaction: short enough that the web service never waits long
+SHEET = "sheet.pdf"
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,18 @@ class Row:
     decision: Decision
 
 
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+
+
 def _slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "candidate"
 
 
-def _assessment_doc(row: dict[str, str], line: int) -> dict[str, Any]:
+def _assessment_doc(row: dict[str, str]) -> dict[str, Any]:
     rubric = catalogue.get(row["rubric"].strip())
     try:
         birth_year = int(row["birth_year"])
@@ -99,8 +112,7 @@ def _assessment_doc(row: dict[str, str], line: int) -> dict[str, Any]:
     }
 
 
-def read_rows(path: Path) -> list[Row]:
-    """Parse and decide every row, or raise one DocumentError listing every bad row."""
+def _open(path: Path) -> csv.DictReader[str]:
     data = read_bytes(path, limit=MAX_CSV_BYTES)
     try:
         text = data.decode("utf-8-sig")
@@ -110,62 +122,87 @@ def read_rows(path: Path) -> list[Row]:
     header = reader.fieldnames or []
     missing = sorted(REQUIRED - set(header))
     unknown = sorted(set(header) - set(COLUMNS))
-    if missing or unknown:
-        header_problems = [("line 1", f"missing column(s): {', '.join(missing)}")] if missing else []
-        if unknown:
-            header_problems.append(("line 1", f"unknown column(s): {', '.join(unknown)}"))
-        raise DocumentError(str(path), header_problems)
-    rows: list[Row] = []
-    problems: list[tuple[str, str]] = []
-    seen: dict[tuple[str, str], int] = {}
-    line = 1
+    problems = [("line 1", f"missing column(s): {', '.join(missing)}")] if missing else []
+    if unknown:
+        problems.append(("line 1", f"unknown column(s): {', '.join(unknown)}"))
+    if problems:
+        raise DocumentError(str(path), problems)
+    return reader
+
+
+def parse_rows(path: Path) -> Iterator[Row | Problem]:
+    """Each row decided, or the problems of the row, in file order; blank rows are skipped."""
+    reader = _open(path)
     for record in reader:
         line = reader.line_num
         if None in record or any(v is None for v in record.values()):
-            problems.append((f"line {line}", "wrong number of fields"))
+            yield Problem(line, "wrong number of fields")
             continue
         fields = {k: v for k, v in record.items() if k is not None}
         if not any(v.strip() for v in fields.values()):
             continue
         try:
-            doc = _assessment_doc(fields, line)
+            doc = _assessment_doc(fields)
             text_doc = json.dumps(doc, ensure_ascii=False, sort_keys=True)
             assessment = Assessment.from_text(text_doc, f"line {line}")
             decision = decide(catalogue.get(assessment.rubric_id), assessment)
         except DocumentError as exc:
-            problems += [(f"line {line}", f"{where}: {msg}") for where, msg in exc.problems]
+            for where, msg in exc.problems:
+                yield Problem(line, f"{where}: {msg}")
             continue
         except Error as exc:  # an unknown rubric, for one: report it with the others
-            problems.append((f"line {line}", str(exc)))
+            yield Problem(line, str(exc))
             continue
-        identity = ("".join(fields["national_id"].split()).upper(), decision.rubric.id)
+        key = input_key(doc)
+        yield Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision)
+
+
+@dataclass(frozen=True)
+class Plan:
+    rows: int
+    awarded: int
+
+
+def check_rows(installation: Installation, path: Path) -> Plan:
+    """Every row checked, against the file and the database; one DocumentError lists all."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    people: dict[str, tuple[int, str, str, int]] = {}  # national ID -> line, names, year
+    rows = awarded = 0
+    last_line = 1
+    for item in parse_rows(path):
+        if isinstance(item, Problem):
+            problems.append(item)
+            last_line = item.line
+            continue
+        last_line = item.line
+        holder = item.decision.assessment.candidate
+        national = normalize_national_id(holder.national_id)
+        identity = (national, item.decision.rubric.id)
         if identity in seen:
-            problems.append((f"line {line}", f"same candidate and rubric as line {seen[identity]}"))
+            problems.append(Problem(item.line, f"same candidate and rubric as line {seen[identity]}"))
             continue
-        seen[identity] = line
-        key = hashlib.sha256(text_doc.encode()).hexdigest()
-        rows.append(Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision))
+        seen[identity] = item.line
+        person = (item.line, holder.name, holder.name_km, holder.birth_year)
+        first = people.setdefault(national, person)
+        if first[1:] != person[1:]:
+            problems.append(Problem(item.line, f"national ID …{national[-4:]} names "
+                                               f"{first[1]} ({first[3]}) on line {first[0]}"))
+            continue
+        rows += 1
+        awarded += item.decision.award is not Award.NO_AWARD
+    with installation.store.read() as s:
+        for national, (line, name, name_km, year) in people.items():
+            found = candidates.find(s, installation.centre, national)
+            problem = found and candidates.mismatch(found, HolderInput(name, name_km, year, national))
+            if problem:
+                problems.append(Problem(line, f"candidate: {problem}"))
     if problems:
-        raise DocumentError(str(path), problems)
+        problems.sort(key=lambda p: p.line)
+        raise DocumentError(str(path), [(f"line {p.line}", p.message) for p in problems])
     if not rows:
-        raise DocumentError(str(path), [(f"line {line}", "no rows to issue")])
-    return rows
-
-
-def _load_ledger(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    ledger = {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for n, raw in enumerate(lines, 1):
-        try:
-            record = json.loads(raw)
-            ledger[record["key"]] = record
-        except (json.JSONDecodeError, KeyError, TypeError):
-            # Only a last line cut short by a crash may be unreadable: nothing was signed yet.
-            if n != len(lines):
-                raise StorageError(str(path), f"line {n} is corrupt") from None
-    return ledger
+        raise DocumentError(str(path), [(f"line {last_line}", "no rows to issue")])
+    return Plan(rows, awarded)
 
 
 class Progress:
@@ -192,54 +229,129 @@ class BatchReport:
     issued: int
     already: int
     no_award: int
-    files: list[Path]
+    cards: int
+    sheet: Path | None
 
 
-def issue_batch(home: Home, key: PrivateKey, source: Path, out: Path, *, at: datetime,
-                progress: Callable[[int], Progress] = Progress) -> BatchReport:
-    rows = read_rows(source)  # refuses the whole file before anything is issued
+@dataclass(frozen=True)
+class _Outcome:
+    row: Row
+    record: tuple[str, str] | None  # (compact JWS, QR text) of the row's credential
+    new: bool
+
+
+def _issue_chunk(installation: Installation, source: Path, chunk: list[Row],
+                 at: datetime) -> list[_Outcome]:
+    """One transaction: each row's candidate, and the credential of each awarded row."""
+    centre = installation.centre
+    outcomes: list[_Outcome] = []
+    with installation.store.transaction() as s:
+        actor = accounts.command_line_user(s)
+        for row in chunk:
+            holder = row.decision.assessment.candidate
+            earlier = credentials.by_request_key(s, row.key)
+            if earlier is not None:
+                outcomes.append(_Outcome(row, (earlier.jws, earlier.qr), new=False))
+                continue
+            candidate = candidates.find_or_create(s, centre, actor, holder,
+                                                  source=f"{source}: line {row.line}")
+            if row.decision.award is Award.NO_AWARD:
+                outcomes.append(_Outcome(row, None, new=False))
+                continue
+            issued = issuance.issue_credential(s, centre, actor, candidate,
+                                               request_for(row.decision, issued=at),
+                                               request_key=row.key)
+            outcomes.append(_Outcome(row, (issued.record.jws, issued.record.qr), new=True))
+    return outcomes
+
+
+class _Sheet:
+    """The batch's print sheet, streamed page by page into a temporary file in `out`.
+
+    Opened at the first card; renamed to sheet.pdf only when the batch ends well, so an
+    interrupted batch leaves no half-written sheet behind (a re-run writes it whole).
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.cards = 0
+        self._tmp: Path | None = None
+        self._fh: BinaryIO | None = None
+        self._pdf: PdfWriter | None = None
+        self._sheet: SheetWriter | None = None
+
+    def add(self, card: PackedBitmap) -> None:
+        if self._sheet is None:
+            fd, name = tempfile.mkstemp(dir=self.out, prefix=f".{SHEET}.")
+            self._tmp, self._fh = Path(name), os.fdopen(fd, "wb")
+            self._pdf = PdfWriter(self._fh)
+            self._sheet = SheetWriter(self._pdf)
+        self._sheet.add(card)
+        self.cards += 1
+
+    def finish(self) -> Path | None:
+        if self._sheet is None or self._pdf is None or self._fh is None or self._tmp is None:
+            return None
+        self._sheet.close()
+        self._pdf.close()
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        target = self.out / SHEET
+        os.replace(self._tmp, target)
+        self._tmp = None
+        return target
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
+def issue_batch(installation: Installation, source: Path, out: Path, *, at: datetime,
+                progress: Callable[[int], Progress] = Progress, chunk: int = CHUNK) -> BatchReport:
+    plan = check_rows(installation, source)  # refuses the whole file before anything is issued
     out.mkdir(parents=True, exist_ok=True)
-    ledger_path = out / LEDGER
-    ledger = _load_ledger(ledger_path)
-    awarded = [r for r in rows if r.decision.award is not Award.NO_AWARD]
-    new = [r for r in awarded if r.key not in ledger]
-    if new:
-        indexes = home.allocate_indexes(len(new))
-        lines = []
-        for row, index in zip(new, indexes, strict=True):
-            request = request_for(row.decision, issued=at)
-            claims = home.claims(holder=request.holder, achievement=request.achievement,
-                                 results=request.results, at=at, index=index)
-            record: dict[str, Any] = {"key": row.key, "stem": row.stem, "line": row.line,
-                                      "claims": claims}
-            ledger[row.key] = record
-            lines.append(json.dumps(record, ensure_ascii=False))
-        existing = ledger_path.read_bytes() if ledger_path.exists() else b""
-        if existing and not existing.endswith(b"\n"):
-            existing = existing[: existing.rfind(b"\n") + 1]
-        write_atomic(ledger_path, existing + ("\n".join(lines) + "\n").encode())
-    profile = home.profile()
-    bar = progress(len(rows))
-    cards, files = [], []
-    for row in rows:
-        decision_file = out / "decisions" / f"{row.stem}.json"
-        write_atomic(decision_file, json.dumps(row.decision.to_json(), ensure_ascii=False,
-                                               indent=1).encode(), durable=False)
-        files.append(decision_file)
-        issued = ledger.get(row.key)
-        if issued is not None:
-            credential, compact = issue(issued["claims"], key)
-            text = qr.encode(compact)
-            card = render(CardFace.from_credential(credential, text,
-                                                   (profile.name, profile.name_km)))
-            for suffix, data in ((".jwt", compact.encode() + b"\n"),
-                                 (".qr.txt", text.encode() + b"\n"), (".png", card.to_png())):
-                write_atomic(out / f"{row.stem}{suffix}", data, durable=False)
-                files.append(out / f"{row.stem}{suffix}")
-            cards.append(card)
-        bar.step()
-    if cards:
-        write_atomic(out / "sheet.pdf", pdf(sheet_pages(cards)))
-        files.append(out / "sheet.pdf")
-    home.publish(key, at)
-    return BatchReport(len(new), len(awarded) - len(new), len(rows) - len(awarded), files)
+    issuer_names = (installation.centre.profile.name, installation.centre.profile.name_km)
+    bar = progress(plan.rows)
+    counts = {"issued": 0, "already": 0, "no_award": 0}
+    sheet = _Sheet(out)
+
+    def flush(pending: list[Row]) -> None:
+        # Files are written only after the chunk's transaction committed.
+        for outcome in _issue_chunk(installation, source, pending, at):
+            row = outcome.row
+            write_atomic(out / "decisions" / f"{row.stem}.json",
+                         json.dumps(row.decision.to_json(), ensure_ascii=False,
+                                    indent=1).encode(), durable=False)
+            if outcome.record is None:
+                counts["no_award"] += 1
+            else:
+                counts["issued" if outcome.new else "already"] += 1
+                compact, text = outcome.record
+                card = render(CardFace.from_credential(credentials.parsed_jws(compact), text,
+                                                       issuer_names))
+                for suffix, data in ((".jwt", compact.encode() + b"\n"),
+                                     (".qr.txt", text.encode() + b"\n"), (".png", card.to_png())):
+                    write_atomic(out / f"{row.stem}{suffix}", data, durable=False)
+                sheet.add(card)
+            bar.step()
+
+    try:
+        pending: list[Row] = []
+        for item in parse_rows(source):
+            if isinstance(item, Problem):  # every row was checked: the file changed under us
+                raise DocumentError(str(source), [(f"line {item.line}", item.message)])
+            pending.append(item)
+            if len(pending) >= chunk:
+                flush(pending)
+                pending = []
+        if pending:
+            flush(pending)
+        written = sheet.finish()
+    except BaseException:
+        sheet.discard()
+        raise
+    return BatchReport(counts["issued"], counts["already"], counts["no_award"], sheet.cards,
+                       written)

@@ -4,56 +4,57 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeAlias
 
 from PIL import Image
 
-from issuer.demo import demo_profile, write_demo
+from issuer.demo import demo_profile
 from issuer.home import Home, home_path, passphrase
+from issuer.installation import Installation
 from issuer.prints import load_entries
 from passport.bundle import TrustBundle
 from passport.errors import UsageError
 from passport.fileio import read_bytes, write_atomic
+from passport.printing import BookletEntry
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def register_init(sub: Sub) -> None:
-    p = sub.add_parser("init", help="create the home folder ($SKILLPASS_HOME): keys, trust bundle")
+    p = sub.add_parser("init", help="create the home folder ($SKILLPASS_HOME): keys, database, "
+                                    "trust bundle")
     p.set_defaults(func=run_init)
 
 
 def run_init(args: argparse.Namespace) -> int:
     home = Home(home_path())
     if home.init(demo_profile(), passphrase(), datetime.now(UTC)):
-        print(f"Created home {home.root}: demo root key, issuer key (both sealed), trust bundle.")
+        print(f"Created home {home.root}: demo root key, issuer key (both sealed), trust list.")
     else:
         print(f"Home {home.root} already exists.")
-    password = ensure_database(home)
+    with Installation.open(home) as installation:
+        password = first_admin(installation)
+    print(f"Database ready; trust bundle {home.bundle_file} published from it.")
     if password:
-        print(f"Database ready. First admin: username 'admin', one-time password: {password}")
+        print(f"First admin: username 'admin', one-time password: {password}")
         print("This password is shown once. Sign in and create the centre's users.")
     return 0
 
 
-def ensure_database(home: Home) -> str | None:
-    """Migrate the database; create the first admin if there is no user yet."""
+def first_admin(installation: Installation) -> str | None:
+    """Create the first admin if nobody has an account yet; returns its one-time password."""
     import secrets
 
-    from issuer import service
-    from issuer.db import User, make_engine, session_factory
-    from issuer.migrate import upgrade
+    from issuer.service import accounts
 
-    engine = make_engine(home.database_url())
-    upgrade(engine)
-    with session_factory(engine)() as s, s.begin():
-        if s.query(User).count():
+    with installation.store.transaction() as s:
+        if accounts.has_people(s):
             return None
         password = secrets.token_urlsafe(12)
-        service.create_user(s, "init", "admin", password, "admin")
-    engine.dispose()
+        accounts.create_user(s, accounts.COMMAND_LINE, "admin", password, "admin")
     return password
 
 
@@ -64,9 +65,13 @@ def register_demo(sub: Sub) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from issuer.demo import write_demo
+
     home = Home(home_path())
-    for path in write_demo(home, passphrase(), Path(args.out), datetime.now(UTC)):
-        print(path)
+    home.init(demo_profile(), passphrase(), datetime.now(UTC))
+    with Installation.open(home) as installation:
+        for path in write_demo(installation, Path(args.out), datetime.now(UTC)):
+            print(path)
     return 0
 
 
@@ -81,16 +86,69 @@ def run_issue(args: argparse.Namespace) -> int:
     from issuer.issuing import issue_file
     from rpl_rubrics.cli import render_decision
 
-    home = Home(home_path())
-    secret = passphrase()
-    issued = issue_file(home, home.issuer_key(secret), Path(args.file), Path(args.out),
-                        at=datetime.now(UTC))
+    with Installation.open() as installation:
+        issued = issue_file(installation, Path(args.file), Path(args.out), at=datetime.now(UTC))
     if issued.decision is not None:
         print(render_decision(issued.decision))
-    print(f"Issued {issued.credential.id} ({issued.credential.achievement.type.value}); "
+    verb = "Issued" if issued.new else "Already issued (the same input)"
+    print(f"{verb} {issued.credential.id} ({issued.credential.achievement.type.value}); "
           f"QR text {len(issued.qr_text)} characters")
     for path in issued.files:
         print(path)
+    return 0
+
+
+def _status_command(action: str, help_text: str) -> Callable[[Sub], None]:
+    def register(sub: Sub) -> None:
+        p = sub.add_parser(action, help=help_text)
+        p.add_argument("credential", metavar="CREDENTIAL_ID",
+                       help="urn:skillpass:cred:... or the 12-character number on the card")
+        p.add_argument("--reason", required=True, help="why (kept in the audit log)")
+        p.set_defaults(func=lambda args: run_status(args, action))
+    return register
+
+
+register_revoke = _status_command("revoke", "revoke a credential for good (audited)")
+register_suspend = _status_command("suspend", "suspend a credential until reinstated (audited)")
+register_reinstate = _status_command("reinstate", "lift a suspension (audited)")
+
+
+def run_status(args: argparse.Namespace, action: str) -> int:
+    from issuer.service import accounts, status
+
+    with Installation.open() as installation:
+        with installation.store.transaction() as s:
+            record = status.change(s, installation.centre, accounts.command_line_user(s),
+                                   args.credential, action, args.reason)
+            credential_id, slot = record.id, (record.status_list, record.status_index)
+        done = {"revoke": "Revoked", "suspend": "Suspended", "reinstate": "Reinstated"}[action]
+        print(f"{done} {credential_id} (status list {slot[0]}, index {slot[1]}). "
+              f"Trust bundle republished: {installation.home.bundle_file}")
+    return 0
+
+
+def register_upgrade(sub: Sub) -> None:
+    p = sub.add_parser("upgrade", help="move an earlier version's status files into the database")
+    p.add_argument("--credentials", metavar="DIR", nargs="+", default=[],
+                   help="folders where the earlier 'issue', 'issue-batch' and 'demo' wrote "
+                        "their output (*.jwt, ledger.jsonl)")
+    p.add_argument("--accept-shared-slots", action="store_true",
+                   help="import even where the earlier command line and web service handed "
+                        "out the same status slots (those credentials share one status)")
+    p.set_defaults(func=run_upgrade)
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    from issuer.migrate import Wave1Import
+
+    home = Home(home_path())
+    home.require()
+    options = Wave1Import(home.issuer_key(passphrase()),
+                          tuple(Path(d) for d in args.credentials), args.accept_shared_slots)
+    with Installation.open(home, wave1=options):
+        pass
+    for line in options.report or ["nothing to import: this home keeps its status in the database"]:
+        print(line)
     return 0
 
 
@@ -98,6 +156,27 @@ def _bundle(args: argparse.Namespace) -> TrustBundle:
     home = Home(home_path())
     path = Path(args.trust) if args.trust else home.bundle_file
     return TrustBundle.from_json(read_bytes(path, limit=64 << 20), roots=home.root_keys())
+
+
+def _entries(args: argparse.Namespace, names: list[str]) -> list[BookletEntry]:
+    """Credentials to print, from files or by id from the centre's database."""
+    from issuer.service import credentials
+    from issuer.store import Store
+
+    home = Home(home_path())
+    opened: list[Store] = []
+
+    def lookup(name: str) -> str:
+        if not opened:
+            opened.append(Store.open(home))
+        with opened[0].read() as s:
+            return credentials.get(s, name).qr
+
+    try:
+        return load_entries(names, _bundle(args), datetime.now(UTC), lookup)
+    finally:
+        for store in opened:
+            store.close()
 
 
 def _print_options(p: argparse.ArgumentParser) -> None:
@@ -118,7 +197,7 @@ def _photo(path: str | None) -> Image.Image | None:
 
 def register_card(sub: Sub) -> None:
     p = sub.add_parser("card", help="render a credential as an ID-1 card (PNG, 300 dpi)")
-    p.add_argument("credential", help="CRED.jwt or CRED.qr.txt")
+    p.add_argument("credential", help="CRED.jwt, CRED.qr.txt, or a credential id or card number")
     p.add_argument("--out", required=True, help="card.png")
     p.add_argument("--photo", help="optional holder photo, printed on the card only")
     _print_options(p)
@@ -129,7 +208,7 @@ def run_card(args: argparse.Namespace) -> int:
     from passport.card import render
     from passport.printing import card_face
 
-    entry = load_entries([args.credential], _bundle(args), datetime.now(UTC))[0]
+    entry = _entries(args, [args.credential])[0]
     write_atomic(Path(args.out), render(card_face(entry), _photo(args.photo)).to_png())
     print(args.out)
     return 0
@@ -147,7 +226,7 @@ def run_sheet(args: argparse.Namespace) -> int:
     from passport.card import render
     from passport.printing import card_face, pdf, sheet_pages
 
-    entries = load_entries(args.credentials, _bundle(args), datetime.now(UTC))
+    entries = _entries(args, args.credentials)
     pages = sheet_pages([render(card_face(e)) for e in entries])
     write_atomic(Path(args.out), pdf(pages))
     print(f"{args.out}: {len(entries)} cards on {len(pages)} page(s)")
@@ -168,7 +247,7 @@ def run_booklet(args: argparse.Namespace) -> int:
     from passport.printing import booklet_pages, pdf
 
     now = datetime.now(UTC)
-    entries = load_entries(args.credentials, _bundle(args), now)
+    entries = _entries(args, args.credentials)
     doc = passport_bundle([(e.credential, _jws(e.qr_text), e.qr_text) for e in entries], now)
     out = Path(args.out)
     write_atomic(out, pdf(booklet_pages(entries, printed=now.date(), photo=_photo(args.photo))))
@@ -193,9 +272,8 @@ def register_issue_batch(sub: Sub) -> None:
 def run_issue_batch(args: argparse.Namespace) -> int:
     from issuer.batch import issue_batch
 
-    home = Home(home_path())
-    report = issue_batch(home, home.issuer_key(passphrase()), Path(args.csv), Path(args.out),
-                         at=datetime.now(UTC))
+    with Installation.open() as installation:
+        report = issue_batch(installation, Path(args.csv), Path(args.out), at=datetime.now(UTC))
     print(f"Issued {report.issued} new credential(s); {report.already} were issued before; "
           f"{report.no_award} row(s) with no award (see decisions/). Output in {args.out}")
     return 0

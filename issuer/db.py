@@ -15,12 +15,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    LargeBinary,
     String,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -28,6 +30,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(t: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; everything stored is UTC."""
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -61,8 +68,12 @@ class Candidate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
     name_km: Mapped[str] = mapped_column(String(80))
-    birth_date: Mapped[str] = mapped_column(String(10))
-    national_id_hash: Mapped[str] = mapped_column(String(64), unique=True)  # keyed hash
+    birth_year: Mapped[int] = mapped_column(Integer)
+    # Registered at the desk: the full date. Arrived with a job fair's results: the year only.
+    birth_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Keyed hash of the full number. NULL only for holders imported from an earlier version's
+    # credential files, which carry no full number.
+    national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     national_id_last4: Mapped[str] = mapped_column(String(4))
     phone: Mapped[str] = mapped_column(String(30), default="")
     province: Mapped[str] = mapped_column(String(60), default="")
@@ -98,7 +109,12 @@ class AssessmentRecord(Base):
 
 class CredentialRecord(Base):
     __tablename__ = "credentials"
-    __table_args__ = (UniqueConstraint("status_list", "status_index", name="uq_status_slot"),)
+    # One credential per status slot. The only exception is a slot an earlier version handed
+    # out twice (command line and service counted separately); such rows are marked
+    # `shared_slot` when that home is upgraded, and a status change applies to the whole slot.
+    __table_args__ = (Index("uq_status_slot", "status_list", "status_index", unique=True,
+                            sqlite_where=text("NOT shared_slot"),
+                            postgresql_where=text("NOT shared_slot")),)
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"))
     assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), nullable=True)
@@ -116,13 +132,41 @@ class CredentialRecord(Base):
     status_reason: Mapped[str] = mapped_column(String(300), default="")
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                                nullable=True)
+    # Content hash of the input a command-line or batch issuance came from: issuing the same
+    # input again finds this credential instead of signing a second one.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    shared_slot: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class StatusCounter(Base):
-    """The next free index of each status list; incremented inside the issuing transaction."""
+class StatusListRecord(Base):
+    """One published status list: its bits, and its signed credential cached until it changes.
 
-    __tablename__ = "status_counters"
-    list_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    Bits change in the transaction that changes a credential's status, and that transaction
+    re-signs the list; `jws` is NULL only until the first signing. Publication reads this
+    row, never the credentials table.
+    """
+
+    __tablename__ = "status_lists"
+    purpose: Mapped[str] = mapped_column(String(20), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    jws: Mapped[str | None] = mapped_column(Text, nullable=True)
+    etag: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StatusAllocator(Base):
+    """The one row status slots are taken from: the open list and its next free index.
+
+    Locked by every allocation, so processes and threads never share a slot; when the open
+    list is full the next one opens in the same transaction.
+    """
+
+    __tablename__ = "status_allocator"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_number: Mapped[int] = mapped_column(Integer)
     next_index: Mapped[int] = mapped_column(Integer)
 
 
@@ -150,6 +194,9 @@ class AuditHead(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
 
 
+READ_ONLY = "skillpass_read_only"  # execution option: a transaction that never writes
+
+
 def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
@@ -164,7 +211,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin_immediate(conn: Any) -> None:
             # Take the write lock at BEGIN, so two writers queue instead of failing later.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (publication) begin deferred: in WAL mode they never wait for a writer.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         # pysqlite's own transaction handling would BEGIN (deferred) behind our back.
         @event.listens_for(engine, "connect")

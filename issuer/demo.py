@@ -1,4 +1,4 @@
-"""The demo: a home with a demo issuer, and one credential per bundled rubric.
+"""The demo: one credential per bundled rubric and a training record, issued by the demo centre.
 
 Assessments are generated from the rubrics themselves (every criterion judged with its
 required evidence), so they are also worked examples of the assessment file format.
@@ -13,9 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from issuer.home import Home, IssuerProfile
+from issuer.home import IssuerProfile
+from issuer.installation import Installation
 from issuer.issuing import issue_file
-from passport.credential import StatusPurpose
+from issuer.service import accounts, credentials, status
 from passport.fileio import write_atomic
 from rpl_rubrics import catalogue
 from rpl_rubrics.rubric import Method, Rubric
@@ -54,11 +55,13 @@ def demo_assessment(rubric: Rubric, person: dict[str, Any], assessor: dict[str, 
     }
 
 
-def write_demo(home: Home, secret: str, out: Path, at: datetime) -> list[Path]:
-    """Issue the demo credentials into `out`: inputs, decisions, NAME.jwt, NAME.qr.txt, bundle."""
+def write_demo(installation: Installation, out: Path, at: datetime) -> list[Path]:
+    """Issue the demo credentials into `out`: inputs, decisions, NAME.jwt, NAME.qr.txt, bundle.
+
+    Through the centre's store, like any other issuance: the credentials are in the database
+    (searchable, printable and revocable on the web) and the revoked sample is revoked there.
+    """
     data = demo_data()
-    home.init(demo_profile(), secret, at)
-    key = home.issuer_key(secret)
     written: list[Path] = []
     inputs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for person in data["assessments"]:
@@ -72,12 +75,16 @@ def write_demo(home: Home, secret: str, out: Path, at: datetime) -> list[Path]:
     for person, doc in inputs:
         source = out / "inputs" / f"{person['file']}.json"
         write_atomic(source, json.dumps(doc, ensure_ascii=False, indent=1).encode())
-        issued = issue_file(home, key, source, out, at=at, publish=False)
+        issued = issue_file(installation, source, out, at=at)
         if person.get("revoked"):
-            home.set_status(StatusPurpose.REVOCATION, issued.credential.status[0].list_index)
+            with installation.store.transaction() as s:
+                if not credentials.get(s, issued.credential.id).revoked:
+                    status.change(s, installation.centre, accounts.command_line_user(s),
+                                  issued.credential.id, "revoke",
+                                  "demo: a sample of a revoked credential", now=at)
         written += issued.files
-    home.publish(key, at)
-    for name in ("trust-bundle.json", "root-keys.json"):
-        write_atomic(out / name, (home.root / name).read_bytes())
-        written.append(out / name)
+    home = installation.home
+    for source_file in (home.bundle_file, home.root_pub_file):
+        write_atomic(out / source_file.name, source_file.read_bytes())
+        written.append(out / source_file.name)
     return written

@@ -1,4 +1,10 @@
-"""Issuing from an input file: decision (for RPL), signed credential, QR text."""
+"""`skillpass issue FILE`: an input file issued through the centre's one store.
+
+The input is read and decided before anything is written. The credential is issued in one
+transaction (candidate found or created by national ID, slot, signature, record, audit);
+the files are written only after it commits. The same input issued again returns the
+credential it produced the first time.
+"""
 
 from __future__ import annotations
 
@@ -7,39 +13,45 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from issuer.home import Home
-from passport import qr
+from issuer.installation import Installation
+from issuer.service import accounts, candidates, credentials, issuance
 from passport.credential import Credential
 from passport.fileio import write_atomic
-from passport.keys import PrivateKey
 from rpl_rubrics.engine import Decision
-from rpl_rubrics.requests import load_request
+from rpl_rubrics.requests import read_input
 
 
 @dataclass(frozen=True)
-class Issued:
+class IssuedFile:
     credential: Credential
     compact: str
     qr_text: str
     decision: Decision | None
+    new: bool  # False: this input had been issued before, and this is that credential
     files: list[Path]
 
 
-def issue_file(home: Home, key: PrivateKey, source: Path, out: Path, *, at: datetime,
-               publish: bool = True) -> Issued:
-    request, decision = load_request(source, issued=at)  # refuses bad input before any write
-    credential, compact = home.issue(key, holder=request.holder, achievement=request.achievement,
-                                     results=request.results, at=at, activity=request.activity)
-    text = qr.encode(compact)
+def issue_file(installation: Installation, source: Path, out: Path, *, at: datetime) -> IssuedFile:
+    given = read_input(source, issued=at)  # refuses bad input before any write
+    centre = installation.centre
+    with installation.store.transaction() as s:
+        actor = accounts.command_line_user(s)
+        earlier = credentials.by_request_key(s, given.key)
+        if earlier is not None:
+            issued = issuance.Issued(earlier, credentials.parsed(earlier), new=False)
+        else:
+            candidate = candidates.find_or_create(s, centre, actor, given.request.holder,
+                                                  source=str(source))
+            issued = issuance.issue_credential(s, centre, actor, candidate, given.request,
+                                               request_key=given.key)
+        compact, text = issued.record.jws, issued.record.qr
     stem = source.name.removesuffix(".json")
     files = []
-    if decision is not None:
+    if given.decision is not None:
         files.append(out / f"{stem}.decision.json")
-        write_atomic(files[-1], json.dumps(decision.to_json(), ensure_ascii=False,
+        write_atomic(files[-1], json.dumps(given.decision.to_json(), ensure_ascii=False,
                                            indent=1).encode())
     files += [out / f"{stem}.jwt", out / f"{stem}.qr.txt"]
     write_atomic(files[-2], compact.encode() + b"\n")
     write_atomic(files[-1], text.encode() + b"\n")
-    if publish:
-        home.publish(key, at)
-    return Issued(credential, compact, text, decision, files)
+    return IssuedFile(issued.credential, compact, text, given.decision, issued.new, files)

@@ -1,17 +1,44 @@
-"""Bringing a database to the current schema with Alembic, from code (no alembic.ini)."""
+"""Bringing a database to the current schema with Alembic, from code (no alembic.ini).
+
+The migrations receive the home folder too: revision 0002 moves an earlier version's
+file-based status state (a counter file, bit files, credentials the command line wrote to
+output folders) into the database, or refuses with what to do (see `issuer.wave1`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+if TYPE_CHECKING:
+    from issuer.home import Home
+    from passport.keys import PrivateKey
 
-def upgrade(engine: Engine) -> None:
+
+@dataclass(frozen=True)
+class Wave1Import:
+    """How `skillpass upgrade` imports an earlier version's home (see `issuer.wave1`)."""
+
+    key: PrivateKey  # the centre's key: re-signs ledger claims whose .jwt file is missing
+    folders: tuple[Path, ...] = ()  # where `issue`, `issue-batch` and `demo` wrote output
+    accept_shared_slots: bool = False
+    report: list[str] = field(default_factory=list)  # filled in: what was imported
+
+
+def upgrade(engine: Engine, *, home: Home | None = None, wave1: Wave1Import | None = None) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    config.attributes["home"] = home
+    config.attributes["wave1"] = wave1
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if home is not None:
+        from issuer import wave1 as earlier
+
+        earlier.remove_imported_files(engine, home)

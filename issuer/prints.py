@@ -1,8 +1,12 @@
-"""Printing credentials: only credentials that verify against the trust bundle are printed."""
+"""Printing credentials: only credentials that verify against the trust bundle are printed.
+
+A credential to print is named by a file (CRED.jwt, CRED.qr.txt) or by its id or the
+12-character number on its card, which is looked up in the centre's database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -14,11 +18,18 @@ from passport.printing import BookletEntry
 from passport.verify import Verdict, verify
 from rpl_rubrics.catalogue import unit_title_pairs
 
+Lookup = Callable[[str], str]  # credential id or card number -> its QR text
 
-def load_entries(paths: Sequence[str], bundle: TrustBundle, at: datetime) -> list[BookletEntry]:
+
+def load_entries(names: Sequence[str], bundle: TrustBundle, at: datetime,
+                 lookup: Lookup | None = None) -> list[BookletEntry]:
     entries = []
-    for name in paths:
-        text = read_bytes(Path(name), limit=1 << 20).decode("utf-8", "replace").strip()
+    for name in names:
+        path = Path(name)
+        if path.exists() or lookup is None:
+            text = read_bytes(path, limit=1 << 20).decode("utf-8", "replace").strip()
+        else:
+            text = lookup(name)
         result = verify(text, at=at, trust=bundle)
         if result.verdict is Verdict.INVALID or result.credential is None or result.jws is None:
             reasons = "; ".join(f"{c.check.value}: {c.message}" for c in result.failures())

@@ -24,13 +24,20 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from issuer import service
 from issuer.auth import public, roles
 from issuer.db import AssessmentRecord, CredentialRecord, User
-from issuer.web_common import issuer, transaction, validate
-from passport.credential import Credential
+from issuer.service import (
+    accounts,
+    assessments,
+    candidates,
+    credentials,
+    evidence,
+    issuance,
+    status,
+)
+from issuer.service.errors import Conflict, NotFound
+from issuer.web_common import centre, transaction, validate
 from passport.errors import DocumentError, UsageError
-from passport.jws import parse
 from passport.printing import BookletEntry
 from rpl_rubrics import catalogue
 
@@ -83,8 +90,8 @@ def language(code: str) -> WerkzeugResponse:
 def login() -> Page:
     if request.method == "POST":
         with transaction() as s:
-            user = service.authenticate(s, request.form.get("username", ""),
-                                        request.form.get("password", ""))
+            user = accounts.authenticate(s, request.form.get("username", ""),
+                                         request.form.get("password", ""))
         if user is None:
             return render_template("login.html", failed=True), 401  # type: ignore[return-value]
         session.clear()
@@ -109,7 +116,7 @@ def home() -> Page:
         return redirect(url_for("web.login"))
     q = request.args.get("q", "")[:80]
     with transaction() as s:
-        found = service.search_candidates(s, issuer(), q)
+        found = candidates.search(s, centre(), q)
     return render_template("home.html", candidates=found, q=q)
 
 
@@ -128,7 +135,7 @@ def create_candidate() -> Page:
         data = validate("CandidateCreate", {k: v for k, v in form.items() if v not in ("", [])},
                         source="form")
         with transaction() as s:
-            candidate = service.register_candidate(s, issuer(), g.user, data)
+            candidate = candidates.register(s, centre(), g.user, data)
     except UsageError as exc:
         return render_template("candidate_new.html", error=exc.diagnostics()), 400  # type: ignore[return-value]
     return redirect(url_for("web.candidate", candidate_id=candidate.id))
@@ -138,7 +145,7 @@ def create_candidate() -> Page:
 @roles("registrar", "assessor", "admin")
 def candidate(candidate_id: int) -> Page:
     with transaction() as s:
-        c = service.get_candidate(s, candidate_id)
+        c = candidates.get(s, candidate_id)
         creds = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).all()
         assessments = s.query(AssessmentRecord).filter_by(candidate_id=candidate_id).all()
     return render_template("candidate.html", c=c, credentials=creds, assessments=assessments,
@@ -151,8 +158,7 @@ def candidate(candidate_id: int) -> Page:
 def create_assessment() -> WerkzeugResponse:
     candidate_id = _int(request.form.get("candidateId"))
     with transaction() as s:
-        record = service.start_assessment(s, g.user, candidate_id,
-                                          request.form.get("rubricId", ""))
+        record = assessments.start(s, g.user, candidate_id, request.form.get("rubricId", ""))
     return redirect(url_for("web.assessment", assessment_id=record.id))
 
 
@@ -167,8 +173,8 @@ def _int(value: str | None) -> int:
 @roles("assessor", "admin")
 def assessment(assessment_id: int, error: str | None = None) -> Page:
     with transaction() as s:
-        a = service.get_assessment(s, assessment_id)
-        c = service.get_candidate(s, a.candidate_id)
+        a = assessments.get(s, assessment_id)
+        c = candidates.get(s, a.candidate_id)
     judged = {j["criterion"]: j["result"] for j in a.judgments}
     return render_template("assessment.html", a=a, c=c, rubric=catalogue.get(a.rubric_id),
                            judged=judged, decision=a.decision, error=error)
@@ -179,9 +185,9 @@ def assessment(assessment_id: int, error: str | None = None) -> Page:
 def judge(assessment_id: int) -> Page:
     try:
         with transaction() as s:
-            a = service.get_assessment(s, assessment_id)
-            refs = [service.store_evidence(s, issuer(), g.user, f.read(service.MAX_EVIDENCE_BYTES + 1),
-                                           f.mimetype or "")
+            a = assessments.get(s, assessment_id)
+            refs = [evidence.store(s, centre(), g.user, f.read(evidence.MAX_BYTES + 1),
+                                   f.mimetype or "")
                     for f in request.files.getlist("evidence") if f.filename]
         rubric = catalogue.get(a.rubric_id)
         judgments = []
@@ -190,12 +196,12 @@ def judge(assessment_id: int) -> Page:
             if result not in ("met", "not_met", "not_assessed"):
                 raise DocumentError("form", [(criterion.key, f"unknown result {result!r}")])
             methods = request.form.getlist(f"method:{criterion.key}")
-            evidence = [] if result == "not_assessed" else [
+            cited = [] if result == "not_assessed" else [
                 {"method": m, "ref": f"sha256:{ref}", "date": a.date} for m in methods for ref in refs]
-            judgments.append({"criterion": criterion.key, "result": result, "evidence": evidence})
+            judgments.append({"criterion": criterion.key, "result": result, "evidence": cited})
         with transaction() as s:
-            service.record_judgments(s, g.user, assessment_id, judgments)
-            service.decide_assessment(s, g.user, assessment_id)
+            assessments.record_judgments(s, g.user, assessment_id, judgments)
+            assessments.decide_recorded(s, g.user, assessment_id)
     except UsageError as exc:
         return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
     return redirect(url_for("web.assessment", assessment_id=assessment_id))
@@ -206,8 +212,8 @@ def judge(assessment_id: int) -> Page:
 def issue_assessment(assessment_id: int) -> Page:
     try:
         with transaction() as s:
-            record = service.issue_assessment(s, issuer(), g.user, assessment_id,
-                                              request.form.get("nationalId", ""))
+            record = issuance.issue_assessment(s, centre(), g.user, assessment_id,
+                                               request.form.get("nationalId", ""))
     except UsageError as exc:
         return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
     return redirect(url_for("web.credential", credential_id=record.id))
@@ -226,8 +232,8 @@ def create_training() -> Page:
             "start": f.get("start", ""), "end": f.get("end", "")}
     try:
         with transaction() as s:
-            record = service.issue_training(s, issuer(), g.user,
-                                            validate("TrainingIssue", body, source="form"))
+            record = issuance.issue_training(s, centre(), g.user,
+                                             validate("TrainingIssue", body, source="form"))
     except UsageError as exc:
         return redirect(url_for("web.candidate", candidate_id=candidate_id,
                                 error=exc.diagnostics()))
@@ -238,7 +244,7 @@ def create_training() -> Page:
 @roles("registrar", "assessor", "admin")
 def credential(credential_id: str) -> Page:
     with transaction() as s:
-        cr = service.get_credential(s, credential_id)
+        cr = credentials.get(s, credential_id)
     svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
     return render_template("credential.html", cr=cr, qr_svg=svg)
 
@@ -248,8 +254,8 @@ def credential(credential_id: str) -> Page:
 def credential_status(credential_id: str) -> Page:
     try:
         with transaction() as s:
-            service.set_status(s, g.user, credential_id, request.form.get("action", ""),
-                               request.form.get("reason", ""))
+            status.change(s, centre(), g.user, credential_id, request.form.get("action", ""),
+                          request.form.get("reason", ""))
     except UsageError as exc:
         flash(exc.diagnostics())
     return redirect(url_for("web.credential", credential_id=credential_id))
@@ -258,10 +264,10 @@ def credential_status(credential_id: str) -> Page:
 def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
     from rpl_rubrics.catalogue import unit_title_pairs
 
-    profile = issuer().home.profile()
+    profile = centre().profile
     out = []
     for r in records:
-        cred = Credential.from_payload(parse(r.jws).payload)
+        cred = credentials.parsed(r)
         out.append(BookletEntry(cred, r.qr, (profile.name, profile.name_km),
                                 unit_title_pairs(cred.achievement.id)))
     return out
@@ -269,11 +275,11 @@ def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
 
 def _valid_records(candidate_id: int) -> list[CredentialRecord]:
     with transaction() as s:
-        service.get_candidate(s, candidate_id)
+        candidates.get(s, candidate_id)
         records = s.query(CredentialRecord).filter_by(candidate_id=candidate_id, revoked=False,
                                                       suspended=False).all()
     if not records:
-        raise service.NotFound("no valid credential to print")
+        raise NotFound("no valid credential to print")
     return records
 
 
@@ -284,9 +290,9 @@ def card(credential_id: str) -> Response:
     from passport.printing import card_face
 
     with transaction() as s:
-        record = service.get_credential(s, credential_id)
+        record = credentials.get(s, credential_id)
     if record.revoked or record.suspended:
-        raise service.Conflict("a revoked or suspended credential is not printed")
+        raise Conflict("a revoked or suspended credential is not printed")
     png = render(card_face(_entries([record])[0])).to_png()
     return Response(png, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{credential_id[-12:]}.png"'})
@@ -318,8 +324,8 @@ def users() -> Page:
     if request.method == "POST":
         try:
             with transaction() as s:
-                service.create_user(s, g.user.username, request.form.get("username", ""),
-                                    request.form.get("password", ""), request.form.get("role", ""))
+                accounts.create_user(s, g.user.username, request.form.get("username", ""),
+                                     request.form.get("password", ""), request.form.get("role", ""))
             flash(f"{request.form.get('username')}: {request.form.get('role')}")
         except UsageError as exc:
             error = exc.diagnostics()

@@ -1,10 +1,9 @@
-"""What the API and the pages share: transactions, body validation, error mapping."""
+"""What the API and the pages share: the centre, its store, body validation."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -12,10 +11,10 @@ from typing import Any
 import jsonschema
 import referencing
 from flask import current_app, request
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from issuer.service import Conflict, Issuer
+from issuer.centre import Centre
+from issuer.store import Store
 from passport import schema
 from passport.errors import DocumentError
 
@@ -63,24 +62,16 @@ def body(name: str) -> dict[str, Any]:
     return validate(name, data)
 
 
-def issuer() -> Issuer:
-    value: Issuer = current_app.extensions["skillpass.issuer"]
+def centre() -> Centre:
+    value: Centre = current_app.extensions["skillpass.centre"]
     return value
 
 
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """One transaction per operation; constraint races become 409s, lock timeouts 503s."""
-    sessions = current_app.extensions["skillpass.sessions"]
-    try:
-        with sessions() as session, session.begin():
-            yield session
-    except IntegrityError as exc:
-        raise Conflict(f"the change conflicts with another one ({exc.orig.__class__.__name__}); "
-                       "try again") from None
-    except OperationalError as exc:
-        raise Busy(str(exc.orig)) from None
+def store() -> Store:
+    value: Store = current_app.extensions["skillpass.store"]
+    return value
 
 
-class Busy(Exception):
-    """The database could not take the change now (lock timeout); the client may retry."""
+def transaction() -> AbstractContextManager[Session]:
+    """The store's one transaction rule: constraint races are 409s, lock timeouts 503s."""
+    return store().transaction()

@@ -14,10 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from issuer import service
 from issuer.app import create_app
 from issuer.demo import demo_profile
 from issuer.home import Home
+from issuer.service import accounts
+from issuer.store import Store
 from tests.issuer import postgres
 
 PASSPHRASE = "test passphrase"
@@ -71,26 +72,30 @@ class Service:
 
 def make_service(home: Home, database_url: str) -> Service:
     app = create_app(home, secret=PASSPHRASE, database_url=database_url, testing=True)
-    sessions = app.extensions["skillpass.sessions"]
     tokens = {}
-    with sessions() as s, s.begin():
-        for role in service.ROLES:
-            user = service.create_user(s, "test", role, PASSWORD, role)
-            tokens[role] = service.create_token(s, "test", user, f"{role} token")
-        other = service.create_user(s, "test", "assessor2", PASSWORD, "assessor")
-        tokens["assessor2"] = service.create_token(s, "test", other, "second assessor")
+    with store_of(app).transaction() as s:
+        for role in accounts.ROLES:
+            user = accounts.create_user(s, "test", role, PASSWORD, role)
+            tokens[role] = accounts.create_token(s, "test", user, f"{role} token")
+        other = accounts.create_user(s, "test", "assessor2", PASSWORD, "assessor")
+        tokens["assessor2"] = accounts.create_token(s, "test", other, "second assessor")
     return Service(app, home, tokens)
+
+
+def store_of(app: Flask) -> Store:
+    store: Store = app.extensions["skillpass.store"]
+    return store
 
 
 @pytest.fixture
 def svc(home: Home, database_url: str) -> Iterator[Service]:
     s = make_service(home, database_url)
     yield s
-    s.app.extensions["skillpass.engine"].dispose()
+    store_of(s.app).close()
 
 
 @pytest.fixture
 def sqlite_svc(home: Home, tmp_path: Path) -> Iterator[Service]:
     s = make_service(home, f"sqlite:///{tmp_path / 'issuer.db'}")
     yield s
-    s.app.extensions["skillpass.engine"].dispose()
+    store_of(s.app).close()

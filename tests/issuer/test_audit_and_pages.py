@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from issuer.home import Home
 from rpl_rubrics import catalogue
-from tests.issuer.conftest import PASSPHRASE, PASSWORD, Service
+from tests.issuer.conftest import PASSPHRASE, PASSWORD, Service, store_of
 from tests.issuer.workflow import PNG, register
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -23,10 +23,10 @@ def test_audit_verify_detects_edits_and_removals(sqlite_svc: Service, cli: Cli,
     register(sqlite_svc)
     register(sqlite_svc, national_id="020345678", name="Chan Sophea", nameKm="ចាន់ សុភា")
     monkeypatch.setenv("SKILLPASS_HOME", str(sqlite_svc.home.root))
-    monkeypatch.setenv("DATABASE_URL", str(sqlite_svc.app.extensions["skillpass.engine"].url))
+    monkeypatch.setenv("DATABASE_URL", str(store_of(sqlite_svc.app).engine.url))
     code, out, _ = cli("audit", "verify")
     assert code == 0 and "intact" in out
-    engine = sqlite_svc.app.extensions["skillpass.engine"]
+    engine = store_of(sqlite_svc.app).engine
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 3"))
     code, out, _ = cli("audit", "verify")
@@ -127,7 +127,7 @@ def test_init_creates_the_first_admin_once(tmp_path: Path, monkeypatch: pytest.M
     r = client.post("/login", data={"username": "admin", "password": password.group(1),
                                     "csrf_token": token})
     assert r.status_code == 302
-    app.extensions["skillpass.engine"].dispose()
+    store_of(app).close()
 
 
 def test_pages_ship_their_khmer_font(sqlite_svc: Service) -> None:

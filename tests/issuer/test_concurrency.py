@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from issuer import audit
 from issuer.db import CredentialRecord
-from tests.issuer.conftest import PASSPHRASE, Service
+from tests.issuer.conftest import PASSPHRASE, Service, store_of
 from tests.issuer.workflow import register
 
 COURSE = {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344", "cqfLevel": "C1",
@@ -26,8 +26,7 @@ def _training(candidate_id: int, national_id: str) -> dict[str, Any]:
 
 
 def _check(svc: Service, expected: int) -> None:
-    sessions = svc.app.extensions["skillpass.sessions"]
-    with sessions() as s:
+    with store_of(svc.app).read() as s:
         indexes = s.execute(select(CredentialRecord.status_index)).scalars().all()
         assert len(indexes) == expected
         assert len(set(indexes)) == expected

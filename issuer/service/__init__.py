@@ -1,0 +1,14 @@
+"""The centre's operations: one service layer over one database for every path.
+
+The web pages, the JSON API and the command line (`issue`, `issue-batch`, `demo`,
+`revoke|suspend|reinstate`, printing) all go through these modules, each operation inside
+one database transaction (`issuer.store.Store.transaction`) and each change audited:
+
+- `accounts`: users, passwords, API tokens, the command line's own account
+- `candidates`: returnees, registered at the desk or found by national ID from a batch row
+- `evidence`: uploaded evidence files, stored by content hash
+- `assessments`: RPL assessments, judgments and decisions
+- `issuance`: signing and recording credentials, each in a status slot from `status`
+- `status`: the slot allocator, revocation and suspension, the lists' bits
+- `publication`: the signed status lists and the trust bundle, derived from the database
+"""

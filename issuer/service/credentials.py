@@ -1,0 +1,54 @@
+"""What the centre issued: finding a credential record, and its JSON form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from issuer.db import CredentialRecord
+from issuer.service.errors import NotFound
+from passport.credential import Credential
+from passport.jws import parse
+
+ID_PREFIX = "urn:skillpass:cred:"
+_NUMBER = re.compile(r"[0-9A-Za-z]{12}")  # the credential number printed on the card
+
+
+def full_id(credential_id: str) -> str:
+    """`urn:skillpass:cred:XXXXXXXXXXXX`, given that or the 12-character number on the card."""
+    text = credential_id.strip()
+    return ID_PREFIX + text.upper() if _NUMBER.fullmatch(text) else text
+
+
+def get(session: Session, credential_id: str, *, lock: bool = False) -> CredentialRecord:
+    stmt = select(CredentialRecord).where(CredentialRecord.id == full_id(credential_id))
+    record = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"no credential {credential_id!r}")
+    return record
+
+
+def by_request_key(session: Session, key: str) -> CredentialRecord | None:
+    return session.execute(select(CredentialRecord).where(CredentialRecord.request_key == key)) \
+        .scalar_one_or_none()
+
+
+def parsed(record: CredentialRecord) -> Credential:
+    return parsed_jws(record.jws)
+
+
+def parsed_jws(compact: str) -> Credential:
+    """A credential this centre signed and recorded, read back from its JWS."""
+    return Credential.from_payload(parse(compact).payload)
+
+
+def to_json(c: CredentialRecord) -> dict[str, Any]:
+    return {"id": c.id, "candidateId": c.candidate_id, "assessmentId": c.assessment_id,
+            "kind": c.kind, "achievementType": c.achievement_type, "title": c.title,
+            "statusList": c.status_list, "statusIndex": c.status_index, "jws": c.jws,
+            "qr": c.qr, "issuedAt": c.issued_at.isoformat(), "revoked": c.revoked,
+            "suspended": c.suspended, "statusReason": c.status_reason,
+            "sharedSlot": c.shared_slot}

@@ -1,0 +1,156 @@
+"""What verifiers fetch, derived from the database only: status lists and the trust bundle.
+
+Each list's signed credential is cached in its `status_lists` row (see `status`), so serving
+one reads one small row and never the credentials table: the cost is the same at 100
+credentials or 1,000,000. The trust bundle is the installed trust list plus every cached
+list; its ETag is computed from the parts' ETags, so a conditional request that matches is
+answered without building the document. The home's `trust-bundle.json`, which
+`skillpass verify` reads on the issuer's machine, is the same bytes, rewritten after every
+commit that changed a status list (`publish_home`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from issuer.centre import Centre
+from issuer.db import StatusListRecord, as_utc, utcnow
+from issuer.service import status
+from issuer.service.errors import NotFound
+from issuer.store import Store, mark_published_change
+from passport.bundle import bundle_document
+from passport.credential import StatusPurpose
+from passport.errors import StorageError
+from passport.fileio import read_bytes, write_atomic
+
+STATUS_MEDIA_TYPE = "application/vc+jwt"
+BUNDLE_MEDIA_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Document:
+    etag: str
+    modified: datetime
+    media_type: str
+    build: Callable[[], bytes]  # called only when the body is sent
+
+
+@dataclass(frozen=True)
+class _Signed:
+    purpose: str
+    number: int
+    jws: str
+    etag: str
+    valid_from: datetime
+
+
+_COLUMNS = (StatusListRecord.purpose, StatusListRecord.number, StatusListRecord.jws,
+            StatusListRecord.etag, StatusListRecord.valid_from)
+
+
+def _read(store: Store, purpose: str | None = None, number: int | None = None) -> list[_Signed]:
+    # Only the cached documents: never the 16 KiB of bits per list, never the credentials.
+    stmt = select(*_COLUMNS).order_by(StatusListRecord.number, StatusListRecord.purpose)
+    if purpose is not None:
+        stmt = stmt.where(StatusListRecord.purpose == purpose, StatusListRecord.number == number)
+    with store.read() as s:
+        rows = s.execute(stmt).all()
+    return [_Signed(p, n, j, e, as_utc(v)) for p, n, j, e, v in rows
+            if j is not None and e is not None and v is not None]
+
+
+def _current(store: Store, centre: Centre, now: datetime, purpose: str | None = None,
+             number: int | None = None) -> list[_Signed]:
+    """The cached signed lists, re-signing first any that are unsigned or a day old."""
+    with store.read() as s:
+        stmt = select(StatusListRecord.purpose, StatusListRecord.number, StatusListRecord.jws,
+                      StatusListRecord.valid_from)
+        if purpose is not None:
+            stmt = stmt.where(StatusListRecord.purpose == purpose,
+                              StatusListRecord.number == number)
+        due = [(p, n) for p, n, j, v in s.execute(stmt).all()
+               if status.needs_signing(j, v, now)]
+    if due:
+        with store.transaction() as s:
+            for p, n in due:
+                row = s.execute(select(StatusListRecord)
+                                .where(StatusListRecord.purpose == p, StatusListRecord.number == n)
+                                .with_for_update()).scalar_one()
+                if status.needs_signing(row.jws, row.valid_from, now):  # another process may have
+                    status.sign(centre, row, now)
+                    mark_published_change(s)
+    return _read(store, purpose, number)
+
+
+def status_list(store: Store, centre: Centre, purpose: str, number: int,
+                now: datetime | None = None) -> Document:
+    try:
+        which = StatusPurpose(purpose)
+    except ValueError:
+        raise NotFound(f"no status list {purpose!r}") from None
+    if not 1 <= number < 2**31:
+        raise NotFound(f"no {which.value} list {number}")
+    found = _current(store, centre, now or utcnow(), which.value, number)
+    if not found:
+        raise NotFound(f"no {which.value} list {number}")
+    signed = found[0]
+    body = signed.jws.encode("ascii")
+    return Document(signed.etag, signed.valid_from, STATUS_MEDIA_TYPE, lambda: body)
+
+
+def trust_bundle(store: Store, centre: Centre, now: datetime | None = None, *,
+                 refresh: bool = True) -> Document:
+    lists = _current(store, centre, now or utcnow()) if refresh else _read(store)
+    trust_list = centre.home.signed_trust_list()
+    tag = hashlib.sha256(hashlib.sha256(trust_list).digest()
+                         + "|".join(s.etag for s in lists).encode()).hexdigest()[:32]
+    synced = max(s.valid_from for s in lists)
+
+    def build() -> bytes:
+        try:
+            signed_list = json.loads(trust_list)
+        except json.JSONDecodeError as exc:
+            raise StorageError(str(centre.home.trust_list_file), f"not JSON ({exc})") from None
+        doc = bundle_document(signed_list, [s.jws for s in lists], synced)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return Document(tag, synced, BUNDLE_MEDIA_TYPE, build)
+
+
+def publish_home(store: Store, centre: Centre, now: datetime | None = None) -> bool:
+    """Rewrite the home's trust-bundle.json from the database; True if it changed.
+
+    Under a lock on the home, so that of two processes publishing after their commits the
+    one that writes last also read last, and a newer bundle is never replaced by an older.
+    """
+    when = now or utcnow()
+    _current(store, centre, when)  # re-sign what is due first: that commit publishes too
+    home = centre.home
+    with _locked(home.publish_lock_file):
+        body = trust_bundle(store, centre, when, refresh=False).build()
+        target = home.bundle_file
+        if target.exists() and target.stat().st_size == len(body) \
+                and read_bytes(target, limit=len(body)) == body:
+            return False
+        write_atomic(target, body)
+        return True
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
