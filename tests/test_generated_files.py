@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.vectors import make_vectors, make_verifier_cases
+from tools.qrdict import build_v1
 
 REPO = Path(__file__).resolve().parents[1]
 VECTORS = REPO / "tests" / "vectors"
@@ -39,3 +40,6 @@ def test_make_verifier_cases_reproduces_the_committed_cases(tmp_path: Path) -> N
     assert out.read_bytes() == (VECTORS / "verifier" / "cases.json").read_bytes(), (
         "run 'python tests/vectors/make_verifier_cases.py' and review the diff")
 
+
+def test_qrdict_tool_reproduces_the_frozen_v1_dictionary() -> None:
+    assert build_v1() == (REPO / "passport" / "data" / "qr-dict-v1.bin").read_bytes()
