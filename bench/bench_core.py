@@ -21,48 +21,24 @@ import nacl.signing
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from passport import jws, qr
-from passport.bundle import TrustBundle, bundle_document
-from passport.credential import (
-    Credential,
-    HolderInput,
-    Kind,
-    StatusEntry,
-    StatusPurpose,
-    build_claims,
-)
+from passport.bundle import TrustBundle
+from passport.credential import Credential
 from passport.keys import PrivateKey
 from passport.signing import sign_credential
-from passport.status import Bitstring, sign_status_list, status_list_claims
-from passport.trust import issuer_entry, sign_trust_list, trust_list_document
 from passport.verify import verify
+from tests.world import World
 
-ISSUER = "https://ntti.edu.kh"
 AT = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 
 
 def typical_certificate() -> tuple[dict[str, object], PrivateKey, TrustBundle]:
-    from rpl_rubrics.catalogue import typical_achievement
-
-    root, key = PrivateKey(bytes(32)), PrivateKey(bytes(range(32)))
-    achievement, units = typical_achievement()
-    status = [StatusEntry(p, f"{ISSUER}/status/{p.value}/1", 48_213) for p in StatusPurpose]
-    claims = build_claims(
-        issuer=ISSUER, holder=HolderInput("Sok Dara", "សុខ ដារា", 1988, "010234567"),
-        achievement=achievement, valid_from=AT, status=status, results=units)
-    trust_doc = trust_list_document(
-        version=1, issued=AT - timedelta(days=30), expires=AT + timedelta(days=365),
-        root_keys=[root.public],
-        issuers=[issuer_entry(issuer_id=ISSUER, name="National Technical Training Institute",
-                              name_km="វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស",
-                              keys=[(key.public, AT - timedelta(days=30), None)],
-                              accreditations={Kind.RPL: ["*"], Kind.TVET: ["*"]})])
-    lists = [sign_status_list(status_list_claims(
-        url=f"{ISSUER}/status/{p.value}/1", issuer=ISSUER, purpose=p, bitstring=Bitstring(),
-        valid_from=AT, valid_for=timedelta(days=7)), key) for p in StatusPurpose]
-    bundle = TrustBundle.from_json(
-        json.dumps(bundle_document(sign_trust_list(trust_doc, [root]), lists, AT)).encode(),
-        roots=(root.public,))
-    return claims, key, bundle
+    """The world's default credential (a masonry certificate with its 6 units) at a realistic
+    status index, with its key and a bundle that vouches for it."""
+    world = World(key_prefix="skills-passport bench key", issued_at=AT,
+                  key_window=(AT - timedelta(days=30), None), trust_issued=AT - timedelta(days=30),
+                  trust_expires=AT + timedelta(days=365), status_from=AT, synced_at=AT,
+                  index=48_213)
+    return world.claims(), world.issuer_key, world.bundle()
 
 
 def per_second(fn: Callable[[], object], seconds: float = 1.0) -> float:

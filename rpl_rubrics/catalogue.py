@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from passport.errors import UsageError
 from rpl_rubrics.rubric import Bilingual, Rubric
@@ -41,11 +40,3 @@ def unit_title_pairs(achievement_id: str) -> dict[str, tuple[str, str]]:
     """`unit_titles` as (English, Khmer) pairs, the form print layouts take."""
     return {code: (t.en, t.km) for code, t in unit_titles(achievement_id).items()}
 
-
-def typical_achievement() -> tuple[dict[str, Any], list[str]]:
-    """The achievement and six unit results of a typical full RPL certificate (masonry)."""
-    from rpl_rubrics.credentials import achievement_claims_for
-
-    rubric = get("masonry-c1")
-    units = [u.code for u in rubric.units]
-    return achievement_claims_for(rubric, full=True), units

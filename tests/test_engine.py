@@ -19,7 +19,7 @@ from rpl_rubrics.assessment import Assessment
 from rpl_rubrics.credentials import TrainingCompletion, request_for
 from rpl_rubrics.engine import Award, UnitOutcome, decide
 from rpl_rubrics.rubric import Rubric
-from tests.conftest import World
+from tests.world import World
 
 DAY = date(2026, 11, 2)
 

@@ -10,7 +10,7 @@ from jwt.algorithms import OKPAlgorithm
 from passport import jws
 from passport.b64 import b64u_decode, b64u_encode
 from passport.keys import PrivateKey, PublicKey
-from tests.conftest import World
+from tests.world import World
 
 # RFC 8037 appendix A.1 to A.4
 D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"

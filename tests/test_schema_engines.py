@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from passport import schema, schemac
 from rpl_rubrics import catalogue
-from tests.conftest import World
+from tests.conftest import suite_world
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3000) | st.floats(allow_nan=False,
@@ -26,7 +26,7 @@ json_values = st.recursive(
 
 
 def _documents() -> list[tuple[str, Any]]:
-    world = World()
+    world = suite_world()
     bundle = json.loads(world.bundle_bytes())
     rubric_text = (catalogue.rubric_dir() / "masonry-c1.json").read_text()
     docs: list[tuple[str, Any]] = [

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import World
+from tests.world import World
 
 Cli = Callable[..., tuple[int, str, str]]
 VECTORS = Path(__file__).parent / "vectors" / "v1"

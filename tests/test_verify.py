@@ -14,7 +14,8 @@ from passport.bundle import TrustBundle
 from passport.credential import Kind
 from passport.errors import RollbackError, TrustError, VerificationFailed
 from passport.verify import Check, Code, Outcome, Verdict, verify, verify_or_raise
-from tests.conftest import CHECK_AT, ISSUED_AT, World, fixed_key
+from tests.conftest import CHECK_AT, ISSUED_AT, fixed_key
+from tests.world import World
 
 
 def _failed(result_code: Code, data: str, world: World, check: Check | None = None) -> None:
@@ -112,12 +113,35 @@ def test_expired_and_not_yet_valid(world: World) -> None:
 
 def test_revoked_and_suspended(world: World) -> None:
     compact = world.issue(index=42)
-    world.revoked = {42}
+    world.revoked = {1: {42}}
     _failed(Code.REVOKED, compact, world, Check.STATUS)
-    world.revoked, world.suspended = set(), {42}
+    world.revoked, world.suspended = {}, {1: {42}}
     _failed(Code.SUSPENDED, compact, world, Check.STATUS)
-    world.suspended = {41, 43}
+    world.suspended = {1: {41, 43}}
     assert verify(compact, at=CHECK_AT, trust=world.bundle()).valid
+
+
+def test_status_is_read_from_the_credentials_own_list(world: World) -> None:
+    # When list 1 fills the centre opens list 2, 3...: the same index on another list is
+    # another credential, so only the list the entry names may decide.
+    world.lists = 3
+    compact = world.issue(index=42, list_no=2)
+    world.revoked = {1: {42}, 3: {42}}
+    world.suspended = {1: {42}, 3: {42}}
+    assert verify(compact, at=CHECK_AT, trust=world.bundle()).valid
+    world.revoked = {2: {42}}
+    _failed(Code.REVOKED, compact, world, Check.STATUS)
+    # A list the bundle does not carry: status unknown, never a silent pass.
+    world.lists, world.revoked, world.suspended = 1, {}, {}
+    result = verify(compact, at=CHECK_AT, trust=world.bundle())
+    assert result.verdict is Verdict.WARNING
+    assert result.check(Check.STATUS).code is Code.STATUS_UNKNOWN
+
+
+def test_a_mark_on_a_list_the_bundle_lacks_is_refused(world: World) -> None:
+    world.revoked = {2: {42}}
+    with pytest.raises(ValueError, match=r"revocation marks on list \[2\]"):
+        world.bundle()
 
 
 def test_key_used_outside_its_window(world: World) -> None:
@@ -172,7 +196,7 @@ def test_trust_list_signed_by_another_root_is_refused(world: World) -> None:
 def test_verify_or_raise(world: World) -> None:
     compact = world.issue()
     assert verify_or_raise(compact, at=CHECK_AT, trust=world.bundle()).valid
-    world.revoked = {7}
+    world.revoked = {1: {7}}
     with pytest.raises(VerificationFailed, match="revocation bit is set"):
         verify_or_raise(compact, at=CHECK_AT, trust=world.bundle())
 

@@ -1,9 +1,12 @@
 """Building a QR preset dictionary from the schemas' common strings.
 
-Run once per codec version (`python -m passport.qrdict OUT`); the output is committed under
-passport/data and pinned by hash in passport/qr.py, after which it never changes. Deflate
-reaches back at most 32 KiB and nearer matches cost fewer bits, so the strings most likely
-to recur in every credential are placed last.
+Run once per codec version (`python tools/qrdict.py OUT`); the output is committed under
+passport/data and pinned by hash in passport/qr.py, after which it never changes (a test
+checks that `build_v1` still writes exactly that file). It lives outside `passport` because
+it reads the bundled rubrics, and the core package never imports `rpl_rubrics`.
+
+Deflate reaches back at most 32 KiB and nearer matches cost fewer bits, so the strings most
+likely to recur in every credential are placed last.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from passport import reference
 from passport.credential import (
@@ -23,6 +29,8 @@ from passport.credential import (
     build_claims,
     encode_claims,
 )
+from rpl_rubrics import catalogue
+from rpl_rubrics.credentials import achievement_claims_for
 
 _GAP = "\x01"  # a placeholder that JSON-escapes to a token we then cut out
 
@@ -64,9 +72,6 @@ def _sha_of_sample(claims: dict[str, object]) -> str:
 
 def _catalogue_strings() -> list[bytes]:
     """Each bundled rubric's achievement and full result list, exactly as credentials spell them."""
-    from rpl_rubrics import catalogue
-    from rpl_rubrics.credentials import achievement_claims_for
-
     out = []
     for rubric in catalogue.bundled().values():
         # A statement of attainment differs only in achievementType, which the templates hold.
@@ -93,9 +98,10 @@ def build_v1() -> bytes:
 
 def main() -> None:
     out = sys.argv[1]
+    data = build_v1()
     with open(out, "wb") as fh:
-        fh.write(build_v1())
-    print(json.dumps({"file": out, "bytes": len(build_v1())}))
+        fh.write(data)
+    print(json.dumps({"file": out, "bytes": len(data)}))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""The scripts behind committed files still write exactly those bytes.
+
+Released files are never regenerated in place; writing them again into a temporary folder
+proves the recipes (and the shared world builder they use, tests/world.py) still describe
+what was released, so a new version or case can be made the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.vectors import make_vectors, make_verifier_cases
+from tools.qrdict import build_v1
+
+REPO = Path(__file__).resolve().parents[1]
+VECTORS = REPO / "tests" / "vectors"
+
+
+def test_make_vectors_reproduces_the_released_v1_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "v1"
+    make_vectors.main("v1", out)
+    released = sorted(p.name for p in (VECTORS / "v1").iterdir())
+    assert sorted(p.name for p in out.iterdir()) == released
+    for name in released:
+        assert (out / name).read_bytes() == (VECTORS / "v1" / name).read_bytes(), name
+
+
+def test_make_vectors_never_writes_over_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "v1").mkdir()
+    with pytest.raises(SystemExit, match="never regenerated"):
+        make_vectors.main("v1", tmp_path / "v1")
+    assert not any((tmp_path / "v1").iterdir())
+
+
+def test_make_verifier_cases_reproduces_the_committed_cases(tmp_path: Path) -> None:
+    out = tmp_path / "cases.json"
+    make_verifier_cases.main(out)
+    assert out.read_bytes() == (VECTORS / "verifier" / "cases.json").read_bytes(), (
+        "run 'python tests/vectors/make_verifier_cases.py' and review the diff")
+
+
+def test_qrdict_tool_reproduces_the_frozen_v1_dictionary() -> None:
+    assert build_v1() == (REPO / "passport" / "data" / "qr-dict-v1.bin").read_bytes()
