@@ -11,7 +11,7 @@ import pytest
 
 from passport.credential import AchievementType, Kind, achievement_claims, alignments
 from passport.keys import PrivateKey
-from tests.world import World as World  # tests/test_cli.py, kept by the issuer's team, imports it here
+from tests.world import World
 from tests.world import derived_key
 
 REPO = Path(__file__).resolve().parents[1]

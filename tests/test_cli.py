@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from passport import qr
-from tests.conftest import World
+from tests.world import World
 
 Cli = Callable[..., tuple[int, str, str]]
 

@@ -19,7 +19,7 @@ from passport.credential import Credential, HolderInput
 from passport.errors import UsageError
 from passport.jws import parse
 from passport.printing import A4, A5, PER_SHEET, PdfWriter, SheetWriter, pdf, sheet_pages
-from tests.conftest import World
+from tests.conftest import suite_world
 
 ISSUER = ("National Technical Training Institute", "វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស")
 A4_POINTS = (595.2, 841.92)  # 2480 x 3508 pixels at 300 dpi
@@ -28,7 +28,7 @@ A4_POINTS = (595.2, 841.92)  # 2480 x 3508 pixels at 300 dpi
 @pytest.fixture(scope="module")
 def cards() -> list[tuple[PackedBitmap, str]]:
     """23 different real cards (3 sheet pages, the last one partial) and their QR texts."""
-    world, out = World(), []
+    world, out = suite_world(), []
     for k in range(23):
         compact = world.issue(credential_id=f"urn:skillpass:cred:PDF{k:09d}",
                               holder=HolderInput(f"Candidate {k}", "សុខ ដារា", 1980 + k, f"0{k:08d}"))
