@@ -11,8 +11,7 @@ import pytest
 
 from passport.credential import AchievementType, Kind, achievement_claims, alignments
 from passport.keys import PrivateKey
-from tests.world import World
-from tests.world import derived_key
+from tests.world import World, derived_key
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
