@@ -36,7 +36,7 @@ from passport import jws, qr
 from passport.credential import Credential, StatusPurpose
 from passport.errors import CredentialError, StorageError, UsageError
 from passport.fileio import read_bytes
-from passport.signing import issue as sign_claims
+from passport.signing import sign_claims
 from passport.status import MIN_ENTRIES, Bitstring
 
 MAX_FILES = 2_000_000  # output files looked at in the named folders

@@ -14,7 +14,7 @@ def sign_credential(credential: Credential, key: PrivateKey) -> str:
     return jws.sign(credential.payload(), key, typ=MEDIA_TYPE, cty=CONTENT_TYPE)
 
 
-def issue(claims: dict[str, Any], key: PrivateKey) -> tuple[Credential, str]:
+def sign_claims(claims: dict[str, Any], key: PrivateKey) -> tuple[Credential, str]:
     """Parse claims (refusing anything invalid) and sign them."""
     credential = Credential.from_claims(claims)
     return credential, sign_credential(credential, key)

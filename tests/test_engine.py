@@ -13,7 +13,7 @@ import pytest
 
 from passport.credential import AchievementType, Credential
 from passport.errors import DocumentError, UsageError
-from passport.signing import issue
+from passport.signing import sign_claims
 from rpl_rubrics import catalogue
 from rpl_rubrics.assessment import Assessment
 from rpl_rubrics.credentials import TrainingCompletion, request_for
@@ -115,7 +115,7 @@ def test_statement_of_attainment_lists_only_competent_units(world: World) -> Non
     request = request_for(d, issued=datetime(2026, 11, 2, 9, tzinfo=UTC))
     claims = world.claims(holder=request.holder, achievement=request.achievement,
                           results=request.results)
-    credential: Credential = issue(claims, world.issuer_key)[0]
+    credential: Credential = sign_claims(claims, world.issuer_key)[0]
     assert credential.achievement.type is AchievementType.STATEMENT_OF_ATTAINMENT
     assert [r.unit for r in credential.results] == [u.code for u in d.competent_units]
     assert MASONRY.units[2].code not in [r.unit for r in credential.results]

@@ -20,7 +20,7 @@ from typing import Any
 from passport.bundle import TrustBundle, bundle_document
 from passport.credential import HolderInput, Kind, StatusEntry, StatusPurpose, build_claims
 from passport.keys import PrivateKey
-from passport.signing import issue
+from passport.signing import sign_claims
 from passport.status import Bitstring, sign_status_list, status_list_claims
 from passport.trust import issuer_entry, sign_trust_list, trust_list_document
 from rpl_rubrics import catalogue
@@ -155,4 +155,4 @@ class World:
 
     def issue(self, key: PrivateKey | None = None, **overrides: Any) -> str:
         """The compact JWS of `claims(**overrides)`, signed by `key` or the issuer's key."""
-        return issue(self.claims(**overrides), key or self.issuer_key)[1]
+        return sign_claims(self.claims(**overrides), key or self.issuer_key)[1]

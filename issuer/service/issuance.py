@@ -30,7 +30,7 @@ from passport.credential import (
     build_claims,
 )
 from passport.errors import DocumentError
-from passport.signing import issue as sign_claims
+from passport.signing import sign_claims
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import CredentialRequest, TrainingCompletion, request_for
 from rpl_rubrics.engine import Award, decide

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from passport import qr
 from passport.credential import HolderInput, Kind
-from passport.signing import issue
+from passport.signing import sign_claims
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import TrainingCompletion, achievement_claims_for
 from tests.world import World
@@ -73,7 +73,7 @@ def main(version: str, out_dir: Path | None = None) -> None:
     out.mkdir(parents=True)
     expected = {}
     for name, claims in cases.items():
-        _, compact = issue(claims, world.issuer_key)
+        _, compact = sign_claims(claims, world.issuer_key)
         (out / f"{name}.jwt").write_text(compact + "\n")
         (out / f"{name}.qr.txt").write_text(qr.encode(compact) + "\n")
         expected[name] = {"verdict": "invalid" if name == "revoked" else "valid",

@@ -21,7 +21,7 @@ from passport import jws, qr
 from passport.b64 import b64u_decode, b64u_encode
 from passport.bundle import TrustBundle
 from passport.credential import Kind, encode_claims
-from passport.signing import issue
+from passport.signing import sign_claims
 from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
@@ -56,14 +56,14 @@ def main(out: Path = OUT) -> None:
                             results=[u.code for u in r.units],
                             credential_id=f"urn:skillpass:cred:PARITY{n:06d}", **extra)
 
-    compact = {name: issue(c, world.issuer_key)[1] for name, c in {
+    compact = {name: sign_claims(c, world.issuer_key)[1] for name, c in {
         "valid": claims(1),
         "revoked": claims(2),
         "expired": claims(3, valid_until=ISSUED + timedelta(days=1)),
         "not-accredited": claims(4, rubric="welding"),
         "stale-status": claims(5),
     }.items()}
-    compact["unknown-issuer"] = issue(claims(6, issuer="https://unknown.example.kh"), stranger)[1]
+    compact["unknown-issuer"] = sign_claims(claims(6, issuer="https://unknown.example.kh"), stranger)[1]
     payload = b64u_decode(compact["valid"].split(".")[1]).replace(b"Sok Dara", b"Sok Dana")
     parts = compact["valid"].split(".")
     compact["tampered"] = ".".join([parts[0], b64u_encode(payload), parts[2]])
@@ -73,8 +73,8 @@ def main(out: Path = OUT) -> None:
     compact["wrong-key"] = ".".join([b64u_encode(json.dumps(header, separators=(",", ":")).encode()),
                                      *forged.split(".")[1:]])
     # A full list 1 makes the centre open list 2, 3...: status entries then name a later list.
-    compact["valid-on-list-3"] = issue(claims(8, list_no=3), world.issuer_key)[1]
-    compact["revoked-on-list-2"] = issue(claims(9, list_no=2), world.issuer_key)[1]
+    compact["valid-on-list-3"] = sign_claims(claims(8, list_no=3), world.issuer_key)[1]
+    compact["revoked-on-list-2"] = sign_claims(claims(9, list_no=2), world.issuer_key)[1]
 
     bundle_doc = world.bundle_document()
     bundle = TrustBundle.from_json(json.dumps(bundle_doc).encode(), roots=(world.root.public,))
