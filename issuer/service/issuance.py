@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from issuer import audit
 from issuer.centre import Centre
 from issuer.db import Candidate, CredentialRecord, User, utcnow
-from issuer.service import assessments, candidates, credentials, status
+from issuer.service import assessments, candidates, status
 from issuer.service.errors import Conflict
 from passport import qr
 from passport.credential import (
@@ -48,16 +48,10 @@ def issue_credential(session: Session, centre: Centre, actor: User, candidate: C
                      request_key: str | None = None) -> Issued:
     """Allocate a slot, sign, record and audit one credential for `candidate`.
 
-    With `request_key` (the content hash of a command-line or batch input), an input issued
-    before returns the credential it produced instead of a second one.
+    `request_key` (the content hash of a command-line or batch input) is recorded with the
+    credential; callers look for it first (`credentials.by_request_key`) so that an input
+    issued before returns its credential, and its unique index refuses a second one.
     """
-    if request_key is not None:
-        earlier = credentials.by_request_key(session, request_key)
-        if earlier is not None:
-            if earlier.candidate_id != candidate.id:
-                raise Conflict(f"this input was issued before as {earlier.id}, "
-                               "to another candidate")
-            return Issued(earlier, credentials.parsed(earlier), new=False)
     slot = status.allocate(session, centre)[0]
     kind = AchievementType(request.achievement["achievementType"]).kind
     claims = build_claims(
