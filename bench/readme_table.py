@@ -22,6 +22,9 @@ def _load(name: str) -> dict[str, object]:
 def table() -> str:
     core, cards = _load("results.json"), _load("results-cards.json")
     api, ver = _load("results-api.json"), _load("results-verifier.json")
+    batch, store = _load("results-batch.json"), _load("results-store.json")
+    small, large = (_rows(batch, n) for n in ("500", "5000"))
+    growth = _dict(store["growth"])
     rows = [
         ("credential JSON", f"{core['credential_json_bytes']:,} bytes"),
         ("compact JWS", f"{core['jws_chars']:,} characters"),
@@ -37,8 +40,15 @@ def table() -> str:
         ("issue a card (sign + QR text + QR symbol + 300 dpi PNG), one core",
          f"{cards['cards_per_s_one_core']} /s ({cards['card_ms']} ms; raw pynacl sign in the "
          f"same run: {cards['raw_pynacl_sign_per_s']:,} /s)"),
-        (f"`issue-batch` of {cards['batch_rows']:,} rows with cards and the print sheet",
-         f"{cards['batch_seconds']} s"),
+        ("`issue-batch` of 5,000 rows (database, credentials, cards, the print sheet), "
+         "peak memory", f"{large['peak_rss_mib']} MiB, {large['seconds']} s; 500 rows in the "
+                        f"same run: {small['peak_rss_mib']} MiB, {small['seconds']} s; the same "
+                        f"code only loaded: {batch['baseline_load_only_mib']} MiB"),
+        ("issuing on status list 3 (after 262,144 slots), one transaction each",
+         f"{growth['issue_ms_on_list_3']} ms per credential, "
+         f"{growth['valid_on_list_3']}/{growth['issued_per_list']} verify valid, a revoked one "
+         f"reads `{growth['revoked_on_list_3_reads']}`; on list 1 in the same run: "
+         f"{growth['issue_ms_on_list_1']} ms"),
         (f"{api['issuances']:,} issuances through the HTTP API ({api['server']}, "
          f"{api['client_threads']} client threads)",
          f"{api['issuances_seconds']} s ({api['issuances_per_s']} /s)"),
@@ -51,7 +61,32 @@ def table() -> str:
     ]
     lines = [f"Measured on: {core['machine']}.", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {a} | {b} |" for a, b in rows]
+    lines += ["", f"Publication by one centre, over HTTP ({store['server']}), median of "
+                  f"{store['requests_per_figure']} requests, "
+                  f"{float(str(store['revoked_share'])) * 100:g}% of credentials revoked at "
+                  "random:", "",
+              "| request | SQLite, 1,000 credentials | SQLite, 500,000 | PostgreSQL, 1,000 "
+              "| PostgreSQL, 500,000 |", "| --- | --- | --- | --- | --- |"]
+    for label, key in (("status list", "status_list_ms"), ("status list, 304", "status_list_304_ms"),
+                       ("trust bundle", "trust_bundle_ms"),
+                       ("trust bundle, 304", "trust_bundle_304_ms")):
+        cells = [f"{_dict(_dict(store[db])[n])[key]} ms" for db in ("sqlite", "postgresql")
+                 for n in ("1000", "500000")]
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    sizes = [f"{_dict(_dict(store[db])[n])['trust_bundle_bytes']:,} bytes, "
+             f"{_dict(_dict(store[db])[n])['status_lists_in_bundle']} lists"
+             for db in ("sqlite", "postgresql") for n in ("1000", "500000")]
+    lines.append(f"| (trust bundle size) | {' | '.join(sizes)} |")
     return "\n".join(lines)
+
+
+def _dict(value: object) -> dict[str, object]:
+    assert isinstance(value, dict)
+    return value
+
+
+def _rows(batch: dict[str, object], rows: str) -> dict[str, object]:
+    return _dict(batch[f"rows_{rows}"])
 
 
 def render(readme: str) -> str:
