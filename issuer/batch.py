@@ -157,18 +157,16 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
         yield Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision)
 
 
-@dataclass(frozen=True)
-class Plan:
-    rows: int
-    awarded: int
+def check_rows(installation: Installation, path: Path) -> int:
+    """Every row checked, against the file and the database; one DocumentError lists all.
 
-
-def check_rows(installation: Installation, path: Path) -> Plan:
-    """Every row checked, against the file and the database; one DocumentError lists all."""
+    Returns the number of rows to issue. What is kept per row is a few strings, so a file of
+    any allowed size is checked in little memory.
+    """
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
-    people: dict[str, tuple[int, str, str, int]] = {}  # national ID -> line, names, year
-    rows = awarded = 0
+    people: dict[str, tuple[int, HolderInput]] = {}  # national ID -> first line, holder
+    rows = 0
     last_line = 1
     for item in parse_rows(path):
         if isinstance(item, Problem):
@@ -183,18 +181,17 @@ def check_rows(installation: Installation, path: Path) -> Plan:
             problems.append(Problem(item.line, f"same candidate and rubric as line {seen[identity]}"))
             continue
         seen[identity] = item.line
-        person = (item.line, holder.name, holder.name_km, holder.birth_year)
-        first = people.setdefault(national, person)
-        if first[1:] != person[1:]:
+        first_line, first = people.setdefault(national, (item.line, holder))
+        if not candidates.same_person(first, holder):
             problems.append(Problem(item.line, f"national ID …{national[-4:]} names "
-                                               f"{first[1]} ({first[3]}) on line {first[0]}"))
+                                               f"{first.name} ({first.birth_year}) on line "
+                                               f"{first_line}"))
             continue
         rows += 1
-        awarded += item.decision.award is not Award.NO_AWARD
     with installation.store.read() as s:
-        for national, (line, name, name_km, year) in people.items():
+        for national, (line, holder) in people.items():
             found = candidates.find(s, installation.centre, national)
-            problem = found and candidates.mismatch(found, HolderInput(name, name_km, year, national))
+            problem = found and candidates.mismatch(found, holder)
             if problem:
                 problems.append(Problem(line, f"candidate: {problem}"))
     if problems:
@@ -202,7 +199,7 @@ def check_rows(installation: Installation, path: Path) -> Plan:
         raise DocumentError(str(path), [(f"line {p.line}", p.message) for p in problems])
     if not rows:
         raise DocumentError(str(path), [(f"line {last_line}", "no rows to issue")])
-    return Plan(rows, awarded)
+    return rows
 
 
 class Progress:
@@ -311,10 +308,10 @@ class _Sheet:
 
 def issue_batch(installation: Installation, source: Path, out: Path, *, at: datetime,
                 progress: Callable[[int], Progress] = Progress, chunk: int = CHUNK) -> BatchReport:
-    plan = check_rows(installation, source)  # refuses the whole file before anything is issued
+    rows = check_rows(installation, source)  # refuses the whole file before anything is issued
     out.mkdir(parents=True, exist_ok=True)
     issuer_names = (installation.centre.profile.name, installation.centre.profile.name_km)
-    bar = progress(plan.rows)
+    bar = progress(rows)
     counts = {"issued": 0, "already": 0, "no_award": 0}
     sheet = _Sheet(out)
 

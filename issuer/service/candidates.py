@@ -53,10 +53,15 @@ def _same(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
+def same_person(a: HolderInput, b: HolderInput) -> bool:
+    """Same names (Unicode, case and spacing aside) and birth year: one holder, twice written."""
+    return _same(a.name, b.name) and _same(a.name_km, b.name_km) and a.birth_year == b.birth_year
+
+
 def mismatch(candidate: Candidate, holder: HolderInput) -> str | None:
     """Why `holder` is not the registered `candidate` with the same national ID, if it is not."""
-    if _same(candidate.name, holder.name) and _same(candidate.name_km, holder.name_km) \
-            and candidate.birth_year == holder.birth_year:
+    registered = HolderInput(candidate.name, candidate.name_km, candidate.birth_year, "")
+    if same_person(registered, holder):
         return None
     return (f"national ID …{candidate.national_id_last4} is registered to {candidate.name} / "
             f"{candidate.name_km}, born {candidate.birth_year}; this names {holder.name} / "
