@@ -245,14 +245,19 @@ def _merge_bits(connection: Connection, file_bits: dict[StatusPurpose, Bitstring
                            {"b": merged, "t": now, "p": purpose.value})
         marked = Bitstring(bytearray(merged))
         rows = connection.execute(sa.text(
-            f"SELECT id, status_index FROM credentials WHERE status_list = 1 AND NOT {column}"))
-        for credential_id, index in rows.all():
+            f"SELECT id, status_index, shared_slot FROM credentials WHERE status_list = 1 "
+            f"AND NOT {column}"))
+        for credential_id, index, shared in rows.all():
             if marked.get(index):
+                # In a shared slot the bit may have been set for the other credential, by
+                # either side: the reason must not claim the command line set it for this one.
+                reason = (f"{column} in an earlier version (its status slot is shared with "
+                          "another credential)" if shared
+                          else f"{column} through the command line of an earlier version")
                 connection.execute(sa.text(
                     f"UPDATE credentials SET {column} = :t, status_reason = :r, "
                     "status_changed_at = :at WHERE id = :id"),
-                    {"t": True, "id": credential_id, "at": now,
-                     "r": f"{column} through the command line of an earlier version"})
+                    {"t": True, "id": credential_id, "at": now, "r": reason})
 
 
 def remove_imported_files(engine: Engine, home: Home) -> None:

@@ -70,14 +70,16 @@ class Service:
         return getattr(self.client(role), method)(path, **kwargs)
 
 
-def make_service(home: Home, database_url: str) -> Service:
-    app = create_app(home, secret=PASSPHRASE, database_url=database_url, testing=True)
+def make_service(home: Home, database_url: str, *, secret: str = PASSPHRASE,
+                 prefix: str = "") -> Service:
+    """The app on `home` with one user and token per role, named `prefix` + the role."""
+    app = create_app(home, secret=secret, database_url=database_url, testing=True)
     tokens = {}
     with store_of(app).transaction() as s:
         for role in accounts.ROLES:
-            user = accounts.create_user(s, "test", role, PASSWORD, role)
+            user = accounts.create_user(s, "test", f"{prefix}{role}", PASSWORD, role)
             tokens[role] = accounts.create_token(s, "test", user, f"{role} token")
-        other = accounts.create_user(s, "test", "assessor2", PASSWORD, "assessor")
+        other = accounts.create_user(s, "test", f"{prefix}assessor2", PASSWORD, "assessor")
         tokens["assessor2"] = accounts.create_token(s, "test", other, "second assessor")
     return Service(app, home, tokens)
 

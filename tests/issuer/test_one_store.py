@@ -18,7 +18,7 @@ from passport.bundle import TrustBundle
 from passport.status import MIN_ENTRIES, parse_status_list
 from passport.verify import Check, Code, verify
 from tests.issuer.conftest import PASSPHRASE, Service, store_of
-from tests.issuer.workflow import assess, register
+from tests.issuer.workflow import assess, bits_agree_with_records, register
 
 Cli = Callable[..., tuple[int, str, str]]
 COURSE = {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344", "cqfLevel": "C1",
@@ -42,19 +42,6 @@ def _training(svc: Service, candidate: dict[str, object], national_id: str) -> d
     return dict(r.get_json())
 
 
-def _bits_agree_with_records(svc: Service) -> None:
-    """Every set bit is a credential's status, and every credential's status is its bit."""
-    with store_of(svc.app).read() as s:
-        lists = {(r.purpose, r.number): r for r in s.execute(select(StatusListRecord)).scalars()}
-        for c in s.execute(select(CredentialRecord)).scalars():
-            for purpose, expected in (("revocation", c.revoked), ("suspension", c.suspended)):
-                bits = lists[(purpose, c.status_list)].bits
-                assert bool(bits[c.status_index // 8] & (0x80 >> (c.status_index % 8))) is expected
-        for row in lists.values():
-            claims = parse_status_list(str(row.jws))[0]
-            assert bytes(claims.bitstring.bits) == bytes(row.bits)  # the signed list is the row
-
-
 def test_web_revocation_is_seen_by_skillpass_verify_at_once(on_home: Service, cli: Cli,
                                                             tmp_path: Path) -> None:
     svc = on_home
@@ -76,7 +63,7 @@ def test_web_revocation_is_seen_by_skillpass_verify_at_once(on_home: Service, cl
     assert svc.call("admin", "post", f"/api/credentials/{kept['id']}/reinstate",
                     json={"reason": "cleared"}).status_code == 200
     assert cli("verify", kept["qr"])[0] == 0
-    _bits_agree_with_records(svc)
+    bits_agree_with_records(svc)
 
 
 def test_command_line_status_changes_are_the_services(on_home: Service, cli: Cli) -> None:
@@ -104,7 +91,7 @@ def test_command_line_status_changes_are_the_services(on_home: Service, cli: Cli
 
         actions = [(e.actor, e.action) for e in s.execute(select(AuditEntry)).scalars()]
     assert ("@cli", "credential.suspend") in actions and ("@cli", "credential.revoke") in actions
-    _bits_agree_with_records(svc)
+    bits_agree_with_records(svc)
 
 
 def test_a_batch_credential_is_found_revoked_and_printed_on_the_web(
@@ -163,7 +150,7 @@ def test_a_full_list_opens_the_next_in_the_same_transaction(svc: Service) -> Non
                                   roots=svc.home.root_keys())
     assert verify(str(first["qr"]), at=later, trust=trust).check(Check.STATUS).code is Code.REVOKED
     assert verify(str(last["qr"]), at=later, trust=trust).valid
-    _bits_agree_with_records(svc)
+    bits_agree_with_records(svc)
 
 
 def test_a_list_opened_by_a_transaction_that_fails_never_existed(svc: Service) -> None:

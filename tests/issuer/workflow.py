@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from sqlalchemy import select
+
+from issuer.db import CredentialRecord, StatusListRecord
+from passport.status import parse_status_list
 from rpl_rubrics import catalogue
-from tests.issuer.conftest import Service
+from tests.issuer.conftest import Service, store_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -51,3 +55,16 @@ def assess(svc: Service, candidate_id: int, rubric_id: str = "masonry-c1",
     r = svc.call(role, "put", f"/api/assessments/{a['id']}/judgments", json=body)
     assert r.status_code == 200, r.get_json()
     return dict(a)
+
+
+def bits_agree_with_records(svc: Service) -> None:
+    """Every set bit is a credential's status, and every credential's status is its bit."""
+    with store_of(svc.app).read() as s:
+        lists = {(r.purpose, r.number): r for r in s.execute(select(StatusListRecord)).scalars()}
+        for c in s.execute(select(CredentialRecord)).scalars():
+            for purpose, expected in (("revocation", c.revoked), ("suspension", c.suspended)):
+                bits = lists[(purpose, c.status_list)].bits
+                assert bool(bits[c.status_index // 8] & (0x80 >> (c.status_index % 8))) is expected
+        for row in lists.values():
+            claims = parse_status_list(str(row.jws))[0]
+            assert bytes(claims.bitstring.bits) == bytes(row.bits)  # the signed list is the row
