@@ -132,6 +132,9 @@ def register_upgrade(sub: Sub) -> None:
     p.add_argument("--credentials", metavar="DIR", nargs="+", default=[],
                    help="folders where the earlier 'issue', 'issue-batch' and 'demo' wrote "
                         "their output (*.jwt, ledger.jsonl)")
+    p.add_argument("--without-credentials", action="store_true",
+                   help="import only the counter and the revocations: the earlier command "
+                        "line's cards then cannot be found, printed or revoked by id")
     p.add_argument("--accept-shared-slots", action="store_true",
                    help="import even where the earlier command line and web service handed "
                         "out the same status slots (those credentials share one status)")
@@ -144,7 +147,8 @@ def run_upgrade(args: argparse.Namespace) -> int:
     home = Home(home_path())
     home.require()
     options = Wave1Import(home.issuer_key(passphrase()),
-                          tuple(Path(d) for d in args.credentials), args.accept_shared_slots)
+                          tuple(Path(d) for d in args.credentials), args.accept_shared_slots,
+                          args.without_credentials)
     with Installation.open(home, wave1=options):
         pass
     for line in options.report or ["nothing to import: this home keeps its status in the database"]:

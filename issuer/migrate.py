@@ -30,6 +30,7 @@ class Wave1Import:
     key: PrivateKey  # the centre's key: re-signs ledger claims whose .jwt file is missing
     folders: tuple[Path, ...] = ()  # where `issue`, `issue-batch` and `demo` wrote output
     accept_shared_slots: bool = False
+    without_credentials: bool = False  # import the counter and bits only, knowingly
     report: list[str] = field(default_factory=list)  # filled in: what was imported
 
 

@@ -158,11 +158,17 @@ def import_home(connection: Connection, home: Home | None, options: Wave1Import 
             f"{home.root} was written by an earlier version that kept status in files "
             f"({counter_file(home)}). Run '{COMMAND} --credentials DIR ...' once, naming "
             "the folders where 'skillpass issue', 'issue-batch' and 'demo' wrote their "
-            f"output, so those credentials enter the database ('{COMMAND}' alone imports "
-            "the counter and the revocations only).")
+            "output, so those credentials enter the database.")
     centre_id = str(json.loads(read_bytes(home.config_file, limit=1 << 20))["id"])
     counter = _counter(home)
     file_bits = {p: _bits(home, p) for p in StatusPurpose}
+    if counter and not options.folders and not options.without_credentials:
+        # Those cards could then never be found, printed or revoked by id: say so first.
+        raise Wave1HomeError(
+            f"the earlier command line issued into {counter} status slot(s) of this home; "
+            f"name the folders it wrote them to with '{COMMAND} --credentials DIR ...', or "
+            "pass --without-credentials to import only the counter and the revocations (the "
+            "cards it issued then cannot be found, printed or revoked by their id)")
     db_next = int(connection.execute(sa.text(
         "SELECT next_index FROM status_allocator WHERE id = 1")).scalar_one())
     shared = min(counter, db_next)
@@ -227,6 +233,10 @@ def import_home(connection: Connection, home: Home | None, options: Wave1Import 
     if options.report is not None:
         options.report.append(f"imported {len(new)} credential(s) issued by the command line; "
                               f"slots continue at {max(counter, db_next)}")
+        missing = counter - len({f.credential.status[0].list_index for f in found.values()})
+        if missing > 0:
+            options.report.append(f"{missing} slot(s) the command line handed out have no "
+                                  "credential in the named folders; they stay taken")
         if shared:
             options.report.append(f"{shared} slot(s) of list 1 are shared by two credentials: "
                                   "re-issue those credentials")

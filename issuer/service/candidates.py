@@ -88,6 +88,15 @@ def find_or_create(session: Session, centre: Centre, actor: User, holder: Holder
             raise DocumentError(source, [("candidate", problem)])
         return found
     national = normalize_national_id(holder.national_id)
+    imported = _imported(session, holder, national[-4:])
+    if imported is not None:
+        # The holder of credentials imported from an earlier version's files, whose full
+        # number was never known: the same names, birth year and last 4 digits. The number
+        # now given completes the record instead of splitting the person in two.
+        imported.national_id_hash = centre.national_id_hash(national)
+        audit.append(session, actor.username, "candidate.link", f"candidate:{imported.id}",
+                     {"from": source})
+        return imported
     candidate = Candidate(
         name=holder.name.strip(), name_km=holder.name_km.strip(), birth_year=holder.birth_year,
         birth_date=None, national_id_hash=centre.national_id_hash(national),
@@ -98,6 +107,14 @@ def find_or_create(session: Session, centre: Centre, actor: User, holder: Holder
     audit.append(session, actor.username, "candidate.register", f"candidate:{candidate.id}",
                  {"from": source})
     return candidate
+
+
+def _imported(session: Session, holder: HolderInput, last4: str) -> Candidate | None:
+    unlinked = session.execute(select(Candidate).where(
+        Candidate.national_id_hash.is_(None), Candidate.national_id_last4 == last4,
+        Candidate.birth_year == holder.birth_year)).scalars().all()
+    same = [c for c in unlinked if mismatch(c, holder) is None]
+    return same[0] if len(same) == 1 else None
 
 
 def get(session: Session, candidate_id: int) -> Candidate:

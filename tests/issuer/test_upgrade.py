@@ -484,3 +484,49 @@ def test_bad_input_to_upgrade_changes_nothing(
     assert expected in err and "Traceback" not in err
     assert home.revision() == "0001"
     assert home.state() == before
+
+
+def test_upgrade_asks_for_the_folders_before_leaving_cards_unfindable(cli_home: Wave1,
+                                                                       cli: Cli) -> None:
+    home = cli_home
+    before = home.state()
+    code, _, err = cli("upgrade")
+    assert code == 2 and "--credentials" in err and "--without-credentials" in err
+    assert home.state() == before and home.revision() == "0001"
+    code, out, err = cli("upgrade", "--without-credentials")
+    assert code == 0, err
+    assert "imported 0 credential(s)" in out and "20 slot(s)" in out and "stay taken" in out
+    # The revocation in the bit file stays, though its card has no record.
+    revoked = (home.root / "demo" / "revoked-sample.jwt").read_text().strip()
+    assert _verdict(cli, revoked) == (1, "revoked")
+    sok = (home.root / "demo" / "sok-dara.jwt").read_text().strip()
+    assert _verdict(cli, sok) == (0, "ok")
+
+
+def test_a_later_issuance_completes_an_imported_holder(cli_home: Wave1, cli: Cli,
+                                                       tmp_path: Path) -> None:
+    """Imported credentials carry no full ID number, so their holder's record has none; the
+    first issuance that gives the number (same names, birth year, last 4) completes it."""
+    home = cli_home
+    assert cli("upgrade", "--credentials", *home.folders)[0] == 0
+    sok = _credential((home.root / "demo" / "sok-dara.jwt").read_text().strip())
+    training = tmp_path / "sok.json"
+    training.write_text(json.dumps({
+        "type": "TrainingCompletion",
+        "candidate": {"name": sok.holder.name, "nameKm": sok.holder.name_km,
+                      "birthYear": sok.holder.birth_year, "nationalId": "010234567"},
+        "course": COURSE, "start": "2026-10-05", "end": "2026-10-16"}), encoding="utf-8")
+    assert sok.holder.matches_national_id("010234567")
+    with _service(home) as svc:
+        people = svc.call("registrar", "get", "/api/candidates", query_string={"q": "Sok Dara"})
+        before = {p["id"] for p in people.get_json()}
+        code, _, err = cli("issue", str(training), "--out", str(tmp_path / "new"))
+        assert code == 0, err
+        found = svc.call("registrar", "get", "/api/candidates",
+                         query_string={"q": "010234567"}).get_json()
+        assert len(found) == 1 and found[0]["id"] in before  # found by the full number now
+        held = svc.call("registrar", "get", f"/api/candidates/{found[0]['id']}").get_json()
+        assert sok.id in [c["id"] for c in held["credentials"]] and len(held["credentials"]) >= 2
+    with home.connect() as db:
+        actions = db.execute(select(AuditEntry.action)).scalars().all()
+    assert "candidate.link" in actions
