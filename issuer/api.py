@@ -216,7 +216,7 @@ def audit_chain() -> Response:
 def _published(doc: publication.Document) -> Response:
     """A cached document with ETag and Last-Modified; a matching If-None-Match gets a 304
     without the body being built."""
-    if doc.etag in request.if_none_match:
+    if request.if_none_match.contains_weak(doc.etag):  # If-None-Match compares weakly
         response = Response(status=304)
     else:
         response = Response(doc.build(), mimetype=doc.media_type)
@@ -240,9 +240,9 @@ def jwks() -> Response:
     return _cacheable(json.dumps(doc).encode(), "application/jwk-set+json", modified)
 
 
-@publish.get("/status/<purpose>/<int:number>")
+@publish.get("/status/<purpose>/<number>")
 @public
-def status_list(purpose: str, number: int) -> Response:
+def status_list(purpose: str, number: str) -> Response:
     return _published(publication.status_list(store(), centre(), purpose, number))
 
 

@@ -27,7 +27,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -37,7 +37,7 @@ from issuer.service import accounts, candidates, credentials, issuance
 from passport.bitmap import PackedBitmap
 from passport.card import CardFace, render
 from passport.credential import HolderInput
-from passport.errors import DocumentError, Error
+from passport.errors import DocumentError, Error, StorageError
 from passport.fileio import read_bytes, write_atomic
 from passport.printing import PdfWriter, SheetWriter
 from rpl_rubrics import catalogue
@@ -119,21 +119,53 @@ def _open(path: Path) -> csv.DictReader[str]:
     except UnicodeDecodeError as exc:
         raise DocumentError(str(path), [("file", f"is not UTF-8 ({exc.reason})")]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise DocumentError(str(path), [("line 1", f"not CSV ({exc})")]) from None
     missing = sorted(REQUIRED - set(header))
     unknown = sorted(set(header) - set(COLUMNS))
+    twice = sorted({h for h in header if header.count(h) > 1})
     problems = [("line 1", f"missing column(s): {', '.join(missing)}")] if missing else []
     if unknown:
         problems.append(("line 1", f"unknown column(s): {', '.join(unknown)}"))
+    if twice:
+        problems.append(("line 1", f"column(s) named twice: {', '.join(twice)}"))
     if problems:
         raise DocumentError(str(path), problems)
     return reader
 
 
+# Where the assessment built from a row puts each column: its schema's messages name a JSON
+# path in that document, which a person editing the CSV file has never seen.
+_COLUMN_OF = {"$.candidate.name": "name", "$.candidate.nameKm": "name_km",
+              "$.candidate.birthYear": "birth_year", "$.candidate.nationalId": "national_id",
+              "$.date": "assessment_date", "$.assessor.id": "assessor_id",
+              "$.assessor.name": "assessor_name", "$.judgments": "occasions"}
+
+
+def _column(where: str) -> str:
+    if where == "date":  # a date that is no calendar date: in either column
+        return "assessment_date/occasions"
+    path = where.partition(" at ")[2] or where
+    for prefix, column in _COLUMN_OF.items():
+        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+            return column
+    return where
+
+
 def parse_rows(path: Path) -> Iterator[Row | Problem]:
     """Each row decided, or the problems of the row, in file order; blank rows are skipped."""
     reader = _open(path)
-    for record in reader:
+    records = iter(reader)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv module's limit, for one
+            raise DocumentError(str(path), [(f"line {reader.line_num}", f"not CSV ({exc})")]) \
+                from None
         line = reader.line_num
         if None in record or any(v is None for v in record.values()):
             yield Problem(line, "wrong number of fields")
@@ -148,7 +180,7 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
             decision = decide(catalogue.get(assessment.rubric_id), assessment)
         except DocumentError as exc:
             for where, msg in exc.problems:
-                yield Problem(line, f"{where}: {msg}")
+                yield Problem(line, f"{_column(where)}: {msg}")
             continue
         except Error as exc:  # an unknown rubric, for one: report it with the others
             yield Problem(line, str(exc))
@@ -166,6 +198,7 @@ def check_rows(installation: Installation, path: Path) -> int:
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     people: dict[str, tuple[int, HolderInput]] = {}  # national ID -> first line, holder
+    awards: dict[str, list[tuple[int, str, date, str]]] = {}  # ID -> line, rubric, date, key
     rows = 0
     last_line = 1
     for item in parse_rows(path):
@@ -188,12 +221,23 @@ def check_rows(installation: Installation, path: Path) -> int:
                                                f"{first_line}"))
             continue
         rows += 1
+        if item.decision.award is not Award.NO_AWARD:
+            awards.setdefault(national, []).append((item.line, item.decision.rubric.achievement_id,
+                                                    item.decision.assessment.date, item.key))
     with installation.store.read() as s:
         for national, (line, holder) in people.items():
             found = candidates.find(s, installation.centre, national)
-            problem = found and candidates.mismatch(found, holder)
+            if found is None:
+                continue
+            problem = candidates.mismatch(found, holder)
             if problem:
                 problems.append(Problem(line, f"candidate: {problem}"))
+                continue
+            for row_line, achievement, assessed, key in awards.get(national, []):
+                if credentials.by_request_key(s, key) is None:
+                    twice = issuance.certified_before(s, found, achievement, assessed)
+                    if twice:
+                        problems.append(Problem(row_line, twice))
     if problems:
         problems.sort(key=lambda p: p.line)
         raise DocumentError(str(path), [(f"line {p.line}", p.message) for p in problems])
@@ -224,8 +268,9 @@ class Progress:
 @dataclass(frozen=True)
 class BatchReport:
     issued: int
-    already: int
+    already: int  # issued before (a re-run), printed again
     no_award: int
+    withheld: int  # issued before and since revoked or suspended: not printed again
     cards: int
     sheet: Path | None
 
@@ -235,6 +280,7 @@ class _Outcome:
     row: Row
     record: tuple[str, str] | None  # (compact JWS, QR text) of the row's credential
     new: bool
+    withheld: str = ""  # "revoked" or "suspended": issued before, and not to be printed
 
 
 def _issue_chunk(installation: Installation, source: Path, chunk: list[Row],
@@ -248,13 +294,19 @@ def _issue_chunk(installation: Installation, source: Path, chunk: list[Row],
             holder = row.decision.assessment.candidate
             earlier = credentials.by_request_key(s, row.key)
             if earlier is not None:
-                outcomes.append(_Outcome(row, (earlier.jws, earlier.qr), new=False))
+                withheld = "revoked" if earlier.revoked else \
+                    "suspended" if earlier.suspended else ""
+                outcomes.append(_Outcome(row, (earlier.jws, earlier.qr), False, withheld))
                 continue
-            candidate = candidates.find_or_create(s, centre, actor, holder,
-                                                  source=f"{source}: line {row.line}")
+            where = f"{source}: line {row.line}"
+            candidate = candidates.find_or_create(s, centre, actor, holder, source=where)
             if row.decision.award is Award.NO_AWARD:
                 outcomes.append(_Outcome(row, None, new=False))
                 continue
+            twice = issuance.certified_before(s, candidate, row.decision.rubric.achievement_id,
+                                              row.decision.assessment.date)
+            if twice:  # checked before the batch began: another process issued it since
+                raise DocumentError(where, [("rubric", twice)])
             issued = issuance.issue_credential(s, centre, actor, candidate,
                                                request_for(row.decision, issued=at),
                                                request_key=row.key)
@@ -278,24 +330,31 @@ class _Sheet:
         self._sheet: SheetWriter | None = None
 
     def add(self, card: PackedBitmap) -> None:
-        if self._sheet is None:
-            fd, name = tempfile.mkstemp(dir=self.out, prefix=f".{SHEET}.")
-            self._tmp, self._fh = Path(name), os.fdopen(fd, "wb")
-            self._pdf = PdfWriter(self._fh)
-            self._sheet = SheetWriter(self._pdf)
-        self._sheet.add(card)
+        try:
+            if self._sheet is None:
+                fd, name = tempfile.mkstemp(dir=self.out, prefix=f".{SHEET}.")
+                self._tmp, self._fh = Path(name), os.fdopen(fd, "wb")
+                self._pdf = PdfWriter(self._fh)
+                self._sheet = SheetWriter(self._pdf)
+            self._sheet.add(card)
+        except OSError as exc:  # a full disk, for one
+            raise StorageError(str(self.out / SHEET), exc.strerror or str(exc)) from None
         self.cards += 1
 
     def finish(self) -> Path | None:
         if self._sheet is None or self._pdf is None or self._fh is None or self._tmp is None:
             return None
-        self._sheet.close()
-        self._pdf.close()
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
         target = self.out / SHEET
-        os.replace(self._tmp, target)
+        try:
+            self._sheet.close()
+            self._pdf.close()
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            os.chmod(self._tmp, 0o644)  # like the other outputs, not mkstemp's 0600
+            os.replace(self._tmp, target)
+        except OSError as exc:
+            raise StorageError(str(target), exc.strerror or str(exc)) from None
         self._tmp = None
         return target
 
@@ -309,10 +368,15 @@ class _Sheet:
 def issue_batch(installation: Installation, source: Path, out: Path, *, at: datetime,
                 progress: Callable[[int], Progress] = Progress, chunk: int = CHUNK) -> BatchReport:
     rows = check_rows(installation, source)  # refuses the whole file before anything is issued
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(f".{SHEET}.*"):  # a sheet a killed run left half-written
+            stale.unlink()
+    except OSError as exc:
+        raise StorageError(str(out), exc.strerror or str(exc)) from None
     issuer_names = (installation.centre.profile.name, installation.centre.profile.name_km)
     bar = progress(rows)
-    counts = {"issued": 0, "already": 0, "no_award": 0}
+    counts = {"issued": 0, "already": 0, "no_award": 0, "withheld": 0}
     sheet = _Sheet(out)
 
     def flush(pending: list[Row]) -> None:
@@ -324,6 +388,8 @@ def issue_batch(installation: Installation, source: Path, out: Path, *, at: date
                                     indent=1).encode(), durable=False)
             if outcome.record is None:
                 counts["no_award"] += 1
+            elif outcome.withheld:
+                counts["withheld"] += 1  # its files stay as they were; no card is printed
             else:
                 counts["issued" if outcome.new else "already"] += 1
                 compact, text = outcome.record
@@ -350,5 +416,5 @@ def issue_batch(installation: Installation, source: Path, out: Path, *, at: date
     except BaseException:
         sheet.discard()
         raise
-    return BatchReport(counts["issued"], counts["already"], counts["no_award"], sheet.cards,
-                       written)
+    return BatchReport(counts["issued"], counts["already"], counts["no_award"],
+                       counts["withheld"], sheet.cards, written)

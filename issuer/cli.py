@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +92,8 @@ def run_issue(args: argparse.Namespace) -> int:
     if issued.decision is not None:
         print(render_decision(issued.decision))
     verb = "Issued" if issued.new else "Already issued (the same input)"
+    if issued.withheld:
+        verb += f", and {issued.withheld} since"
     print(f"{verb} {issued.credential.id} ({issued.credential.achievement.type.value}); "
           f"QR text {len(issued.qr_text)} characters")
     for path in issued.files:
@@ -122,8 +125,13 @@ def run_status(args: argparse.Namespace, action: str) -> int:
                                    args.credential, action, args.reason)
             credential_id, slot = record.id, (record.status_list, record.status_index)
         done = {"revoke": "Revoked", "suspend": "Suspended", "reinstate": "Reinstated"}[action]
-        print(f"{done} {credential_id} (status list {slot[0]}, index {slot[1]}). "
-              f"Trust bundle republished: {installation.home.bundle_file}")
+        print(f"{done} {credential_id} (status list {slot[0]}, index {slot[1]}).")
+        if installation.store.publish_error is not None:
+            print(f"skillpass: warning: {installation.home.bundle_file} could not be rewritten "
+                  f"({installation.store.publish_error.diagnostics()}); it still shows the "
+                  "earlier status until the next command", file=sys.stderr)
+        else:
+            print(f"Trust bundle republished: {installation.home.bundle_file}")
     return 0
 
 
@@ -143,16 +151,18 @@ def register_upgrade(sub: Sub) -> None:
 
 def run_upgrade(args: argparse.Namespace) -> int:
     from issuer.migrate import Wave1Import
+    from issuer.store import Store
 
     home = Home(home_path())
     home.require()
-    options = Wave1Import(home.issuer_key(passphrase()),
+    options = Wave1Import(home.issuer_key(passphrase()).public,
                           tuple(Path(d) for d in args.credentials), args.accept_shared_slots,
                           args.without_credentials)
-    with Installation.open(home, wave1=options):
-        pass
+    Store.open(home, wave1=options).close()  # the import commits here, whatever follows
     for line in options.report or ["nothing to import: this home keeps its status in the database"]:
         print(line)
+    with Installation.open(home):  # publishes the home's trust bundle from the database
+        pass
     return 0
 
 
@@ -174,7 +184,13 @@ def _entries(args: argparse.Namespace, names: list[str]) -> list[BookletEntry]:
         if not opened:
             opened.append(Store.open(home))
         with opened[0].read() as s:
-            return credentials.get(s, name).qr
+            record = credentials.get(s, name)
+        # The database decides first: the home's bundle is only its published copy.
+        if record.revoked or record.suspended:
+            state = "revoked" if record.revoked else "suspended"
+            raise UsageError(f"{name}: not printed, the credential is {state} "
+                             f"({record.status_reason})")
+        return record.qr
 
     try:
         return load_entries(names, _bundle(args), datetime.now(UTC), lookup)
@@ -280,6 +296,9 @@ def run_issue_batch(args: argparse.Namespace) -> int:
         report = issue_batch(installation, Path(args.csv), Path(args.out), at=datetime.now(UTC))
     print(f"Issued {report.issued} new credential(s); {report.already} were issued before; "
           f"{report.no_award} row(s) with no award (see decisions/). Output in {args.out}")
+    if report.withheld:
+        print(f"{report.withheld} row(s) were issued before and are now revoked or suspended: "
+              "not printed (see the credential pages)")
     return 0
 
 

@@ -83,6 +83,11 @@ class Home:
         return self.root / ".publish.lock"
 
     @property
+    def database_id_file(self) -> Path:
+        """The id of the one database this home uses (see issuer.migrate)."""
+        return self.root / "database.id"
+
+    @property
     def uploads(self) -> Path:
         return self.root / "uploads"
 

@@ -30,7 +30,7 @@ class Installation:
         centre = Centre.open(home, secret if secret is not None else passphrase())
         store = Store.open(home, url=database_url, wave1=wave1)
         try:
-            store.publisher = lambda: publication.publish_home(store, centre)
+            store.publisher = publication.HomePublisher(store, centre)
             publication.publish_home(store, centre)  # the home's copy starts equal to the database
         except BaseException:
             store.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from issuer.installation import Installation
 from issuer.service import accounts, candidates, credentials, issuance
 from passport.credential import Credential
+from passport.errors import DocumentError
 from passport.fileio import write_atomic
 from rpl_rubrics.engine import Decision
 from rpl_rubrics.requests import read_input
@@ -29,6 +30,7 @@ class IssuedFile:
     decision: Decision | None
     new: bool  # False: this input had been issued before, and this is that credential
     files: list[Path]
+    withheld: str = ""  # issued before and since "revoked" or "suspended"
 
 
 def issue_file(installation: Installation, source: Path, out: Path, *, at: datetime) -> IssuedFile:
@@ -42,9 +44,16 @@ def issue_file(installation: Installation, source: Path, out: Path, *, at: datet
         else:
             candidate = candidates.find_or_create(s, centre, actor, given.request.holder,
                                                   source=str(source))
+            if given.decision is not None:
+                twice = issuance.certified_before(s, candidate, given.decision.rubric.achievement_id,
+                                                  given.decision.assessment.date)
+                if twice:
+                    raise DocumentError(str(source), [("rubric", twice)])
             issued = issuance.issue_credential(s, centre, actor, candidate, given.request,
                                                request_key=given.key)
         compact, text = issued.record.jws, issued.record.qr
+        withheld = "revoked" if issued.record.revoked else \
+            "suspended" if issued.record.suspended else ""
     stem = source.name.removesuffix(".json")
     files = []
     if given.decision is not None:
@@ -54,4 +63,5 @@ def issue_file(installation: Installation, source: Path, out: Path, *, at: datet
     files += [out / f"{stem}.jwt", out / f"{stem}.qr.txt"]
     write_atomic(files[-2], compact.encode() + b"\n")
     write_atomic(files[-1], text.encode() + b"\n")
-    return IssuedFile(issued.credential, compact, text, given.decision, issued.new, files)
+    return IssuedFile(issued.credential, compact, text, given.decision, issued.new, files,
+                      withheld)

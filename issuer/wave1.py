@@ -33,10 +33,9 @@ from sqlalchemy.orm import Session
 from issuer.home import Home
 from issuer.migrate import Wave1Import
 from passport import jws, qr
-from passport.credential import Credential, StatusPurpose
+from passport.credential import Credential, StatusPurpose, encode_claims
 from passport.errors import CredentialError, StorageError, UsageError
 from passport.fileio import read_bytes
-from passport.signing import sign_claims
 from passport.status import MIN_ENTRIES, Bitstring
 
 MAX_FILES = 2_000_000  # output files looked at in the named folders
@@ -58,7 +57,8 @@ def bits_file(home: Home, purpose: StatusPurpose) -> Path:
 
 
 def has_files(home: Home) -> bool:
-    return counter_file(home).exists()
+    """Any of the earlier version's status files: a home holding one is not upgraded yet."""
+    return counter_file(home).exists() or any(bits_file(home, p).exists() for p in StatusPurpose)
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ class Found:
 
 
 def _counter(home: Home) -> int:
+    if not counter_file(home).exists():
+        # Without it nobody knows which slots the command line handed out: guessing would
+        # hand them out again, to other people.
+        raise Wave1HomeError(f"{counter_file(home)} is missing beside the earlier version's "
+                             "bit files: restore it from a backup of this home, then run "
+                             f"'{COMMAND}' again")
     text = read_bytes(counter_file(home), limit=32).decode("ascii", "replace").strip()
     if not text.isdigit() or int(text) > MIN_ENTRIES:
         raise StorageError(str(counter_file(home)), f"not a status index counter ({text!r})")
@@ -87,31 +93,21 @@ def _bits(home: Home, purpose: StatusPurpose) -> Bitstring:
 
 
 def _scan(options: Wave1Import, centre_id: str) -> tuple[dict[str, Found], list[str]]:
-    """This centre's list-1 credentials found in the named folders, by credential id."""
+    """This centre's list-1 credentials found in the named folders, by credential id.
+
+    Only a credential file (`*.jwt`) that verifies with the centre's key is imported. A batch
+    ledger is not signed, so its lines are never signed into credentials here (anyone able
+    to write in those folders could mint one): a ledger line only lends its row key to the
+    credential file it matches byte for byte, so that re-running the old batch finds it. A
+    ledger line without its file belongs to a row the earlier batch never finished: no card
+    was written for it, and its slot simply stays taken.
+    """
     found: dict[str, Found] = {}
     skipped: list[str] = []
-    public = options.key.public
+    keys: dict[bytes, str] = {}  # a ledger's claims as signed -> the row's key
+    ledger_lines: dict[bytes, str] = {}  # the same claims -> where the line is, for the report
+    public = options.public_key
     seen = 0
-
-    def consider(compact: str, source: Path, request_key: str | None) -> None:
-        try:
-            token = jws.parse(compact)
-            if token.kid != public.kid or not jws.signature_valid(token, public):
-                skipped.append(f"{source}: not signed by this centre's key")
-                return
-            credential = Credential.from_payload(token.payload)
-        except CredentialError as exc:
-            skipped.append(f"{source}: {exc}")
-            return
-        lists = {e.list_url.rsplit("/", 1)[-1] for e in credential.status}
-        indexes = {e.list_index for e in credential.status}
-        if credential.issuer != centre_id or lists != {"1"} or len(indexes) != 1:
-            skipped.append(f"{source}: not a credential of {centre_id} on status list 1")
-            return
-        earlier = found.get(credential.id)
-        if earlier is None or (earlier.request_key is None and request_key is not None):
-            found[credential.id] = Found(credential, compact, request_key, source)
-
     for folder in options.folders:
         if not folder.is_dir():
             raise UsageError(f"{folder}: not a folder")
@@ -124,15 +120,35 @@ def _scan(options: Wave1Import, centre_id: str) -> tuple[dict[str, Found], list[
                 for n, raw in enumerate(lines, 1):
                     try:
                         record = json.loads(raw)
-                        _, compact = sign_claims(record["claims"], options.key)
-                        key = str(record["key"])
-                    except (json.JSONDecodeError, KeyError, TypeError, CredentialError):
+                        payload = encode_claims(record["claims"])
+                        keys[payload] = str(record["key"])
+                        ledger_lines[payload] = f"{path}: line {n}"
+                    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
                         skipped.append(f"{path}: line {n} is not a ledger record")
-                        continue
-                    consider(compact, path, key)
             elif path.suffix == ".jwt" and path.is_file():
                 text = read_bytes(path, limit=MAX_CREDENTIAL_FILE).decode("utf-8", "replace")
-                consider(text.strip(), path, None)
+                try:
+                    token = jws.parse(text.strip())
+                    if token.kid != public.kid or not jws.signature_valid(token, public):
+                        skipped.append(f"{path}: not signed by this centre's key")
+                        continue
+                    credential = Credential.from_payload(token.payload)
+                except CredentialError as exc:
+                    skipped.append(f"{path}: {exc}")
+                    continue
+                lists = {e.list_url.rsplit("/", 1)[-1] for e in credential.status}
+                indexes = {e.list_index for e in credential.status}
+                if credential.issuer != centre_id or lists != {"1"} or len(indexes) != 1:
+                    skipped.append(f"{path}: not a credential of {centre_id} on status list 1")
+                    continue
+                found.setdefault(credential.id, Found(credential, token.compact, None, path))
+    for credential_id, f in list(found.items()):
+        payload = jws.parse(f.compact).payload  # exactly the bytes the centre signed
+        if payload in keys:
+            found[credential_id] = Found(f.credential, f.compact, keys.pop(payload), f.source)
+    skipped += [f"{where}: no credential file matches this ledger line (its row was never "
+                "finished); not imported" for payload, where in ledger_lines.items()
+                if payload in keys]
     return found, skipped
 
 
@@ -162,6 +178,12 @@ def import_home(connection: Connection, home: Home | None, options: Wave1Import 
     centre_id = str(json.loads(read_bytes(home.config_file, limit=1 << 20))["id"])
     counter = _counter(home)
     file_bits = {p: _bits(home, p) for p in StatusPurpose}
+    for purpose, bits in file_bits.items():
+        stray = next((i for i in range(counter, MIN_ENTRIES) if bits.get(i)), None)
+        if stray is not None:
+            raise Wave1HomeError(f"{bits_file(home, purpose)}: bit {stray} is set, but the "
+                                 f"counter ({counter}) never handed that slot out: the file is "
+                                 "damaged; restore it from a backup of this home")
     if counter and not options.folders and not options.without_credentials:
         # Those cards could then never be found, printed or revoked by id: say so first.
         raise Wave1HomeError(
@@ -185,6 +207,15 @@ def import_home(connection: Connection, home: Home | None, options: Wave1Import 
         raise Wave1HomeError(f"{beyond[0].source}: status index "
                              f"{beyond[0].credential.status[0].list_index} was never handed out "
                              f"by this home's counter ({counter}); is it another home's output?")
+    by_slot: dict[int, Found] = {}
+    for f in new:
+        other = by_slot.setdefault(f.credential.status[0].list_index, f)
+        if other is not f:
+            # The counter never hands a slot out twice: one of the two files is not this
+            # home's (a restored backup, another home's output). Which one, a person decides.
+            raise Wave1HomeError(f"{other.source} and {f.source} are two credentials in the "
+                                 f"same status slot ({f.credential.status[0].list_index}); "
+                                 "leave out the folder that does not belong to this home")
     cli_user = connection.execute(sa.text("SELECT id FROM users WHERE username = '@cli'")) \
         .scalar_one()
     now = datetime.now(UTC)

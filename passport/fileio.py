@@ -37,7 +37,11 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
         size = path.stat().st_size
         if size > limit:
             raise StorageError(str(path), f"file is {size} bytes, the limit is {limit}")
-        return path.read_bytes()
+        with path.open("rb") as fh:  # bounded even where the size lies (a device, a pipe)
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise StorageError(str(path), f"file is over the limit of {limit} bytes")
+        return data
     except FileNotFoundError:
         raise StorageError(str(path), "no such file") from None
     except IsADirectoryError:

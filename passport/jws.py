@@ -84,10 +84,14 @@ def sign(payload: bytes, key: PrivateKey, *, typ: str, cty: str | None = None) -
     return _JWS.encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM, headers=headers)
 
 
-def parse(compact: str) -> ParsedJWS:
-    """Split and check the structure and header of a compact JWS, without the signature."""
-    if len(compact) > MAX_JWS_CHARS:
-        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {MAX_JWS_CHARS}")
+def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
+    """Split and check the structure and header of a compact JWS, without the signature.
+
+    `limit` caps the characters before anything is decoded: a credential's by default; a
+    status list passes its own, larger one.
+    """
+    if len(compact) > limit:
+        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {limit}")
     parts = compact.split(".")
     if len(parts) != 3:
         raise JWSFormatError(f"a compact JWS has 3 dot-separated parts, this has {len(parts)}")

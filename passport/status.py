@@ -28,6 +28,9 @@ from passport.keys import PrivateKey
 MIN_ENTRIES = 131_072
 # Upper bound on a decompressed list (8 Mi entries); larger is refused while inflating.
 MAX_LIST_BYTES = 1_048_576
+# A signed status list: at worst its bitstring does not compress at all (random bits), so
+# GZIP adds a little and base64url a third; the rest of the credential is small.
+MAX_STATUS_LIST_JWS_CHARS = (MAX_LIST_BYTES + 1024) * 4 // 3 + 8_192
 STATUS_LIST_TYP = "vc+jwt"
 
 
@@ -121,7 +124,7 @@ def sign_status_list(claims: dict[str, object], key: PrivateKey) -> str:
 
 def parse_status_list(compact: str) -> tuple[StatusList, jws.ParsedJWS]:
     """Parse a status list JWS (signature not yet checked: the caller knows the issuer keys)."""
-    token = jws.parse(compact)
+    token = jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS)
     claims = decode_claims(token.payload)
     check_vc_jose_claims(claims)
     schema.check("status-list-credential", claims, what="status list credential")

@@ -225,3 +225,37 @@ def test_dates_must_be_real(installation: Installation, tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="line 2"):
         issue_batch(installation, _csv(tmp_path, 2, bad_date), tmp_path / "o",
                     at=datetime.now(UTC), progress=_quiet)
+
+
+def test_a_rerun_does_not_print_a_card_revoked_since(installation: Installation,
+                                                     tmp_path: Path) -> None:
+    from issuer.service import accounts, status
+
+    source = _csv(tmp_path, 4)
+    issue_batch(installation, source, tmp_path / "out", at=datetime.now(UTC), progress=_quiet)
+    with installation.store.transaction() as s:
+        victim = s.execute(select(CredentialRecord.id)).scalars().first()
+        assert victim is not None
+        status.change(s, installation.centre, accounts.command_line_user(s), victim, "revoke",
+                      "printed in error")
+    report = issue_batch(installation, source, tmp_path / "again", at=datetime.now(UTC),
+                         progress=_quiet)
+    assert (report.issued, report.already, report.withheld, report.cards) == (0, 3, 1, 3)
+    printed = {credentials.parsed_jws(p.read_text().strip()).id
+               for p in (tmp_path / "again").glob("*.jwt")}
+    assert victim not in printed and len(printed) == 3
+
+
+def test_an_edited_row_is_not_certified_a_second_time(installation: Installation,
+                                                      tmp_path: Path) -> None:
+    issue_batch(installation, _csv(tmp_path, 3), tmp_path / "out", at=datetime.now(UTC),
+                progress=_quiet)
+
+    def edit(table: list[list[str]]) -> None:
+        table[2][7] = "Another assessor"  # the same assessment, written down again
+
+    with pytest.raises(DocumentError, match="already holds") as caught:
+        issue_batch(installation, _csv(tmp_path, 3, edit, "edited.csv"), tmp_path / "out2",
+                    at=datetime.now(UTC), progress=_quiet)
+    assert [w for w, _ in caught.value.problems] == ["line 3"]
+    assert len(_slots(installation)) == 3

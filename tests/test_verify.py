@@ -121,6 +121,19 @@ def test_revoked_and_suspended(world: World) -> None:
     assert verify(compact, at=CHECK_AT, trust=world.bundle()).valid
 
 
+def test_a_list_whose_bits_do_not_compress_still_verifies(world: World) -> None:
+    # Half of a list's entries set at random: the signed list is far larger than any
+    # credential, and a verifier that refused it would lose every status of that centre.
+    import random
+
+    marked = set(random.Random(1).sample(range(131_072), 65_536))
+    world.revoked = {1: marked | {42}}
+    world.suspended = {1: set(range(131_072)) - marked - {43}}
+    assert max(len(jws) for jws in world.status_lists()) > 25_000  # a credential: < 4,000
+    _failed(Code.REVOKED, world.issue(index=42), world, Check.STATUS)
+    assert verify(world.issue(index=43), at=CHECK_AT, trust=world.bundle()).valid
+
+
 def test_status_is_read_from_the_credentials_own_list(world: World) -> None:
     # When list 1 fills the centre opens list 2, 3...: the same index on another list is
     # another credential, so only the list the entry names may decide.

@@ -23,11 +23,15 @@ def full_id(credential_id: str) -> str:
     return ID_PREFIX + text.upper() if _NUMBER.fullmatch(text) else text
 
 
-def get(session: Session, credential_id: str, *, lock: bool = False) -> CredentialRecord:
-    stmt = select(CredentialRecord).where(CredentialRecord.id == full_id(credential_id))
-    record = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+_ID = re.compile(r"urn:skillpass:cred:[0-9A-Z]{12}")
+
+
+def get(session: Session, credential_id: str) -> CredentialRecord:
+    ident = full_id(credential_id)
+    # Anything that cannot be an id is not looked up (and not echoed whole).
+    record = session.get(CredentialRecord, ident) if _ID.fullmatch(ident) else None
     if record is None:
-        raise NotFound(f"no credential {credential_id!r}")
+        raise NotFound(f"no credential {credential_id[:60]!r}")
     return record
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer import audit
 from issuer.centre import Centre
-from issuer.db import Candidate, CredentialRecord, User, utcnow
-from issuer.service import assessments, candidates, status
+from issuer.db import Candidate, CredentialRecord, User, as_utc, utcnow
+from issuer.service import assessments, candidates, credentials, status
 from issuer.service.errors import Conflict
 from passport import qr
 from passport.credential import (
@@ -74,6 +76,26 @@ def issue_credential(session: Session, centre: Centre, actor: User, candidate: C
                  {"candidate": candidate.id, "kind": record.kind, "type": record.achievement_type,
                   "slot": f"{slot.list_number}/{slot.index}"})
     return Issued(record, credential, new=True)
+
+
+def certified_before(session: Session, candidate: Candidate, achievement_id: str,
+                     assessed_on: date) -> str | None:
+    """Why an assessment of `candidate` on `assessed_on` must not be certified, if it must not.
+
+    An assessment is certified once: a second credential for the same rubric comes from a
+    reassessment, which is dated after the first was issued. Anything else is the same
+    assessment entered twice (a batch row edited and issued again, say).
+    """
+    held = session.execute(select(CredentialRecord).where(
+        CredentialRecord.candidate_id == candidate.id, CredentialRecord.kind == Kind.RPL.value,
+        CredentialRecord.revoked.is_(False))).scalars()
+    for record in held:
+        issued = as_utc(record.issued_at).date()
+        if issued >= assessed_on and credentials.parsed(record).achievement.id == achievement_id:
+            return (f"{candidate.name} already holds {record.id} for this rubric, issued "
+                    f"{issued} (on or after this assessment's date): revoke it first, or date "
+                    "a reassessment after it")
+    return None
 
 
 def _holder_check(centre: Centre, candidate: Candidate, national_id: str) -> None:

@@ -5,8 +5,8 @@ one reads one small row and never the credentials table: the cost is the same at
 credentials or 1,000,000. The trust bundle is the installed trust list plus every cached
 list; its ETag is computed from the parts' ETags, so a conditional request that matches is
 answered without building the document. The home's `trust-bundle.json`, which
-`skillpass verify` reads on the issuer's machine, is the same bytes, rewritten after every
-commit that changed a status list (`publish_home`).
+`skillpass verify` reads on the issuer's machine, is the same bytes, rewritten by
+`HomePublisher` around every commit that changed a status list.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from issuer.centre import Centre
 from issuer.db import StatusListRecord, as_utc, utcnow
@@ -34,6 +36,7 @@ from passport.fileio import read_bytes, write_atomic
 
 STATUS_MEDIA_TYPE = "application/vc+jwt"
 BUNDLE_MEDIA_TYPE = "application/json"
+_LIST_NUMBER = re.compile(r"[1-9][0-9]{0,8}")  # one spelling per list: no 01, no other digits
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,13 @@ _COLUMNS = (StatusListRecord.purpose, StatusListRecord.number, StatusListRecord.
             StatusListRecord.etag, StatusListRecord.valid_from)
 
 
-def _read(store: Store, purpose: str | None = None, number: int | None = None) -> list[_Signed]:
+def _signed(session: Session, purpose: str | None = None,
+            number: int | None = None) -> list[_Signed]:
     # Only the cached documents: never the 16 KiB of bits per list, never the credentials.
     stmt = select(*_COLUMNS).order_by(StatusListRecord.number, StatusListRecord.purpose)
     if purpose is not None:
         stmt = stmt.where(StatusListRecord.purpose == purpose, StatusListRecord.number == number)
-    with store.read() as s:
-        rows = s.execute(stmt).all()
-    return [_Signed(p, n, j, e, as_utc(v)) for p, n, j, e, v in rows
+    return [_Signed(p, n, j, e, as_utc(v)) for p, n, j, e, v in session.execute(stmt).all()
             if j is not None and e is not None and v is not None]
 
 
@@ -88,18 +90,19 @@ def _current(store: Store, centre: Centre, now: datetime, purpose: str | None = 
                 if status.needs_signing(row.jws, row.valid_from, now):  # another process may have
                     status.sign(centre, row, now)
                     mark_published_change(s)
-    return _read(store, purpose, number)
+    with store.read() as s:
+        return _signed(s, purpose, number)
 
 
-def status_list(store: Store, centre: Centre, purpose: str, number: int,
+def status_list(store: Store, centre: Centre, purpose: str, number: int | str,
                 now: datetime | None = None) -> Document:
     try:
         which = StatusPurpose(purpose)
     except ValueError:
-        raise NotFound(f"no status list {purpose!r}") from None
-    if not 1 <= number < 2**31:
-        raise NotFound(f"no {which.value} list {number}")
-    found = _current(store, centre, now or utcnow(), which.value, number)
+        raise NotFound(f"no status list {purpose[:40]!r}") from None
+    if not _LIST_NUMBER.fullmatch(str(number)):
+        raise NotFound(f"no {which.value} list {str(number)[:20]!r}")
+    found = _current(store, centre, now or utcnow(), which.value, int(number))
     if not found:
         raise NotFound(f"no {which.value} list {number}")
     signed = found[0]
@@ -107,13 +110,11 @@ def status_list(store: Store, centre: Centre, purpose: str, number: int,
     return Document(signed.etag, signed.valid_from, STATUS_MEDIA_TYPE, lambda: body)
 
 
-def trust_bundle(store: Store, centre: Centre, now: datetime | None = None, *,
-                 refresh: bool = True) -> Document:
-    lists = _current(store, centre, now or utcnow()) if refresh else _read(store)
+def _bundle(centre: Centre, lists: list[_Signed]) -> Document:
     trust_list = centre.home.signed_trust_list()
     tag = hashlib.sha256(hashlib.sha256(trust_list).digest()
                          + "|".join(s.etag for s in lists).encode()).hexdigest()[:32]
-    synced = max(s.valid_from for s in lists)
+    synced = max((s.valid_from for s in lists), default=utcnow().replace(microsecond=0))
 
     def build() -> bytes:
         try:
@@ -126,29 +127,54 @@ def trust_bundle(store: Store, centre: Centre, now: datetime | None = None, *,
     return Document(tag, synced, BUNDLE_MEDIA_TYPE, build)
 
 
+def trust_bundle(store: Store, centre: Centre, now: datetime | None = None) -> Document:
+    return _bundle(centre, _current(store, centre, now or utcnow()))
+
+
+def _write_home(centre: Centre, body: bytes) -> bool:
+    target = centre.home.bundle_file
+    if target.exists() and target.stat().st_size == len(body) \
+            and read_bytes(target, limit=len(body)) == body:
+        return False
+    write_atomic(target, body)
+    return True
+
+
 def publish_home(store: Store, centre: Centre, now: datetime | None = None) -> bool:
     """Rewrite the home's trust-bundle.json from the database; True if it changed.
 
     Under a lock on the home, so that of two processes publishing after their commits the
     one that writes last also read last, and a newer bundle is never replaced by an older.
     """
-    when = now or utcnow()
-    _current(store, centre, when)  # re-sign what is due first: that commit publishes too
-    home = centre.home
-    with _locked(home.publish_lock_file):
-        body = trust_bundle(store, centre, when, refresh=False).build()
-        target = home.bundle_file
-        if target.exists() and target.stat().st_size == len(body) \
-                and read_bytes(target, limit=len(body)) == body:
-            return False
-        write_atomic(target, body)
-        return True
+    _current(store, centre, now or utcnow())  # re-sign what is due first (that publishes too)
+    with _locked(centre.home.publish_lock_file), store.read() as s:
+        return _write_home(centre, _bundle(centre, _signed(s)).build())
+
+
+@dataclass(frozen=True)
+class HomePublisher:
+    """Keeps the home's trust-bundle.json equal to the database (see `Store.transaction`)."""
+
+    store: Store
+    centre: Centre
+
+    def before_commit(self, session: Session) -> None:
+        # The transaction's own view, revocations included, before anyone else sees them.
+        with _locked(self.centre.home.publish_lock_file):
+            _write_home(self.centre, _bundle(self.centre, _signed(session)).build())
+
+    def after_commit(self) -> None:
+        publish_home(self.store, self.centre)
 
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a")
+    except OSError as exc:
+        raise StorageError(str(path), exc.strerror or str(exc)) from None
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield

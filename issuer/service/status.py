@@ -11,6 +11,7 @@ what is published is always what was committed.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -103,7 +104,7 @@ def _set_bit(session: Session, centre: Centre, purpose: StatusPurpose, record: C
     bits.set(record.status_index, value)
     row.bits, row.changed_at = bytes(bits.bits), now
     sign(centre, row, now)
-    mark_published_change(session)
+    mark_published_change(session, sets_bits=value)
 
 
 def change(session: Session, centre: Centre, actor: User, credential_id: str, action: str,
@@ -115,14 +116,23 @@ def change(session: Session, centre: Centre, actor: User, credential_id: str, ac
     names them.
     """
     if action not in ACTIONS:
-        raise UsageError(f"unknown status action {action!r}; one of {', '.join(ACTIONS)}")
+        raise UsageError(f"unknown status action {action[:20]!r}; one of {', '.join(ACTIONS)}")
     why = reason.strip()
-    if not why:
-        raise DocumentError("body", [("reason", "a reason is required")])
-    if len(why) > MAX_REASON:
-        raise DocumentError("body", [("reason", f"at most {MAX_REASON} characters")])
+    problem = ("a reason is required" if not why
+               else f"at most {MAX_REASON} characters" if len(why) > MAX_REASON
+               else "no control characters" if any(unicodedata.category(c) in ("Cc", "Cs")
+                                                   for c in why) else None)
+    if problem:
+        raise DocumentError("status change", [("reason", problem)])
     when = now or utcnow()
-    record = credentials.get(session, credential_id, lock=True)
+    record = credentials.get(session, credential_id)
+    # Lock every credential in the slot, in one order: two changes to two credentials of a
+    # shared slot would otherwise each hold one lock and wait for the other's.
+    sharing = list(session.execute(select(CredentialRecord).where(
+        CredentialRecord.status_list == record.status_list,
+        CredentialRecord.status_index == record.status_index)
+        .order_by(CredentialRecord.id).with_for_update()
+        .execution_options(populate_existing=True)).scalars())  # as locked, not as first read
     if action == "revoke":
         if record.revoked:
             raise Conflict("the credential is already revoked")
@@ -137,11 +147,6 @@ def change(session: Session, centre: Centre, actor: User, credential_id: str, ac
         if not record.suspended:
             raise Conflict("the credential is not suspended")
         purpose, value = StatusPurpose.SUSPENSION, False
-    sharing = [record]
-    if record.shared_slot:
-        sharing = list(session.execute(select(CredentialRecord).where(
-            CredentialRecord.status_list == record.status_list,
-            CredentialRecord.status_index == record.status_index).with_for_update()).scalars())
     for each in sharing:
         if purpose is StatusPurpose.REVOCATION:
             each.revoked = True

@@ -4,6 +4,7 @@ the same service over the same database, and what verifiers see is derived from 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -254,3 +255,141 @@ def test_demo_credentials_are_records_and_the_sample_is_revoked_there(
     with Installation.open(Home(tmp_path / "home"), secret=PASSPHRASE) as opened, \
             opened.store.read() as s:
         assert len(s.execute(select(CredentialRecord)).scalars().all()) == len(records)
+
+
+def _cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> tuple[Path, str]:
+    """A home set up on the command line, with one training record issued from a file."""
+    monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert cli("init")[0] == 0
+    source = tmp_path / "training.json"
+    source.write_text(json.dumps({
+        "type": "TrainingCompletion",
+        "candidate": {"name": "Vann Rithy", "nameKm": "វ៉ាន់ រិទ្ធី", "birthYear": 1990,
+                      "nationalId": "040567890"},
+        "course": COURSE, "start": "2026-10-05", "end": "2026-10-16"}), encoding="utf-8")
+    code, _, err = cli("issue", str(source), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    return tmp_path / "home", (tmp_path / "out" / "training.jwt").read_text().strip()
+
+
+def test_a_home_keeps_its_one_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       cli: Cli) -> None:
+    home, compact = _cli_home(tmp_path, monkeypatch, cli)
+    bundle = (home / "trust-bundle.json").read_bytes()
+    # DATABASE_URL set by mistake (or unset where the home lives on PostgreSQL): refused, before
+    # a slot is handed out or a status published from the wrong store.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    for argv in (("issue", str(tmp_path / "training.json"), "--out", str(tmp_path / "x")),
+                 ("revoke", parse_id(compact), "--reason", "wrong database"), ("init",)):
+        code, _, err = cli(*argv)
+        assert code == 2 and "a home keeps one database" in err, (argv, err)
+    assert (home / "trust-bundle.json").read_bytes() == bundle
+    monkeypatch.delenv("DATABASE_URL")
+    assert cli("revoke", parse_id(compact), "--reason", "right database")[0] == 0
+
+
+def parse_id(compact: str) -> str:
+    from issuer.service.credentials import parsed_jws
+
+    return parsed_jws(compact).id
+
+
+def test_a_revocation_reaches_the_home_bundle_even_if_the_process_dies_after_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+    import os
+    import subprocess
+    import sys
+
+    _, compact = _cli_home(tmp_path, monkeypatch, cli)
+    # The process is killed right after the commit, before it rewrites the home's bundle.
+    script = ("import os, sys\n"
+              "from issuer.service import publication\n"
+              "publication.HomePublisher.after_commit = lambda self: os._exit(9)\n"
+              "from passport.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", script, "revoke", parse_id(compact), "--reason",
+                           "killed after commit"], env=dict(os.environ), capture_output=True,
+                          timeout=120, check=False)
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+    code, out, _ = cli("verify", compact, "--json")
+    assert code == 1 and json.loads(out)["checks"][7]["code"] == "revoked"
+
+
+def test_a_revocation_the_home_bundle_cannot_show_is_not_made(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              cli: Cli) -> None:
+    home, compact = _cli_home(tmp_path, monkeypatch, cli)
+    # The home's copy cannot be written (here: a folder is in its way; in the field, a full
+    # disk): the revocation is refused whole rather than committed and shown valid.
+    (home / "trust-bundle.json").unlink()
+    (home / "trust-bundle.json").mkdir()
+    code, _, err = cli("revoke", parse_id(compact), "--reason", "cannot be shown")
+    assert code == 2 and "trust-bundle.json" in err
+    (home / "trust-bundle.json").rmdir()
+    assert cli("init")[0] == 0  # any command republishes the home's copy
+    assert cli("verify", compact)[0] == 0  # nothing was revoked
+    assert cli("revoke", parse_id(compact), "--reason", "now it can")[0] == 0
+    assert cli("verify", compact)[0] == 1
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), [
+    ("get", "/api/credentials/%00", None, 404),
+    ("get", "/api/credentials/" + "A" * 5000, None, 404),
+    ("post", "/api/credentials/urn:skillpass:cred:NOSUCH000000/revoke", {"reason": "a\x00b c"}, 400),
+    ("get", "/status/revocation/01", None, 404),
+    ("get", "/status/revocation/\uff11", None, 404),
+    ("get", "/status/revocation/99999999999999999999", None, 404),
+    ("get", "/status/revocation/-1", None, 404),
+    ("get", "/status/other/1", None, 404),
+])
+def test_odd_status_requests_are_clear_4xx(svc: Service, method: str, path: str,
+                                           body: object, expected: int) -> None:
+    r = svc.call("admin", method, path, json=body) if body is not None \
+        else svc.call("admin", method, path)
+    assert r.status_code == expected, r.get_data(as_text=True)[:300]
+    assert len(r.get_data()) < 2000  # an id is never echoed whole
+
+
+@pytest.mark.parametrize("reason", ["bad \x00 byte", "lone \ud800 surrogate", "bell \x07 rung",
+                                    "x" * 301])
+def test_reasons_the_log_cannot_hold_are_refused(svc: Service, reason: str) -> None:
+    credential = _training(svc, register(svc), "010234567")
+    r = svc.call("admin", "post", f"/api/credentials/{credential['id']}/suspend",
+                 data=json.dumps({"reason": reason}), content_type="application/json")
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]
+    assert not svc.call("admin", "get", f"/api/credentials/{credential['id']}").get_json()["suspended"]
+
+
+def test_a_weak_if_none_match_is_answered_304(svc: Service) -> None:
+    tag = svc.call(None, "get", "/status/revocation/1").headers["ETag"]
+    assert svc.call(None, "get", "/status/revocation/1",
+                    headers={"If-None-Match": f"W/{tag}"}).status_code == 304
+
+
+def test_processes_migrating_one_fresh_database_together(tmp_path: Path,
+                                                         database_url: str) -> None:
+    # gunicorn starts its workers at once, each migrating the same empty database.
+    import concurrent.futures
+
+    from issuer.demo import demo_profile
+    from issuer.home import Home
+
+    home = Home(tmp_path / "home")
+    home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
+
+    def start(_: int) -> int:
+        with Installation.open(home, secret=PASSPHRASE, database_url=database_url) as opened, \
+                opened.store.read() as s:
+            return int(s.execute(select(StatusAllocator.list_number)).scalar_one())
+
+    for _ in range(3):
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(start, range(4))) == [1] * 4
+        home.database_id_file.unlink()  # the next round: another fresh database
+        database_url = database_url.rsplit("/", 1)[0] + f"/{uuid.uuid4().hex[:12]}"
+        if database_url.startswith("postgresql"):
+            from tests.issuer import postgres
+
+            postgres.create_database(database_url.rsplit("/", 1)[0] + "/", database_url.rsplit("/", 1)[1])

@@ -270,17 +270,26 @@ def test_every_other_command_refuses_a_wave1_home(name: str, prepared: dict[str,
 def test_upgrade_imports_a_command_line_home(cli_home: Wave1, cli: Cli, tmp_path: Path) -> None:
     home = cli_home
     written = home.credentials()
-    # One batch credential whose .jwt was lost: the ledger's claims are signed again, and
-    # Ed25519 signs deterministically, so the record is that very card.
+    # A batch row the earlier version never finished: its ledger line has no credential file.
+    # Ledgers are not signed, so such a line is never signed into a credential here; neither
+    # is a forged one, which would otherwise mint a card in the centre's name.
     lost = sorted((home.root / "batch").glob("*.jwt"))[0]
+    lost_id = _credential(written.pop(_credential(lost.read_text().strip()).id)).id
     lost.unlink()
-    assert set(home.ledger_ids()) <= set(written) and len(written) == 20
+    ledger = home.root / "batch" / "ledger.jsonl"
+    forged = json.loads(ledger.read_text().splitlines()[0])
+    forged["claims"]["id"] = "urn:skillpass:cred:F0RGED000001"
+    forged["claims"]["credentialSubject"]["name"] = "Mallory Attacker"
+    ledger.write_text(ledger.read_text() + json.dumps(forged) + "\n")
+    assert len(written) == 19
 
     code, out, err = cli("upgrade", "--credentials", *home.folders)
     assert code == 0, err
-    assert "imported 20 credential(s)" in out and "slots continue at 20" in out
+    assert "imported 19 credential(s)" in out and "slots continue at 20" in out
+    assert out.count("no credential file matches this ledger line") == 2
+    assert "1 slot(s) the command line handed out have no credential" in out
     assert not (home.home / "status").exists()
-    assert home.revision() == "0002"
+    assert home.revision() == "0003"
 
     with _service(home) as svc:
         for credential_id, compact in written.items():
@@ -292,6 +301,8 @@ def test_upgrade_imports_a_command_line_home(cli_home: Wave1, cli: Cli, tmp_path
             record = svc.call("registrar", "get", f"/api/credentials/{credential_id}").get_json()
             assert record["jws"] == compact and not record["sharedSlot"]
         bits_agree_with_records(svc)
+        for absent in (lost_id, "urn:skillpass:cred:F0RGED000001"):
+            assert svc.call("registrar", "get", f"/api/credentials/{absent}").status_code == 404
 
     revoked = _credential((home.root / "demo" / "revoked-sample.jwt").read_text().strip()).id
     for credential_id, compact in written.items():
@@ -315,7 +326,8 @@ def test_upgrade_imports_a_command_line_home(cli_home: Wave1, cli: Cli, tmp_path
     code, out, err = cli("issue-batch", str(FIXTURES / "results.csv"), "--out",
                          str(tmp_path / "again"))
     assert code == 0, err
-    assert "Issued 0 new credential(s); 6 were issued before; 1 row(s) with no award" in out
+    # The unfinished row is issued now, once; the others were imported with their row keys.
+    assert "Issued 1 new credential(s); 5 were issued before; 1 row(s) with no award" in out
     assert cli("audit", "verify")[0] == 0
 
 
@@ -467,7 +479,35 @@ def _long_bits(home: Wave1) -> list[str]:
     return ["--credentials", *home.folders]
 
 
+def _missing_counter(home: Wave1) -> list[str]:
+    (home.home / "status" / "next-index").unlink()
+    return ["--credentials", *home.folders]
+
+
+def _stray_bit(home: Wave1) -> list[str]:
+    bits = bytearray((home.home / "status" / "revocation-1.bits").read_bytes())
+    bits[200 // 8] |= 0x80 >> (200 % 8)  # slot 200: the counter stands at 20
+    (home.home / "status" / "revocation-1.bits").write_bytes(bytes(bits))
+    return ["--credentials", *home.folders]
+
+
+def _two_in_one_slot(home: Wave1) -> list[str]:
+    # Another card in Sok Dara's slot, signed with this home's key (a restored backup that
+    # handed a slot out again): which of the two is this home's is a person's call.
+    from passport.signing import sign_credential
+
+    key = unseal(json.loads((home.home / "keys" / "issuer.sealed.json").read_bytes()), PASSPHRASE)
+    sok = _credential((home.root / "demo" / "sok-dara.jwt").read_text().strip())
+    other = Credential.from_claims({**sok.claims, "id": "urn:skillpass:cred:0THERCARD001"})
+    (home.root / "restored").mkdir()
+    (home.root / "restored" / "other.jwt").write_text(sign_credential(other, key))
+    return ["--credentials", *home.folders, str(home.root / "restored")]
+
+
 @pytest.mark.parametrize(("spoil", "expected"), [
+    (_missing_counter, "status/next-index is missing beside the earlier version's bit files"),
+    (_stray_bit, "revocation-1.bits: bit 200 is set, but the counter (20) never handed"),
+    (_two_in_one_slot, "are two credentials in the same status slot"),
     (_not_a_folder, f"{FIXTURES / 'results.csv'}: not a folder"),
     (_no_such_folder, "no-such-folder: not a folder"),
     (_corrupt_counter, "status/next-index: not a status index counter ('2O')"),
