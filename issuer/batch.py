@@ -257,6 +257,12 @@ class Progress:
         percent = 100 * self.done // max(1, self.total)
         if percent == 100 * (self.done - 1) // max(1, self.total) and self.done != self.total:
             return  # redraw once per percent, not once per row
+        if not self.out.isatty():  # a log file: a line per tenth, not a redrawn bar
+            if percent // 10 != 100 * (self.done - 1) // max(1, self.total) // 10 \
+                    or self.done == self.total:
+                self.out.write(f"{self.label}: {self.done}/{self.total} ({percent}%)\n")
+                self.out.flush()
+            return
         filled = width * self.done // max(1, self.total)
         self.out.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
                        f"{self.done}/{self.total} ({percent}%)")

@@ -16,7 +16,7 @@ from pathlib import Path
 from issuer.installation import Installation
 from issuer.service import accounts, candidates, credentials, issuance
 from passport.credential import Credential
-from passport.errors import DocumentError
+from passport.errors import DocumentError, StorageError
 from passport.fileio import write_atomic
 from rpl_rubrics.engine import Decision
 from rpl_rubrics.requests import read_input
@@ -35,6 +35,10 @@ class IssuedFile:
 
 def issue_file(installation: Installation, source: Path, out: Path, *, at: datetime) -> IssuedFile:
     given = read_input(source, issued=at)  # refuses bad input before any write
+    try:  # and a folder the files cannot go to, before anything is issued
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(str(out), exc.strerror or str(exc)) from None
     centre = installation.centre
     with installation.store.transaction() as s:
         actor = accounts.command_line_user(s)

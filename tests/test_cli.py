@@ -129,3 +129,34 @@ def test_verify_runs_without_the_issuers_dependencies() -> None:
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     assert b"Verdict: VALID" in proc.stdout
+
+
+def test_a_file_named_like_a_token_is_read_as_a_file(world: World, tmp_path: Path, cli: Cli,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # "card.qr.txt" has two dots, like a compact JWS: the file in this folder is meant.
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(world.bundle_bytes())
+    (tmp_path / "root.json").write_text(json.dumps({"rootKeys": [world.root.public.jwk()]}))
+    (tmp_path / "card.qr.txt").write_text(qr.encode(world.issue()) + "\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("verify", "card.qr.txt", "--trust", "bundle.json", "--root", "root.json",
+                       "--at", "2026-11-04T12:00:00Z")
+    assert code == 0, out
+
+
+def test_a_closed_pipe_is_a_quiet_exit(world: World, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_bytes(world.bundle_bytes())
+    (tmp_path / "root.json").write_text(json.dumps({"rootKeys": [world.root.public.jwk()]}))
+    text = qr.encode(world.issue())
+    # The reader is gone before anything is written (as `| head -1` is after one line).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "passport.cli", "verify", text, "--trust",
+                               str(bundle), "--root", str(tmp_path / "root.json")],
+                              stdout=write_end, stderr=subprocess.PIPE, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr

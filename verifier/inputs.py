@@ -20,11 +20,18 @@ def read_presented(value: str, *, stdin: bytes | None = None) -> str:
         if scan.looks_like_image(data):
             return scan.qr_text(data)
         return _text(data, "standard input")
-    if qr.is_qr_text(value) or _JWS_SHAPE.match(value.strip()):
+    if qr.is_qr_text(value):
         return value
     path = Path(value)
-    if not path.exists():
-        raise UsageError(f"{value!r} is neither QR text, a compact JWS, nor an existing file")
+    try:
+        # A file first: "card.qr.txt" has the shape of a compact JWS (two dots) too.
+        is_file = len(value) < 4096 and path.exists()
+    except OSError:  # a name too long for the file system: it is a token
+        is_file = False
+    if not is_file:
+        if _JWS_SHAPE.match(value.strip()):
+            return value
+        raise UsageError(f"{value[:80]!r} is neither QR text, a compact JWS, nor an existing file")
     data = read_bytes(path, limit=scan.MAX_IMAGE_BYTES)
     if scan.looks_like_image(data):
         return scan.qr_text(data)

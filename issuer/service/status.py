@@ -34,7 +34,7 @@ VALIDITY = timedelta(days=7)  # a signed list's validUntil - validFrom
 # of" stays within a day and validUntil always lies at least six days ahead.
 REFRESH_AFTER = timedelta(days=1)
 ACTIONS = ("revoke", "suspend", "reinstate")
-MAX_REASON = 300
+MIN_REASON, MAX_REASON = 3, 300  # the audit log keeps why; "x" says nothing
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def change(session: Session, centre: Centre, actor: User, credential_id: str, ac
     if action not in ACTIONS:
         raise UsageError(f"unknown status action {action[:20]!r}; one of {', '.join(ACTIONS)}")
     why = reason.strip()
-    problem = ("a reason is required" if not why
+    problem = (f"at least {MIN_REASON} characters" if len(why) < MIN_REASON
                else f"at most {MAX_REASON} characters" if len(why) > MAX_REASON
                else "no control characters" if any(unicodedata.category(c) in ("Cc", "Cs")
                                                    for c in why) else None)

@@ -135,3 +135,21 @@ def test_pages_ship_their_khmer_font(sqlite_svc: Service) -> None:
     font = client.get("/fonts/khmer.ttf")
     assert font.status_code == 200 and font.mimetype == "font/ttf" and len(font.data) > 100_000
     assert b"/fonts/khmer.ttf" in client.get("/login").data
+
+
+def test_pages_list_candidates_who_came_with_a_batch(sqlite_svc: Service) -> None:
+    # A batch row gives a birth year, never the full date: every page must do with the year.
+    from issuer.service import accounts, candidates
+    from passport.credential import HolderInput
+    from tests.issuer.conftest import store_of
+
+    with store_of(sqlite_svc.app).transaction() as s:
+        found = candidates.find_or_create(
+            s, sqlite_svc.app.extensions["skillpass.centre"], accounts.command_line_user(s),
+            HolderInput("Mao Sreyneang", "ម៉ៅ ស្រីនាង", 1993, "070123456"), source="fair.csv")
+        candidate_id = found.id
+    admin, _ = _browser(sqlite_svc, "admin")
+    for path in ("/", "/?q=Mao", "/?q=3456", f"/candidates/{candidate_id}"):
+        page = admin.get(path)  # type: ignore[attr-defined]
+        assert page.status_code == 200, path
+        assert "1993" in page.get_data(as_text=True)

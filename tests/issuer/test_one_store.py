@@ -83,7 +83,7 @@ def test_command_line_status_changes_are_the_services(on_home: Service, cli: Cli
     assert cli("revoke", str(credential["id"]), "--reason", "duplicate")[0] == 0
     code, _, err = cli("reinstate", number, "--reason", "again")
     assert code == 2 and "cannot be reinstated" in err
-    code, _, err = cli("revoke", "NOSUCHCARD00", "--reason", "x")
+    code, _, err = cli("revoke", "NOSUCHCARD00", "--reason", "no such card")
     assert code == 2 and "no credential" in err
     chain = svc.call("admin", "get", "/api/audit").get_json()
     assert chain["intact"]
