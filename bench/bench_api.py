@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,16 +27,10 @@ from issuer.home import Home
 from issuer.installation import Installation
 from issuer.service import accounts
 from rpl_rubrics import catalogue
+from tests.ports import free_port, wait_until_listening
 
 ISSUANCES, ASSESSMENTS, CLIENTS = 1000, 100, 4
 PASSPHRASE = "bench passphrase"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Api:
@@ -65,29 +58,19 @@ def main() -> None:
             for role in ("assessor", "registrar"):
                 user = accounts.create_user(s, "bench", f"bench-{role}", "bench password!", role)
                 tokens[role] = accounts.create_token(s, "bench", user, "bench")
-        port = _port()
+        port = free_port()
         env = {**os.environ, "SKILLPASS_HOME": str(home.root), "SKILLPASS_PASSPHRASE": PASSPHRASE}
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
              "--log-level", "warning", "issuer.app:create_app()"], env=env)
         try:
-            _wait(port)
+            wait_until_listening(port, server)
             results = _load(port, tokens)
         finally:
             server.terminate()
             server.wait(timeout=30)
     results["machine"] = machine()
     report(results, "results-api.json")
-
-
-def _wait(port: int) -> None:
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the issuer did not start")
 
 
 def _load(port: int, tokens: dict[str, str]) -> dict[str, Any]:

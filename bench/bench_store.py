@@ -19,7 +19,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from passport.credential import HolderInput
 from passport.verify import Check, Code, verify
 from rpl_rubrics.credentials import TrainingCompletion
 from tests.issuer import postgres
+from tests.ports import free_port, wait_until_listening
 
 PASSPHRASE = "bench passphrase"
 SIZES = (1_000, 500_000)
@@ -109,28 +109,16 @@ def populate(installation: Installation, total: int) -> None:
                           "revoke", "bench: revoked at random")
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serving(home: Path, database_url: str) -> Iterator[int]:
-    port = _port()
+    port = free_port()
     env = {**os.environ, "SKILLPASS_HOME": str(home), "SKILLPASS_PASSPHRASE": PASSPHRASE,
            "DATABASE_URL": database_url}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b",
                                f"127.0.0.1:{port}", "--log-level", "warning",
                                "issuer.app:create_app()"], env=env)
     try:
-        for _ in range(600):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_listening(port, server)
         yield port
     finally:
         server.terminate()

@@ -10,12 +10,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 class Unavailable(Exception):
@@ -38,13 +39,6 @@ def _install() -> None:
             raise Unavailable(f"{' '.join(cmd)} failed: {done.stderr.decode()[-500:]}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server() -> Iterator[str]:
     """Start a private cluster; yield a SQLAlchemy URL prefix (append the database name)."""
@@ -59,7 +53,7 @@ def server() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
         pw = pwd.getpwnam("postgres")
         os.chown(root, pw.pw_uid, pw.pw_gid)
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
 
     def run(*cmd: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run([*prefix, *cmd], capture_output=True, timeout=120, check=False)

@@ -12,11 +12,9 @@ import http.client
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from issuer.service import accounts
 from passport.bundle import TrustBundle
 from passport.verify import verify
 from tests.issuer.conftest import PASSPHRASE
+from tests.ports import free_port, wait_until_listening
 
 COURSE = {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344", "cqfLevel": "C1",
           "title": {"en": "Forklift safety", "km": "សុវត្ថិភាពរថយន្តលើកទំនិញ"}}
@@ -96,26 +95,6 @@ def test_parallel_command_line_issuance_shares_no_slot(tmp_path: Path, database_
     _all_verify(home, texts)
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait(port: int, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if server.poll() is not None:
-            raise AssertionError(f"the server exited: {server.stderr.read().decode()[-2000:]}"
-                                 if server.stderr else "the server exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the server did not start")
-
-
 def _api(port: int, token: str, method: str, path: str, body: Any) -> tuple[int, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.request(method, path, json.dumps(body), {"Authorization": f"Bearer {token}",
@@ -134,11 +113,11 @@ def test_command_line_and_server_at_once_share_no_slot(tmp_path: Path, database_
             s, "test", f"t-{role}", "a long test password", role), "test")
             for role in ("registrar", "assessor", "admin")}
     env = _env(home, database_url)
-    port = _port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "passport.cli", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait(port, server)
+        wait_until_listening(port, server)
         status, candidate = _api(port, tokens["registrar"], "POST", "/api/candidates", {
             "name": "Sok Dara", "nameKm": "សុខ ដារា", "birthDate": "1988-04-12",
             "nationalId": "010234567"})
