@@ -1,9 +1,17 @@
-"""The trust bundle an offline verifier carries: trust list + status lists, checked together."""
+"""The trust bundle an offline verifier carries, checked as a whole when it is loaded.
+
+A bundle holds the signed trust list (and the root rotations leading to it from an older
+pin), the centres' signed status lists (each checked against its centre's keys), the
+issuance records of retired or compromised keys (each matching the digest the trust list
+gives it), and, from the authority's national bundle, how current each centre's status
+lists are. A centre's bundle is the same document with its own lists only.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +19,19 @@ from passport import jws, schema
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
+from passport.records import IssuanceRecord
 from passport.status import StatusList, parse_status_list
-from passport.trust import TrustList, TrustStore
+from passport.trust import RootSet, TrustList, TrustStore
 
-MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CentreFreshness:
+    """How current a centre's status lists in this bundle are (from the national bundle)."""
+
+    status_as_of: datetime | None  # None: the authority has none of its lists
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -22,11 +39,14 @@ class TrustBundle:
     trust_list: TrustList
     status_lists: dict[str, StatusList]
     synced_at: datetime
+    records: dict[tuple[str, str], IssuanceRecord] = field(default_factory=dict)
+    centres: dict[str, CentreFreshness] = field(default_factory=dict)
+    root_history: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def from_json(cls, data: bytes, *, roots: tuple[PublicKey, ...],
+    def from_json(cls, data: bytes, *, roots: RootSet | Sequence[PublicKey],
                   cached: TrustList | None = None) -> TrustBundle:
-        """Parse and check a bundle: root signatures, version order, status list signatures.
+        """Parse and check a bundle: root signatures, version order, status lists, records.
 
         `cached` is the trust list already held; a bundle whose list is older is refused.
         """
@@ -40,7 +60,13 @@ class TrustBundle:
         store = TrustStore(roots)
         if cached is not None:
             store.current = cached
-        trust_list = store.update(doc["trustList"])
+        history = tuple(doc.get("rootHistory", ()))
+        store.follow(history)
+        if store.current is not cached and store.current is not None \
+                and store.current.signed == doc["trustList"]:
+            trust_list = store.current  # the bundle's list is the last rotation itself
+        else:
+            trust_list = store.update(doc["trustList"])
         lists: dict[str, StatusList] = {}
         for compact in doc["statusLists"]:
             try:
@@ -56,19 +82,44 @@ class TrustBundle:
                 raise TrustError(f"trust bundle: status list {status.url} is outside its "
                                  "issuer's URL space")
             lists[status.url] = status
-        return cls(trust_list, lists, parse_time(doc["syncedAt"]))
+        records: dict[tuple[str, str], IssuanceRecord] = {}
+        for compact in doc.get("issuanceRecords", ()):
+            record = IssuanceRecord.from_jws(compact)
+            issuer = trust_list.issuers.get(record.issuer)
+            key = issuer.key(record.kid) if issuer else None
+            if key is None or key.record is None or key.record.sha256 != record.sha256:
+                raise TrustError(f"trust bundle: the issuance record for key {record.kid} of "
+                                 f"{record.issuer} is not the one the trust list names")
+            if key.record.entries != record.count:
+                raise TrustError(f"trust bundle: the issuance record for key {record.kid} has "
+                                 f"{record.count} entries, the trust list says "
+                                 f"{key.record.entries}")
+            records[(record.issuer, record.kid)] = record
+        centres = {c["id"]: CentreFreshness(parse_time(c["statusAsOf"]) if c["statusAsOf"]
+                                            else None, c.get("problem", ""))
+                   for c in doc.get("centres", ())}
+        return cls(trust_list, lists, parse_time(doc["syncedAt"]), records, centres, history)
 
     def to_json(self) -> bytes:
-        return json.dumps(bundle_document(self.trust_list.signed,
-                                          [s.jws for s in self.status_lists.values()],
-                                          self.synced_at), indent=1).encode()
+        return json.dumps(bundle_document(
+            self.trust_list.signed, [s.jws for s in self.status_lists.values()], self.synced_at,
+            root_history=self.root_history, records=[r.jws for r in self.records.values()],
+            centres=self.centres), indent=1).encode()
 
 
-def bundle_document(signed_trust_list: dict[str, Any], status_jws: list[str],
-                    synced_at: datetime) -> dict[str, Any]:
-    return {
-        "type": "SkillsPassportTrustBundle",
-        "trustList": signed_trust_list,
-        "statusLists": status_jws,
-        "syncedAt": format_time(synced_at),
-    }
+def bundle_document(signed_trust_list: dict[str, Any], status_jws: Sequence[str],
+                    synced_at: datetime, *, root_history: Sequence[dict[str, Any]] = (),
+                    records: Sequence[str] = (),
+                    centres: dict[str, CentreFreshness] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"type": "SkillsPassportTrustBundle", "trustList": signed_trust_list}
+    if root_history:
+        doc["rootHistory"] = list(root_history)
+    doc["statusLists"] = list(status_jws)
+    if records:
+        doc["issuanceRecords"] = list(records)
+    if centres:
+        doc["centres"] = [
+            {"id": cid, "statusAsOf": format_time(c.status_as_of) if c.status_as_of else None,
+             **({"problem": c.problem} if c.problem else {})} for cid, c in centres.items()]
+    doc["syncedAt"] = format_time(synced_at)
+    return doc

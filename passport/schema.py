@@ -31,6 +31,7 @@ SCHEMA_FILES = {
     "assessment": "assessment.schema.json",
     "training-completion": "training-completion.schema.json",
     "passport-bundle": "passport-bundle.schema.json",
+    "issuance-record": "issuance-record.schema.json",
 }
 
 @cache

@@ -1,13 +1,21 @@
-"""The trust list: which issuers are accredited, with which keys, to certify what.
+"""The trust list: which centres are accredited, with which keys, to certify what.
 
-Like TUF's root metadata: a list is signed by the national root key(s); versions only go
-up; a list that changes the root keys must be signed by the old and the new root keys and be
-exactly one version newer. `TrustStore` holds the current list and does no I/O.
+Like TUF's root metadata: a list is signed by the national root keys, at least `threshold` of
+them (k of n officials); versions only go up; a list that changes the root keys or the
+threshold (a root rotation) is exactly one version newer and carries a threshold of
+signatures of the old set and of the new. `TrustStore` holds the current list and does no
+I/O.
+
+Each centre's key has a validity window. A key the authority retired (its window closed) or
+found compromised is judged by the centre's issuance record for it, whose digest the list
+carries: what the centre's database says it signed, not what a credential claims.
 """
 
 from __future__ import annotations
 
+import enum
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +27,71 @@ from passport.errors import CredentialError, RollbackError, TrustError
 from passport.keys import PrivateKey, PublicKey
 
 TRUST_LIST_TYP = "skillpass-trust-list+json"
+MAX_ROOT_KEYS = 16
+
+
+@dataclass(frozen=True)
+class RootSet:
+    """The national root: its public keys and how many of them must sign a trust list."""
+
+    keys: tuple[PublicKey, ...]
+    threshold: int
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise TrustError("no root key: a verifier needs the national root keys")
+        if len({k.kid for k in self.keys}) != len(self.keys):
+            raise TrustError("a root key is listed twice")
+        if not 1 <= self.threshold <= len(self.keys):
+            raise TrustError(f"root threshold {self.threshold} is not between 1 and "
+                             f"{len(self.keys)}, the number of root keys")
+
+    @classmethod
+    def of(cls, roots: RootSet | Sequence[PublicKey]) -> RootSet:
+        """A pinned root; a bare list of keys (the first version's pin file) means 1 of them."""
+        return roots if isinstance(roots, RootSet) else cls(tuple(roots), 1)
+
+    @classmethod
+    def from_json(cls, doc: object) -> RootSet:
+        """`{"rootKeys": [JWK, ...], "threshold": k}`, as the authority publishes its root."""
+        if not isinstance(doc, dict) or not isinstance(doc.get("rootKeys"), list):
+            raise TrustError('root key file must be JSON {"rootKeys": [JWK, ...], '
+                             '"threshold": k}')
+        threshold = doc.get("threshold", 1)
+        if not isinstance(threshold, int) or isinstance(threshold, bool):
+            raise TrustError("root key file: threshold must be a whole number")
+        keys = tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"][:MAX_ROOT_KEYS + 1])
+        if len(keys) > MAX_ROOT_KEYS:
+            raise TrustError(f"root key file: more than {MAX_ROOT_KEYS} root keys")
+        return cls(keys, threshold)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rootKeys": [k.jwk() for k in self.keys], "threshold": self.threshold}
+
+    @property
+    def identity(self) -> tuple[frozenset[str], int]:
+        return frozenset(k.kid for k in self.keys), self.threshold
+
+    def signers(self, sigs: dict[str, jws.ParsedJWS]) -> set[str]:
+        """The kids of this set's keys whose signature in `sigs` verifies."""
+        return {k.kid for k in self.keys if k.kid in sigs and jws.signature_valid(sigs[k.kid], k)}
+
+    def signed(self, sigs: dict[str, jws.ParsedJWS]) -> bool:
+        return len(self.signers(sigs)) >= self.threshold
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """The digest of a centre's issuance record for one key, as the authority accepted it."""
+
+    sha256: str
+    entries: int
+
+
+class KeyState(enum.StrEnum):
+    LIVE = "live"  # within its window
+    RETIRED = "retired"  # its window has closed
+    COMPROMISED = "compromised"
 
 
 @dataclass(frozen=True)
@@ -26,9 +99,27 @@ class IssuerKey:
     key: PublicKey
     valid_from: datetime
     valid_until: datetime | None
+    compromised_since: datetime | None = None
+    record: RecordRef | None = None
 
     def valid_at(self, t: datetime) -> bool:
         return self.valid_from <= t and (self.valid_until is None or t < self.valid_until)
+
+    def state_at(self, t: datetime) -> KeyState:
+        if self.compromised_since is not None:
+            return KeyState.COMPROMISED
+        if self.valid_until is not None and t >= self.valid_until:
+            return KeyState.RETIRED
+        return KeyState.LIVE
+
+    def may_sign_at(self, t: datetime) -> bool:
+        """Whether the centre may sign with this key now (issuance, status lists)."""
+        return self.compromised_since is None and self.valid_at(t)
+
+
+class CentreState(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)
@@ -38,6 +129,7 @@ class TrustedIssuer:
     name_km: str
     keys: tuple[IssuerKey, ...]
     accreditations: dict[Kind, frozenset[str]]
+    state: CentreState = CentreState.ACTIVE
 
     def key(self, kid: str | None) -> IssuerKey | None:
         return next((k for k in self.keys if k.key.kid == kid), None)
@@ -52,9 +144,13 @@ class TrustList:
     version: int
     issued: datetime
     expires: datetime
-    root_keys: tuple[PublicKey, ...]
+    root: RootSet
     issuers: dict[str, TrustedIssuer]
     signed: dict[str, Any]  # the JWS JSON document exactly as received
+
+    @property
+    def root_keys(self) -> tuple[PublicKey, ...]:
+        return self.root.keys
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], signed: dict[str, Any]) -> TrustList:
@@ -63,75 +159,119 @@ class TrustList:
         for entry in doc["issuers"]:
             if entry["id"] in issuers:
                 raise TrustError(f"trust list: issuer {entry['id']} is listed twice")
-            keys = tuple(
-                IssuerKey(PublicKey.from_jwk(k["jwk"]), parse_time(k["validFrom"]),
-                          parse_time(k["validUntil"]) if "validUntil" in k else None)
-                for k in entry["keys"]
-            )
-            for k, raw in zip(keys, entry["keys"], strict=True):
-                if raw["jwk"]["kid"] != k.key.kid:
-                    raise TrustError(f"trust list: key id of {entry['id']} is not its thumbprint")
+            keys = tuple(_issuer_key(entry["id"], k) for k in entry["keys"])
+            if len({k.key.kid for k in keys}) != len(keys):
+                raise TrustError(f"trust list: a key of {entry['id']} is listed twice")
             issuers[entry["id"]] = TrustedIssuer(
                 entry["id"], entry["name"], entry["nameKm"], keys,
                 {Kind(a["kind"]): frozenset(a["occupations"]) for a in entry["accreditations"]},
-            )
-        roots = tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"])
+                CentreState(entry.get("state", CentreState.ACTIVE.value)))
+        try:
+            root = RootSet(tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"]),
+                           doc.get("threshold", 1))
+        except TrustError as exc:
+            raise TrustError(f"trust list: {exc}") from None
         return cls(doc["version"], parse_time(doc["issued"]), parse_time(doc["expires"]),
-                   roots, issuers, signed)
+                   root, issuers, signed)
+
+
+def _issuer_key(issuer_id: str, raw: dict[str, Any]) -> IssuerKey:
+    key = PublicKey.from_jwk(raw["jwk"])
+    if raw["jwk"]["kid"] != key.kid:
+        raise TrustError(f"trust list: key id of {issuer_id} is not its thumbprint")
+    record = raw.get("issuanceRecord")
+    entry = IssuerKey(key, parse_time(raw["validFrom"]),
+                      parse_time(raw["validUntil"]) if "validUntil" in raw else None,
+                      parse_time(raw["compromisedSince"]) if "compromisedSince" in raw else None,
+                      RecordRef(record["sha256"], record["entries"]) if record else None)
+    if entry.compromised_since is not None and entry.record is None:
+        # Without the record nothing under the key could be told genuine from forged.
+        raise TrustError(f"trust list: compromised key {key.kid} of {issuer_id} has no "
+                         "issuance record")
+    if entry.valid_until is not None and entry.valid_until <= entry.valid_from:
+        raise TrustError(f"trust list: key {key.kid} of {issuer_id} ends before it starts")
+    return entry
 
 
 def trust_list_document(*, version: int, issued: datetime, expires: datetime,
-                        root_keys: list[PublicKey], issuers: list[dict[str, Any]]) -> dict[str, Any]:
-    doc = {
+                        root_keys: Sequence[PublicKey], issuers: list[dict[str, Any]],
+                        threshold: int | None = None) -> dict[str, Any]:
+    """The document to sign. Without `threshold` (the first version's lists) it means 1."""
+    doc: dict[str, Any] = {
         "type": "SkillsPassportTrustList", "version": version,
         "issued": format_time(issued), "expires": format_time(expires),
-        "rootKeys": [k.jwk() for k in root_keys], "issuers": issuers,
-    }
+        "rootKeys": [k.jwk() for k in root_keys]}
+    if threshold is not None:
+        doc["threshold"] = threshold
+    doc["issuers"] = issuers
     schema.check("trust-list", doc, what="trust list")
     return doc
 
 
+def key_entry(key: PublicKey, valid_from: datetime, valid_until: datetime | None = None, *,
+              compromised_since: datetime | None = None,
+              record: RecordRef | None = None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"jwk": key.jwk(), "validFrom": format_time(valid_from)}
+    if valid_until is not None:
+        entry["validUntil"] = format_time(valid_until)
+    if compromised_since is not None:
+        entry["compromisedSince"] = format_time(compromised_since)
+    if record is not None:
+        entry["issuanceRecord"] = {"sha256": record.sha256, "entries": record.entries}
+    return entry
+
+
 def issuer_entry(*, issuer_id: str, name: str, name_km: str,
-                 keys: list[tuple[PublicKey, datetime, datetime | None]],
-                 accreditations: dict[Kind, list[str]]) -> dict[str, Any]:
-    key_entries = []
-    for key, start, end in keys:
-        entry: dict[str, Any] = {"jwk": key.jwk(), "validFrom": format_time(start)}
-        if end is not None:
-            entry["validUntil"] = format_time(end)
-        key_entries.append(entry)
-    return {
+                 keys: Iterable[tuple[PublicKey, datetime, datetime | None] | dict[str, Any]],
+                 accreditations: dict[Kind, list[str]],
+                 state: CentreState = CentreState.ACTIVE) -> dict[str, Any]:
+    """A centre's entry; each key a (key, valid from, valid until) or a `key_entry` dict."""
+    key_entries = [k if isinstance(k, dict) else key_entry(*k) for k in keys]
+    entry: dict[str, Any] = {
         "id": issuer_id, "name": name, "nameKm": name_km, "keys": key_entries,
         "accreditations": [{"kind": k.value, "occupations": sorted(v)}
                            for k, v in accreditations.items()],
     }
+    if state is not CentreState.ACTIVE:
+        entry["state"] = state.value
+    return entry
 
 
-def sign_trust_list(doc: dict[str, Any], root_keys: list[PrivateKey]) -> dict[str, Any]:
+def payload_of(doc: dict[str, Any]) -> str:
+    """The JWS payload (base64url) a trust list document is signed as."""
+    return b64u_encode(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def signature_over(payload: str, key: PrivateKey) -> dict[str, str]:
+    """One root key's signature over a trust list payload (JWS JSON, RFC 7515 7.2.1)."""
+    header = {"alg": jws.SIGNING_ALGORITHM, "kid": key.kid, "typ": TRUST_LIST_TYP}
+    protected = b64u_encode(json.dumps(header, separators=(",", ":")).encode())
+    signature = key.sign(f"{protected}.{payload}".encode("ascii"))
+    return {"protected": protected, "signature": b64u_encode(signature)}
+
+
+def sign_trust_list(doc: dict[str, Any], root_keys: Sequence[PrivateKey]) -> dict[str, Any]:
     """JWS JSON General Serialization (RFC 7515 section 7.2.1): one signature per root key."""
-    payload = b64u_encode(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
-    signatures = []
-    for key in root_keys:
-        header = {"alg": jws.SIGNING_ALGORITHM, "kid": key.kid, "typ": TRUST_LIST_TYP}
-        protected = b64u_encode(json.dumps(header, separators=(",", ":")).encode())
-        signature = key.sign(f"{protected}.{payload}".encode("ascii"))
-        signatures.append({"protected": protected, "signature": b64u_encode(signature)})
-    return {"payload": payload, "signatures": signatures}
+    payload = payload_of(doc)
+    return {"payload": payload, "signatures": [signature_over(payload, k) for k in root_keys]}
 
 
-def _signers(signed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, jws.ParsedJWS]]:
-    """Decode a signed trust list; return the document and its signatures keyed by kid."""
+def decode_signed(signed: object) -> tuple[dict[str, Any], dict[str, jws.ParsedJWS]]:
+    """A signed trust list's document and its signatures keyed by kid (none checked yet)."""
     if not isinstance(signed, dict) or not isinstance(signed.get("signatures"), list):
         raise TrustError("trust list: not a JWS JSON document")
     payload = signed.get("payload")
     by_kid: dict[str, jws.ParsedJWS] = {}
     for entry in signed["signatures"]:
         try:
-            token = jws.parse(f"{entry['protected']}.{payload}.{entry['signature']}")
+            token = jws.parse(f"{entry['protected']}.{payload}.{entry['signature']}",
+                              limit=MAX_TRUST_LIST_CHARS)
         except (CredentialError, KeyError, TypeError) as exc:
             raise TrustError(f"trust list: malformed signature ({exc})") from None
         if token.header.get("typ") != TRUST_LIST_TYP or token.kid is None:
             raise TrustError("trust list: signature header lacks typ or kid")
+        if token.kid in by_kid:
+            raise TrustError(f"trust list: key {token.kid} signed twice")
         by_kid[token.kid] = token
     try:
         doc = json.loads(b64u_decode(str(payload)))
@@ -142,44 +282,58 @@ def _signers(signed: dict[str, Any]) -> tuple[dict[str, Any], dict[str, jws.Pars
     return doc, by_kid
 
 
-def _signed_by_any(sigs: dict[str, jws.ParsedJWS], keys: tuple[PublicKey, ...]) -> bool:
-    return any(k.kid in sigs and jws.signature_valid(sigs[k.kid], k) for k in keys)
-
-
-def _signed_by_all(sigs: dict[str, jws.ParsedJWS], keys: tuple[PublicKey, ...]) -> bool:
-    return all(k.kid in sigs and jws.signature_valid(sigs[k.kid], k) for k in keys)
+MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024
 
 
 class TrustStore:
     """The trusted trust list, and the only way to replace it. No I/O."""
 
-    def __init__(self, pinned_roots: tuple[PublicKey, ...]) -> None:
-        if not pinned_roots:
-            raise TrustError("no pinned root key: a verifier needs the national root key")
-        self.pinned_roots = pinned_roots
+    def __init__(self, pinned: RootSet | Sequence[PublicKey]) -> None:
+        self.pinned = RootSet.of(pinned)
         self.current: TrustList | None = None
 
     @property
-    def roots(self) -> tuple[PublicKey, ...]:
-        return self.current.root_keys if self.current else self.pinned_roots
+    def root(self) -> RootSet:
+        return self.current.root if self.current else self.pinned
 
     def update(self, signed: dict[str, Any]) -> TrustList:
         """Accept a newer trust list or raise; on failure the current list stays."""
-        doc, sigs = _signers(signed)
-        if not _signed_by_any(sigs, self.roots):
-            raise TrustError("trust list: not signed by a trusted root key")
+        doc, sigs = decode_signed(signed)
+        trusted = self.root
+        if not trusted.signed(sigs):
+            raise TrustError(f"trust list: not signed by a trusted root: {trusted.threshold} "
+                             f"of its keys must sign, {len(trusted.signers(sigs))} did")
         candidate = TrustList.from_document(doc, signed)
         current = self.current
-        if current is not None:
-            if candidate.version <= current.version:
-                raise RollbackError("trust list", candidate.version, current.version)
-            if {k.kid for k in candidate.root_keys} != {k.kid for k in current.root_keys}:
-                if candidate.version != current.version + 1:
-                    raise TrustError("trust list: a root rotation must be exactly version + 1")
-                if not _signed_by_all(sigs, candidate.root_keys):
-                    raise TrustError("trust list: a root rotation must be signed by the new root")
-        elif not _signed_by_all(sigs, candidate.root_keys) and candidate.root_keys != self.roots:
-            # The first list names its own roots; they must have signed it too.
-            raise TrustError("trust list: not signed by the root keys it names")
+        if current is not None and candidate.version <= current.version:
+            raise RollbackError("trust list", candidate.version, current.version)
+        if candidate.root.identity != trusted.identity:
+            if current is not None and candidate.version != current.version + 1:
+                raise TrustError("trust list: a root rotation must be exactly version + 1")
+            if not candidate.root.signed(sigs):
+                raise TrustError(f"trust list: a root rotation must be signed by the new root "
+                                 f"too: {candidate.root.threshold} of its keys")
         self.current = candidate
         return candidate
+
+    def follow(self, history: Iterable[dict[str, Any]]) -> None:
+        """Walk root rotations from the pinned root: the signed lists at which the root changed.
+
+        Lists the store already holds, and lists older than the last one naming the pinned
+        root itself (a verifier pinned after a rotation), are passed over.
+        """
+        chain = [(decode_signed(s)[0], s) for s in history]
+        chain.sort(key=lambda pair: int(pair[0].get("version", 0)))
+        start = 0
+        for n, (doc, _) in enumerate(chain):
+            try:
+                root = RootSet(tuple(PublicKey.from_jwk(k) for k in doc.get("rootKeys", [])),
+                               doc.get("threshold", 1))
+            except (TrustError, CredentialError):
+                continue
+            if root.identity == self.pinned.identity:
+                start = n
+        for doc, signed in chain[start:]:
+            if self.current is not None and int(doc.get("version", 0)) <= self.current.version:
+                continue
+            self.update(signed)

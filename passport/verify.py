@@ -33,6 +33,7 @@ from passport.errors import (
     VerificationFailed,
 )
 from passport.keys import PublicKey
+from passport.trust import CentreState, IssuerKey, KeyState
 
 
 class Check(enum.StrEnum):
@@ -69,6 +70,10 @@ class Code(enum.StrEnum):
     UNKNOWN_ISSUER = "unknown_issuer"
     KEY_NOT_YET_VALID = "key_not_yet_valid"
     KEY_EXPIRED = "key_expired"
+    KEY_COMPROMISED = "key_compromised"
+    NOT_IN_ISSUANCE_RECORD = "not_in_issuance_record"
+    ISSUANCE_RECORD_MISSING = "issuance_record_missing"
+    ISSUER_SUSPENDED = "issuer_suspended"
     NOT_ACCREDITED = "not_accredited"
     SCHEMA_INVALID = "schema_invalid"
     NOT_YET_VALID = "not_yet_valid"
@@ -257,8 +262,13 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         run.add(Check.SIGNATURE, Outcome.SKIP, Code.UNKNOWN_ISSUER, "no key for this issuer")
         return run.finish(**done)
     done["issuer_name"] = (issuer.name, issuer.name_km)
-    run.ok(Check.ISSUER_TRUSTED, f"{issuer.name} is an accredited issuer "
-                                 f"(trust list version {trust.trust_list.version})")
+    if issuer.state is CentreState.SUSPENDED:
+        run.add(Check.ISSUER_TRUSTED, Outcome.WARN, Code.ISSUER_SUSPENDED,
+                f"{issuer.name}'s accreditation is suspended (trust list version "
+                f"{trust.trust_list.version}): confirm with the national authority")
+    else:
+        run.ok(Check.ISSUER_TRUSTED, f"{issuer.name} is an accredited issuer "
+                                     f"(trust list version {trust.trust_list.version})")
     entry = issuer.key(token.kid)
     if entry is None:
         run.fail(Check.SIGNATURE, Code.UNKNOWN_KEY, f"key {token.kid!r} is not a key of {issuer.name}")
@@ -277,13 +287,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         return run.finish(**done)
     done["credential"] = credential
     run.ok(Check.SCHEMA, "matches the Skills Passport credential schema")
-    issued = credential.valid_from
-    if issued < entry.valid_from:
-        run.fail(Check.KEY_VALID, Code.KEY_NOT_YET_VALID, "issued before the key was valid")
-    elif entry.valid_until is not None and issued >= entry.valid_until:
-        run.fail(Check.KEY_VALID, Code.KEY_EXPIRED, "issued after the key was retired")
-    else:
-        run.ok(Check.KEY_VALID, "issued while the key was valid")
+    _check_key(run, credential, token, issuer.id, entry, trust, at)
     occupation = credential.achievement.occupation.code
     if issuer.accredited_for(credential.kind, occupation):
         run.ok(Check.ACCREDITED, f"accredited for {credential.kind.value} in ISCO-08 {occupation}")
@@ -296,6 +300,57 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
     return run.finish(**done)
 
 
+def _check_key(run: _Run, credential: Credential, token: jws.ParsedJWS, issuer_id: str,
+               entry: IssuerKey, trust: TrustBundle, at: datetime) -> None:
+    """Was the key the centre's to sign this with? A live key: by its window. A retired or
+    compromised key: by the centre's issuance record, never by the credential's own dates
+    (anyone holding an old key can write any date)."""
+    issued = credential.valid_from  # what the credential says: enough to refuse, not to trust
+    if issued < entry.valid_from:
+        run.fail(Check.KEY_VALID, Code.KEY_NOT_YET_VALID, "issued before the key was valid")
+        return
+    if entry.valid_until is not None and issued >= entry.valid_until:
+        run.fail(Check.KEY_VALID, Code.KEY_EXPIRED, "issued after the key was retired")
+        return
+    state = entry.state_at(at)
+    if state is KeyState.LIVE:
+        run.ok(Check.KEY_VALID, "issued while the key was valid")
+        return
+    record = trust.records.get((issuer_id, entry.key.kid))
+    slot = next((s for s in credential.status), None)
+    if state is KeyState.COMPROMISED:
+        since = entry.compromised_since
+        assert since is not None
+        if record is not None and slot is not None and record.vouches_for(
+                _list_number(slot.list_url), slot.list_index, token.signature, before=since):
+            run.ok(Check.KEY_VALID, f"in the centre's issuance record, issued before the key "
+                                    f"was compromised on {since.date().isoformat()}")
+        else:
+            run.fail(Check.KEY_VALID, Code.KEY_COMPROMISED,
+                     f"signed with a key compromised since {since.date().isoformat()} and not "
+                     "in the centre's record of what it issued before")
+        return
+    until = entry.valid_until
+    assert until is not None
+    if record is None:
+        run.add(Check.KEY_VALID, Outcome.WARN, Code.ISSUANCE_RECORD_MISSING,
+                f"signed with a key retired on {until.date().isoformat()}; its issuance record "
+                "is not in this trust bundle, so the date cannot be confirmed: sync it")
+    elif slot is not None and record.vouches_for(_list_number(slot.list_url), slot.list_index,
+                                                 token.signature, before=until):
+        run.ok(Check.KEY_VALID, f"in the centre's issuance record for its key retired on "
+                                f"{until.date().isoformat()}")
+    else:
+        run.fail(Check.KEY_VALID, Code.NOT_IN_ISSUANCE_RECORD,
+                 f"signed with a key retired on {until.date().isoformat()} and not in the "
+                 "centre's record of what it issued with it")
+
+
+def _list_number(url: str) -> int:
+    tail = url.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() and len(tail) < 10 else -1
+
+
 def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: datetime,
                   done: dict[str, Any]) -> None:
     stale: list[str] = []
@@ -304,8 +359,14 @@ def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: dat
         status_list = trust.status_lists.get(entry.list_url)
         if status_list is None or status_list.issuer != credential.issuer \
                 or status_list.purpose is not entry.purpose:
+            known = trust.centres.get(credential.issuer)
+            as_of = known.status_as_of.date().isoformat() if known and known.status_as_of \
+                else None
             run.add(Check.STATUS, Outcome.WARN, Code.STATUS_UNKNOWN,
-                    f"no {entry.purpose.value} list {entry.list_url} in the trust bundle")
+                    f"status unknown as of {as_of}: the trust bundle's lists of this centre "
+                    f"do not include {entry.list_url}" if as_of else
+                    f"status unknown: no {entry.purpose.value} list {entry.list_url} in the "
+                    "trust bundle")
             run.add(Check.STATUS_FRESH, Outcome.SKIP, Code.STATUS_UNKNOWN, "no status list")
             return
         if status_list.is_set(entry.list_index):

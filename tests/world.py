@@ -17,12 +17,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from passport.bundle import TrustBundle, bundle_document
+from passport.bundle import CentreFreshness, TrustBundle, bundle_document
 from passport.credential import HolderInput, Kind, StatusEntry, StatusPurpose, build_claims
 from passport.keys import PrivateKey
 from passport.signing import sign_claims
 from passport.status import Bitstring, sign_status_list, status_list_claims
-from passport.trust import issuer_entry, sign_trust_list, trust_list_document
+from passport.trust import (
+    CentreState,
+    RootSet,
+    issuer_entry,
+    key_entry,
+    sign_trust_list,
+    trust_list_document,
+)
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
 
@@ -62,7 +69,15 @@ class World:
     accreditations: dict[Kind, list[str]] = field(
         default_factory=lambda: {Kind.RPL: ["*"], Kind.TVET: ["*"]})
     key_window: tuple[datetime, datetime | None] = (ISSUED - timedelta(days=30), None)
-    # The trust list.
+    # The centre's key entries as the trust list gives them (`passport.trust.key_entry`);
+    # None: the one issuer key over `key_window`.
+    issuer_keys: list[dict[str, Any]] | None = None
+    centre_state: CentreState = CentreState.ACTIVE
+    # The trust list: signed by `signers` of the `officials` root keys (official 1's key is
+    # `root`); `threshold` None leaves it out, as the released lists do (it then means 1).
+    officials: int = 1
+    threshold: int | None = None
+    signers: list[int] | None = None
     version: int = 1
     trust_issued: datetime = ISSUED - timedelta(days=30)
     trust_expires: datetime = ISSUED + timedelta(days=3650)
@@ -73,6 +88,10 @@ class World:
     status_from: datetime = ISSUED
     status_valid_for: timedelta = timedelta(days=7)
     synced_at: datetime = ISSUED
+    # What a national bundle adds: root rotations, issuance records, centres' freshness.
+    root_history: list[dict[str, Any]] = field(default_factory=list)
+    records: list[str] = field(default_factory=list)
+    centres: dict[str, CentreFreshness] = field(default_factory=dict)
     # The credential `claims()` builds unless told otherwise.
     issued_at: datetime = ISSUED
     holder: HolderInput = SOK_DARA
@@ -88,6 +107,14 @@ class World:
         self.root = self.key("root")
         self.issuer_key = self.key("issuer")
 
+    def official(self, n: int) -> PrivateKey:
+        """Official n's root key; official 1's is `root`."""
+        return self.root if n == 1 else self.key(f"root {n}")
+
+    def root_set(self) -> RootSet:
+        return RootSet(tuple(self.official(n).public for n in range(1, self.officials + 1)),
+                       self.threshold or 1)
+
     def key(self, label: str) -> PrivateKey:
         return derived_key(self.key_prefix, label)
 
@@ -101,12 +128,15 @@ class World:
     def signed_trust_list(self) -> dict[str, Any]:
         doc = trust_list_document(
             version=self.version, issued=self.trust_issued, expires=self.trust_expires,
-            root_keys=[self.root.public],
+            root_keys=[self.official(n).public for n in range(1, self.officials + 1)],
+            threshold=self.threshold,
             issuers=[issuer_entry(issuer_id=self.issuer_id, name=self.issuer_name,
                                   name_km=self.issuer_name_km,
-                                  keys=[(self.issuer_key.public, *self.key_window)],
-                                  accreditations=self.accreditations)])
-        return sign_trust_list(doc, [self.root])
+                                  keys=self.issuer_keys or [key_entry(self.issuer_key.public,
+                                                                       *self.key_window)],
+                                  accreditations=self.accreditations, state=self.centre_state)])
+        signers = self.signers or list(range(1, (self.threshold or self.officials) + 1))
+        return sign_trust_list(doc, [self.official(n) for n in signers])
 
     def status_lists(self) -> list[str]:
         """Every list that exists, signed: lists 1..lists of revocation, then of suspension."""
@@ -129,13 +159,15 @@ class World:
         return signed
 
     def bundle_document(self) -> dict[str, Any]:
-        return bundle_document(self.signed_trust_list(), self.status_lists(), self.synced_at)
+        return bundle_document(self.signed_trust_list(), self.status_lists(), self.synced_at,
+                               root_history=self.root_history, records=self.records,
+                               centres=self.centres)
 
     def bundle_bytes(self) -> bytes:
         return json.dumps(self.bundle_document()).encode()
 
     def bundle(self) -> TrustBundle:
-        return TrustBundle.from_json(self.bundle_bytes(), roots=(self.root.public,))
+        return TrustBundle.from_json(self.bundle_bytes(), roots=self.root_set())
 
     def claims(self, *, index: int | None = None, list_no: int = 1,
                **overrides: Any) -> dict[str, Any]:
