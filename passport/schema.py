@@ -32,6 +32,8 @@ SCHEMA_FILES = {
     "training-completion": "training-completion.schema.json",
     "passport-bundle": "passport-bundle.schema.json",
     "issuance-record": "issuance-record.schema.json",
+    "accreditation-request": "accreditation-request.schema.json",
+    "key-rotation-request": "key-rotation-request.schema.json",
 }
 
 @cache
