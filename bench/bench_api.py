@@ -15,18 +15,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_core import machine, report
-from issuer.demo import demo_profile
-from issuer.home import Home
 from issuer.installation import Installation
 from issuer.service import accounts
 from rpl_rubrics import catalogue
+from tests.homes import accredited_home
 from tests.ports import free_port, wait_until_listening
 
 ISSUANCES, ASSESSMENTS, CLIENTS = 1000, 100, 4
@@ -50,8 +48,7 @@ class Api:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        home = Home(Path(tmp) / "home")
-        home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
+        home = accredited_home(Path(tmp) / "home", PASSPHRASE)
         tokens = {}
         with Installation.open(home, secret=PASSPHRASE) as installation, \
                 installation.store.transaction() as s:

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.batch_csv import results_csv
 from bench.bench_core import machine, report
+from tests.homes import accredited_home
 
 ROWS = (500, 5_000)
 PASSPHRASE = "bench passphrase"
@@ -56,6 +57,7 @@ def main() -> None:
                                                          env)[0]
         for rows in ROWS:
             env["SKILLPASS_HOME"] = str(Path(tmp) / f"home-{rows}")
+            accredited_home(Path(env["SKILLPASS_HOME"]), PASSPHRASE)
             subprocess.run([*skillpass, "init"], env=env, check=True, capture_output=True)
             source = Path(tmp) / f"results-{rows}.csv"
             source.write_text(results_csv(rows, datetime.now(UTC).date()), encoding="utf-8")

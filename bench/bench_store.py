@@ -36,14 +36,13 @@ from sqlalchemy import insert, select
 
 from bench.bench_core import machine, report
 from issuer.db import Candidate, CredentialRecord
-from issuer.demo import demo_profile
-from issuer.home import Home
 from issuer.installation import Installation
 from issuer.service import accounts, candidates, issuance, publication, status
 from passport.bundle import TrustBundle
 from passport.credential import HolderInput
 from passport.verify import Check, Code, verify
 from rpl_rubrics.credentials import TrainingCompletion
+from tests.homes import accredited_home
 from tests.issuer import postgres
 from tests.ports import free_port, wait_until_listening
 
@@ -164,8 +163,7 @@ def publication_at_scale(backend: str, database_url: Callable[[int], str] | None
     out: dict[str, Any] = {}
     for size in SIZES:
         with tempfile.TemporaryDirectory() as tmp:
-            home = Home(Path(tmp) / "home")
-            home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
+            home = accredited_home(Path(tmp) / "home", PASSPHRASE)
             url = database_url(size) if database_url else f"sqlite:///{home.root / 'issuer.db'}"
             t0 = time.perf_counter()
             with Installation.open(home, secret=PASSPHRASE, database_url=url) as installation:
@@ -185,8 +183,7 @@ def growth() -> dict[str, Any]:
     """Issuance and verification on list 1 (baseline) and on list 3, in the same centre."""
     per_list = 100
     with tempfile.TemporaryDirectory() as tmp:
-        home = Home(Path(tmp) / "home")
-        home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
+        home = accredited_home(Path(tmp) / "home", PASSPHRASE)
         with Installation.open(home, secret=PASSPHRASE) as installation:
             t0 = time.perf_counter()
             first = issue_real(installation, per_list)

@@ -235,7 +235,9 @@ def _cacheable(data: bytes, media_type: str, modified: datetime) -> Response:
 @public
 def jwks() -> Response:
     home = centre().home
-    doc = {"keys": [{**centre().key.public.jwk(), "use": "sig", "alg": "EdDSA"}]}
+    # Every key of the centre, the retired ones too: credentials they signed stay checkable.
+    doc = {"keys": [{**k.public.jwk(), "use": "sig", "alg": "EdDSA"}
+                    for k in centre().keys.values()]}
     modified = datetime.fromtimestamp(home.key_file("issuer").stat().st_mtime, UTC)
     return _cacheable(json.dumps(doc).encode(), "application/jwk-set+json", modified)
 

@@ -13,7 +13,7 @@ from typing import TypeAlias
 from PIL import Image
 
 from issuer.demo import demo_profile
-from issuer.home import Home, home_path, passphrase
+from issuer.home import Home, IssuerProfile, home_path, passphrase
 from issuer.installation import Installation
 from issuer.prints import load_entries
 from passport.bundle import TrustBundle
@@ -25,20 +25,61 @@ Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def register_init(sub: Sub) -> None:
-    p = sub.add_parser("init", help="create the home folder ($SKILLPASS_HOME): keys, database, "
-                                    "trust bundle")
+    p = sub.add_parser("init", help="create a centre's home ($SKILLPASS_HOME): its key, its "
+                                    "accreditation request, the database")
+    p.add_argument("--centre-id", metavar="URL", help="the centre's https URL, its id for good")
+    p.add_argument("--name", help="the centre's name in English")
+    p.add_argument("--name-km", help="the centre's name in Khmer")
+    p.add_argument("--asks", metavar="KIND:OCCUPATIONS", action="append", default=[],
+                   help="what to ask to certify, e.g. rpl:7112,7115 or tvet:* (repeatable; "
+                        "default: rpl:* tvet:*)")
+    p.add_argument("--demo", action="store_true",
+                   help="the demo centre (National Technical Training Institute, demo)")
     p.set_defaults(func=run_init)
+
+
+def _profile(args: argparse.Namespace) -> IssuerProfile:
+    from issuer.home import IssuerProfile
+    from passport.credential import Kind
+
+    if args.demo:
+        if args.centre_id:
+            raise UsageError("give --demo or --centre-id, not both")
+        return demo_profile()
+    if not (args.centre_id and args.name and args.name_km):
+        raise UsageError("a new home needs --centre-id URL --name NAME --name-km NAME (or "
+                         "--demo for the demo centre)")
+    if not args.centre_id.startswith("https://") or len(args.centre_id) > 200:
+        raise UsageError("--centre-id must be the centre's https:// URL")
+    asks: dict[Kind, list[str]] = {}
+    for item in args.asks or ["rpl:*", "tvet:*"]:
+        kind, _, codes = item.partition(":")
+        try:
+            asks[Kind(kind)] = sorted({c.strip() for c in codes.split(",") if c.strip()})
+        except ValueError:
+            raise UsageError(f"--asks {item!r}: the kind is rpl or tvet") from None
+        if not asks[Kind(kind)]:
+            raise UsageError(f"--asks {item!r}: name the ISCO-08 codes, or *")
+    return IssuerProfile(args.centre_id.rstrip("/"), args.name, args.name_km, asks)
 
 
 def run_init(args: argparse.Namespace) -> int:
     home = Home(home_path())
-    if home.init(demo_profile(), passphrase(), datetime.now(UTC)):
-        print(f"Created home {home.root}: demo root key, issuer key (both sealed), trust list.")
-    else:
+    if home.exists():
         print(f"Home {home.root} already exists.")
+    else:
+        home.init(_profile(args), passphrase(), datetime.now(UTC))
+        print(f"Created home {home.root} for {home.profile().id}: its key (sealed) and "
+              f"{home.request_file}.")
     with Installation.open(home) as installation:
         password = first_admin(installation)
-    print(f"Database ready; trust bundle {home.bundle_file} published from it.")
+        accredited = installation.centre.trust() is not None
+    if accredited:
+        print(f"Database ready; trust bundle {home.bundle_file} published from it.")
+    else:
+        print(f"Database ready. Before it can issue, send {home.request_file} to the national "
+              "authority and install the trust list it signs: skillpass trust install FILE "
+              "--root ROOT-KEYS.json")
     if password:
         print(f"First admin: username 'admin', one-time password: {password}")
         print("This password is shown once. Sign in and create the centre's users.")
@@ -69,7 +110,6 @@ def run_demo(args: argparse.Namespace) -> int:
     from issuer.demo import write_demo
 
     home = Home(home_path())
-    home.init(demo_profile(), passphrase(), datetime.now(UTC))
     with Installation.open(home) as installation:
         for path in write_demo(installation, Path(args.out), datetime.now(UTC)):
             print(path)

@@ -136,6 +136,8 @@ class CredentialRecord(Base):
     # input again finds this credential instead of signing a second one.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     shared_slot: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The signing key (kid): a key's issuance record lists the credentials it signed.
+    kid: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
 
 class StatusListRecord(Base):

@@ -14,17 +14,17 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from passport.accreditation import accreditation_request
 from passport.credential import Kind
 from passport.errors import StorageError, UsageError
 from passport.fileio import read_bytes, write_atomic
-from passport.keys import PrivateKey, PublicKey, seal, unseal
-from passport.trust import issuer_entry, sign_trust_list, trust_list_document
+from passport.keys import PrivateKey, seal, unseal
+from passport.trust import RootSet
 
-TRUST_LIST_VALIDITY = timedelta(days=365)
 HOME_FILE_LIMIT = 16 * 1024 * 1024  # the largest JSON file of a home: a signed trust list
 
 
@@ -72,7 +72,18 @@ class Home:
 
     @property
     def trust_list_file(self) -> Path:
+        """The national trust list, as the authority signed it and `trust install` put it."""
         return self.root / "trust-list.json"
+
+    @property
+    def root_history_file(self) -> Path:
+        """The signed lists at which the national root changed, for verifiers pinned earlier."""
+        return self.root / "root-history.json"
+
+    @property
+    def request_file(self) -> Path:
+        """What the centre sends the authority to be accredited (written by `init`)."""
+        return self.root / "accreditation-request.json"
 
     @property
     def root_pub_file(self) -> Path:
@@ -139,30 +150,35 @@ class Home:
 
     # -- set-up --------------------------------------------------------------------------
     def init(self, profile: IssuerProfile, secret: str, at: datetime) -> bool:
-        """Create a demo-ready home. Returns False (and changes nothing) if one exists.
+        """Create a centre's home: its sealed key and its accreditation request.
 
-        The trust bundle is not written here: it is built from the database, which
-        `issuer.store.Store.open` creates, and published by `issuer.service.publication`.
+        Returns False (and changes nothing) if one exists. The centre issues nothing until
+        the national authority accredits the key and the signed trust list is installed
+        (`skillpass trust install`); there is no root key here.
         """
         if self.exists():
             return False
-        root_key, issuer_key = PrivateKey.generate(), PrivateKey.generate()
-        # Keys first, configuration last: a crash midway leaves no usable half-home.
-        write_atomic(self.key_file("root"), _json(seal(root_key, secret, label="national root (demo)")), mode=0o600)
-        write_atomic(self.key_file("issuer"), _json(seal(issuer_key, secret, label=profile.id)), mode=0o600)
-        write_atomic(self.root_pub_file, _json({"rootKeys": [root_key.public.jwk()]}))
-        doc = trust_list_document(
-            version=1, issued=at, expires=at + TRUST_LIST_VALIDITY,
-            root_keys=[root_key.public],
-            issuers=[issuer_entry(issuer_id=profile.id, name=profile.name,
-                                  name_km=profile.name_km,
-                                  keys=[(issuer_key.public, at - timedelta(days=1), None)],
-                                  accreditations=profile.accreditations)],
-        )
-        write_atomic(self.trust_list_file, _json(sign_trust_list(doc, [root_key])))
+        key = PrivateKey.generate()
+        # Key first, configuration last: a crash midway leaves no usable half-home.
+        write_atomic(self.key_file("issuer"), _json(seal(key, secret, label=profile.id)), mode=0o600)
+        write_atomic(self.request_file, accreditation_request(
+            centre_id=profile.id, name=profile.name, name_km=profile.name_km, key=key,
+            asks=profile.accreditations, created=at).encode() + b"\n")
         self.secret()
         write_atomic(self.config_file, _json(profile.to_json()))
         return True
+
+    def add_key(self, key: PrivateKey, secret: str) -> Path:
+        """Keep a further key of the centre (a rotation), sealed like the first."""
+        path = self.root / "keys" / f"issuer-{key.kid}.sealed.json"
+        write_atomic(path, _json(seal(key, secret, label=self.profile().id)), mode=0o600)
+        return path
+
+    def centre_keys(self, secret: str) -> list[PrivateKey]:
+        """Every key of the centre: the first, and one per rotation."""
+        self.require()
+        files = [self.key_file("issuer"), *sorted((self.root / "keys").glob("issuer-*.sealed.json"))]
+        return [unseal(self._read_json(f), secret) for f in files if f.exists()]
 
     def profile(self) -> IssuerProfile:
         if self._profile is None:
@@ -170,11 +186,12 @@ class Home:
         return self._profile
 
     def issuer_key(self, secret: str) -> PrivateKey:
+        """The centre's first key (an earlier version's homes have only this one)."""
         return unseal(self._read_json(self.key_file("issuer")), secret)
 
-    def root_keys(self) -> tuple[PublicKey, ...]:
-        doc = self._read_json(self.root_pub_file)
-        return tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"])
+    def root_keys(self) -> RootSet:
+        """The national root this home pinned when its trust list was first installed."""
+        return RootSet.from_json(self._read_json(self.root_pub_file))
 
     def signed_trust_list(self) -> bytes:
         """The signed trust list exactly as installed (JWS JSON)."""

@@ -36,9 +36,23 @@ class Wave1Import:
     report: list[str] = field(default_factory=list)  # filled in: what was imported
 
 
-def upgrade(engine: Engine, *, home: Home | None = None, wave1: Wave1Import | None = None) -> None:
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    return config
+
+
+def head_revision() -> str:
+    """The revision every database is brought to."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(engine: Engine, *, home: Home | None = None, wave1: Wave1Import | None = None) -> None:
+    config = _config()
     config.attributes["home"] = home
     config.attributes["wave1"] = wave1
     with engine.connect() as connection:

@@ -21,6 +21,7 @@ from issuer.installation import Installation
 from issuer.service import credentials
 from passport.errors import DocumentError
 from rpl_rubrics import catalogue
+from tests.homes import accredited_home_from_env
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -30,6 +31,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Home:
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", "pass")
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    accredited_home_from_env()
     assert cli("init")[0] == 0
     return Home(tmp_path / "home")
 

@@ -17,6 +17,7 @@ from passport.credential import Credential
 from passport.errors import UsageError
 from passport.holder_bundle import passport_bundle
 from passport.jws import parse
+from tests.homes import accredited_home_from_env
 
 VECTORS = Path(__file__).parent / "vectors" / "v1"
 ISSUER = ("National Technical Training Institute", "វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស")
@@ -104,6 +105,8 @@ def test_passport_bundle_refuses_another_holders_credential() -> None:
 def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Path:
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", "pass")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    accredited_home_from_env()
     assert cli("demo", "--out", str(tmp_path / "demo"))[0] == 0
     return tmp_path / "demo"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from passport import qr
+from tests.homes import accredited_home_from_env
 from tests.world import World
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -21,10 +22,12 @@ Cli = Callable[..., tuple[int, str, str]]
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", "test passphrase")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return tmp_path / "home"
 
 
 def test_demo_writes_credentials_that_verify(home: Path, tmp_path: Path, cli: Cli) -> None:
+    accredited_home_from_env()
     out = tmp_path / "demo"
     code, _, err = cli("demo", "--out", str(out))
     assert code == 0, err
@@ -57,6 +60,7 @@ def test_demo_writes_credentials_that_verify(home: Path, tmp_path: Path, cli: Cl
 
 
 def test_init_is_idempotent(home: Path, cli: Cli) -> None:
+    accredited_home_from_env()
     assert cli("init")[0] == 0
     bundle = (home / "trust-bundle.json").read_bytes()
     code, out, _ = cli("init")
@@ -81,6 +85,7 @@ def test_qr_encode_and_decode(world: World, tmp_path: Path, cli: Cli) -> None:
     (["verify", "SP1:AAA", "--trust", "missing-bundle.json"], "no trust bundle"),
 ])
 def test_bad_input_is_a_clear_error(argv: list[str], message: str, home: Path, cli: Cli) -> None:
+    accredited_home_from_env()
     assert cli("init")[0] == 0
     code, out, err = cli(*argv)
     assert code in (1, 2)

@@ -19,6 +19,7 @@ from rpl_rubrics.assessment import Assessment
 from rpl_rubrics.credentials import TrainingCompletion, request_for
 from rpl_rubrics.engine import Award, UnitOutcome, decide
 from rpl_rubrics.rubric import Rubric
+from tests.homes import accredited_home_from_env
 from tests.world import World
 
 DAY = date(2026, 11, 2)
@@ -172,6 +173,7 @@ def test_assess_and_issue_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                                    cli: Callable[..., tuple[int, str, str]]) -> None:
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", "pass")
+    accredited_home_from_env()
     assert cli("init")[0] == 0
     critical = next(c.key for c in MASONRY.units[2].criteria if c.critical)
     source = tmp_path / "sok.json"

@@ -53,7 +53,7 @@ def run_export(args: argparse.Namespace) -> int:
     path = bundle_path(args.trust)
     data = read_bytes(path, limit=64 << 20)
     TrustBundle.from_json(data, roots=roots)  # never export a bundle that does not verify
-    files = export(Path(args.dir), data, {"rootKeys": [k.jwk() for k in roots]})
+    files = export(Path(args.dir), data, roots.to_json())
     print(f"{args.dir}: {len(files)} files; serve the folder over HTTPS (or localhost)")
     return EXIT_VALID
 
@@ -64,8 +64,15 @@ def register_trust(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sync = tsub.add_parser("sync", help="fetch a newer trust bundle; the old one stays if "
                                         "anything is wrong")
     sync.add_argument("url")
-    sync.add_argument("--root", metavar="FILE")
+    sync.add_argument("--root", metavar="FILE", help="the national root to pin (first time)")
     sync.set_defaults(func=run_sync)
+    install = tsub.add_parser("install", help="install a trust list (or bundle) the national "
+                                              "authority signed, from a file")
+    install.add_argument("file", help="trust-list.json, or a trust bundle")
+    install.add_argument("--root", metavar="FILE",
+                         help="the national root to pin (first time): the authority's "
+                              "root-keys.json")
+    install.set_defaults(func=run_install)
     show = tsub.add_parser("show", help="age, version and issuers of the trust bundle")
     show.add_argument("--trust", metavar="BUNDLE")
     show.add_argument("--root", metavar="FILE")
@@ -78,6 +85,16 @@ def run_sync(args: argparse.Namespace) -> int:
     bundle = sync(args.url, args.root)
     print(f"Trust bundle updated: trust list version {bundle.trust_list.version}, "
           f"{len(bundle.status_lists)} status list(s), synced {bundle.synced_at:%Y-%m-%d %H:%M} UTC")
+    return EXIT_VALID
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from verifier.trust import install
+
+    bundle = install(Path(args.file), args.root)
+    print(f"Trust list version {bundle.trust_list.version} installed "
+          f"({len(bundle.trust_list.issuers)} accredited centre(s); expires "
+          f"{bundle.trust_list.expires:%Y-%m-%d}).")
     return EXIT_VALID
 
 

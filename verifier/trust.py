@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from passport.bundle import TrustBundle
-from passport.errors import RollbackError, StorageError, TrustError, UsageError
+from passport.bundle import TrustBundle, bundle_document
+from passport.credential import parse_time
+from passport.errors import Error, RollbackError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
-from passport.keys import PublicKey
+from passport.trust import RootSet, TrustList, TrustStore, decode_signed
 
 ROOT_FILE_LIMIT = 64 * 1024
-BUNDLE_LIMIT = 64 * 1024 * 1024
+BUNDLE_LIMIT = 256 * 1024 * 1024
 
 
 def home() -> Path:
     return Path(os.environ.get("SKILLPASS_HOME", "instance"))
 
 
-def pinned_roots(root_file: str | None) -> tuple[PublicKey, ...]:
-    """The root keys to trust: an explicit file, else the home's, else the packaged pin."""
+def pinned_roots(root_file: str | None) -> RootSet:
+    """The national root to trust: an explicit file, else the home's pin, else the packaged."""
     if root_file:
         data = read_bytes(Path(root_file), limit=ROOT_FILE_LIMIT)
     elif (home() / "root-keys.json").exists():
@@ -30,13 +33,27 @@ def pinned_roots(root_file: str | None) -> tuple[PublicKey, ...]:
         data = resources.files("passport").joinpath("data", "root-keys.json").read_bytes()
     try:
         doc = json.loads(data)
-        keys = tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"])
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise TrustError("root key file must be JSON {\"rootKeys\": [JWK, ...]}") from None
-    if not keys:
-        raise TrustError("no national root key is pinned in this install; pass --root FILE "
-                         "or run 'skillpass init' for a demo home")
-    return keys
+    except json.JSONDecodeError:
+        raise TrustError('root key file must be JSON {"rootKeys": [JWK, ...], "threshold": k}') \
+            from None
+    if isinstance(doc, dict) and doc.get("rootKeys") == []:
+        raise TrustError("no national root key is pinned in this install: pass --root FILE "
+                         "(the national authority's root-keys.json; it is kept for later)")
+    return RootSet.from_json(doc)
+
+
+def pin(root_file: str | None, roots: RootSet) -> None:
+    """Keep the root given with --root as this home's pin, the first time; never replace one."""
+    target = home() / "root-keys.json"
+    if root_file is None:
+        return
+    if target.exists():
+        held = RootSet.from_json(json.loads(read_bytes(target, limit=ROOT_FILE_LIMIT)))
+        if held.identity != roots.identity:
+            raise TrustError(f"{target} pins another national root; a root changes only "
+                             "through a rotation the trust list carries")
+        return
+    write_atomic(target, json.dumps(roots.to_json(), indent=1).encode() + b"\n")
 
 
 def bundle_path(path: str | None) -> Path:
@@ -77,5 +94,79 @@ def sync(url: str, root_file: str | None, *, timeout: float = 30) -> TrustBundle
     # The same version is an update of the status lists; an older trust list is a rollback.
     if cached is not None and fresh.trust_list.version < cached.trust_list.version:
         raise RollbackError("trust list", fresh.trust_list.version, cached.trust_list.version)
+    pin(root_file, roots)
     write_atomic(target, data)
     return fresh
+
+
+def install(source: Path, root_file: str | None) -> TrustBundle:
+    """Install a trust list (or the trust list of a bundle) the authority signed, from a file.
+
+    For a centre: its issuance follows the installed list (what it may certify, which key
+    signs). The home's bundle is rebuilt with the new list and the status lists (of the
+    file, else of the bundle already held) that the new list still vouches for. Nothing is
+    written unless all of it verifies against the pinned root; a list older than the one
+    installed is refused, and the same version must be the same list.
+    """
+    roots = pinned_roots(root_file)
+    try:
+        doc = json.loads(read_bytes(source, limit=BUNDLE_LIMIT))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UsageError(f"{source}: not JSON (a signed trust list or a trust bundle)") from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"{source}: not a signed trust list or a trust bundle")
+    offered = doc if doc.get("type") == "SkillsPassportTrustBundle" else bundle_document(
+        doc, [], datetime.now(UTC))
+    held_path = home() / "trust-bundle.json"
+    held = json.loads(read_bytes(held_path, limit=BUNDLE_LIMIT)) if held_path.exists() else {}
+    history = _merged_history(held.get("rootHistory", []), offered.get("rootHistory", []))
+    store = TrustStore(roots)
+    store.follow(history)
+    trust_list = store.current if store.current is not None \
+        and store.current.signed == offered["trustList"] else store.update(offered["trustList"])
+    if held:
+        before = TrustBundle.from_json(json.dumps(held).encode(), roots=roots).trust_list
+        if trust_list.version < before.version:
+            raise RollbackError("trust list", trust_list.version, before.version)
+        if trust_list.version == before.version and trust_list.signed != before.signed:
+            raise TrustError(f"trust list version {trust_list.version} is installed already, "
+                             "with other content: the authority publishes each version once")
+    lists = {_list_url(j): j for j in held.get("statusLists", [])}
+    lists.update({_list_url(j): j for j in offered["statusLists"]})
+    kept = [j for j in lists.values() if _vouched_for(j, trust_list)]
+    fresh = TrustBundle.from_json(json.dumps(bundle_document(
+        offered["trustList"], kept, parse_time(offered["syncedAt"]), root_history=history,
+        records=offered.get("issuanceRecords", []))).encode(), roots=roots)
+    pin(root_file, roots)
+    write_atomic(home() / "root-history.json", json.dumps(history).encode())
+    write_atomic(home() / "trust-list.json", json.dumps(offered["trustList"]).encode())
+    write_atomic(held_path, fresh.to_json())
+    return fresh
+
+
+def _vouched_for(compact: str, trust_list: TrustList) -> bool:
+    """A status list signed by a key the trust list names for its issuer."""
+    from passport import jws
+    from passport.status import parse_status_list
+
+    try:
+        status, token = parse_status_list(compact)
+    except Error:
+        return False
+    issuer = trust_list.issuers.get(status.issuer)
+    entry = issuer.key(token.kid) if issuer else None
+    return entry is not None and jws.signature_valid(token, entry.key)
+
+
+def _merged_history(*histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_payload = {h.get("payload"): h for hs in histories for h in hs if isinstance(h, dict)}
+    return sorted(by_payload.values(), key=lambda h: int(decode_signed(h)[0].get("version", 0)))
+
+
+def _list_url(compact: str) -> str:
+    from passport.status import parse_status_list
+
+    try:
+        return parse_status_list(compact)[0].url
+    except Error:
+        return compact  # not a list: kept apart, and the bundle check will refuse it

@@ -54,22 +54,26 @@ def issue_credential(session: Session, centre: Centre, actor: User, candidate: C
     credential; callers look for it first (`credentials.by_request_key`) so that an input
     issued before returns its credential, and its unique index refuses a second one.
     """
-    slot = status.allocate(session, centre)[0]
     kind = AchievementType(request.achievement["achievementType"]).kind
+    # Refused before a slot is taken: not accredited (yet), suspended, key retired...
+    occupation = next((a["targetCode"] for a in request.achievement["alignment"]
+                       if a["targetFramework"] == "ISCO-08"), "")
+    key = centre.require(kind, occupation, request.issued)
+    slot = status.allocate(session, centre)[0]
     claims = build_claims(
         issuer=centre.id, holder=request.holder, achievement=request.achievement,
         valid_from=request.issued,
         status=[StatusEntry(p, centre.status_url(p, slot.list_number), slot.index)
                 for p in StatusPurpose],
         results=request.results if kind is Kind.RPL else None, activity=request.activity)
-    credential, compact = sign_claims(claims, centre.key)
+    credential, compact = sign_claims(claims, key)
     record = CredentialRecord(
         id=credential.id, candidate_id=candidate.id, assessment_id=assessment_id,
         kind=credential.kind.value, achievement_type=credential.achievement.type.value,
         title=credential.achievement.name, status_list=slot.list_number,
         status_index=slot.index, jws=compact, qr=qr.encode(compact), issued_at=request.issued,
         issued_by=actor.id, revoked=False, suspended=False, status_reason="",
-        request_key=request_key, shared_slot=False)
+        request_key=request_key, shared_slot=False, kid=key.kid)
     session.add(record)
     session.flush()
     audit.append(session, actor.username, "credential.issue", record.id,

@@ -24,15 +24,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.centre import Centre
+from issuer.centre import Centre, NotAccredited
 from issuer.db import StatusListRecord, as_utc, utcnow
 from issuer.service import status
 from issuer.service.errors import NotFound
 from issuer.store import Store, mark_published_change
+from passport import jws
 from passport.bundle import bundle_document
 from passport.credential import StatusPurpose
 from passport.errors import StorageError
 from passport.fileio import read_bytes, write_atomic
+from passport.status import MAX_STATUS_LIST_JWS_CHARS
 
 STATUS_MEDIA_TYPE = "application/vc+jwt"
 BUNDLE_MEDIA_TYPE = "application/json"
@@ -72,7 +74,12 @@ def _signed(session: Session, purpose: str | None = None,
 
 def _current(store: Store, centre: Centre, now: datetime, purpose: str | None = None,
              number: int | None = None) -> list[_Signed]:
-    """The cached signed lists, re-signing first any that are unsigned or a day old."""
+    """The cached signed lists, re-signing first any that are unsigned, a day old, or signed
+    by a key the centre no longer signs with."""
+    try:
+        kid: str | None = centre.signing_key(now).kid
+    except NotAccredited:
+        kid = None  # nothing can be signed now: what was signed before is all there is
     with store.read() as s:
         stmt = select(StatusListRecord.purpose, StatusListRecord.number, StatusListRecord.jws,
                       StatusListRecord.valid_from)
@@ -80,14 +87,14 @@ def _current(store: Store, centre: Centre, now: datetime, purpose: str | None = 
             stmt = stmt.where(StatusListRecord.purpose == purpose,
                               StatusListRecord.number == number)
         due = [(p, n) for p, n, j, v in s.execute(stmt).all()
-               if status.needs_signing(j, v, now)]
+               if kid is not None and status.needs_signing(j, v, now, kid)]
     if due:
         with store.transaction() as s:
             for p, n in due:
                 row = s.execute(select(StatusListRecord)
                                 .where(StatusListRecord.purpose == p, StatusListRecord.number == n)
                                 .with_for_update()).scalar_one()
-                if status.needs_signing(row.jws, row.valid_from, now):  # another process may have
+                if status.needs_signing(row.jws, row.valid_from, now, kid):  # another process may have
                     status.sign(centre, row, now)
                     mark_published_change(s)
     with store.read() as s:
@@ -111,20 +118,28 @@ def status_list(store: Store, centre: Centre, purpose: str, number: int | str,
 
 
 def _bundle(centre: Centre, lists: list[_Signed]) -> Document:
-    trust_list = centre.home.signed_trust_list()
-    tag = hashlib.sha256(hashlib.sha256(trust_list).digest()
-                         + "|".join(s.etag for s in lists).encode()).hexdigest()[:32]
+    installed = centre.trust()
+    if installed is None:
+        raise NotFound("this centre has no trust list installed yet: nothing to publish")
+    tag = hashlib.sha256(installed.digest + "|".join(s.etag for s in lists).encode()) \
+        .hexdigest()[:32]
     synced = max((s.valid_from for s in lists), default=utcnow().replace(microsecond=0))
+    # Only lists signed by a key the installed list names: before the accreditation, or
+    # while no key may sign, a verifier would refuse the whole bundle for one unknown list.
+    entry = installed.trust_list.issuers.get(centre.id)
+    known = {k.key.kid for k in entry.keys} if entry else set()
+    signed = [s.jws for s in lists if _kid(s.jws) in known]
 
     def build() -> bytes:
-        try:
-            signed_list = json.loads(trust_list)
-        except json.JSONDecodeError as exc:
-            raise StorageError(str(centre.home.trust_list_file), f"not JSON ({exc})") from None
-        doc = bundle_document(signed_list, [s.jws for s in lists], synced)
+        doc = bundle_document(installed.trust_list.signed, signed, synced,
+                              root_history=installed.history)
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     return Document(tag, synced, BUNDLE_MEDIA_TYPE, build)
+
+
+def _kid(compact: str) -> str | None:
+    return jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS).kid
 
 
 def trust_bundle(store: Store, centre: Centre, now: datetime | None = None) -> Document:
@@ -145,7 +160,10 @@ def publish_home(store: Store, centre: Centre, now: datetime | None = None) -> b
 
     Under a lock on the home, so that of two processes publishing after their commits the
     one that writes last also read last, and a newer bundle is never replaced by an older.
+    A centre with no trust list installed yet has nothing to publish.
     """
+    if centre.trust() is None:
+        return False
     _current(store, centre, now or utcnow())  # re-sign what is due first (that publishes too)
     with _locked(centre.home.publish_lock_file), store.read() as s:
         return _write_home(centre, _bundle(centre, _signed(s)).build())
@@ -160,6 +178,8 @@ class HomePublisher:
 
     def before_commit(self, session: Session) -> None:
         # The transaction's own view, revocations included, before anyone else sees them.
+        if self.centre.trust() is None:
+            return
         with _locked(self.centre.home.publish_lock_file):
             _write_home(self.centre, _bundle(self.centre, _signed(session)).build())
 

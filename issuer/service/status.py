@@ -24,9 +24,16 @@ from issuer.db import CredentialRecord, StatusAllocator, StatusListRecord, User,
 from issuer.service import credentials
 from issuer.service.errors import Conflict
 from issuer.store import mark_published_change
+from passport import jws
 from passport.credential import StatusPurpose
 from passport.errors import DocumentError, UsageError
-from passport.status import MIN_ENTRIES, Bitstring, sign_status_list, status_list_claims
+from passport.status import (
+    MAX_STATUS_LIST_JWS_CHARS,
+    MIN_ENTRIES,
+    Bitstring,
+    sign_status_list,
+    status_list_claims,
+)
 
 LIST_SIZE = MIN_ENTRIES  # entries per list: 131,072, the W3C minimum, for herd privacy
 VALIDITY = timedelta(days=7)  # a signed list's validUntil - validFrom
@@ -85,13 +92,18 @@ def sign(centre: Centre, row: StatusListRecord, now: datetime) -> None:
     claims = status_list_claims(url=centre.status_url(purpose, row.number), issuer=centre.id,
                                 purpose=purpose, bitstring=Bitstring(bytearray(row.bits)),
                                 valid_from=valid_from, valid_for=VALIDITY)
-    row.jws = sign_status_list(claims, centre.key)
+    row.jws = sign_status_list(claims, centre.signing_key(now))
     row.etag = hashlib.sha256(row.jws.encode()).hexdigest()[:32]
     row.valid_from, row.valid_until = valid_from, valid_from + VALIDITY
 
 
-def needs_signing(jws: str | None, valid_from: datetime | None, now: datetime) -> bool:
-    return jws is None or valid_from is None or now - as_utc(valid_from) >= REFRESH_AFTER
+def needs_signing(signed: str | None, valid_from: datetime | None, now: datetime,
+                  kid: str | None = None) -> bool:
+    """Unsigned, a day old, or (given the key the centre signs with now) signed by another
+    key: after a rotation every list moves to the new key."""
+    if signed is None or valid_from is None or now - as_utc(valid_from) >= REFRESH_AFTER:
+        return True
+    return kid is not None and jws.parse(signed, limit=MAX_STATUS_LIST_JWS_CHARS).kid != kid
 
 
 def _set_bit(session: Session, centre: Centre, purpose: StatusPurpose, record: CredentialRecord,

@@ -6,7 +6,6 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from issuer.app import create_app
-from issuer.demo import demo_profile
 from issuer.home import Home
 from issuer.service import accounts
 from issuer.store import Store
+from tests.homes import accredited_home
 from tests.issuer import postgres
 
 PASSPHRASE = "test passphrase"
@@ -49,9 +48,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
-    home = Home(tmp_path / "home")
-    home.init(demo_profile(), PASSPHRASE, datetime.now(UTC))
-    return home
+    return accredited_home(tmp_path / "home", PASSPHRASE)
 
 
 @dataclass

@@ -112,7 +112,7 @@ def test_init_creates_the_first_admin_once(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    code, out, _ = cli("init")
+    code, out, _ = cli("init", "--demo")
     password = re.search(r"one-time password: (\S+)", out)
     assert code == 0 and password
     code, out, _ = cli("init")

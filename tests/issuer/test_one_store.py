@@ -18,6 +18,7 @@ from issuer.service import status
 from passport.bundle import TrustBundle
 from passport.status import MIN_ENTRIES, parse_status_list
 from passport.verify import Check, Code, verify
+from tests.homes import accredited_home_from_env
 from tests.issuer.conftest import PASSPHRASE, Service, store_of
 from tests.issuer.workflow import assess, bits_agree_with_records, register
 
@@ -240,6 +241,7 @@ def test_demo_credentials_are_records_and_the_sample_is_revoked_there(
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    accredited_home_from_env()
     assert cli("demo", "--out", str(tmp_path / "demo"))[0] == 0
     from issuer.home import Home
 
@@ -262,6 +264,7 @@ def _cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> tupl
     monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    accredited_home_from_env()
     assert cli("init")[0] == 0
     source = tmp_path / "training.json"
     source.write_text(json.dumps({

@@ -28,6 +28,7 @@ from issuer.installation import Installation
 from issuer.service import accounts
 from passport.bundle import TrustBundle
 from passport.verify import verify
+from tests.homes import accredited_home
 from tests.issuer.conftest import PASSPHRASE
 from tests.ports import free_port, wait_until_listening
 
@@ -63,6 +64,7 @@ def _training_file(folder: Path, n: int) -> Path:
 
 def _init(tmp_path: Path, database_url: str) -> Path:
     home = tmp_path / "home"
+    accredited_home(home, PASSPHRASE)
     init = _skillpass(_env(home, database_url), "init")
     _finish([init])
     return home

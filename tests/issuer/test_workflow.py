@@ -111,7 +111,7 @@ def test_the_phone_verifier_page_is_served_with_this_issuers_trust(svc: Service)
     page = client.get("/verify/")
     assert page.status_code == 200 and b'<script type="module" src="app.js">' in page.data
     config = json.loads(client.get("/verify/verifier-config.json").data)
-    assert config["rootKeys"] == [k.jwk() for k in svc.home.root_keys()]
+    assert config["rootKeys"] == [k.jwk() for k in svc.home.root_keys().keys]
     assert config["dictionaries"] == {"1": "qr-dict-v1.bin"}
     bundle = client.get("/verify/trust-bundle.json")
     assert bundle.status_code == 200 and json.loads(bundle.data)["type"] == "SkillsPassportTrustBundle"
