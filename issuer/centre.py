@@ -47,6 +47,7 @@ class Centre:
     profile: IssuerProfile
     keys: dict[str, PrivateKey]  # every key of the centre, by kid, unsealed for this process
     id_secret: bytes  # keys the candidates' national ID hashes
+    _secret: str = field(default="", compare=False, repr=False)  # unseals keys added later
     _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -54,8 +55,30 @@ class Centre:
         home.require()
         installation = home.secret()
         keys = {k.kid: k for k in home.centre_keys(passphrase)}
-        return cls(home, home.profile(), keys,
-                   hmac.new(installation, b"national id", hashlib.sha256).digest())
+        centre = cls(home, home.profile(), keys,
+                     hmac.new(installation, b"national id", hashlib.sha256).digest(), passphrase)
+        centre._cache["keys"] = centre._keys_stamp()
+        return centre
+
+    def _keys_stamp(self) -> tuple[int, int]:
+        folder = self.home.root / "keys"
+        return folder.stat().st_mtime_ns, len(list(folder.glob("issuer*.sealed.json")))
+
+    def _refresh_keys(self) -> None:
+        """A key added by another process (a rotation asked for on the command line while the
+        server runs) is taken up without a restart."""
+        stamp = self._keys_stamp()
+        if self._cache.get("keys") != stamp and self._secret:
+            for key in self.home.centre_keys(self._secret):
+                self.keys.setdefault(key.kid, key)
+            self._cache["keys"] = stamp
+
+    def new_key(self) -> PrivateKey:
+        """A further key, kept sealed in the home; it signs once the authority lists it."""
+        key = PrivateKey.generate()
+        self.home.add_key(key, self._secret)
+        self.keys[key.kid] = key
+        return key
 
     @property
     def id(self) -> str:
@@ -92,6 +115,7 @@ class Centre:
 
     def signing_key(self, at: datetime) -> PrivateKey:
         """The key to sign with now: the newest of ours the installed list lets sign at `at`."""
+        self._refresh_keys()
         installed = self.trust()
         if installed is None:
             raise NotAccredited(f"no trust list is installed in {self.home.root}: send "

@@ -175,6 +175,65 @@ def run_status(args: argparse.Namespace, action: str) -> int:
     return 0
 
 
+def register_key(sub: Sub) -> None:
+    p = sub.add_parser("key", help="the centre's keys: list them, ask for a new one, export what "
+                                   "one signed")
+    ksub = p.add_subparsers(dest="key_command", required=True)
+    ksub.add_parser("list", help="each key and its state in the installed trust list") \
+        .set_defaults(func=run_key_list)
+    rotate = ksub.add_parser("rotate", help="make a new key and the request the national "
+                                            "authority needs to list it")
+    rotate.add_argument("--out", metavar="FILE", help="where to write the request (it is also "
+                                                      "kept in the home)")
+    rotate.set_defaults(func=run_key_rotate)
+    record = ksub.add_parser("record", help="the signed record of every credential a key signed")
+    record.add_argument("kid")
+    record.add_argument("--out", required=True, metavar="FILE")
+    record.set_defaults(func=run_key_record)
+
+
+def run_key_list(args: argparse.Namespace) -> int:
+    from issuer.service import keys
+
+    with Installation.open() as installation:
+        for view in keys.key_views(installation.centre, datetime.now(UTC)):
+            window = (f"{view.valid_from:%Y-%m-%d} to "
+                      f"{view.valid_until:%Y-%m-%d}" if view.valid_until else
+                      f"from {view.valid_from:%Y-%m-%d}") if view.valid_from else ""
+            mark = "  (signs now)" if view.signing else ""
+            print(f"{view.kid}  {view.state:<11} {window}{mark}")
+    return 0
+
+
+def run_key_rotate(args: argparse.Namespace) -> int:
+    from issuer.service import accounts, keys
+
+    now = datetime.now(UTC)
+    with Installation.open() as installation, installation.store.transaction() as s:
+        kid, data = keys.request_rotation(s, installation.centre,
+                                          accounts.command_line_user(s), now)
+    if args.out:
+        write_atomic(Path(args.out), data)
+    print(f"New key {kid}. Send {args.out or f'key-rotation-request-{kid}.json'} to the national "
+          "authority; the centre signs with the new key once the trust list it signs is "
+          "installed (skillpass trust install FILE).")
+    return 0
+
+
+def run_key_record(args: argparse.Namespace) -> int:
+    from issuer.service import accounts, keys
+
+    with Installation.open() as installation, installation.store.transaction() as s:
+        record = keys.issuance_record(s, installation.centre, accounts.command_line_user(s),
+                                      args.kid, datetime.now(UTC))
+    write_atomic(Path(args.out), record.compact.encode() + b"\n")
+    print(f"{args.out}: {record.entries} credential(s) signed with {args.kid}.")
+    if record.left_out:
+        print(f"Left out, sharing a slot with a listed one: {', '.join(record.left_out[:20])}",
+              file=sys.stderr)
+    return 0
+
+
 def register_upgrade(sub: Sub) -> None:
     p = sub.add_parser("upgrade", help="move an earlier version's status files into the database")
     p.add_argument("--credentials", metavar="DIR", nargs="+", default=[],

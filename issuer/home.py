@@ -81,6 +81,11 @@ class Home:
         return self.root / "root-history.json"
 
     @property
+    def records_dir(self) -> Path:
+        """Issuance records of the centre's keys, as exported (`skillpass key record`)."""
+        return self.root / "records"
+
+    @property
     def request_file(self) -> Path:
         """What the centre sends the authority to be accredited (written by `init`)."""
         return self.root / "accreditation-request.json"

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from issuer.auth import public, roles
-from issuer.db import AssessmentRecord, CredentialRecord, User
+from issuer.db import AssessmentRecord, CredentialRecord, User, utcnow
 from issuer.service import (
     accounts,
     assessments,
@@ -334,3 +334,47 @@ def users() -> Page:
     return render_template("users.html", all_users=everyone, error=error), (400 if error else 200)  # type: ignore[return-value]
 
 
+
+
+@web.get("/admin/keys")
+@roles("admin")
+def keys(requested: str | None = None, error: str | None = None) -> Page:
+    from issuer.service import keys as centre_keys
+
+    views = centre_keys.key_views(centre(), utcnow())
+    return render_template("keys.html", keys=views, requested=requested or request.args.get(
+        "requested"), error=error)
+
+
+@web.post("/admin/keys")
+@roles("admin")
+def rotate_key() -> Page:
+    from issuer.service import keys as centre_keys
+
+    try:
+        with transaction() as s:
+            kid, _ = centre_keys.request_rotation(s, centre(), g.user, utcnow())
+    except UsageError as exc:
+        return keys(error=exc.diagnostics()), 409  # type: ignore[return-value]
+    return redirect(url_for("web.keys", requested=kid))
+
+
+@web.get("/admin/keys/<kid>/rotation-request.json")
+@roles("admin")
+def rotation_request(kid: str) -> Response:
+    path = centre().home.root / f"key-rotation-request-{kid}.json"
+    if kid not in centre().keys or not path.is_file():
+        raise NotFound(f"no rotation request for key {kid[:20]!r}")
+    return Response(path.read_bytes(), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="key-rotation-request-{kid}.json"'})
+
+
+@web.get("/admin/keys/<kid>/issuance-record.jwt")
+@roles("admin")
+def issuance_record(kid: str) -> Response:
+    from issuer.service import keys as centre_keys
+
+    with transaction() as s:
+        record = centre_keys.issuance_record(s, centre(), g.user, kid, utcnow())
+    return Response(record.compact, mimetype="application/jwt", headers={
+        "Content-Disposition": f'attachment; filename="issuance-record-{kid}.jwt"'})

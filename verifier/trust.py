@@ -138,10 +138,24 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
         offered["trustList"], kept, parse_time(offered["syncedAt"]), root_history=history,
         records=offered.get("issuanceRecords", []))).encode(), roots=roots)
     pin(root_file, roots)
+    for record in fresh.records.values():
+        if record.issuer != _centre_id():
+            continue  # a centre's own bundle carries its own keys' records only
+        write_atomic(home() / "records" / f"issuance-record-{record.kid}-{record.sha256[:12]}.jwt",
+                     record.jws.encode() + b"\n")
     write_atomic(home() / "root-history.json", json.dumps(history).encode())
     write_atomic(home() / "trust-list.json", json.dumps(offered["trustList"]).encode())
     write_atomic(held_path, fresh.to_json())
     return fresh
+
+
+def _centre_id() -> str | None:
+    """The centre whose home this is, if it is a centre's home (issuer.json)."""
+    path = home() / "issuer.json"
+    if not path.exists():
+        return None
+    doc = json.loads(read_bytes(path, limit=ROOT_FILE_LIMIT))
+    return str(doc.get("id")) if isinstance(doc, dict) else None
 
 
 def _vouched_for(compact: str, trust_list: TrustList) -> bool:

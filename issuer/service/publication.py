@@ -34,7 +34,9 @@ from passport.bundle import bundle_document
 from passport.credential import StatusPurpose
 from passport.errors import StorageError
 from passport.fileio import read_bytes, write_atomic
+from passport.records import MAX_RECORD_CHARS
 from passport.status import MAX_STATUS_LIST_JWS_CHARS
+from passport.trust import TrustedIssuer
 
 STATUS_MEDIA_TYPE = "application/vc+jwt"
 BUNDLE_MEDIA_TYPE = "application/json"
@@ -129,13 +131,30 @@ def _bundle(centre: Centre, lists: list[_Signed]) -> Document:
     entry = installed.trust_list.issuers.get(centre.id)
     known = {k.key.kid for k in entry.keys} if entry else set()
     signed = [s.jws for s in lists if _kid(s.jws) in known]
+    records = _named_records(centre, entry)
+    tag = hashlib.sha256(tag.encode() + "".join(records).encode()).hexdigest()[:32] \
+        if records else tag
 
     def build() -> bytes:
         doc = bundle_document(installed.trust_list.signed, signed, synced,
-                              root_history=installed.history)
+                              root_history=installed.history, records=records)
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     return Document(tag, synced, BUNDLE_MEDIA_TYPE, build)
+
+
+def _named_records(centre: Centre, entry: TrustedIssuer | None) -> list[str]:
+    """The centre's exported issuance records that the installed trust list names."""
+    wanted = {k.record.sha256 for k in entry.keys if k.record} if entry else set()
+    if not wanted or not centre.home.records_dir.is_dir():
+        return []
+    found = {}
+    for path in sorted(centre.home.records_dir.glob("*.jwt")):
+        compact = read_bytes(path, limit=MAX_RECORD_CHARS + 2).decode("ascii", "replace").strip()
+        digest = hashlib.sha256(compact.encode("ascii", "replace")).hexdigest()
+        if digest in wanted:
+            found[digest] = compact
+    return list(found.values())
 
 
 def _kid(compact: str) -> str | None:

@@ -1,0 +1,115 @@
+"""The centre's keys: asking the authority for a new one, and the record of what one signed.
+
+A rotation request is signed by the key the centre signs with now and by the new key; the
+centre signs with the new key once the authority lists it (see `Centre.signing_key`). An
+issuance record lists, from the database, every credential one key signed: its status slot,
+when the centre issued it, and a digest of its signature. The authority puts the record's
+digest in the trust list when it retires the key or finds it compromised, and verifiers then
+accept under that key only what the record names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from issuer import audit
+from issuer.centre import Centre, NotAccredited
+from issuer.db import CredentialRecord, User, as_utc
+from issuer.service.errors import NotFound
+from passport import jws
+from passport.accreditation import key_rotation_request
+from passport.credential import format_time
+from passport.fileio import write_atomic
+from passport.records import Entry, sign_record, signature_digest
+from passport.status import MAX_STATUS_LIST_JWS_CHARS
+
+
+@dataclass(frozen=True)
+class KeyView:
+    kid: str
+    listed: bool  # in the installed trust list
+    valid_from: datetime | None
+    valid_until: datetime | None
+    state: str  # live / retired / compromised / not listed
+    signing: bool  # the key the centre signs with now
+
+
+def key_views(centre: Centre, at: datetime) -> list[KeyView]:
+    entry = centre.entry()
+    try:
+        signing = centre.signing_key(at).kid
+    except NotAccredited:
+        signing = ""
+    views = []
+    for kid in centre.keys:
+        listed = entry.key(kid) if entry else None
+        views.append(KeyView(kid, listed is not None,
+                             listed.valid_from if listed else None,
+                             listed.valid_until if listed else None,
+                             listed.state_at(at).value if listed else "not listed",
+                             kid == signing))
+    return sorted(views, key=lambda v: (v.valid_from is None, v.valid_from or at), reverse=True)
+
+
+def request_rotation(session: Session, centre: Centre, actor: User, at: datetime) -> tuple[str, bytes]:
+    """A new key and the request for the authority: (new kid, the request file's bytes).
+
+    Signed by the key the centre signs with now (only the holder of the accredited key may
+    ask to replace it) and by the new key. The request is also kept in the home.
+    """
+    old = centre.signing_key(at)
+    new = centre.new_key()
+    doc = key_rotation_request(centre_id=centre.id, old=old, new=new, created=at)
+    data = json.dumps(doc, indent=1).encode() + b"\n"
+    write_atomic(centre.home.root / f"key-rotation-request-{new.kid}.json", data)
+    audit.append(session, actor.username, "key.rotation_request", f"key:{new.kid}",
+                 {"replaces": old.kid, "created": format_time(at)})
+    return new.kid, data
+
+
+@dataclass(frozen=True)
+class Record:
+    compact: str
+    entries: int
+    left_out: list[str]  # credentials in a slot already listed (an earlier version's shared slots)
+
+
+def issuance_record(session: Session, centre: Centre, actor: User, kid: str,
+                    at: datetime) -> Record:
+    """The signed record of every credential `kid` signed, from the database."""
+    if kid not in centre.keys:
+        raise NotFound(f"{kid[:20]!r} is not a key of this centre")
+    rows = session.execute(select(CredentialRecord.id, CredentialRecord.status_list,
+                                  CredentialRecord.status_index, CredentialRecord.issued_at,
+                                  CredentialRecord.jws)
+                           .where(CredentialRecord.kid == kid)
+                           .order_by(CredentialRecord.status_list, CredentialRecord.status_index,
+                                     CredentialRecord.id)).all()
+    entries: list[Entry] = []
+    left_out: list[str] = []
+    for credential_id, number, index, issued, compact in rows:
+        if entries and (entries[-1].list_number, entries[-1].index) == (number, index):
+            left_out.append(credential_id)  # one digest per slot: the first one stays
+            continue
+        signature = jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS).signature
+        entries.append(Entry(number, index, as_utc(issued), signature_digest(signature)))
+    # Signed by the key the centre signs with now, or (no other left) by the key itself:
+    # provenance; what makes the record count is its digest in the authority's trust list.
+    try:
+        signer = centre.signing_key(at)
+    except NotAccredited:
+        signer = centre.keys[kid]
+    compact = sign_record(issuer=centre.id, kid=kid, entries=entries, created=at, key=signer)
+    # Kept: once the authority names this record in the trust list, the centre's own bundle
+    # carries it, and its cards under the retired key verify on the centre's machine too.
+    write_atomic(centre.home.records_dir / f"issuance-record-{kid}-{at:%Y%m%dT%H%M%S}.jwt",
+                 compact.encode() + b"\n")
+    audit.append(session, actor.username, "key.issuance_record", f"key:{kid}",
+                 {"entries": len(entries), "leftOut": len(left_out)})
+    return Record(compact, len(entries), left_out)
+
