@@ -78,6 +78,11 @@ class TrustBundle:
             if entry is None or not jws.signature_valid(token, entry.key):
                 raise TrustError(f"trust bundle: status list {status.url} is not signed by "
                                  "a key of its issuer in the trust list")
+            if not entry.may_sign_at(status.valid_from):
+                # A compromised key signs nothing more; a retired one nothing dated later.
+                raise TrustError(f"trust bundle: status list {status.url} is signed by key "
+                                 f"{entry.key.kid}, which could not sign on "
+                                 f"{status.valid_from.date().isoformat()}")
             if not status.url.startswith(status.issuer + "/"):
                 raise TrustError(f"trust bundle: status list {status.url} is outside its "
                                  "issuer's URL space")

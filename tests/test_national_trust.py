@@ -135,7 +135,9 @@ def _with_key(world: World, record: str | None, *, compromised: bool) -> None:
     world.issuer_keys = [
         key_entry(world.issuer_key.public, start, None if compromised else T,
                   compromised_since=T if compromised else None, record=ref),
-        key_entry(world.key("next issuer").public, T)]
+        key_entry(world.key("next issuer").public, start)]
+    # The centre's lists are signed by the key it signs with now.
+    world.status_key = world.key("next issuer")
     world.records = [record] if record else []
 
 
@@ -192,3 +194,11 @@ def test_status_unknown_says_as_of_when(world: World) -> None:
     check = result.check(Check.STATUS)
     assert (result.verdict, check.code) == (Verdict.WARNING, Code.STATUS_UNKNOWN)
     assert f"as of {(ISSUED_AT - timedelta(days=3)).date().isoformat()}" in check.message
+
+
+def test_a_status_list_signed_by_a_compromised_key_is_refused(world: World) -> None:
+    genuine = world.issue(index=7)
+    _with_key(world, _record(world, [(genuine, 7)]), compromised=True)
+    world.status_key = world.issuer_key  # the thief's lists: say nothing is revoked
+    with pytest.raises(TrustError, match="could not sign"):
+        world.bundle()

@@ -72,6 +72,7 @@ class World:
     # The centre's key entries as the trust list gives them (`passport.trust.key_entry`);
     # None: the one issuer key over `key_window`.
     issuer_keys: list[dict[str, Any]] | None = None
+    status_key: PrivateKey | None = None  # signs the status lists; None: `issuer_key`
     centre_state: CentreState = CentreState.ACTIVE
     # The trust list: signed by `signers` of the `officials` root keys (official 1's key is
     # `root`); `threshold` None leaves it out, as the released lists do (it then means 1).
@@ -155,7 +156,7 @@ class World:
                 signed.append(sign_status_list(status_list_claims(
                     url=self.status_url(purpose, list_no), issuer=self.issuer_id, purpose=purpose,
                     bitstring=bits, valid_from=self.status_from, valid_for=self.status_valid_for),
-                    self.issuer_key))
+                    self.status_key or self.issuer_key))
         return signed
 
     def bundle_document(self) -> dict[str, Any]:
