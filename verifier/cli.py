@@ -53,7 +53,7 @@ def run_export(args: argparse.Namespace) -> int:
     path = bundle_path(args.trust)
     data = read_bytes(path, limit=64 << 20)
     TrustBundle.from_json(data, roots=roots)  # never export a bundle that does not verify
-    files = export(Path(args.dir), data, {"rootKeys": [k.jwk() for k in roots]})
+    files = export(Path(args.dir), data, roots.to_json())
     print(f"{args.dir}: {len(files)} files; serve the folder over HTTPS (or localhost)")
     return EXIT_VALID
 

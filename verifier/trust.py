@@ -10,7 +10,7 @@ from pathlib import Path
 from passport.bundle import TrustBundle
 from passport.errors import RollbackError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
-from passport.keys import PublicKey
+from passport.trust import RootSet
 
 ROOT_FILE_LIMIT = 64 * 1024
 BUNDLE_LIMIT = 64 * 1024 * 1024
@@ -20,8 +20,9 @@ def home() -> Path:
     return Path(os.environ.get("SKILLPASS_HOME", "instance"))
 
 
-def pinned_roots(root_file: str | None) -> tuple[PublicKey, ...]:
-    """The root keys to trust: an explicit file, else the home's, else the packaged pin."""
+def pinned_roots(root_file: str | None) -> RootSet:
+    """The root to trust (its keys and how many must sign): an explicit file, else the home's,
+    else the packaged pin."""
     if root_file:
         data = read_bytes(Path(root_file), limit=ROOT_FILE_LIMIT)
     elif (home() / "root-keys.json").exists():
@@ -30,13 +31,12 @@ def pinned_roots(root_file: str | None) -> tuple[PublicKey, ...]:
         data = resources.files("passport").joinpath("data", "root-keys.json").read_bytes()
     try:
         doc = json.loads(data)
-        keys = tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"])
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise TrustError("root key file must be JSON {\"rootKeys\": [JWK, ...]}") from None
-    if not keys:
+    except json.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict) and doc.get("rootKeys") == []:
         raise TrustError("no national root key is pinned in this install; pass --root FILE "
                          "or run 'skillpass init' for a demo home")
-    return keys
+    return RootSet.from_json(doc)
 
 
 def bundle_path(path: str | None) -> Path:
