@@ -287,6 +287,8 @@ def verifier_page(name: str = "index.html") -> Response:
         built = json.loads((_verifier_dist() / "build.json").read_text())
         roots = json.loads(home.root_pub_file.read_bytes())
         doc = {"rootKeys": roots["rootKeys"], **built}
+        if "threshold" in roots:  # how many of the root keys must sign; absent means 1
+            doc["threshold"] = roots["threshold"]
         return _cacheable(json.dumps(doc).encode(), "application/json", datetime.now(UTC))
     dist = _verifier_dist()
     if not (dist / "app.js").exists():

@@ -64,6 +64,59 @@ def test_export_writes_a_complete_offline_site(tmp_path: Path, cli: Cli) -> None
                    .glob("*.js") if "node_modules" in str(p))
 
 
+CASES = json.loads((Path(__file__).parent / "vectors" / "verifier" / "cases.json").read_text())
+
+
+def _trust_files(tmp_path: Path, trust: str) -> list[str]:
+    """A parity case's trust world as the files the command line reads."""
+    world = CASES["trusts"][trust]
+    (tmp_path / "bundle.json").write_text(json.dumps(world["bundle"]))
+    (tmp_path / "root.json").write_text(json.dumps(world["root"]))
+    return ["--trust", str(tmp_path / "bundle.json"), "--root", str(tmp_path / "root.json")]
+
+
+@pytest.mark.parametrize("name", ["compromised-key-thief", "retired-key-no-record",
+                                  "suspended-centre"])
+def test_national_trust_verdicts_in_khmer(tmp_path: Path, cli: Cli, name: str) -> None:
+    from verifier.i18n import t
+
+    case = next(c for c in CASES["cases"] if c["name"] == name)
+    code, out, err = cli("verify", case["qr"], *_trust_files(tmp_path, case["trust"]),
+                         "--at", case["at"], "--lang", "km")
+    assert code == (0 if case["verdict"] == "valid" else 1), err
+    assert out.startswith(f"{t('km', 'label.verdict')}: {t('km', 'verdict.' + case['verdict'])}")
+    for outcome, reason in case["checks"].values():
+        if outcome in ("fail", "warn"):
+            assert t("km", f"code.{reason}") in out and t("km", f"code.{reason}") != t(
+                "en", f"code.{reason}")
+
+
+def test_every_reason_code_has_a_text_and_the_national_ones_every_language() -> None:
+    from passport.verify import Code
+    from verifier.i18n import LANGUAGES, table
+
+    assert [c.value for c in Code if f"code.{c.value}" not in table("en")] == []
+    national = [f"code.{c.value}" for c in (Code.KEY_COMPROMISED, Code.NOT_IN_ISSUANCE_RECORD,
+                                            Code.ISSUANCE_RECORD_MISSING, Code.ISSUER_SUSPENDED,
+                                            Code.STATUS_UNKNOWN)]
+    page = ["label.centres", "label.no_status", "label.stale", "label.as_of"]
+    assert {lang: [k for k in national + page if not table(lang).get(k)]
+            for lang in LANGUAGES} == {lang: [] for lang in LANGUAGES}
+
+
+def test_export_pins_the_root_files_threshold(tmp_path: Path, cli: Cli) -> None:
+    files = _trust_files(tmp_path, "two-of-three")
+    code, _, err = cli("verifier", "export", str(tmp_path / "site"), *files)
+    assert code == 0, err
+    config = json.loads((tmp_path / "site" / "verifier-config.json").read_text())
+    assert config["threshold"] == 2 and len(config["rootKeys"]) == 3
+    # A root file that says 3 must sign does not take a list two officials signed.
+    world = CASES["trusts"]["two-of-three"]
+    (tmp_path / "root.json").write_text(json.dumps({**world["root"], "threshold": 3}))
+    code, _, err = cli("verifier", "export", str(tmp_path / "site3"), *files)
+    assert code == 2 and "3 of its keys must sign, 2 did" in err
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     folder = tmp_path / "www"

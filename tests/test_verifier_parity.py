@@ -8,45 +8,114 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from passport import qr
 from passport.b64 import b64u_decode
 from passport.bundle import TrustBundle
-from passport.keys import PublicKey
+from passport.errors import TrustError
+from passport.trust import RootSet
 from passport.verify import verify
 
 CASES = json.loads((Path(__file__).parent / "vectors" / "verifier" / "cases.json").read_text())
-ROOTS = tuple(PublicKey.from_jwk(k) for k in CASES["rootKeys"])
+SHARED = {"root": {"rootKeys": CASES["rootKeys"]}, "bundle": CASES["bundle"]}
+JUDGED = [c for c in CASES["cases"] if "refused" not in c]
+REFUSED = [c for c in CASES["cases"] if "refused" in c]
+
+
+def trust_of(case: dict[str, Any]) -> dict[str, Any]:
+    """The case's trust world: a pinned root file and a bundle (the shared one by default)."""
+    return CASES["trusts"][case["trust"]] if "trust" in case else SHARED
+
+
+def load(case: dict[str, Any]) -> TrustBundle:
+    world = trust_of(case)
+    return TrustBundle.from_json(json.dumps(world["bundle"]).encode(),
+                                 roots=RootSet.from_json(world["root"]))
 
 
 def test_the_cases_cover_what_the_issue_lists() -> None:
-    names = {c["name"] for c in CASES["cases"]}
-    assert names == {"valid", "revoked", "expired", "unknown-issuer", "tampered", "wrong-key",
-                     "not-accredited", "stale-status", "valid-on-list-3", "revoked-on-list-2"}
-    verdicts = {c["name"]: c["verdict"] for c in CASES["cases"]}
-    passing = {"valid": "valid", "valid-on-list-3": "valid", "stale-status": "warning"}
-    assert all(v == passing.get(n, "invalid") for n, v in verdicts.items())
+    verdicts = {c["name"]: c.get("verdict", "refused") for c in CASES["cases"]}
+    assert verdicts == {
+        "valid": "valid", "revoked": "invalid", "expired": "invalid",
+        "unknown-issuer": "invalid", "tampered": "invalid", "wrong-key": "invalid",
+        "not-accredited": "invalid", "stale-status": "warning", "valid-on-list-3": "valid",
+        "revoked-on-list-2": "invalid",
+        # National trust: k of n root signatures and root rotation.
+        "threshold-two-of-three": "valid", "threshold-one-of-three-refused": "refused",
+        "same-official-twice-refused": "refused", "threshold-lowered-by-two-refused": "refused",
+        "root-rotation-followed": "valid",
+        # Centres and their keys.
+        "suspended-centre": "warning",
+        "retired-key-genuine": "valid", "retired-key-backdated": "invalid",
+        "retired-key-no-record": "warning",
+        "compromised-key-genuine": "valid", "compromised-key-thief": "invalid",
+        "compromised-key-slot-reused": "invalid", "compromised-key-after-theft": "invalid",
+        "status-unknown-as-of": "warning",
+    }
+    key_codes = {c["name"]: c["checks"]["key_valid_at_issuance"][1] for c in JUDGED
+                 if c["name"].startswith(("retired", "compromised"))}
+    assert key_codes == {
+        "retired-key-genuine": "ok", "retired-key-backdated": "not_in_issuance_record",
+        "retired-key-no-record": "issuance_record_missing", "compromised-key-genuine": "ok",
+        "compromised-key-thief": "key_compromised", "compromised-key-slot-reused": "key_compromised",
+        "compromised-key-after-theft": "key_compromised"}
     # The later-list cases test something only while their entries name lists 3 and 2 and the
     # bundle carries lists 1..3 of both purposes.
     assert _lists_named("valid-on-list-3") == {"revocation/3", "suspension/3"}
     assert _lists_named("revoked-on-list-2") == {"revocation/2", "suspension/2"}
-    bundle = TrustBundle.from_json(json.dumps(CASES["bundle"]).encode(), roots=ROOTS)
+    bundle = load({})
     assert {u.rsplit("/status/", 1)[1] for u in bundle.status_lists} == {
         f"{p}/{n}" for p in ("revocation", "suspension") for n in (1, 2, 3)}
 
 
+def test_the_national_worlds_test_what_they_name() -> None:
+    """Each trust world differs from a plain one in the way its cases rely on."""
+    trusts = CASES["trusts"]
+    rotation = load({"trust": "root-rotation"})
+    assert rotation.trust_list.version == 6 and len(rotation.root_history) == 2
+    # The rotated list is not trusted from the pin without the history that leads to it.
+    without = {**trusts["root-rotation"]["bundle"]}
+    without.pop("rootHistory")
+    with pytest.raises(TrustError, match="not signed by a trusted root"):
+        TrustBundle.from_json(json.dumps(without).encode(),
+                              roots=RootSet.from_json(trusts["root-rotation"]["root"]))
+    assert trusts["threshold-lowered"]["root"]["threshold"] == 3
+    for name in ("retired-key", "compromised-key"):
+        assert len(load({"trust": name}).records) == 1, name
+    assert not load({"trust": "retired-key-no-record"}).records
+    # The reused slot's card is the genuine one's slot with another signature.
+    slots = {c["name"]: _slot(c) for c in JUDGED if c["name"].startswith("compromised")}
+    assert slots["compromised-key-slot-reused"] == slots["compromised-key-genuine"]
+
+
+def _claims(case: dict[str, Any]) -> dict[str, Any]:
+    claims: dict[str, Any] = json.loads(b64u_decode(qr.decode(str(case["qr"])).split(".")[1]))
+    return claims
+
+
+def _slot(case: dict[str, Any]) -> tuple[str, str]:
+    entry = _claims(case)["credentialStatus"][0]
+    return entry["statusListCredential"], entry["statusListIndex"]
+
+
 def _lists_named(case_name: str) -> set[str]:
     """The "purpose/number" of each status list a case's credential names."""
-    text = next(str(c["qr"]) for c in CASES["cases"] if c["name"] == case_name)
-    claims = json.loads(b64u_decode(qr.decode(text).split(".")[1]))
+    claims = _claims(next(c for c in CASES["cases"] if c["name"] == case_name))
     return {e["statusListCredential"].rsplit("/status/", 1)[1] for e in claims["credentialStatus"]}
 
 
-@pytest.mark.parametrize("case", CASES["cases"], ids=[c["name"] for c in CASES["cases"]])
-def test_python_verifier_matches(case: dict[str, object]) -> None:
-    bundle = TrustBundle.from_json(json.dumps(CASES["bundle"]).encode(), roots=ROOTS)
-    result = verify(str(case["qr"]), at=datetime.fromisoformat(str(case["at"])), trust=bundle)
+@pytest.mark.parametrize("case", JUDGED, ids=[c["name"] for c in JUDGED])
+def test_python_verifier_matches(case: dict[str, Any]) -> None:
+    result = verify(str(case["qr"]), at=datetime.fromisoformat(str(case["at"])), trust=load(case))
     assert result.verdict.value == case["verdict"]
     assert {c.check.value: [c.outcome.value, c.code.value] for c in result.checks} == case["checks"]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c["name"] for c in REFUSED])
+def test_python_verifier_refuses_the_bundle(case: dict[str, Any]) -> None:
+    with pytest.raises(TrustError) as refused:
+        load(case)
+    assert str(refused.value) == case["refused"]

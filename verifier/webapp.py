@@ -21,9 +21,13 @@ def dist_dir() -> Path:
 
 
 def config(root_keys: dict[str, Any]) -> dict[str, Any]:
+    """The page's pin: the root keys and, when the root file has one, how many must sign."""
     built = json.loads((dist_dir() / "build.json").read_text())
-    return {"rootKeys": root_keys["rootKeys"], "dictionaries": built["dictionaries"],
-            "schemas": built["schemas"]}
+    doc = {"rootKeys": root_keys["rootKeys"], "dictionaries": built["dictionaries"],
+           "schemas": built["schemas"]}
+    if "threshold" in root_keys:  # absent means 1, as in the root file
+        doc["threshold"] = root_keys["threshold"]
+    return doc
 
 
 def export(dest: Path, bundle: bytes, root_keys: dict[str, Any]) -> list[Path]:

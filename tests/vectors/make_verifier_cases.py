@@ -1,7 +1,13 @@
-"""Write the verifier parity cases: one trust bundle, the presented credentials, and the
-verdict and reason codes every verifier (Python and browser) must give for each.
+"""Write the verifier parity cases: trust bundles, the presented credentials, and the verdict
+and reason codes every verifier (Python and browser) must give for each.
 
     python tests/vectors/make_verifier_cases.py
+
+The file holds one shared trust world (`rootKeys` pinned, `bundle`) that a case uses unless it
+names another under `trusts` ({"root": a pinned root file, "bundle": ...}): the national
+worlds of k-of-n root signatures, root rotation, suspended centres, and retired or compromised
+keys judged by issuance records. A case is either judged (`qr`, `at`, `verdict`, `checks`) or
+names a bundle every verifier must refuse to load (`refused`: the Python verifier's reason).
 
 Fixed keys and times make the file reproducible (a test regenerates it and compares); the
 expectations come from the Python verifier and are reviewed by hand when the file changes.
@@ -19,9 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from passport import jws, qr
 from passport.b64 import b64u_decode, b64u_encode
-from passport.bundle import TrustBundle
-from passport.credential import Kind, encode_claims
+from passport.bundle import CentreFreshness, TrustBundle
+from passport.credential import HolderInput, Kind, encode_claims
+from passport.errors import TrustError
+from passport.records import Entry, IssuanceRecord, sign_record, signature_digest
 from passport.signing import sign_claims
+from passport.trust import CentreState, RecordRef, RootSet, key_entry
 from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
@@ -30,13 +39,15 @@ from tests.world import World
 ISSUER = "https://ntti.edu.kh"
 ISSUED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CHECK_AT = datetime(2026, 11, 5, 12, 0, tzinfo=UTC)
+RETIRED_AT = ISSUED + timedelta(days=1)  # when a key is retired or found compromised
 OUT = Path(__file__).parent / "verifier" / "cases.json"
+KEYS = "skills-passport parity key"
 
 
 def main(out: Path = OUT) -> None:
     # Every parameter spelled out: the committed file must not move with the builder's defaults.
     world = World(
-        key_prefix="skills-passport parity key", issuer_id=ISSUER,
+        key_prefix=KEYS, issuer_id=ISSUER,
         issuer_name="National Technical Training Institute",
         issuer_name_km="វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស",
         accreditations={Kind.RPL: ["7112"], Kind.TVET: ["*"]},
@@ -87,9 +98,158 @@ def main(out: Path = OUT) -> None:
                       "verdict": result.verdict.value,
                       "checks": {c.check.value: [c.outcome.value, c.code.value]
                                  for c in result.checks}})
+    trusts, national = national_cases()
     out.write_text(json.dumps({"rootKeys": [world.root.public.jwk()], "bundle": bundle_doc,
-                               "cases": cases}, ensure_ascii=False, indent=1) + "\n")
-    print({c["name"]: c["verdict"] for c in cases})
+                               "trusts": trusts, "cases": cases + national},
+                              ensure_ascii=False, indent=1) + "\n")
+    print({c["name"]: c.get("verdict", "refused") for c in cases + national})
+
+
+def national_world(**changes: Any) -> World:
+    """A national trust world: three officials of whom two must sign, one centre (the same
+    as the shared world's) with one status list of each purpose; `changes` set fields."""
+    world = World(
+        key_prefix=KEYS, issuer_id=ISSUER, issuer_name="National Technical Training Institute",
+        issuer_name_km="វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស",
+        accreditations={Kind.RPL: ["7112"], Kind.TVET: ["*"]},
+        key_window=(ISSUED - timedelta(days=30), None), officials=3, threshold=2,
+        trust_issued=ISSUED - timedelta(days=30), trust_expires=ISSUED + timedelta(days=3650),
+        lists=1, status_from=ISSUED, status_valid_for=timedelta(days=7), synced_at=ISSUED,
+        issued_at=ISSUED)
+    for name, value in changes.items():
+        setattr(world, name, value)
+    return world
+
+
+def _trust(world: World, root: RootSet | None = None) -> dict[str, Any]:
+    return {"root": (root or world.root_set()).to_json(), "bundle": world.bundle_document()}
+
+
+def _judge(name: str, trust: str, trusts: dict[str, dict[str, Any]],
+           token: str | None = None) -> dict[str, Any]:
+    """A case: the Python verifier's answer for `token` in trust world `trust`, or, when the
+    world's bundle is refused, the reason (and then no credential: nothing is judged)."""
+    world = trusts[trust]
+    try:
+        bundle = TrustBundle.from_json(json.dumps(world["bundle"]).encode(),
+                                       roots=RootSet.from_json(world["root"]))
+    except TrustError as exc:
+        assert token is None, f"{name}: the bundle of {trust} is refused ({exc})"
+        return {"name": name, "trust": trust, "refused": str(exc)}
+    assert token is not None, f"{name}: the bundle of {trust} is accepted"
+    text = qr.encode(token)
+    result = verify(text, at=CHECK_AT, trust=bundle)
+    return {"name": name, "trust": trust, "qr": text, "at": CHECK_AT.isoformat(),
+            "verdict": result.verdict.value,
+            "checks": {c.check.value: [c.outcome.value, c.code.value] for c in result.checks}}
+
+
+def _record_entries(world: World, cards: dict[int, tuple[str, datetime]]) -> list[Entry]:
+    """The centre's database rows for cards on list 1: index -> (compact JWS, issued)."""
+    return [Entry(1, index, issued, signature_digest(jws.parse(compact).signature))
+            for index, (compact, issued) in sorted(cards.items())]
+
+
+def _judged_by_record(world: World, cards: dict[int, tuple[str, datetime]], *,
+                      compromised: bool) -> None:
+    """The centre's first key retired (or found compromised) at RETIRED_AT, with its signed
+    issuance record of `cards`; the next key signs from then on (the status lists too)."""
+    old, new = world.issuer_key, world.key("next issuer")
+    record = sign_record(issuer=world.issuer_id, kid=old.kid, entries=_record_entries(world, cards),
+                         created=RETIRED_AT, key=new)
+    parsed = IssuanceRecord.from_jws(record)
+    world.issuer_keys = [
+        key_entry(old.public, ISSUED - timedelta(days=30), None if compromised else RETIRED_AT,
+                  compromised_since=RETIRED_AT if compromised else None,
+                  record=RecordRef(parsed.sha256, parsed.count)),
+        key_entry(new.public, RETIRED_AT)]
+    world.records = [record]
+    world.issuer_key = new
+
+
+def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    trusts: dict[str, dict[str, Any]] = {}
+    cases: list[dict[str, Any]] = []
+
+    def card(world: World, index: int, key_name: str = "issuer", tag: str = "NATIONAL",
+             **extra: Any) -> str:
+        return world.issue(world.key(key_name), index=index,
+                           credential_id=f"urn:skillpass:cred:{tag}{index:0{12 - len(tag)}d}",
+                           **extra)
+
+    # -- the root: k of n officials ------------------------------------------------------
+    world = national_world(signers=[2, 3])  # any two of the three, not only the first
+    trusts["two-of-three"] = _trust(world)
+    cases.append(_judge("threshold-two-of-three", "two-of-three", trusts, card(world, 1)))
+    trusts["one-of-three"] = _trust(national_world(signers=[3]))
+    cases.append(_judge("threshold-one-of-three-refused", "one-of-three", trusts))
+    # Official 3 signing twice is one signature: refused, not counted as the second.
+    doubled = national_world(signers=[2, 3])
+    trusts["same-official-twice"] = _trust(doubled)
+    signatures = trusts["same-official-twice"]["bundle"]["trustList"]["signatures"]
+    signatures.append(dict(signatures[1]))
+    cases.append(_judge("same-official-twice-refused", "same-official-twice", trusts))
+    # Two officials cannot lower the threshold a verifier pinned (3 of 3) by signing a list
+    # that says 2: a change of root needs a threshold of the old root.
+    lowered = national_world()
+    trusts["threshold-lowered"] = _trust(lowered, RootSet(lowered.root_set().keys, 3))
+    cases.append(_judge("threshold-lowered-by-two-refused", "threshold-lowered", trusts))
+
+    # -- a root rotation, followed from a pin older than it --------------------------------
+    rotating = national_world(version=4)
+    pinned = rotating.root_set()
+    before = rotating.signed_trust_list()
+    # Version 5 adds officials 4 and 5, three of five to sign; 1 and 2 sign for the old root,
+    # 1, 2 and 4 for the new. Version 6 is signed by 3, 4 and 5: one old official only.
+    rotating.version, rotating.officials, rotating.threshold, rotating.signers = 5, 5, 3, [1, 2, 4]
+    rotation = rotating.signed_trust_list()
+    rotating.version, rotating.signers = 6, [3, 4, 5]
+    rotating.root_history = [before, rotation]
+    trusts["root-rotation"] = _trust(rotating, pinned)
+    cases.append(_judge("root-rotation-followed", "root-rotation", trusts, card(rotating, 1)))
+
+    # -- a suspended centre ----------------------------------------------------------------
+    suspended = national_world(centre_state=CentreState.SUSPENDED)
+    trusts["suspended-centre"] = _trust(suspended)
+    cases.append(_judge("suspended-centre", "suspended-centre", trusts, card(suspended, 1)))
+
+    # -- a retired key: its issuance record decides ---------------------------------------
+    retired = national_world()
+    genuine = {i: (card(retired, i, tag="RETIRED"), ISSUED + timedelta(minutes=i))
+               for i in (0, 1, 4, 5, 6)}
+    # Signed with the retired key after it was retired, dated before: what the record stops.
+    backdated = card(retired, 3, tag="BACKDATED", valid_from=ISSUED + timedelta(hours=12))
+    _judged_by_record(retired, genuine, compromised=False)
+    trusts["retired-key"] = _trust(retired)
+    cases.append(_judge("retired-key-genuine", "retired-key", trusts, genuine[4][0]))
+    cases.append(_judge("retired-key-backdated", "retired-key", trusts, backdated))
+    retired.records = []  # the trust list names the record; this bundle does not carry it
+    trusts["retired-key-no-record"] = _trust(retired)
+    cases.append(_judge("retired-key-no-record", "retired-key-no-record", trusts, genuine[4][0]))
+
+    # -- a compromised key: genuine cards issued before it was stolen, nothing else --------
+    stolen = national_world()
+    genuine = {i: (card(stolen, i, tag="GENUINE"), ISSUED + timedelta(minutes=i))
+               for i in (0, 1, 4, 5, 6)}
+    # Issued by the centre itself, but after the key was stolen (before anyone knew).
+    after = ISSUED + timedelta(days=2)
+    genuine[8] = (card(stolen, 8, tag="AFTERTHEFT", valid_from=after), after)
+    thief = card(stolen, 9, tag="THIEF")
+    # A genuine card's slot with other claims: its signature is not the one recorded.
+    reused = card(stolen, 4, tag="REUSED", holder=HolderInput("Thief", "ចោរ", 1980, "999999999"))
+    _judged_by_record(stolen, genuine, compromised=True)
+    trusts["compromised-key"] = _trust(stolen)
+    cases.append(_judge("compromised-key-genuine", "compromised-key", trusts, genuine[4][0]))
+    cases.append(_judge("compromised-key-thief", "compromised-key", trusts, thief))
+    cases.append(_judge("compromised-key-slot-reused", "compromised-key", trusts, reused))
+    cases.append(_judge("compromised-key-after-theft", "compromised-key", trusts, genuine[8][0]))
+
+    # -- status unknown, with how current the authority's copy of the centre's lists is ----
+    unknown = national_world(centres={ISSUER: CentreFreshness(ISSUED - timedelta(days=3))})
+    trusts["centre-status-as-of"] = _trust(unknown)
+    cases.append(_judge("status-unknown-as-of", "centre-status-as-of", trusts,
+                        card(unknown, 2, list_no=2)))
+    return trusts, cases
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The phone verifier page in headless Chromium (Debian's package), offline, in 3 languages.
 
-It must give the same verdict and reason codes as the Python verifier on the shared cases,
-read a card photo from an upload, and show a verdict within 300 ms of the QR being decoded.
+It must give the same verdict and reason codes as the Python verifier on the shared cases (and
+refuse the bundles Python refuses, for the same reason), read a card photo from an upload, show
+a verdict within 300 ms of the QR being decoded, and show how old each centre's data is.
 """
 
 from __future__ import annotations
@@ -10,21 +11,28 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from passport.bundle import CentreFreshness, bundle_document
 from passport.card import CardFace, render
 from passport.credential import Credential
 from passport.jws import parse
 from passport.qr import decode
+from passport.trust import issuer_entry, key_entry, sign_trust_list, trust_list_document
+from tests.world import World
 from verifier.webapp import export
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = json.loads((REPO / "tests" / "vectors" / "verifier" / "cases.json").read_text())
+SHARED = {"root": {"rootKeys": CASES["rootKeys"]}, "bundle": CASES["bundle"]}
+JUDGED = [c for c in CASES["cases"] if "refused" not in c]
+REFUSED = [c for c in CASES["cases"] if "refused" in c]
 SHOTS = REPO / "test-output" / "web"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -36,17 +44,25 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("verifier-site")
-    export(folder, json.dumps(CASES["bundle"]).encode(), {"rootKeys": CASES["rootKeys"]})
+@contextmanager
+def _served(folder: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                              partial(_Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("verifier-site")
+    export(folder, json.dumps(CASES["bundle"]).encode(), {"rootKeys": CASES["rootKeys"]})
+    with _served(folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +91,18 @@ def page(site: str) -> Iterator[Any]:
         browser.close()
 
 
+def _use(page: Any, trust: dict[str, Any]) -> str | None:
+    """Load a trust world (pinned root and bundle) into the page: None, or why it is refused."""
+    refused: str | None = page.evaluate(
+        "([bundle, root]) => window.SkillsPassport.useTrust(bundle, root)",
+        [trust["bundle"], trust["root"]])
+    return refused
+
+
+def _trust_of(case: dict[str, Any]) -> dict[str, Any]:
+    return CASES["trusts"][case["trust"]] if "trust" in case else SHARED
+
+
 def _codes(page: Any, qr: str, at: str) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(
         """async ([qr, at]) => {
@@ -85,11 +113,21 @@ def _codes(page: Any, qr: str, at: str) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("case", CASES["cases"], ids=[c["name"] for c in CASES["cases"]])
+@pytest.mark.parametrize("case", JUDGED, ids=[c["name"] for c in JUDGED])
 def test_same_answers_as_python_while_offline(page: Any, case: dict[str, Any]) -> None:
+    assert _use(page, _trust_of(case)) is None
     result = _codes(page, case["qr"], case["at"])
     assert result["verdict"] == case["verdict"]
     assert result["checks"] == case["checks"]
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c["name"] for c in REFUSED])
+def test_refuses_the_bundles_python_refuses(page: Any, case: dict[str, Any]) -> None:
+    assert _use(page, SHARED) is None
+    assert _use(page, _trust_of(case)) == case["refused"]
+    # The trust held before stays: the shared world's valid card is still valid.
+    valid = next(c for c in JUDGED if c["name"] == "valid")
+    assert _codes(page, valid["qr"], valid["at"])["verdict"] == "valid"
 
 
 def _card_png(tmp_path: Path, name: str) -> Path:
@@ -106,6 +144,7 @@ def _card_png(tmp_path: Path, name: str) -> Path:
 def test_card_photo_upload(page: Any, tmp_path: Path, name: str, verdict: str,
                            code: str | None) -> None:
     at = next(c for c in CASES["cases"] if c["name"] == name)["at"]
+    assert _use(page, SHARED) is None
     page.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", at)
     page.evaluate("() => window.SkillsPassport.setLanguage('en')")
     page.evaluate("() => { document.getElementById('result').className = ''; }")
@@ -122,6 +161,7 @@ def test_card_photo_upload(page: Any, tmp_path: Path, name: str, verdict: str,
     ("ja", "有効", "ltr"), ("ar", "صالحة", "rtl"), ("km", "មានសុពលភាព", "ltr")])
 def test_languages_and_direction(page: Any, lang: str, verdict_text: str, direction: str) -> None:
     case = CASES["cases"][0]
+    assert _use(page, SHARED) is None
     page.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", case["at"])
     page.evaluate(f"() => window.SkillsPassport.setLanguage('{lang}')")
     page.evaluate("qr => window.SkillsPassport.check(qr)", case["qr"])
@@ -129,11 +169,120 @@ def test_languages_and_direction(page: Any, lang: str, verdict_text: str, direct
     assert page.evaluate("document.documentElement.dir") == direction
     if lang == "ja":
         assert "特定技能" in page.locator("#result").inner_text()  # SSW note for recruiters
+    # Buttons too use the page's fonts: the Khmer one travels with the page.
+    assert "Skills Khmer" in page.evaluate("getComputedStyle(document.getElementById('sync')).fontFamily")
     page.screenshot(path=str(SHOTS / f"result-{lang}.png"), full_page=True)
 
 
 def test_bundle_age_is_shown(page: Any) -> None:
+    assert _use(page, SHARED) is None
     page.evaluate("() => window.SkillsPassport.setLanguage('en')")
     synced = datetime.fromisoformat(CASES["bundle"]["syncedAt"].replace("Z", "+00:00"))
-    assert "Trust data synced" in page.locator("#age").inner_text()
-    assert synced.year == 2026
+    page.evaluate("ms => window.SkillsPassport.setClock(ms)",
+                  (synced + timedelta(days=3, hours=2)).timestamp() * 1000)
+    assert page.locator("#age").inner_text() == "Trust data synced: 3 days ago"
+
+
+# -- how old each centre's data is -------------------------------------------------------------
+ISSUED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SEEN_AT = ISSUED + timedelta(days=3)
+CENTRES = {  # id: (English name, Khmer name, its status lists from; None: the bundle has none)
+    "https://ntti.edu.kh": ("National Technical Training Institute",
+                            "វិទ្យាស្ថានជាតិបណ្តុះបណ្តាលបច្ចេកទេស", ISSUED),
+    "https://btb-ptc.edu.kh": ("Battambang Provincial Training Centre",
+                               "មជ្ឈមណ្ឌលបណ្តុះបណ្តាលខេត្តបាត់ដំបង", ISSUED - timedelta(days=20)),
+    "https://srp-ptc.edu.kh": ("Siem Reap Provincial Training Centre",
+                               "មជ្ឈមណ្ឌលបណ្តុះបណ្តាលខេត្តសៀមរាប", None),
+}
+
+
+def _national_bundle() -> dict[str, Any]:
+    """A national bundle of three centres: one current (the authority says as of when),
+    one whose lists have expired (their age comes from the lists), one with no lists."""
+    worlds = [World(key_prefix=f"skills-passport web centre {n}", issuer_id=cid, issuer_name=en,
+                    issuer_name_km=km, status_from=start or ISSUED)
+              for n, (cid, (en, km, start)) in enumerate(CENTRES.items())]
+    root = worlds[0].root
+    doc = trust_list_document(
+        version=1, issued=ISSUED - timedelta(days=60), expires=ISSUED + timedelta(days=365),
+        root_keys=[root.public],
+        issuers=[issuer_entry(issuer_id=w.issuer_id, name=w.issuer_name, name_km=w.issuer_name_km,
+                              keys=[key_entry(w.issuer_key.public, *w.key_window)],
+                              accreditations=w.accreditations) for w in worlds])
+    lists = [s for w, (_, _, start) in zip(worlds, CENTRES.values(), strict=True) if start
+             for s in w.status_lists()]
+    centres = {"https://ntti.edu.kh": CentreFreshness(ISSUED),
+               "https://srp-ptc.edu.kh": CentreFreshness(None, "no status list received")}
+    return {"root": {"rootKeys": [root.public.jwk()]},
+            "bundle": bundle_document(sign_trust_list(doc, [root]), lists, SEEN_AT,
+                                      centres=centres)}
+
+
+def _centre_rows(page: Any) -> list[tuple[str, str, str]]:
+    rows: list[list[str]] = page.eval_on_selector_all(
+        "#centres li", "lis => lis.map(li => [li.dataset.centre, li.className, li.innerText])")
+    return [(centre, state, text) for centre, state, text in rows]
+
+
+def test_each_centres_data_age_is_shown_on_a_phone(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("ms => window.SkillsPassport.setClock(ms)", SEEN_AT.timestamp() * 1000)
+    page.evaluate("() => window.SkillsPassport.setLanguage('en')")
+    try:
+        assert _use(page, _national_bundle()) is None
+        # The missing and the stale first, marked; then the current.
+        assert _centre_rows(page) == [
+            ("https://srp-ptc.edu.kh", "missing",
+             "✕ Siem Reap Provincial Training Centre · no status data"),
+            ("https://btb-ptc.edu.kh", "stale",
+             "⚠ Battambang Provincial Training Centre · 23 days ago · out of date"),
+            ("https://ntti.edu.kh", "current",
+             "✓ National Technical Training Institute · 3 days ago")]
+        assert page.locator("#centres summary").inner_text() == "Status data by centre: 3 · ⚠ 2"
+        assert page.evaluate("document.getElementById('centres').open")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(SHOTS / "centres-en-390.png"), full_page=True)
+        page.evaluate("() => window.SkillsPassport.setLanguage('km')")
+        names = [text for _, _, text in _centre_rows(page)]
+        for (_, km, _), text in zip([CENTRES[c] for c, _, _ in _centre_rows(page)], names,
+                                    strict=True):
+            assert km in text
+        assert "ផុតកំណត់" in names[1]
+        page.screenshot(path=str(SHOTS / "centres-km-390.png"), full_page=True)
+    finally:
+        page.set_viewport_size({"width": 412, "height": 915})
+        assert _use(page, SHARED) is None
+
+
+def test_status_unknown_says_as_of_when(page: Any) -> None:
+    case = next(c for c in JUDGED if c["name"] == "status-unknown-as-of")
+    assert _use(page, _trust_of(case)) is None
+    page.evaluate("() => window.SkillsPassport.setLanguage('en')")
+    page.evaluate("([qr, at]) => window.SkillsPassport.check(qr, Date.parse(at))",
+                  [case["qr"], case["at"]])
+    as_of = CASES["trusts"][case["trust"]]["bundle"]["centres"][0]["statusAsOf"][:10]
+    assert page.locator("li.warn[data-code='status_unknown']").inner_text().endswith(
+        f"(as of {as_of})")
+
+
+@pytest.mark.parametrize(("threshold", "loads"), [(2, True), (3, False)])
+def test_the_page_pins_the_threshold_its_config_names(page: Any, tmp_path: Path, threshold: int,
+                                                       loads: bool) -> None:
+    """Two officials signed a list saying two must sign: a page pinned at 3 of 3 refuses it."""
+    trust = CASES["trusts"]["threshold-lowered"]
+    export(tmp_path, json.dumps(trust["bundle"]).encode(), {**trust["root"], "threshold": threshold})
+    assert json.loads((tmp_path / "verifier-config.json").read_text())["threshold"] == threshold
+    context = page.context.browser.new_context()
+    try:
+        with _served(tmp_path) as url:
+            fresh = context.new_page()
+            fresh.goto(url)
+            fresh.wait_for_function("document.body.dataset.error || "
+                                    "(window.SkillsPassport && window.SkillsPassport.ready)")
+            error = fresh.evaluate("document.body.dataset.error || null")
+    finally:
+        context.close()
+    if loads:
+        assert error is None
+    else:
+        assert error == "trust list: not signed by a trusted root: 3 of its keys must sign, 2 did"

@@ -30,7 +30,8 @@ for (const f of readdirSync(join(repo, "passport", "data")).filter((f) => /^qr-d
   dictionaries[f.match(/v(\d+)/)[1]] = f;
 }
 const schemas = {};
-for (const name of ["credential", "vc-core"]) {
+// The trust bundle's documents are checked against their schemas as passport/bundle.py does.
+for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "status-list-credential", "issuance-record"]) {
   copyFileSync(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
   schemas[name] = `${name}.schema.json`;
 }

@@ -1,6 +1,7 @@
 // The phone verifier page: scan, upload or paste; verify offline against the stored bundle.
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
-import { loadBundle, verifyText } from "./verify.js";
+import { centreFreshness, loadBundle } from "./trust.js";
+import { verifyText } from "./verify.js";
 import { schemaSet } from "./schema.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
@@ -8,7 +9,7 @@ prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.b
 const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: null, env: null,
-  bundleRaw: null, clock: () => Date.now() };
+  clock: () => Date.now() };
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
@@ -26,27 +27,52 @@ async function setLanguage(lang) {
   document.documentElement.dir = t("dir") || "ltr";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("lang").value = lang;
-  showBundleAge();
+  showTrust();
   if (state.last) render(state.last);
 }
 
-function showBundleAge() {
-  if (!state.trust) return;
-  const days = Math.floor((Date.now() - state.trust.syncedAt) / 86400000);
-  $("age").textContent = `${t("label.bundle_age")}: ${days <= 0 ? t("label.today") : `${days} ${t("label.days_ago")}`}`;
+function age(ms) {
+  const days = Math.floor((state.clock() - ms) / 86400000);
+  return days <= 0 ? t("label.today") : `${days} ${t("label.days_ago")}`;
 }
 
-async function loadTrust(bundle) {
-  state.trust = await loadBundle(bundle, state.env.rootKeys);
-  state.bundleRaw = bundle;
-  localStorage.setItem("trust-bundle", JSON.stringify(bundle));
-  showBundleAge();
+// How old the trust data is: the bundle as a whole, then each centre's status lists, missing
+// and stale ones first (their cards can get a warning at best, so the holder of the phone
+// should know before scanning).
+function showTrust() {
+  if (!state.trust) return;
+  $("age").textContent = `${t("label.bundle_age")}: ${age(state.trust.syncedAt)}`;
+  const order = { missing: 0, stale: 1, current: 2 };
+  const centres = centreFreshness(state.trust, state.clock()).sort((a, b) => order[a.state] - order[b.state]);
+  const problems = centres.filter((c) => c.state !== "current").length;
+  const box = $("centres");
+  box.hidden = !centres.length;
+  box.open = problems > 0;
+  const mark = { missing: "✕", stale: "⚠", current: "✓" };
+  box.innerHTML = `<summary>${esc(t("label.centres"))}: ${centres.length}${problems ? ` · ${mark.stale} ${problems}` : ""}</summary><ul>`
+    + centres.map((c) => {
+      const name = state.lang === "km" ? c.issuer.nameKm : c.issuer.name;
+      const when = c.state === "missing" ? t("label.no_status") : age(c.asOf);
+      const note = c.state === "stale" ? ` · ${t("label.stale")}` : "";
+      return `<li class="${c.state}" data-centre="${esc(c.issuer.id)}" title="${esc(c.problem)}"><span aria-hidden="true">${mark[c.state]}</span> <b>${esc(name)}</b> · ${esc(when)}${esc(note)}</li>`;
+    }).join("") + "</ul>";
+}
+
+// The bundle may outgrow localStorage (issuance records); the service worker keeps a copy too.
+function remember(bundle) {
+  try { localStorage.setItem("trust-bundle", JSON.stringify(bundle)); } catch { localStorage.removeItem("trust-bundle"); }
+}
+
+async function loadTrust(bundle, persist = true) {
+  state.trust = await loadBundle(bundle, state.env.pin, state.env.schemas);
+  if (persist) remember(bundle);
+  showTrust();
 }
 
 async function sync() {
   try {
     const bundle = await json(`trust-bundle.json?${Date.now()}`);
-    const candidate = await loadBundle(bundle, state.env.rootKeys);
+    const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas);
     if (state.trust && candidate.version < state.trust.version) throw new Error("older trust list refused");
     await loadTrust(bundle);
   } catch (e) {
@@ -61,10 +87,16 @@ async function init() {
   for (const [version, file] of Object.entries(config.dictionaries)) dictionaries[version] = await bytes(file);
   const schemas = {};
   for (const [name, file] of Object.entries(config.schemas)) schemas[name] = await json(file);
-  state.env = { rootKeys: config.rootKeys, dictionaries, schemas: schemaSet(schemas) };
+  // The pinned national root: its keys and how many of them must sign (1 when not given).
+  const pin = { rootKeys: config.rootKeys, ...("threshold" in config ? { threshold: config.threshold } : {}) };
+  state.env = { pin, dictionaries, schemas: schemaSet(schemas) };
   const cached = localStorage.getItem("trust-bundle");
-  if (cached) await loadTrust(JSON.parse(cached));
-  else await loadTrust(await json("trust-bundle.json"));
+  try {
+    if (!cached) throw new Error("no cached bundle");
+    await loadTrust(JSON.parse(cached), false);
+  } catch {
+    await loadTrust(await json("trust-bundle.json"));  // a refused cache is never the last word
+  }
   for (const lang of LANGS) {
     const opt = document.createElement("option");
     opt.value = lang; opt.textContent = lang;
@@ -143,12 +175,25 @@ function render(result) {
     lines.push(`<p>${esc(t("label.issuer"))}: ${esc(result.issuer.name)} / ${esc(result.issuer.nameKm)} · ${esc(t("label.issued"))} ${esc(c.validFrom.slice(0, 10))}</p>`);
     if (["ja", "ko"].includes(state.lang) && t("note.overseas")) lines.push(`<p class="note">${esc(t("note.overseas"))}</p>`);
   }
+  const asOf = (x) => x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null
+    ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})` : "";
   lines.push("<ul>" + result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
-    `<li class="${x.status}" data-code="${x.code}">${esc(t(`check.${x.check}`))}: ${esc(t(`code.${x.code}`))}</li>`).join("") + "</ul>");
+    `<li class="${x.status}" data-code="${x.code}">${esc(t(`check.${x.check}`))}: ${esc(t(`code.${x.code}`))}${esc(asOf(x))}</li>`).join("") + "</ul>");
   box.innerHTML = lines.join("");
 }
 
-// Tests pin the clock so that verdicts are reproducible; people never need to.
-const setClock = (ms) => { state.clock = () => ms; };
-window.SkillsPassport = { ready: false, check, setLanguage, sync, fromImage, setClock };
+// Tests pin the clock so that verdicts are reproducible, and load other trust worlds (a pinned
+// root and its bundle, not kept across reloads); people never need to.
+const setClock = (ms) => { state.clock = () => ms; showTrust(); };
+async function useTrust(bundle, pin) {
+  try {
+    state.trust = await loadBundle(bundle, pin, state.env.schemas);
+  } catch (e) {
+    return e.message;  // refused: the trust held before stays
+  }
+  state.env.pin = pin;
+  showTrust();
+  return null;
+}
+window.SkillsPassport = { ready: false, check, setLanguage, sync, fromImage, setClock, useTrust };
 init().catch((e) => { document.body.dataset.error = e.message; $("result").textContent = e.message; });

@@ -5,7 +5,7 @@ const SUPPORTED = new Set(["$schema", "$id", "$ref", "$defs", "title", "descript
   "maxItems", "uniqueItems", "contains", "properties", "required", "additionalProperties", "oneOf",
   "anyOf", "allOf"]);
 
-function jsonEqual(a, b) {
+export function jsonEqual(a, b) {
   if (typeof a === "boolean" || typeof b === "boolean") return a === b;
   if (typeof a === "number" && typeof b === "number") return a === b;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));

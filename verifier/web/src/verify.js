@@ -1,38 +1,15 @@
 // The browser verifier: the same checks, in the same order, with the same reason codes as
 // passport/verify.py. Pure: text + trust state + time in, a result object out.
-import { inflateSync, gunzipSync } from "fflate";
-import * as ed from "@noble/ed25519";
+import { inflateSync } from "fflate";
+import { Failure, b64uEncode, enc, isObject, parseJson, parseJws, signatureValid, splitCompact,
+  vcJoseProblem } from "./jws.js";
 import { validate } from "./schema.js";
+import { vouches } from "./trust.js";
 
 export const CHECKS = ["format", "signature", "issuer_trusted", "key_valid_at_issuance",
   "issuer_accredited", "schema", "validity_dates", "status", "status_freshness"];
-const ALLOWED_ALGS = new Set(["EdDSA", "Ed25519"]);
-const FORBIDDEN_HEADERS = ["b64", "jwk", "jku", "x5u", "x5c"];
-const MAX_QR_TEXT = 4296, MAX_INFLATED = 16384, KID_CHARS = 12;
-const CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
-const TRUST_LIST_TYP = "skillpass-trust-list+json";
+const MAX_QR_TEXT = 4296, MAX_INFLATED = 16384;
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-
-class Failure extends Error {
-  constructor(code, message) { super(message); this.code = code; }
-}
-
-// -- encodings ------------------------------------------------------------------------------
-const enc = new TextEncoder(), dec = new TextDecoder("utf-8", { fatal: true });
-
-export function b64uEncode(bytes) {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function b64uDecode(text) {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Failure("bad_jws", "not base64url");
-  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - text.length % 4) % 4));
-  const out = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  if (b64uEncode(out) !== text) throw new Failure("bad_jws", "not canonical base64url");
-  return out;
-}
 
 export function base45Decode(text) {
   const values = [];
@@ -87,89 +64,7 @@ export function decodeQr(text, dictionaries) {
            signingInput: enc.encode(signingInput) };
 }
 
-function parseJson(bytes, code, what) {
-  try { return JSON.parse(dec.decode(bytes)); } catch { throw new Failure(code, `${what} is not UTF-8 JSON`); }
-}
-
-export function parseJws(parts) {
-  const header = parseJson(parts.header, "bad_jws", "header");
-  if (header === null || typeof header !== "object" || Array.isArray(header)) throw new Failure("bad_jws", "header is not an object");
-  if (!ALLOWED_ALGS.has(header.alg)) throw new Failure("alg_not_allowed", `algorithm ${JSON.stringify(header.alg)} is not allowed`);
-  if ("crit" in header) throw new Failure("bad_jws", "unsupported critical header extension");
-  for (const h of FORBIDDEN_HEADERS) if (h in header) throw new Failure("bad_jws", `header parameter ${h} is not accepted`);
-  if (parts.signature.length !== 64) throw new Failure("bad_jws", "an Ed25519 signature is 64 bytes");
-  return { ...parts, header, kid: typeof header.kid === "string" ? header.kid : null };
-}
-
-function splitCompact(compact) {
-  const p = compact.trim().split(".");
-  if (p.length !== 3) throw new Failure("bad_jws", `a compact JWS has 3 parts, this has ${p.length}`);
-  return { compact: compact.trim(), header: b64uDecode(p[0]), payload: b64uDecode(p[1]),
-           signature: b64uDecode(p[2]), signingInput: enc.encode(`${p[0]}.${p[1]}`) };
-}
-
-async function signatureValid(token, publicKey) {
-  try { return await ed.verifyAsync(token.signature, token.signingInput, publicKey, { zip215: false }); }
-  catch { return false; }
-}
-
-// -- trust ----------------------------------------------------------------------------------
-async function thumbprintKid(x) {
-  const canonical = JSON.stringify({ crv: "Ed25519", kty: "OKP", x });
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(canonical)));
-  return b64uEncode(digest).slice(0, KID_CHARS);
-}
-
-async function publicKey(jwk) {
-  if (jwk.kty !== "OKP" || jwk.crv !== "Ed25519") throw new Error("only Ed25519 keys");
-  const raw = b64uDecode(jwk.x);
-  if (raw.length !== 32) throw new Error("bad key");
-  return { raw, kid: await thumbprintKid(jwk.x) };
-}
-
 const time = (s) => Date.parse(s);
-
-/** Check a trust bundle against the pinned root keys; returns the trust state or throws. */
-export async function loadBundle(bundle, rootJwks) {
-  const roots = await Promise.all(rootJwks.map(publicKey));
-  const tl = bundle.trustList;
-  let signedByRoot = false;
-  for (const sig of tl.signatures) {
-    const protectedHeader = parseJson(b64uDecode(sig.protected), "bad_jws", "trust list header");
-    const root = roots.find((r) => r.kid === protectedHeader.kid);
-    if (!root || protectedHeader.typ !== TRUST_LIST_TYP) continue;
-    const token = { signature: b64uDecode(sig.signature), signingInput: enc.encode(`${sig.protected}.${tl.payload}`) };
-    if (await signatureValid(token, root.raw)) signedByRoot = true;
-  }
-  if (!signedByRoot) throw new Error("trust list: not signed by a trusted root key");
-  const list = parseJson(b64uDecode(tl.payload), "bad_jws", "trust list");
-  const issuers = new Map();
-  for (const entry of list.issuers) {
-    const keys = [];
-    for (const k of entry.keys) {
-      const key = await publicKey(k.jwk);
-      keys.push({ ...key, validFrom: time(k.validFrom), validUntil: k.validUntil ? time(k.validUntil) : null });
-    }
-    const accreditations = new Map(entry.accreditations.map((a) => [a.kind, new Set(a.occupations)]));
-    issuers.set(entry.id, { id: entry.id, name: entry.name, nameKm: entry.nameKm, keys, accreditations });
-  }
-  const statusLists = new Map();
-  for (const compact of bundle.statusLists) {
-    const token = parseJws(splitCompact(compact));
-    const claims = parseJson(token.payload, "bad_payload", "status list");
-    const issuer = issuers.get(claims.issuer);
-    const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
-    if (!key || !(await signatureValid(token, key.raw))) throw new Error(`status list ${claims.id} is not signed by its issuer`);
-    if (!String(claims.id).startsWith(`${claims.issuer}/`)) throw new Error(`status list ${claims.id} is outside its issuer's URL space`);
-    const encoded = claims.credentialSubject.encodedList;
-    if (!encoded.startsWith("u")) throw new Error("status list: encodedList must be multibase base64url");
-    const bits = gunzipSync(b64uDecode(encoded.slice(1)));
-    if (bits.length > 1048576) throw new Error("status list is too large");
-    statusLists.set(claims.id, { url: claims.id, issuer: claims.issuer, purpose: claims.credentialSubject.statusPurpose,
-      validFrom: time(claims.validFrom), validUntil: time(claims.validUntil), bits });
-  }
-  return { version: list.version, issuers, statusLists, syncedAt: time(bundle.syncedAt) };
-}
 
 // -- verification ---------------------------------------------------------------------------
 function run() {
@@ -204,10 +99,43 @@ function credentialProblems(claims) {
   return null;
 }
 
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** Was the key the centre's to sign this with (verify._check_key)? A live key: by its window.
+ * A retired or compromised key: by the centre's issuance record in the bundle, never by the
+ * credential's own dates (anyone holding an old key can write any date). */
+async function checkKey(r, claims, token, issuer, key, trust, at) {
+  const issued = time(claims.validFrom);  // what the credential says: enough to refuse, not to trust
+  if (issued < key.validFrom) { r.fail("key_valid_at_issuance", "key_not_yet_valid", "issued before the key was valid"); return; }
+  if (key.validUntil !== null && issued >= key.validUntil) { r.fail("key_valid_at_issuance", "key_expired", "issued after the key was retired"); return; }
+  const compromised = key.compromisedSince !== null, retired = key.validUntil !== null && at >= key.validUntil;
+  if (!compromised && !retired) { r.ok("key_valid_at_issuance", "issued while the key was valid"); return; }
+  const record = trust.records.get(`${issuer.id} ${key.kid}`);
+  const slot = claims.credentialStatus[0];
+  const inRecord = (before) => record !== undefined && slot !== undefined
+    && vouches(record, listNumber(slot.statusListCredential), Number(slot.statusListIndex), token.signature, before);
+  if (compromised) {
+    const since = day(key.compromisedSince);
+    if (await inRecord(key.compromisedSince)) r.ok("key_valid_at_issuance", `in the centre's issuance record, issued before the key was compromised on ${since}`);
+    else r.fail("key_valid_at_issuance", "key_compromised", `signed with a key compromised since ${since} and not in the centre's record of what it issued before`);
+    return;
+  }
+  const until = day(key.validUntil);
+  if (record === undefined) r.add("key_valid_at_issuance", "warn", "issuance_record_missing", `signed with a key retired on ${until}; its issuance record is not in this trust bundle, so the date cannot be confirmed: sync it`);
+  else if (await inRecord(key.validUntil)) r.ok("key_valid_at_issuance", `in the centre's issuance record for its key retired on ${until}`);
+  else r.fail("key_valid_at_issuance", "not_in_issuance_record", `signed with a key retired on ${until} and not in the centre's record of what it issued with it`);
+}
+
+/** The list number a status list URL ends with; -1 (in no record) when it ends otherwise. */
+function listNumber(url) {
+  const tail = url.slice(url.lastIndexOf("/") + 1);
+  return /^[0-9]{1,9}$/.test(tail) ? Number(tail) : -1;
+}
+
 /** Verify QR text or a compact JWS against a loaded trust state at time `at` (ms). */
 export async function verifyText(text, trust, env, at) {
   const r = run();
-  const done = { claims: null, issuer: null, statusAsOf: null };
+  const done = { claims: null, issuer: null, statusAsOf: null, statusUnknownAsOf: null };
   let token;
   try {
     const t = text.trim();
@@ -223,19 +151,18 @@ export async function verifyText(text, trust, env, at) {
   let claims;
   try {
     claims = parseJson(token.payload, "bad_payload", "payload");
-    if (claims === null || typeof claims !== "object" || Array.isArray(claims)) throw new Failure("bad_payload", "not an object");
-    if ("vc" in claims || "vp" in claims) throw new Failure("bad_payload", "VC 1.1-style claim");
-    if (!validate(env.schemas, "vc-core", claims)) throw new Failure("bad_payload", "not a VC Data Model 2.0 credential");
-    if (claims["@context"][0] !== CONTEXT_V2) throw new Failure("bad_payload", "first @context");
-    const issuerId = typeof claims.issuer === "object" ? claims.issuer.id : claims.issuer;
-    if ("iss" in claims && claims.iss !== issuerId) throw new Failure("bad_payload", "iss differs from issuer.id");
   } catch (e) {
-    r.fail("format", e.code || "bad_payload", e.message);
+    r.fail("format", e.code, e.message);
+    return r.finish(done);
+  }
+  const problem = vcJoseProblem(claims, env.schemas);
+  if (problem) {
+    r.fail("format", "bad_payload", problem);
     return r.finish(done);
   }
   done.claims = claims;
   r.ok("format", "well-formed VC-JOSE-COSE credential");
-  const issuerId = typeof claims.issuer === "object" ? claims.issuer.id : claims.issuer;
+  const issuerId = isObject(claims.issuer) ? claims.issuer.id : claims.issuer;
   const issuer = trust.issuers.get(String(issuerId));
   if (!issuer) {
     r.fail("issuer_trusted", "unknown_issuer", `issuer ${issuerId} is not in trust list version ${trust.version}`);
@@ -243,19 +170,21 @@ export async function verifyText(text, trust, env, at) {
     return r.finish(done);
   }
   done.issuer = { name: issuer.name, nameKm: issuer.nameKm };
-  r.ok("issuer_trusted", `${issuer.name} is an accredited issuer`);
+  if (issuer.state === "suspended") {
+    r.add("issuer_trusted", "warn", "issuer_suspended", `${issuer.name}'s accreditation is suspended (trust list version ${trust.version}): confirm with the national authority`);
+  } else {
+    r.ok("issuer_trusted", `${issuer.name} is an accredited issuer (trust list version ${trust.version})`);
+  }
   const key = issuer.keys.find((k) => k.kid === token.kid);
   if (!key) { r.fail("signature", "unknown_key", "not a key of this issuer"); return r.finish(done); }
   if (!(await signatureValid(token, key.raw))) { r.fail("signature", "bad_signature", "signature does not verify"); return r.finish(done); }
   r.ok("signature", `signed by ${issuer.name}`);
   if (!validate(env.schemas, "credential", claims)) { r.fail("schema", "schema_invalid", "does not match the credential schema"); return r.finish(done); }
-  const problem = credentialProblems(claims);
-  if (problem) { r.fail("schema", "schema_invalid", problem); return r.finish(done); }
+  const content = credentialProblems(claims);
+  if (content) { r.fail("schema", "schema_invalid", content); return r.finish(done); }
   r.ok("schema", "matches the Skills Passport credential schema");
   const issued = time(claims.validFrom);
-  if (issued < key.validFrom) r.fail("key_valid_at_issuance", "key_not_yet_valid", "issued before the key was valid");
-  else if (key.validUntil !== null && issued >= key.validUntil) r.fail("key_valid_at_issuance", "key_expired", "issued after the key was retired");
-  else r.ok("key_valid_at_issuance", "issued while the key was valid");
+  await checkKey(r, claims, token, issuer, key, trust, at);
   const ach = claims.credentialSubject.achievement;
   const kind = ach.achievementType === "Course" ? "tvet" : "rpl";
   const occupation = ach.alignment.find((a) => a.targetFramework === "ISCO-08").targetCode;
@@ -270,7 +199,11 @@ export async function verifyText(text, trust, env, at) {
   for (const entry of claims.credentialStatus) {
     const list = trust.statusLists.get(entry.statusListCredential);
     if (!list || list.issuer !== issuerId || list.purpose !== entry.statusPurpose) {
-      r.add("status", "warn", "status_unknown", "no status list for this credential");
+      const known = trust.centres.get(issuerId);
+      done.statusUnknownAsOf = known ? known.statusAsOf : null;
+      r.add("status", "warn", "status_unknown", done.statusUnknownAsOf !== null
+        ? `status unknown as of ${day(done.statusUnknownAsOf)}: the trust bundle's lists of this centre do not include ${entry.statusListCredential}`
+        : `status unknown: no ${entry.statusPurpose} list ${entry.statusListCredential} in the trust bundle`);
       r.add("status_freshness", "skip", "status_unknown", "no status list");
       return r.finish(done);
     }

@@ -1,0 +1,93 @@
+// Encodings, compact JWS, Ed25519 keys and the VC-JOSE-COSE claim rules, as passport/b64.py,
+// jws.py, keys.py and credential.py have them: shared by the credential checks (verify.js)
+// and the trust bundle checks (trust.js).
+import * as ed from "@noble/ed25519";
+import { validate } from "./schema.js";
+
+const ALLOWED_ALGS = new Set(["EdDSA", "Ed25519"]);
+const FORBIDDEN_HEADERS = ["b64", "jwk", "jku", "x5u", "x5c"];
+const KID_CHARS = 12;
+
+/** An error with the reason code a verification result reports for it. */
+export class Failure extends Error {
+  constructor(code, message) { super(message); this.code = code; }
+}
+
+export const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+export function b64uEncode(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function b64uDecode(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Failure("bad_jws", "not base64url");
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - text.length % 4) % 4));
+  const out = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  if (b64uEncode(out) !== text) throw new Failure("bad_jws", "not canonical base64url");
+  return out;
+}
+
+export function parseJson(bytes, code, what) {
+  try { return JSON.parse(dec.decode(bytes)); } catch { throw new Failure(code, `${what} is not UTF-8 JSON`); }
+}
+
+export const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Check the header and signature size of a split JWS (jws.from_parts). */
+export function parseJws(parts) {
+  const header = parseJson(parts.header, "bad_jws", "header");
+  if (!isObject(header)) throw new Failure("bad_jws", "header is not an object");
+  if (!ALLOWED_ALGS.has(header.alg)) throw new Failure("alg_not_allowed", `algorithm ${JSON.stringify(header.alg)} is not allowed`);
+  if ("crit" in header) throw new Failure("bad_jws", "unsupported critical header extension");
+  for (const h of FORBIDDEN_HEADERS) if (h in header) throw new Failure("bad_jws", `header parameter ${h} is not accepted`);
+  if (parts.signature.length !== 64) throw new Failure("bad_jws", "an Ed25519 signature is 64 bytes");
+  return { ...parts, header, kid: typeof header.kid === "string" ? header.kid : null };
+}
+
+/** Split a compact JWS into its decoded parts; `limit` caps the characters before decoding. */
+export function splitCompact(compact, limit = 16384) {
+  if (compact.length > limit) throw new Failure("bad_jws", `token is ${compact.length} characters, the limit is ${limit}`);
+  const p = compact.split(".");
+  if (p.length !== 3) throw new Failure("bad_jws", `a compact JWS has 3 parts, this has ${p.length}`);
+  return { compact, header: b64uDecode(p[0]), payload: b64uDecode(p[1]),
+           signature: b64uDecode(p[2]), signingInput: enc.encode(`${p[0]}.${p[1]}`) };
+}
+
+export async function signatureValid(token, publicKey) {
+  try { return await ed.verifyAsync(token.signature, token.signingInput, publicKey, { zip215: false }); }
+  catch { return false; }
+}
+
+export async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** An Ed25519 public JWK as { raw, kid }: kid is the start of its RFC 7638 thumbprint. */
+export async function publicKey(jwk) {
+  if (!isObject(jwk) || jwk.kty !== "OKP" || jwk.crv !== "Ed25519") throw new Error("only Ed25519 OKP keys are accepted");
+  if ("d" in jwk) throw new Error("a JWK with a private key");
+  const raw = b64uDecode(jwk.x);
+  if (raw.length !== 32) throw new Error("JWK member 'x' must be 32 bytes in base64url");
+  const canonical = JSON.stringify({ crv: "Ed25519", kty: "OKP", x: jwk.x });
+  return { raw, kid: b64uEncode(await sha256(enc.encode(canonical))).slice(0, KID_CHARS) };
+}
+
+// -- VC-JOSE-COSE claims ----------------------------------------------------------------------
+const CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
+
+/** What VC-JOSE-COSE asks of every credential's claims (credential.check_vc_jose_claims): the
+ * problem, or null. Status list credentials are held to it too. */
+export function vcJoseProblem(claims, schemas) {
+  if (!isObject(claims)) return "the payload is not a JSON object";
+  if ("vc" in claims || "vp" in claims) return "VC 1.1-style 'vc' or 'vp' claim";
+  if (!validate(schemas, "vc-core", claims)) return "not a VC Data Model 2.0 credential";
+  if (claims["@context"][0] !== CONTEXT_V2) return `the first @context must be ${CONTEXT_V2}`;
+  const issuerId = isObject(claims.issuer) ? claims.issuer.id : claims.issuer;
+  if ("iss" in claims && claims.iss !== issuerId) return "'iss' claim differs from issuer.id";
+  return null;
+}

@@ -1,0 +1,260 @@
+// The trust bundle, checked as passport/trust.py and passport/bundle.py check it: a trust list
+// needs a threshold of the trusted root keys (distinct keys: one key signing twice is refused);
+// root rotations are followed from the pinned root through the bundle's rootHistory; status
+// lists must be signed by a key of their centre; issuance records must be exactly the ones the
+// trust list names by digest and entry count. Anything wrong refuses the whole bundle.
+import { gunzipSync } from "fflate";
+import { b64uDecode, enc, hex, isObject, parseJson, parseJws, publicKey, sha256, signatureValid,
+  splitCompact, vcJoseProblem } from "./jws.js";
+import { jsonEqual, validate } from "./schema.js";
+
+const TRUST_LIST_TYP = "skillpass-trust-list+json";
+const MAX_ROOT_KEYS = 16;
+const MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024;
+// Status lists (passport/status.py): at least 131,072 entries, at most 1 MiB inflated.
+const MIN_LIST_BYTES = 131072 / 8, MAX_LIST_BYTES = 1048576;
+const MAX_STATUS_LIST_CHARS = Math.floor((MAX_LIST_BYTES + 1024) * 4 / 3) + 8192;
+// Issuance records (passport/records.py): fixed-size big-endian entries sorted by slot: list
+// number uint32, index uint32, issued (Unix seconds) uint64, first 16 bytes of the SHA-256 of
+// the credential's signature.
+const RECORD_TYP = "skillpass-issuance-record+jwt";
+const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 4000000;
+const MAX_RECORD_CHARS = Math.floor(MAX_ENTRIES * ENTRY_BYTES * 4 / 3) + 65536;
+
+function time(text) {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw new Error(`${JSON.stringify(text)} is not a UTC date-time`);
+  return ms;
+}
+
+// -- the root -------------------------------------------------------------------------------
+/** The national root: its keys and how many of them must sign a trust list. */
+async function rootSet(jwks, threshold) {
+  if (!Array.isArray(jwks) || !jwks.length) throw new Error("no root key: a verifier needs the national root keys");
+  if (jwks.length > MAX_ROOT_KEYS) throw new Error(`more than ${MAX_ROOT_KEYS} root keys`);
+  const keys = await Promise.all(jwks.map(publicKey));
+  const kids = keys.map((k) => k.kid);
+  if (new Set(kids).size !== kids.length) throw new Error("a root key is listed twice");
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys.length) {
+    throw new Error(`root threshold ${threshold} is not between 1 and ${keys.length}, the number of root keys`);
+  }
+  return { keys, threshold, identity: `${threshold} of ${[...kids].sort().join(" ")}` };
+}
+
+/** How many keys of `root` signed: `sigs` holds at most one signature per kid. */
+async function signers(root, sigs) {
+  let n = 0;
+  for (const key of root.keys) if (sigs.has(key.kid) && await signatureValid(sigs.get(key.kid), key.raw)) n++;
+  return n;
+}
+
+/** A signed trust list's document and its signatures by kid (none checked yet). */
+function decodeSigned(signed) {
+  if (!isObject(signed) || !Array.isArray(signed.signatures)) throw new Error("trust list: not a JWS JSON document");
+  const payload = String(signed.payload);
+  if (payload.length > MAX_TRUST_LIST_CHARS) throw new Error("trust list: too large");
+  const sigs = new Map();
+  for (const entry of signed.signatures) {
+    let token;
+    try {
+      token = parseJws({ header: b64uDecode(entry.protected), payload: null, signature: b64uDecode(entry.signature),
+        signingInput: enc.encode(`${entry.protected}.${payload}`) });
+    } catch (e) {
+      throw new Error(`trust list: malformed signature (${e.message})`);
+    }
+    if (token.header.typ !== TRUST_LIST_TYP || token.kid === null) throw new Error("trust list: signature header lacks typ or kid");
+    if (sigs.has(token.kid)) throw new Error(`trust list: key ${token.kid} signed twice`);
+    sigs.set(token.kid, token);
+  }
+  let doc;
+  try { doc = parseJson(b64uDecode(payload), "bad_jws", "trust list"); } catch { throw new Error("trust list: payload is not base64url JSON"); }
+  if (!isObject(doc)) throw new Error("trust list: payload is not a JSON object");
+  return { doc, sigs, signed };
+}
+
+async function issuerKey(issuerId, raw) {
+  const key = await publicKey(raw.jwk);
+  if (raw.jwk.kid !== key.kid) throw new Error(`trust list: key id of ${issuerId} is not its thumbprint`);
+  const record = raw.issuanceRecord ? { sha256: raw.issuanceRecord.sha256, entries: raw.issuanceRecord.entries } : null;
+  const entry = { ...key, validFrom: time(raw.validFrom), validUntil: "validUntil" in raw ? time(raw.validUntil) : null,
+    compromisedSince: "compromisedSince" in raw ? time(raw.compromisedSince) : null, record };
+  // Without the record nothing under a compromised key could be told genuine from forged.
+  if (entry.compromisedSince !== null && record === null) throw new Error(`trust list: compromised key ${key.kid} of ${issuerId} has no issuance record`);
+  if (entry.validUntil !== null && entry.validUntil <= entry.validFrom) throw new Error(`trust list: key ${key.kid} of ${issuerId} ends before it starts`);
+  return entry;
+}
+
+async function trustList({ doc, signed }, schemas) {
+  if (!validate(schemas, "trust-list", doc)) throw new Error("trust list: does not match the trust list schema");
+  const issuers = new Map();
+  for (const entry of doc.issuers) {
+    if (issuers.has(entry.id)) throw new Error(`trust list: issuer ${entry.id} is listed twice`);
+    const keys = [];
+    for (const raw of entry.keys) keys.push(await issuerKey(entry.id, raw));
+    if (new Set(keys.map((k) => k.kid)).size !== keys.length) throw new Error(`trust list: a key of ${entry.id} is listed twice`);
+    issuers.set(entry.id, { id: entry.id, name: entry.name, nameKm: entry.nameKm, keys, state: entry.state || "active",
+      accreditations: new Map(entry.accreditations.map((a) => [a.kind, new Set(a.occupations)])) });
+  }
+  let root;
+  try { root = await rootSet(doc.rootKeys, "threshold" in doc ? doc.threshold : 1); } catch (e) { throw new Error(`trust list: ${e.message}`); }
+  return { version: doc.version, expires: time(doc.expires), root, issuers, signed };
+}
+
+/** Accept a newer trust list into `store` or throw (TrustStore.update). */
+async function update(store, decoded, schemas) {
+  const trusted = store.current ? store.current.root : store.pinned;
+  const count = await signers(trusted, decoded.sigs);
+  if (count < trusted.threshold) {
+    throw new Error(`trust list: not signed by a trusted root: ${trusted.threshold} of its keys must sign, ${count} did`);
+  }
+  const candidate = await trustList(decoded, schemas);
+  const current = store.current;
+  if (current && candidate.version <= current.version) throw new Error(`trust list: version ${candidate.version} is not newer than ${current.version} (rollback refused)`);
+  if (candidate.root.identity !== trusted.identity) {
+    if (current && candidate.version !== current.version + 1) throw new Error("trust list: a root rotation must be exactly version + 1");
+    if (await signers(candidate.root, decoded.sigs) < candidate.root.threshold) {
+      throw new Error(`trust list: a root rotation must be signed by the new root too: ${candidate.root.threshold} of its keys`);
+    }
+  }
+  store.current = candidate;
+  return candidate;
+}
+
+const versionOf = (doc) => Math.trunc(Number(doc.version ?? 0));
+
+/** Walk the root rotations from the pinned root (TrustStore.follow): lists older than the
+ * last one naming the pinned root itself (a verifier pinned after a rotation) are passed over. */
+async function follow(store, history, schemas) {
+  const chain = history.map(decodeSigned);
+  chain.sort((a, b) => versionOf(a.doc) - versionOf(b.doc));
+  let start = 0;
+  for (const [n, { doc }] of chain.entries()) {
+    let root;
+    try { root = await rootSet(doc.rootKeys ?? [], "threshold" in doc ? doc.threshold : 1); } catch { continue; }
+    if (root.identity === store.pinned.identity) start = n;
+  }
+  for (const decoded of chain.slice(start)) {
+    if (store.current && versionOf(decoded.doc) <= store.current.version) continue;
+    await update(store, decoded, schemas);
+  }
+}
+
+// -- status lists ---------------------------------------------------------------------------
+function bitstring(encoded) {
+  if (!encoded.startsWith("u")) throw new Error("encodedList must be multibase base64url ('u...')");
+  const gz = b64uDecode(encoded.slice(1));
+  if (gz.length < 18) throw new Error("encodedList is not GZIP");
+  // GZIP's trailer states the inflated size: refuse more than a list may hold before inflating,
+  // and inflate into a buffer of that size (no zip bombs).
+  const size = new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true);
+  if (size > MAX_LIST_BYTES) throw new Error("status list bitstring is too large");
+  let bits;
+  try { bits = gunzipSync(gz, { out: new Uint8Array(size) }); } catch (e) { throw new Error(`encodedList is not GZIP (${e.message})`); }
+  if (bits.length < MIN_LIST_BYTES) throw new Error(`${bits.length * 8} entries, at least ${MIN_LIST_BYTES * 8} needed`);
+  return bits;
+}
+
+function parseStatusList(compact, schemas) {
+  const token = parseJws(splitCompact(compact, MAX_STATUS_LIST_CHARS));
+  const claims = parseJson(token.payload, "bad_payload", "status list");
+  const problem = vcJoseProblem(claims, schemas);
+  if (problem) throw new Error(problem);
+  if (!validate(schemas, "status-list-credential", claims)) throw new Error("does not match the status list schema");
+  const subject = claims.credentialSubject;
+  return [{ url: claims.id, issuer: claims.issuer, purpose: subject.statusPurpose, validFrom: time(claims.validFrom),
+    validUntil: time(claims.validUntil), bits: bitstring(subject.encodedList) }, token];
+}
+
+// -- issuance records -----------------------------------------------------------------------
+async function parseRecord(compact, schemas) {
+  let token;
+  try { token = parseJws(splitCompact(compact, MAX_RECORD_CHARS)); } catch (e) { throw new Error(`issuance record: ${e.message}`); }
+  if (token.header.typ !== RECORD_TYP) throw new Error(`issuance record: typ must be ${RECORD_TYP}`);
+  const doc = parseJson(token.payload, "bad_payload", "issuance record");
+  if (!validate(schemas, "issuance-record", doc)) throw new Error("issuance record: does not match the issuance record schema");
+  const packed = b64uDecode(doc.entries);
+  if (packed.length !== doc.count * ENTRY_BYTES) throw new Error(`issuance record: ${packed.length} bytes of entries for ${doc.count}`);
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  // Strictly increasing slots: the binary search below relies on it, as records.py does.
+  for (let at = ENTRY_BYTES; at < packed.length; at += ENTRY_BYTES) {
+    if (compareSlot(view, at - ENTRY_BYTES, view.getUint32(at), view.getUint32(at + 4)) >= 0) {
+      throw new Error("issuance record: entries are not in slot order, or repeat a slot");
+    }
+  }
+  // The trust list names the record by the SHA-256 of the signed text, as received.
+  return { issuer: doc.issuer, kid: doc.kid, count: doc.count, view, packed, sha256: hex(await sha256(enc.encode(compact))) };
+}
+
+function compareSlot(view, at, listNumber, index) {
+  return (view.getUint32(at) - listNumber) || (view.getUint32(at + 4) - index);
+}
+
+/** Whether the record holds this slot with this credential signature, issued before `before`
+ * (ms) by the centre's own clock (IssuanceRecord.vouches_for). */
+export async function vouches(record, listNumber, index, signature, before) {
+  if (listNumber < 0) return false;
+  let lo = 0, hi = record.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSlot(record.view, mid * ENTRY_BYTES, listNumber, index) < 0) lo = mid + 1; else hi = mid;
+  }
+  const at = lo * ENTRY_BYTES;
+  if (lo === record.count || compareSlot(record.view, at, listNumber, index) !== 0) return false;
+  const digest = (await sha256(signature)).subarray(0, DIGEST_BYTES);
+  const recorded = record.packed.subarray(at + 16, at + 16 + DIGEST_BYTES);
+  return digest.every((b, i) => b === recorded[i]) && record.view.getBigUint64(at + 8) * 1000n < BigInt(before);
+}
+
+// -- the bundle -----------------------------------------------------------------------------
+/** Check a trust bundle against the pinned root ({rootKeys, threshold}); the trust state or throws. */
+export async function loadBundle(bundle, pin, schemas) {
+  if (!validate(schemas, "trust-bundle", bundle)) throw new Error("trust bundle: does not match the trust bundle schema");
+  const store = { pinned: await rootSet(pin.rootKeys, "threshold" in pin ? pin.threshold : 1), current: null };
+  await follow(store, bundle.rootHistory || [], schemas);
+  // The bundle's list may be the last rotation itself, already accepted.
+  const list = store.current && jsonEqual(store.current.signed, bundle.trustList) ? store.current
+    : await update(store, decodeSigned(bundle.trustList), schemas);
+  const statusLists = new Map();
+  for (const compact of bundle.statusLists) {
+    let status, token;
+    try { [status, token] = parseStatusList(compact, schemas); } catch (e) { throw new Error(`trust bundle: bad status list (${e.message})`); }
+    const issuer = list.issuers.get(status.issuer);
+    const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
+    if (!key || !(await signatureValid(token, key.raw))) throw new Error(`trust bundle: status list ${status.url} is not signed by a key of its issuer`);
+    if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
+    statusLists.set(status.url, status);
+  }
+  const records = new Map();
+  for (const compact of bundle.issuanceRecords || []) {
+    const record = await parseRecord(compact, schemas);
+    const issuer = list.issuers.get(record.issuer);
+    const key = issuer && issuer.keys.find((k) => k.kid === record.kid);
+    if (!key || !key.record || key.record.sha256 !== record.sha256) {
+      throw new Error(`trust bundle: the issuance record for key ${record.kid} of ${record.issuer} is not the one the trust list names`);
+    }
+    if (key.record.entries !== record.count) {
+      throw new Error(`trust bundle: the issuance record for key ${record.kid} has ${record.count} entries, the trust list says ${key.record.entries}`);
+    }
+    records.set(`${record.issuer} ${record.kid}`, record);
+  }
+  const centres = new Map((bundle.centres || []).map((c) => [c.id,
+    { statusAsOf: c.statusAsOf ? time(c.statusAsOf) : null, problem: c.problem || "" }]));
+  return { version: list.version, expires: list.expires, issuers: list.issuers, statusLists, records, centres,
+    syncedAt: time(bundle.syncedAt) };
+}
+
+/** How current each centre's status data is: the national bundle's statusAsOf, else the
+ * oldest list the bundle carries; "missing" without either, "stale" once a list has expired. */
+export function centreFreshness(trust, now) {
+  const out = [];
+  for (const issuer of trust.issuers.values()) {
+    const lists = [...trust.statusLists.values()].filter((s) => s.issuer === issuer.id);
+    const known = trust.centres.get(issuer.id);
+    const oldest = lists.length ? Math.min(...lists.map((s) => s.validFrom)) : null;
+    const asOf = known ? known.statusAsOf : oldest;
+    const state = asOf === null || !lists.length ? "missing"
+      : lists.some((s) => now >= s.validUntil) ? "stale" : "current";
+    out.push({ issuer, asOf, state, problem: known ? known.problem : "" });
+  }
+  return out;
+}
