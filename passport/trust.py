@@ -317,23 +317,38 @@ class TrustStore:
         return candidate
 
     def follow(self, history: Iterable[dict[str, Any]]) -> None:
-        """Walk root rotations from the pinned root: the signed lists at which the root changed.
+        """Walk root rotations from the pinned root, through the bundle's `rootHistory`.
 
-        Lists the store already holds, and lists older than the last one naming the pinned
-        root itself (a verifier pinned after a rotation), are passed over.
+        The history holds each rotation list and the list just before it (so every rotation
+        is checked as exactly version + 1 of a list the walk holds). Lists the store already
+        holds, and lists older than the last one naming the pinned root itself (a verifier
+        pinned after a rotation), are passed over.
         """
-        chain = [(decode_signed(s)[0], s) for s in history]
-        chain.sort(key=lambda pair: int(pair[0].get("version", 0)))
+        chain: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+        for signed in history:
+            doc, _ = decode_signed(signed)
+            version = doc.get("version")
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise TrustError("trust list: a root history entry has no version number")
+            chain.append((version, doc, signed))
+        chain.sort(key=lambda entry: entry[0])
         start = 0
-        for n, (doc, _) in enumerate(chain):
-            try:
-                root = RootSet(tuple(PublicKey.from_jwk(k) for k in doc.get("rootKeys", [])),
-                               doc.get("threshold", 1))
-            except (TrustError, CredentialError):
-                continue
-            if root.identity == self.pinned.identity:
+        for n, (_, doc, _) in enumerate(chain):
+            if _root_identity(doc) == self.pinned.identity:
                 start = n
-        for doc, signed in chain[start:]:
-            if self.current is not None and int(doc.get("version", 0)) <= self.current.version:
+        for version, _, signed in chain[start:]:
+            if self.current is not None and version <= self.current.version:
                 continue
             self.update(signed)
+
+
+def _root_identity(doc: dict[str, Any]) -> tuple[frozenset[str], int] | None:
+    """The root a (not yet trusted) list names, or None if it names none that parses."""
+    keys, threshold = doc.get("rootKeys"), doc.get("threshold", 1)
+    if not isinstance(keys, list) or not isinstance(threshold, int):
+        return None
+    try:
+        return RootSet(tuple(PublicKey.from_jwk(k) for k in keys[:MAX_ROOT_KEYS]),
+                       threshold).identity
+    except (TrustError, CredentialError, TypeError, ValueError):
+        return None

@@ -369,6 +369,11 @@ def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: dat
                     "trust bundle")
             run.add(Check.STATUS_FRESH, Outcome.SKIP, Code.STATUS_UNKNOWN, "no status list")
             return
+        if entry.list_index >= status_list.bitstring.size:
+            run.fail(Check.STATUS, Code.SCHEMA_INVALID,
+                     f"index {entry.list_index} is outside {entry.list_url} "
+                     f"({status_list.bitstring.size} entries)")
+            return
         if status_list.is_set(entry.list_index):
             code = Code.REVOKED if entry.purpose is StatusPurpose.REVOCATION else Code.SUSPENDED
             run.fail(Check.STATUS, code, f"{entry.purpose.value} bit is set "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_a_rotation_needs_k_of_the_new_keys_and_exactly_one_version(world: World
 
 
 def _signed(world: World, officials: list[int], root: RootSet, signers: list[int]) -> dict[
-        str, object]:
+        str, Any]:
     from passport.trust import issuer_entry, sign_trust_list, trust_list_document
 
     doc = trust_list_document(
@@ -202,3 +203,41 @@ def test_a_status_list_signed_by_a_compromised_key_is_refused(world: World) -> N
     world.status_key = world.issuer_key  # the thief's lists: say nothing is revoked
     with pytest.raises(TrustError, match="could not sign"):
         world.bundle()
+
+
+def test_two_rotations_are_followed_through_the_lists_around_each(world: World) -> None:
+    # A -> B at version 5, B -> C at version 9. The history carries each rotation and the
+    # list just before it, so each rotation is checked as exactly version + 1.
+    _national(world)
+    pinned = world.root_set()
+    world.version = 4
+    v4 = world.signed_trust_list()
+    world.officials = 6
+    b = RootSet(tuple(world.official(n).public for n in (1, 2, 4)), 2)
+    c = RootSet(tuple(world.official(n).public for n in (4, 5, 6)), 2)
+    world.version = 5
+    v5 = _signed(world, [], b, signers=[1, 2, 4])
+    world.version = 8
+    v8 = _signed(world, [], b, signers=[2, 4])
+    world.version = 9
+    v9 = _signed(world, [], c, signers=[2, 4, 5])
+    world.version = 12
+    v12 = _signed(world, [], c, signers=[5, 6])
+    doc = {**world.bundle_document(), "trustList": v12}
+    doc["rootHistory"] = [v4, v5, v8, v9]
+    assert TrustBundle.from_json(json.dumps(doc).encode(), roots=pinned).trust_list.version == 12
+    doc["rootHistory"] = [v4, v5, v9]  # the list before the second rotation left out
+    with pytest.raises(TrustError, match="exactly version"):
+        TrustBundle.from_json(json.dumps(doc).encode(), roots=pinned)
+    # An entry whose version is no number: refused as such, before any key is tried.
+    from passport.b64 import b64u_encode
+
+    doc["rootHistory"] = [{**v4, "payload": b64u_encode(b'{"version":"x"}')}]
+    with pytest.raises(TrustError, match="no version number"):
+        TrustBundle.from_json(json.dumps(doc).encode(), roots=pinned)
+
+
+def test_an_index_beyond_its_list_is_refused_not_a_crash(world: World) -> None:
+    result = verify(world.issue(index=200_000), at=CHECK_AT, trust=world.bundle())
+    check = result.check(Check.STATUS)
+    assert (result.verdict, check.code) == (Verdict.INVALID, Code.SCHEMA_INVALID)

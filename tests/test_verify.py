@@ -160,8 +160,10 @@ def test_a_mark_on_a_list_the_bundle_lacks_is_refused(world: World) -> None:
 def test_key_used_outside_its_window(world: World) -> None:
     compact = world.issue()
     world.key_window = (ISSUED_AT + timedelta(hours=1), None)
+    world.status_from = ISSUED_AT + timedelta(hours=2)  # lists the key could sign
     _failed(Code.KEY_NOT_YET_VALID, compact, world, Check.KEY_VALID)
     world.key_window = (ISSUED_AT - timedelta(days=90), ISSUED_AT - timedelta(days=1))
+    world.status_from = ISSUED_AT - timedelta(days=2)
     _failed(Code.KEY_EXPIRED, compact, world, Check.KEY_VALID)
 
 

@@ -165,6 +165,7 @@ def _judged_by_record(world: World, cards: dict[int, tuple[str, datetime]], *,
         key_entry(new.public, RETIRED_AT)]
     world.records = [record]
     world.issuer_key = new
+    world.status_from = RETIRED_AT  # lists signed by the new key: the old one signs no more
 
 
 def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:

@@ -21,6 +21,8 @@ const RECORD_TYP = "skillpass-issuance-record+jwt";
 const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 4000000;
 const MAX_RECORD_CHARS = Math.floor(MAX_ENTRIES * ENTRY_BYTES * 4 / 3) + 65536;
 
+const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
+
 function time(text) {
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw new Error(`${JSON.stringify(text)} is not a UTC date-time`);
@@ -221,6 +223,10 @@ export async function loadBundle(bundle, pin, schemas) {
     const issuer = list.issuers.get(status.issuer);
     const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
     if (!key || !(await signatureValid(token, key.raw))) throw new Error(`trust bundle: status list ${status.url} is not signed by a key of its issuer`);
+    // A compromised key signs nothing more; a retired one nothing dated later.
+    const maySign = key.compromisedSince === null && key.validFrom <= status.validFrom
+      && (key.validUntil === null || status.validFrom < key.validUntil);
+    if (!maySign) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
     if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
     statusLists.set(status.url, status);
   }
