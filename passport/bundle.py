@@ -78,7 +78,8 @@ class TrustBundle:
             if entry is None or not jws.signature_valid(token, entry.key):
                 raise TrustError(f"trust bundle: status list {status.url} is not signed by "
                                  "a key of its issuer in the trust list")
-            if not entry.may_sign_at(status.valid_from):
+            if entry.compromised_since is not None or (
+                    entry.valid_until is not None and status.valid_from >= entry.valid_until):
                 # A compromised key signs nothing more; a retired one nothing dated later.
                 raise TrustError(f"trust bundle: status list {status.url} is signed by key "
                                  f"{entry.key.kid}, which could not sign on "

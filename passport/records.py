@@ -26,7 +26,7 @@ from itertools import pairwise
 from passport import jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import format_time, parse_time
-from passport.errors import CredentialError, TrustError
+from passport.errors import CredentialError, SchemaError, TrustError
 from passport.keys import PrivateKey
 
 RECORD_TYP = "skillpass-issuance-record+jwt"
@@ -95,7 +95,10 @@ class IssuanceRecord:
             doc = json.loads(token.payload)
         except ValueError:
             raise TrustError("issuance record: payload is not JSON") from None
-        schema.check("issuance-record", doc, what="issuance record")
+        try:
+            schema.check("issuance-record", doc, what="issuance record")
+        except SchemaError as exc:  # one kind of error for every way a record is wrong
+            raise TrustError(exc.diagnostics()) from None
         try:
             packed = b64u_decode(doc["entries"])
         except ValueError as exc:

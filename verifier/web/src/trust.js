@@ -224,7 +224,7 @@ export async function loadBundle(bundle, pin, schemas) {
     const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
     if (!key || !(await signatureValid(token, key.raw))) throw new Error(`trust bundle: status list ${status.url} is not signed by a key of its issuer`);
     // A compromised key signs nothing more; a retired one nothing dated later.
-    const maySign = key.compromisedSince === null && key.validFrom <= status.validFrom
+    const maySign = key.compromisedSince === null
       && (key.validUntil === null || status.validFrom < key.validUntil);
     if (!maySign) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
     if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
