@@ -34,9 +34,23 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y --no-install-recommends chromium)
 
+# The demo: a national authority (one official) and a training centre, each in its own home
+# folder, set up the way a ministry and a centre would, once; then the centre is served.
+AUTHORITY_HOME ?= instance-authority
+CENTRE_HOME    ?= instance
 run: $(STAMP) $(WEB_BUILT)
-	$(BIN)/skillpass init
-	$(BIN)/skillpass serve --host $(HOST) --port $(PORT)
+	@test -e $(AUTHORITY_HOME)/authority.json || SKILLPASS_AUTHORITY_HOME=$(AUTHORITY_HOME) \
+		SKILLPASS_PASSPHRASE_OFFICIAL_1="$(SKILLPASS_PASSPHRASE)" \
+		$(BIN)/skillpass authority init --officials 1 --threshold 1
+	@test -e $(CENTRE_HOME)/issuer.json || SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass init --demo
+	@test -e $(CENTRE_HOME)/trust-list.json || ( \
+		export SKILLPASS_AUTHORITY_HOME=$(AUTHORITY_HOME) SKILLPASS_PASSPHRASE_OFFICIAL_1="$(SKILLPASS_PASSPHRASE)" && \
+		$(BIN)/skillpass authority accredit $(CENTRE_HOME)/accreditation-request.json && \
+		$(BIN)/skillpass authority sign --official official-1 && \
+		SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass trust install $(AUTHORITY_HOME)/trust-list.json \
+			--root $(AUTHORITY_HOME)/root-keys.json )
+	SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass init
+	SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) $(WEB_BUILT) browser
 	$(BIN)/ruff check .
@@ -53,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/readme_table.py
 
 clean:
-	rm -rf $(VENV) instance test-output $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) instance instance-authority test-output $(WEB)/node_modules $(WEB)/dist
