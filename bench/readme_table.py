@@ -77,6 +77,22 @@ def table() -> str:
              f"{_dict(_dict(store[db])[n])['status_lists_in_bundle']} lists"
              for db in ("sqlite", "postgresql") for n in ("1000", "500000")]
     lines.append(f"| (trust bundle size) | {' | '.join(sizes)} |")
+    nat = _load("results-national.json")
+    big, one = _dict(nat["national"]), _dict(nat["single_centre"])
+    lines += ["", f"The national trust bundle: {nat['centres']} centres, {nat['credentials']:,} "
+                  f"credentials, {float(str(nat['revoked_share'])) * 100:g}% revoked at random, "
+                  f"trust lists signed by {nat['officials']} officials; one centre's own bundle "
+                  "in the same run:", "",
+              "| figure | national bundle | one centre's bundle |", "| --- | --- | --- |",
+              f"| size | {big['bundle_bytes']:,} bytes, {big['status_lists']} status lists | "
+              f"{one['bundle_bytes']:,} bytes, {one['status_lists']} status lists |",
+              f"| `skillpass authority bundle` (from the centres' published files) | "
+              f"{nat['authority_bundle_seconds']} s | |",
+              f"| `skillpass trust sync` over HTTP (start-up included) | "
+              f"{nat['trust_sync_seconds']} s | |",
+              f"| load and check the bundle | {big['load_ms']} ms | {one['load_ms']} ms |",
+              f"| verify one credential (QR text) with it | {big['verify_us']} µs | "
+              f"{one['verify_us']} µs |"]
     return "\n".join(lines)
 
 
