@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from passport import qr
 from passport.errors import Error, StorageError, UsageError
@@ -78,8 +80,17 @@ def _missing(name: str, error: Exception) -> Callable[
     return register
 
 
+class _Parser(argparse.ArgumentParser):
+    """Key ids are 12 base64url characters, and one in 64 begins with '-': such a value is an
+    argument (as a negative number would be), never an unknown option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[A-Za-z0-9_-]{11}$")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="skillpass",
         description="Skills Passport: RPL and TVET credentials as offline-verifiable QR cards.",
     )

@@ -165,3 +165,14 @@ def test_a_closed_pipe_is_a_quiet_exit(world: World, tmp_path: Path) -> None:
         os.close(write_end)
     assert done.returncode == 1
     assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr
+
+
+def test_a_key_id_beginning_with_a_dash_is_an_argument() -> None:
+    # One kid in 64 begins with "-": it must not be taken for an unknown option.
+    from passport.cli import build_parser
+
+    args = build_parser().parse_args(["key", "record", "-Ab3dEfGhIjK", "--out", "r.jwt"])
+    assert (args.kid, args.out) == ("-Ab3dEfGhIjK", "r.jwt")
+    args = build_parser().parse_args(["authority", "compromise", "https://a.kh", "-Ab3dEfGhIjK",
+                                      "--since", "2026-11-01T00:00:00Z", "--record", "r.jwt"])
+    assert args.kid == "-Ab3dEfGhIjK"

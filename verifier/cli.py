@@ -105,9 +105,24 @@ def run_show(args: argparse.Namespace) -> int:
     age = datetime.now(UTC) - bundle.synced_at
     print(f"Trust list version {bundle.trust_list.version}, synced {bundle.synced_at:%Y-%m-%d} "
           f"({age.days} day(s) ago); expires {bundle.trust_list.expires:%Y-%m-%d}")
+    now = datetime.now(UTC)
+    print(f"Root: {bundle.trust_list.root.threshold} of {len(bundle.trust_list.root.keys)} "
+          "officials sign each trust list")
     for issuer in bundle.trust_list.issuers.values():
         kinds = ", ".join(f"{k.value}: {' '.join(sorted(v))}" for k, v in issuer.accreditations.items())
-        print(f"  {issuer.name} / {issuer.name_km}  <{issuer.id}>  {len(issuer.keys)} key(s); {kinds}")
+        print(f"  {issuer.name} / {issuer.name_km}  <{issuer.id}>  [{issuer.state.value}]  "
+              f"{len(issuer.keys)} key(s); {kinds}")
+        for key in issuer.keys:
+            note = f", record of {key.record.entries} credential(s)" if key.record else ""
+            print(f"    key {key.key.kid}: {key.state_at(now).value}{note}")
+        lists = [s for s in bundle.status_lists.values() if s.issuer == issuer.id]
+        known = bundle.centres.get(issuer.id)
+        as_of = min((s.valid_from for s in lists), default=None) if known is None \
+            else known.status_as_of
+        freshness = f"as of {as_of:%Y-%m-%d %H:%M} UTC ({(now - as_of).days} day(s) old)" \
+            if as_of else "none in this bundle"
+        problem = f" - {known.problem}" if known and known.problem else ""
+        print(f"    status lists: {len(lists)}, {freshness}{problem}")
     for status in bundle.status_lists.values():
         print(f"  status {status.purpose.value}: {status.url}, valid until {status.valid_until:%Y-%m-%d}")
     return EXIT_VALID
