@@ -9,6 +9,8 @@ Leaf classes carry the data that explains them; `diagnostics()` renders it for a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class Error(Exception):
     """Root of every error this project raises on purpose."""
@@ -77,12 +79,27 @@ class TrustError(Error):
 
 
 class RollbackError(TrustError):
-    def __init__(self, what: str, offered: int, current: int) -> None:
-        self.what, self.offered, self.current = what, offered, current
-        super().__init__(
-            f"{what} version {offered} is not newer than the cached version {current} "
-            "(rollback refused; the cached one stays in place)"
-        )
+    """Older than what this verifier holds or has seen: a trust list by version, a status list
+    by `validFrom`. An old signed document is still signed, so replaying one could undo a
+    suspension or a revocation; it is refused and the trust data held stays.
+
+    `seen`: compared with what the verifier remembers (its trust state), not the file it holds.
+    """
+
+    def __init__(self, what: str, offered: int | datetime, current: int | datetime, *,
+                 seen: bool = False) -> None:
+        self.what, self.offered, self.current, self.seen = what, offered, current, seen
+        if isinstance(offered, int) and not seen:
+            message = f"{what} version {offered} is not newer than the cached version {current}"
+        else:
+            message = (f"{what} {_label(offered)} is older than the {_label(current, 'one ')} "
+                       f"this verifier {'has seen already' if seen else 'holds'}")
+        super().__init__(f"{message} (rollback refused; the cached one stays in place)")
+
+
+def _label(value: int | datetime, one: str = "") -> str:
+    return f"version {value}" if isinstance(value, int) else \
+        f"{one}of {value.isoformat().replace('+00:00', 'Z')}"
 
 
 class KeyFileError(TrustError):

@@ -74,6 +74,7 @@ class Code(enum.StrEnum):
     NOT_IN_ISSUANCE_RECORD = "not_in_issuance_record"
     ISSUANCE_RECORD_MISSING = "issuance_record_missing"
     ISSUER_SUSPENDED = "issuer_suspended"
+    TRUST_LIST_EXPIRED = "trust_list_expired"
     NOT_ACCREDITED = "not_accredited"
     SCHEMA_INVALID = "schema_invalid"
     NOT_YET_VALID = "not_yet_valid"
@@ -110,6 +111,7 @@ class VerificationResult:
     jws: str | None
     issuer_name: tuple[str, str] | None = None  # (English, Khmer) from the trust list
     status_as_of: datetime | None = None
+    trust_list_expired: datetime | None = None  # when the trust list expired, if it had by then
 
     @property
     def valid(self) -> bool:
@@ -256,16 +258,29 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
     issuer_field = claims["issuer"]
     issuer_id = issuer_field.get("id") if isinstance(issuer_field, dict) else issuer_field
     issuer = trust.trust_list.issuers.get(str(issuer_id))
+    version, expires = trust.trust_list.version, trust.trust_list.expires
+    # A list past its expiry may no longer say who is accredited: never a silent pass.
+    expired = f"expired on {expires.date().isoformat()}" if at >= expires else ""
+    if expired:
+        done["trust_list_expired"] = expires
     if issuer is None:
         run.fail(Check.ISSUER_TRUSTED, Code.UNKNOWN_ISSUER,
-                 f"issuer {issuer_id} is not in trust list version {trust.trust_list.version}")
+                 f"issuer {issuer_id} is not in trust list version {version}"
+                 + (f", which {expired}: sync the trust bundle" if expired else ""))
         run.add(Check.SIGNATURE, Outcome.SKIP, Code.UNKNOWN_ISSUER, "no key for this issuer")
         return run.finish(**done)
     done["issuer_name"] = (issuer.name, issuer.name_km)
     if issuer.state is CentreState.SUSPENDED:
+        # Before an expired list: the suspension is what the authority last said of this very
+        # centre, and what to do is the same (ask the authority); the message names both.
         run.add(Check.ISSUER_TRUSTED, Outcome.WARN, Code.ISSUER_SUSPENDED,
-                f"{issuer.name}'s accreditation is suspended (trust list version "
-                f"{trust.trust_list.version}): confirm with the national authority")
+                f"{issuer.name}'s accreditation is suspended (trust list version {version}"
+                f"{', ' + expired if expired else ''}): confirm with the national authority")
+    elif expired:
+        run.add(Check.ISSUER_TRUSTED, Outcome.WARN, Code.TRUST_LIST_EXPIRED,
+                f"{issuer.name} is on trust list version {version}, which {expired}: the "
+                "authority may have suspended the centre or withdrawn its keys since; sync "
+                "the trust bundle")
     else:
         run.ok(Check.ISSUER_TRUSTED, f"{issuer.name} is an accredited issuer "
                                      f"(trust list version {trust.trust_list.version})")

@@ -31,6 +31,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def own_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own home folder, unless the test names another: a verifier remembers the
+    newest trust data it has seen there (verifier/memory.py), so tests must not share one,
+    nor write one into the working folder (the default home, ./instance)."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SKILLPASS_HOME", str(home))
+    return home
+
+
 def rpl_achievement(units: int = 6, *, full: bool = True, isco: str = "7112") -> dict[str, Any]:
     return achievement_claims(
         achievement_id="urn:skillpass:rubric:masonry-c1:1:AbCdEfGhIjKlMnOp",

@@ -6,7 +6,7 @@ The same file drives the browser verifier's test (tests/web), so both must agree
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
         "compromised-key-genuine": "valid", "compromised-key-thief": "invalid",
         "compromised-key-slot-reused": "invalid", "compromised-key-after-theft": "invalid",
         "status-unknown-as-of": "warning",
+        # An expired trust list: a warning, never a silent pass; a suspension comes first.
+        "trust-list-expired": "warning", "trust-list-expired-centre-suspended": "warning",
     }
     key_codes = {c["name"]: c["checks"]["key_valid_at_issuance"][1] for c in JUDGED
                  if c["name"].startswith(("retired", "compromised"))}
@@ -86,6 +88,20 @@ def test_the_national_worlds_test_what_they_name() -> None:
     for name in ("retired-key", "compromised-key"):
         assert len(load({"trust": name}).records) == 1, name
     assert not load({"trust": "retired-key-no-record"}).records
+    # The expired worlds: their list expired 400 days before the check, while their status
+    # lists are current (so the trust list's age alone makes the warning), and the suspended
+    # one differs from the other in the centre's state only.
+    for name in ("trust-list-expired", "trust-list-expired-centre-suspended"):
+        case = next(c for c in JUDGED if c["name"] == name)
+        expired, at = load(case), datetime.fromisoformat(str(case["at"]))
+        assert at - expired.trust_list.expires == timedelta(days=400), name
+        assert all(s.valid_from <= at < s.valid_until for s in expired.status_lists.values())
+    codes = {c["name"]: c["checks"]["issuer_trusted"] for c in JUDGED
+             if c["name"].startswith("trust-list-expired")}
+    assert codes == {"trust-list-expired": ["warn", "trust_list_expired"],
+                     "trust-list-expired-centre-suspended": ["warn", "issuer_suspended"]}
+    assert [i.state.value for i in load({"trust": "trust-list-expired-centre-suspended"})
+            .trust_list.issuers.values()] == ["suspended"]
     # The reused slot's card is the genuine one's slot with another signature.
     slots = {c["name"]: _slot(c) for c in JUDGED if c["name"].startswith("compromised")}
     assert slots["compromised-key-slot-reused"] == slots["compromised-key-genuine"]

@@ -8,11 +8,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from passport.bundle import TrustBundle
 from passport.errors import KeyFileError, UsageError
 from passport.fileio import read_bytes
 from passport.keys import PublicKey
-from passport.verify import Outcome, VerificationResult, verify
+from passport.verify import Code, Outcome, VerificationResult, verify
 from rpl_rubrics.catalogue import unit_titles
 from verifier.i18n import LANGUAGES, has, t
 from verifier.inputs import read_presented
@@ -46,13 +45,14 @@ def register_verifier(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from verifier.trust import bundle_path, pinned_roots
+    from verifier.trust import bundle_path, load_bundle_bytes, pinned_roots
     from verifier.webapp import export
 
     roots = pinned_roots(args.root)
     path = bundle_path(args.trust)
     data = read_bytes(path, limit=64 << 20)
-    TrustBundle.from_json(data, roots=roots)  # never export a bundle that does not verify
+    # Never export a bundle that does not verify, or that is older than one this home has seen.
+    load_bundle_bytes(data, args.root)
     files = export(Path(args.dir), data, roots.to_json())
     print(f"{args.dir}: {len(files)} files; serve the folder over HTTPS (or localhost)")
     return EXIT_VALID
@@ -102,10 +102,12 @@ def run_show(args: argparse.Namespace) -> int:
     from verifier.trust import load_bundle
 
     bundle = load_bundle(args.trust, args.root)
-    age = datetime.now(UTC) - bundle.synced_at
-    print(f"Trust list version {bundle.trust_list.version}, synced {bundle.synced_at:%Y-%m-%d} "
-          f"({age.days} day(s) ago); expires {bundle.trust_list.expires:%Y-%m-%d}")
     now = datetime.now(UTC)
+    age = now - bundle.synced_at
+    expiry = f"EXPIRED on {bundle.trust_list.expires:%Y-%m-%d}: sync the trust bundle" \
+        if now >= bundle.trust_list.expires else f"expires {bundle.trust_list.expires:%Y-%m-%d}"
+    print(f"Trust list version {bundle.trust_list.version}, synced {bundle.synced_at:%Y-%m-%d} "
+          f"({age.days} day(s) ago); {expiry}")
     print(f"Root: {bundle.trust_list.root.threshold} of {len(bundle.trust_list.root.keys)} "
           "officials sign each trust list")
     for issuer in bundle.trust_list.issuers.values():
@@ -197,6 +199,8 @@ def render_text(result: VerificationResult, lang: str = "en") -> str:
                      f"{cred.id.rsplit(':', 1)[1]}")
     for c in result.checks:
         detail = c.message if lang == "en" else tr(f"code.{c.code.value}")
+        if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:
+            detail += f" ({tr('label.expired_on')} {result.trust_list_expired:%Y-%m-%d})"
         lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: {detail}")
     note = t(lang, "note.overseas") if lang in ("ja", "ko") else ""
     if note and cred is not None:

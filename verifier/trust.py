@@ -1,4 +1,10 @@
-"""Where the verifier finds its trust: the bundle file and the pinned root keys."""
+"""Where the verifier finds its trust: the bundle file and the pinned root keys.
+
+Every bundle this verifier takes (`verify`, `trust sync|install|show`, `verifier export`) is
+refused (`RollbackError`) if its trust list or any of its status lists is older than the
+bundle held or than the newest the home has seen (`verifier.memory`), and remembered once
+taken.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from passport.credential import parse_time
 from passport.errors import Error, RollbackError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
 from passport.trust import RootSet, TrustList, TrustStore, decode_signed
+from verifier import memory
 
 ROOT_FILE_LIMIT = 64 * 1024
 BUNDLE_LIMIT = 256 * 1024 * 1024
@@ -65,12 +72,21 @@ def bundle_path(path: str | None) -> Path:
 
 
 def load_bundle(path: str | None, root_file: str | None) -> TrustBundle:
-    data = read_bytes(bundle_path(path), limit=BUNDLE_LIMIT)
-    return TrustBundle.from_json(data, roots=pinned_roots(root_file))
+    """The home's bundle or a given file, refused if older than what this home has seen."""
+    return load_bundle_bytes(read_bytes(bundle_path(path), limit=BUNDLE_LIMIT), root_file)
+
+
+def load_bundle_bytes(data: bytes, root_file: str | None) -> TrustBundle:
+    roots = pinned_roots(root_file)
+    bundle = TrustBundle.from_json(data, roots=roots)
+    memory.refuse_rollback(home(), roots, bundle)
+    memory.remember(home(), roots, bundle)
+    return bundle
 
 
 def sync(url: str, root_file: str | None, *, timeout: float = 30) -> TrustBundle:
-    """Fetch a bundle and keep it only if it verifies and its trust list is not older.
+    """Fetch a bundle and keep it only if it verifies and neither its trust list nor any of
+    its status lists is older than the cached bundle's or than what this home has seen.
 
     The new file replaces the old one atomically; on any failure the old one stays.
     """
@@ -91,11 +107,13 @@ def sync(url: str, root_file: str | None, *, timeout: float = 30) -> TrustBundle
     if len(data) > BUNDLE_LIMIT:
         raise StorageError(url, "the bundle is too large; the cached bundle stays")
     fresh = TrustBundle.from_json(data, roots=roots)
-    # The same version is an update of the status lists; an older trust list is a rollback.
-    if cached is not None and fresh.trust_list.version < cached.trust_list.version:
-        raise RollbackError("trust list", fresh.trust_list.version, cached.trust_list.version)
+    # The same version is an update of the status lists; anything older is a rollback.
+    memory.refuse_rollback(home(), roots, fresh, cached)
     pin(root_file, roots)
     write_atomic(target, data)
+    # Remembered after the file is written: a crash in between leaves memory behind the file
+    # (caught up at the next use), never ahead of it (which would refuse the file held).
+    memory.remember(home(), roots, fresh)
     return fresh
 
 
@@ -124,8 +142,9 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     store.follow(history)
     trust_list = store.current if store.current is not None \
         and store.current.signed == offered["trustList"] else store.update(offered["trustList"])
-    if held:
-        before = TrustBundle.from_json(json.dumps(held).encode(), roots=roots).trust_list
+    held_bundle = TrustBundle.from_json(json.dumps(held).encode(), roots=roots) if held else None
+    if held_bundle is not None:
+        before = held_bundle.trust_list
         if trust_list.version < before.version:
             raise RollbackError("trust list", trust_list.version, before.version)
         if trust_list.version == before.version and trust_list.signed != before.signed:
@@ -137,6 +156,8 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     fresh = TrustBundle.from_json(json.dumps(bundle_document(
         offered["trustList"], kept, parse_time(offered["syncedAt"]), root_history=history,
         records=offered.get("issuanceRecords", []))).encode(), roots=roots)
+    # The offered lists replace the held ones of the same URL: none may be older.
+    memory.refuse_rollback(home(), roots, fresh, held_bundle)
     pin(root_file, roots)
     for record in fresh.records.values():
         if record.issuer != _centre_id():
@@ -146,6 +167,7 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     write_atomic(home() / "root-history.json", json.dumps(history).encode())
     write_atomic(home() / "trust-list.json", json.dumps(offered["trustList"]).encode())
     write_atomic(held_path, fresh.to_json())
+    memory.remember(home(), roots, fresh)  # after the file, as `sync` does
     return fresh
 
 

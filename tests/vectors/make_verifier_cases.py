@@ -245,6 +245,19 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     cases.append(_judge("compromised-key-slot-reused", "compromised-key", trusts, reused))
     cases.append(_judge("compromised-key-after-theft", "compromised-key", trusts, genuine[8][0]))
 
+    # -- an expired trust list: a warning naming its expiry, never a silent pass -------------
+    # Expired 400 days before the check while the centre's status lists stay current (the
+    # authority stopped re-signing its list): only the trust list's age can make the warning.
+    # Suspended as well, the suspension is the warning (verify.py says why).
+    for name, state in (("trust-list-expired", CentreState.ACTIVE),
+                        ("trust-list-expired-centre-suspended", CentreState.SUSPENDED)):
+        lapsed = national_world(trust_issued=CHECK_AT - timedelta(days=765),
+                                trust_expires=CHECK_AT - timedelta(days=400),
+                                key_window=(CHECK_AT - timedelta(days=800), None),
+                                centre_state=state)
+        trusts[name] = _trust(lapsed)
+        cases.append(_judge(name, name, trusts, card(lapsed, 1)))
+
     # -- status unknown, with how current the authority's copy of the centre's lists is ----
     unknown = national_world(centres={ISSUER: CentreFreshness(ISSUED - timedelta(days=3))})
     trusts["centre-status-as-of"] = _trust(unknown)

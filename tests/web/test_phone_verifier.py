@@ -21,7 +21,7 @@ import pytest
 
 from passport.bundle import CentreFreshness, bundle_document
 from passport.card import CardFace, render
-from passport.credential import Credential
+from passport.credential import Credential, StatusPurpose
 from passport.jws import parse
 from passport.qr import decode
 from passport.trust import issuer_entry, key_entry, sign_trust_list, trust_list_document
@@ -286,3 +286,121 @@ def test_the_page_pins_the_threshold_its_config_names(page: Any, tmp_path: Path,
         assert error is None
     else:
         assert error == "trust list: not signed by a trusted root: 3 of its keys must sign, 2 did"
+
+
+# -- no rollback: an older bundle never replaces a newer one ----------------------------------
+class _NoStore(_Quiet):
+    """Never from the browser's HTTP cache: each load of the page sees the file as it is now."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+def _rollback_bundles() -> tuple[World, dict[str, Any], dict[str, bytes]]:
+    """NEW: trust list version 2, status lists of 3 November, the card (index 7) revoked that
+    day. Older: the same trust list with the lists of 2 November, before the revocation; and
+    trust list version 1 with NEW's lists."""
+    world = World(key_prefix="skills-passport web rollback", version=2,
+                  status_from=ISSUED + timedelta(days=1), revoked={1: {7}})
+    bundles = {"new": world.bundle_bytes()}
+    world.version = 1
+    bundles["older-trust-list"] = world.bundle_bytes()
+    world.version, world.status_from, world.revoked = 2, ISSUED, {}
+    bundles["older-status-lists"] = world.bundle_bytes()
+    return world, world.root_set().to_json(), bundles
+
+
+def test_the_page_refuses_an_older_bundle_and_keeps_what_it_had(page: Any, tmp_path: Path) -> None:
+    world, root, bundles = _rollback_bundles()
+    export(tmp_path, bundles["new"], root)
+    card, at = qr_text(world), (ISSUED + timedelta(days=2)).isoformat()
+    revocation = world.status_url(StatusPurpose.REVOCATION)
+    refusals = {
+        "older-trust-list": "trust list version 1 is older than the version 2 this verifier holds",
+        "older-status-lists": f"status list {revocation} of 2026-11-02T09:00:00Z is older than "
+                              "the one of 2026-11-03T09:00:00Z this verifier holds"}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             partial(_NoStore, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = page.context.browser.new_context()
+    try:
+        tab = context.new_page()
+
+        def start() -> str | None:
+            tab.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            tab.wait_for_function("document.body.dataset.error || "
+                                  "(window.SkillsPassport && window.SkillsPassport.ready)")
+            error: str | None = tab.evaluate("document.body.dataset.error || null")
+            if error is None:
+                tab.evaluate("() => window.SkillsPassport.setLanguage('en')")
+            return error
+
+        def verdict() -> tuple[str, str]:
+            result: dict[str, Any] = _codes(tab, card, at)
+            return result["verdict"], result["checks"]["status"][1]
+
+        assert start() is None and verdict() == ("invalid", "revoked")
+        # "Update trust data" fetches each older bundle: refused, why shown, NEW kept.
+        for name, why in refusals.items():
+            (tmp_path / "trust-bundle.json").write_bytes(bundles[name])
+            tab.evaluate("() => window.SkillsPassport.sync()")
+            shown = tab.locator("#refused")
+            assert shown.is_visible(), name
+            assert shown.inner_text().startswith("older trust data refused; the newer data stays: ")
+            assert why in shown.inner_text() and "rollback refused" in shown.inner_text()
+            assert verdict() == ("invalid", "revoked"), name
+        tab.evaluate("() => window.SkillsPassport.setLanguage('km')")
+        assert tab.locator("#refused").inner_text().startswith(
+            "បានបដិសេធទិន្នន័យទុកចិត្តចាស់ជាង")
+        (tmp_path / "trust-bundle.json").write_bytes(bundles["new"])  # the same again: taken
+        tab.evaluate("() => window.SkillsPassport.sync()")
+        assert not tab.locator("#refused").is_visible()
+        memory = tab.evaluate("localStorage.getItem('trust-memory')")
+        assert json.loads(memory)["roots"][f"1 of {world.root.kid}"] == {
+            "trustList": 2, "statusLists": {world.status_url(p): "2026-11-03T09:00:00Z"
+                                            for p in StatusPurpose}}
+
+        # On start: an older copy put back into the page's storage is refused (and said so);
+        # the page takes the newer bundle it is served instead.
+        tab.evaluate("b => localStorage.setItem('trust-bundle', b)",
+                     bundles["older-status-lists"].decode())
+        assert start() is None and verdict() == ("invalid", "revoked")
+        assert (f"status list {revocation} of 2026-11-02T09:00:00Z is older than the one of "
+                "2026-11-03T09:00:00Z this verifier has seen already") in tab.locator(
+                    "#refused").inner_text()
+        # On start with nothing stored and an older bundle served: refused, nothing verified.
+        tab.evaluate("() => localStorage.removeItem('trust-bundle')")
+        (tmp_path / "trust-bundle.json").write_bytes(bundles["older-status-lists"])
+        error = start()
+        assert error is not None and "has seen already (rollback refused" in error
+        assert tab.evaluate("window.SkillsPassport.ready") is False
+        # A damaged memory is an error, never reset.
+        (tmp_path / "trust-bundle.json").write_bytes(bundles["new"])
+        tab.evaluate("() => localStorage.setItem('trust-memory', '{')")
+        error = start()
+        assert error is not None and "trust memory is damaged" in error
+        assert tab.evaluate("localStorage.getItem('trust-memory')") == "{"
+        tab.screenshot(path=str(SHOTS / "rollback-refused.png"), full_page=True)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
+def qr_text(world: World) -> str:
+    from passport.qr import encode
+
+    return encode(world.issue())
+
+
+def test_an_expired_trust_list_says_when_it_expired(page: Any) -> None:
+    case = next(c for c in JUDGED if c["name"] == "trust-list-expired")
+    assert _use(page, _trust_of(case)) is None
+    for lang, expired_on in (("en", "expired on"), ("km", "ផុតកំណត់នៅ")):
+        page.evaluate(f"() => window.SkillsPassport.setLanguage('{lang}')")
+        page.evaluate("([qr, at]) => window.SkillsPassport.check(qr, Date.parse(at))",
+                      [case["qr"], case["at"]])
+        assert page.locator("li.warn[data-code='trust_list_expired']").inner_text().endswith(
+            f"({expired_on} 2025-10-01)")
+    assert _use(page, SHARED) is None

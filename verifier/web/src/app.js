@@ -1,6 +1,7 @@
 // The phone verifier page: scan, upload or paste; verify offline against the stored bundle.
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
-import { centreFreshness, loadBundle } from "./trust.js";
+import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, rememberText, seenFor,
+  seenOf } from "./trust.js";
 import { verifyText } from "./verify.js";
 import { schemaSet } from "./schema.js";
 
@@ -28,6 +29,7 @@ async function setLanguage(lang) {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("lang").value = lang;
   showTrust();
+  showRefusal();
   if (state.last) render(state.last);
 }
 
@@ -63,21 +65,39 @@ function remember(bundle) {
   try { localStorage.setItem("trust-bundle", JSON.stringify(bundle)); } catch { localStorage.removeItem("trust-bundle"); }
 }
 
+// What this page has seen (trust.js): kept beside the bundle, in the Python state file's format.
+const MEMORY = "trust-memory";
+
+// Take a bundle: refused (RollbackError) if older than the trust held or than what this page
+// has seen, so a stale copy (an old server, the service worker's cache) cannot undo a
+// revocation; remembered once kept, after the bundle itself (memory never ahead of it).
 async function loadTrust(bundle, persist = true) {
-  state.trust = await loadBundle(bundle, state.env.pin, state.env.schemas);
+  const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas);
+  const memory = parseMemory(localStorage.getItem(MEMORY));  // damaged: an error, never reset
+  if (state.trust && state.trust.root === candidate.root) refuseOlder(seenOf(state.trust), candidate, true);
+  refuseOlder(seenFor(memory, candidate), candidate, false);
+  state.trust = candidate;
   if (persist) remember(bundle);
+  const text = rememberText(memory, candidate);
+  if (text !== null) localStorage.setItem(MEMORY, text);
   showTrust();
+}
+
+// Why the last update of the trust data was refused (the trust held stays), in the language.
+function showRefusal() {
+  const box = $("refused"), e = state.refused;
+  box.hidden = !e;
+  if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : e.message;
 }
 
 async function sync() {
   try {
-    const bundle = await json(`trust-bundle.json?${Date.now()}`);
-    const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas);
-    if (state.trust && candidate.version < state.trust.version) throw new Error("older trust list refused");
-    await loadTrust(bundle);
+    await loadTrust(await json(`trust-bundle.json?${Date.now()}`));
+    state.refused = null;
   } catch (e) {
-    $("age").textContent += ` (${e.message})`;
+    state.refused = e;
   }
+  showRefusal();
 }
 
 async function init() {
@@ -94,8 +114,11 @@ async function init() {
   try {
     if (!cached) throw new Error("no cached bundle");
     await loadTrust(JSON.parse(cached), false);
-  } catch {
-    await loadTrust(await json("trust-bundle.json"));  // a refused cache is never the last word
+  } catch (e) {
+    if (e instanceof RollbackError) state.refused = e;  // shown: someone put an older copy back
+    // A refused cache is never the last word; an older served bundle is refused in turn (the
+    // page then says why and verifies nothing).
+    await loadTrust(await json("trust-bundle.json"));
   }
   for (const lang of LANGS) {
     const opt = document.createElement("option");
@@ -176,14 +199,17 @@ function render(result) {
     if (["ja", "ko"].includes(state.lang) && t("note.overseas")) lines.push(`<p class="note">${esc(t("note.overseas"))}</p>`);
   }
   const asOf = (x) => x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null
-    ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})` : "";
+    ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})`
+    : x.code === "trust_list_expired" && result.trustListExpired !== null
+      ? ` (${t("label.expired_on")} ${new Date(result.trustListExpired).toISOString().slice(0, 10)})` : "";
   lines.push("<ul>" + result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
     `<li class="${x.status}" data-code="${x.code}">${esc(t(`check.${x.check}`))}: ${esc(t(`code.${x.code}`))}${esc(asOf(x))}</li>`).join("") + "</ul>");
   box.innerHTML = lines.join("");
 }
 
 // Tests pin the clock so that verdicts are reproducible, and load other trust worlds (a pinned
-// root and its bundle, not kept across reloads); people never need to.
+// root and its bundle, not kept across reloads, nor remembered or checked against what was
+// seen: the parity worlds are unrelated to one another); people never need to.
 const setClock = (ms) => { state.clock = () => ms; showTrust(); };
 async function useTrust(bundle, pin) {
   try {

@@ -246,7 +246,84 @@ export async function loadBundle(bundle, pin, schemas) {
   const centres = new Map((bundle.centres || []).map((c) => [c.id,
     { statusAsOf: c.statusAsOf ? time(c.statusAsOf) : null, problem: c.problem || "" }]));
   return { version: list.version, expires: list.expires, issuers: list.issuers, statusLists, records, centres,
-    syncedAt: time(bundle.syncedAt) };
+    syncedAt: time(bundle.syncedAt), root: store.pinned.identity };
+}
+
+// -- what this verifier has seen (verifier/memory.py) ---------------------------------------
+// An old signed bundle is still signed: replayed, it would bring back a suspended centre or a
+// revoked card. The page remembers, per pinned root (named as the Python state file names it),
+// the newest trust-list version and each status list's newest validFrom it has accepted, in
+// the state file's own format, and refuses anything older; the same list again is accepted.
+const STATE_TYPE = "SkillsPassportTrustState", STATE_FORMAT = 1;
+
+export class RollbackError extends Error {}
+
+const isoTime = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+
+/** What a loaded trust state shows: its trust-list version and its lists' validFrom (ms). */
+export function seenOf(trust) {
+  return { trustList: trust.version,
+    statusLists: Object.fromEntries([...trust.statusLists].map(([url, s]) => [url, s.validFrom])) };
+}
+
+/** Throw a RollbackError if `trust` is older than `seen` (what is held, or what was seen). */
+export function refuseOlder(seen, trust, held) {
+  const whose = held ? "this verifier holds" : "this verifier has seen already";
+  const tail = "(rollback refused; the cached one stays in place)";
+  if (trust.version < seen.trustList) {
+    throw new RollbackError(`trust list version ${trust.version} is older than the version ${seen.trustList} ${whose} ${tail}`);
+  }
+  for (const [url, status] of [...trust.statusLists].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const newest = seen.statusLists[url];
+    if (newest !== undefined && status.validFrom < newest) {
+      throw new RollbackError(`status list ${url} of ${isoTime(status.validFrom)} is older than the one of ${isoTime(newest)} ${whose} ${tail}`);
+    }
+  }
+}
+
+/** The newer of the two for each part: memory only ever moves forwards. */
+function merged(a, b) {
+  const statusLists = { ...a.statusLists };
+  for (const [url, ms] of Object.entries(b.statusLists)) if (!(url in statusLists) || ms > statusLists[url]) statusLists[url] = ms;
+  return { trustList: Math.max(a.trustList, b.trustList), statusLists };
+}
+
+/** The memory as stored (null: nothing seen yet); a damaged one throws, it is never reset. */
+export function parseMemory(text) {
+  const memory = { roots: {} };
+  if (text === null) return memory;
+  const damaged = (why) => new Error(`the verifier's trust memory is damaged (${why}); it records the newest trust data seen, so it is not reset`);
+  let doc;
+  try { doc = JSON.parse(text); } catch { throw damaged("not JSON"); }
+  if (!isObject(doc) || doc.type !== STATE_TYPE || doc.formatVersion !== STATE_FORMAT || !isObject(doc.roots)) {
+    throw damaged(`not a ${STATE_TYPE} of format ${STATE_FORMAT}`);
+  }
+  for (const [name, entry] of Object.entries(doc.roots)) {
+    if (!isObject(entry) || !Number.isInteger(entry.trustList) || entry.trustList < 0 || !isObject(entry.statusLists)) {
+      throw damaged(`root ${name}`);
+    }
+    const statusLists = {};
+    for (const [url, when] of Object.entries(entry.statusLists)) {
+      const ms = typeof when === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(when) ? Date.parse(when) : NaN;
+      if (Number.isNaN(ms)) throw damaged(`status list ${url}`);
+      statusLists[url] = ms;
+    }
+    memory.roots[name] = { trustList: entry.trustList, statusLists };
+  }
+  return memory;
+}
+
+/** What the memory holds for a trust state's pinned root (nothing: version 0, no lists). */
+export const seenFor = (memory, trust) => memory.roots[trust.root] || { trustList: 0, statusLists: {} };
+
+/** The memory with `trust` remembered, as text to store; null when it changes nothing. */
+export function rememberText(memory, trust) {
+  const before = seenFor(memory, trust), after = merged(before, seenOf(trust));
+  if (after.trustList === before.trustList && Object.keys(after.statusLists).every((u) => after.statusLists[u] === before.statusLists[u])) return null;
+  const roots = { ...memory.roots, [trust.root]: after };
+  return JSON.stringify({ type: STATE_TYPE, formatVersion: STATE_FORMAT, roots: Object.fromEntries(
+    Object.entries(roots).map(([name, seen]) => [name, { trustList: seen.trustList, statusLists: Object.fromEntries(
+      Object.entries(seen.statusLists).map(([url, ms]) => [url, isoTime(ms)])) }])) });
 }
 
 /** How current each centre's status data is: the national bundle's statusAsOf, else the

@@ -135,7 +135,7 @@ function listNumber(url) {
 /** Verify QR text or a compact JWS against a loaded trust state at time `at` (ms). */
 export async function verifyText(text, trust, env, at) {
   const r = run();
-  const done = { claims: null, issuer: null, statusAsOf: null, statusUnknownAsOf: null };
+  const done = { claims: null, issuer: null, statusAsOf: null, statusUnknownAsOf: null, trustListExpired: null };
   let token;
   try {
     const t = text.trim();
@@ -164,14 +164,20 @@ export async function verifyText(text, trust, env, at) {
   r.ok("format", "well-formed VC-JOSE-COSE credential");
   const issuerId = isObject(claims.issuer) ? claims.issuer.id : claims.issuer;
   const issuer = trust.issuers.get(String(issuerId));
+  // A list past its expiry may no longer say who is accredited: never a silent pass.
+  const expired = at >= trust.expires ? `expired on ${day(trust.expires)}` : "";
+  if (expired) done.trustListExpired = trust.expires;
   if (!issuer) {
-    r.fail("issuer_trusted", "unknown_issuer", `issuer ${issuerId} is not in trust list version ${trust.version}`);
+    r.fail("issuer_trusted", "unknown_issuer", `issuer ${issuerId} is not in trust list version ${trust.version}${expired ? `, which ${expired}: sync the trust bundle` : ""}`);
     r.add("signature", "skip", "unknown_issuer", "no key for this issuer");
     return r.finish(done);
   }
   done.issuer = { name: issuer.name, nameKm: issuer.nameKm };
   if (issuer.state === "suspended") {
-    r.add("issuer_trusted", "warn", "issuer_suspended", `${issuer.name}'s accreditation is suspended (trust list version ${trust.version}): confirm with the national authority`);
+    // Before an expired list, as verify.py decides: what the authority last said of this centre.
+    r.add("issuer_trusted", "warn", "issuer_suspended", `${issuer.name}'s accreditation is suspended (trust list version ${trust.version}${expired ? `, ${expired}` : ""}): confirm with the national authority`);
+  } else if (expired) {
+    r.add("issuer_trusted", "warn", "trust_list_expired", `${issuer.name} is on trust list version ${trust.version}, which ${expired}: the authority may have suspended the centre or withdrawn its keys since; sync the trust bundle`);
   } else {
     r.ok("issuer_trusted", `${issuer.name} is an accredited issuer (trust list version ${trust.version})`);
   }

@@ -1,0 +1,191 @@
+"""What this verifier has seen, kept so that an older trust bundle cannot undo it.
+
+Every document in a trust bundle is signed, but an old signed document stays signed: replayed
+(an old file, a stale mirror, a copy on a USB stick), it would bring back a centre the
+authority has since suspended, or a card its centre has since revoked. So the home remembers,
+for each national root it pins, the newest trust-list version and, for each status list, the
+newest `validFrom` it has accepted, and refuses anything older (DESIGN, "Trust" and
+"Revocation"). The same list again is accepted. A status list is named by its URL, its `id`:
+one per issuer, purpose and list number, and inside its issuer's URL space (the bundle checks).
+
+The state file, `trust-state.json` in the home, written atomically and never reset:
+
+    {"type": "SkillsPassportTrustState", "formatVersion": 1,
+     "roots": {"<threshold> of <root key ids, sorted, space-separated>": {
+         "trustList": <newest trust-list version>,
+         "statusLists": {"<status list URL>": "<newest validFrom, UTC, ...Z>", ...}}}}
+
+Missing: nothing is remembered yet (first use). Damaged: an error naming the file; resetting
+it would silently forget a revocation. Memory is kept per pinned root because trust-list
+versions count within one authority's lineage (the pin never changes: a rotation is followed
+from it), and a test or a second authority's root must not collide with it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from passport import jsonread
+from passport.bundle import TrustBundle
+from passport.credential import format_time, parse_time
+from passport.errors import RollbackError, StorageError
+from passport.fileio import read_bytes, write_atomic
+from passport.trust import RootSet
+
+STATE_FILE = "trust-state.json"
+STATE_TYPE = "SkillsPassportTrustState"
+FORMAT_VERSION = 1
+# About 100 bytes a status list: room for 150,000 of them, far beyond 30 centres' few each.
+STATE_LIMITS = jsonread.Limits(max_bytes=16 * 1024 * 1024, max_depth=8)
+
+
+def root_name(roots: RootSet) -> str:
+    """A pinned root's name in the state file (the phone page names it the same way)."""
+    return f"{roots.threshold} of {' '.join(sorted(k.kid for k in roots.keys))}"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The newest trust list version and status lists one root's bundles have shown."""
+
+    trust_list: int = 0
+    status_lists: Mapping[str, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, bundle: TrustBundle) -> Seen:
+        return cls(bundle.trust_list.version,
+                   {url: s.valid_from for url, s in bundle.status_lists.items()})
+
+    def merged(self, other: Seen) -> Seen:
+        """The newer of the two for each part: memory only ever moves forwards."""
+        lists = dict(self.status_lists)
+        for url, valid_from in other.status_lists.items():
+            if url not in lists or valid_from > lists[url]:
+                lists[url] = valid_from
+        return Seen(max(self.trust_list, other.trust_list), lists)
+
+    def refuse_older(self, bundle: TrustBundle, *, seen: bool) -> None:
+        """Raise `RollbackError` if the bundle's trust list or any of its status lists is older
+        than this; `seen`: this is the memory (else the bundle held), for the message."""
+        if bundle.trust_list.version < self.trust_list:
+            raise RollbackError("trust list", bundle.trust_list.version, self.trust_list,
+                                seen=seen)
+        for url, status in sorted(bundle.status_lists.items()):
+            newest = self.status_lists.get(url)
+            if newest is not None and status.valid_from < newest:
+                raise RollbackError(f"status list {url}", status.valid_from, newest, seen=seen)
+
+    def covers(self, other: Seen) -> bool:
+        """Whether remembering `other` would change nothing."""
+        return self.merged(other) == self
+
+
+@dataclass(frozen=True)
+class TrustState:
+    roots: Mapping[str, Seen] = field(default_factory=dict)
+
+    def seen(self, roots: RootSet) -> Seen:
+        return self.roots.get(root_name(roots), Seen())
+
+    def with_seen(self, roots: RootSet, seen: Seen) -> TrustState:
+        return TrustState({**self.roots, root_name(roots): self.seen(roots).merged(seen)})
+
+    def to_json(self) -> bytes:
+        doc = {"type": STATE_TYPE, "formatVersion": FORMAT_VERSION, "roots": {
+            name: {"trustList": seen.trust_list,
+                   "statusLists": {url: format_time(t) for url, t in sorted(seen.status_lists.items())}}
+            for name, seen in sorted(self.roots.items())}}
+        return json.dumps(doc, indent=1).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TrustState:
+        """Parse the state file; ValueError naming what is wrong."""
+        doc = jsonread.loads(data, STATE_LIMITS)
+        if not isinstance(doc, dict) or doc.get("type") != STATE_TYPE:
+            raise ValueError(f'not a trust state (its "type" must be {STATE_TYPE!r})')
+        if doc.get("formatVersion") != FORMAT_VERSION:
+            raise ValueError(f"format version {doc.get('formatVersion')!r}; this verifier "
+                             f"reads {FORMAT_VERSION}")
+        roots = doc.get("roots")
+        if not isinstance(roots, dict):
+            raise ValueError('"roots" must be an object')
+        return cls({str(name): _seen(name, entry) for name, entry in roots.items()})
+
+
+def _seen(name: str, entry: Any) -> Seen:
+    if not isinstance(entry, dict) or set(entry) != {"trustList", "statusLists"}:
+        raise ValueError(f'root {name!r}: must hold exactly "trustList" and "statusLists"')
+    version, lists = entry["trustList"], entry["statusLists"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ValueError(f"root {name!r}: trustList must be a version number")
+    if not isinstance(lists, dict):
+        raise ValueError(f"root {name!r}: statusLists must be an object")
+    parsed: dict[str, datetime] = {}
+    for url, valid_from in lists.items():
+        try:
+            parsed[url] = parse_time(valid_from)
+        except (TypeError, ValueError):
+            raise ValueError(f"root {name!r}: status list {url}: {valid_from!r} is not a UTC "
+                             "date-time") from None
+    return Seen(version, parsed)
+
+
+def read_state(home: Path) -> TrustState:
+    path = home / STATE_FILE
+    if not path.exists():
+        return TrustState()  # first use: nothing seen yet
+    data = read_bytes(path, limit=STATE_LIMITS.max_bytes)
+    try:
+        return TrustState.from_json(data)
+    except ValueError as exc:
+        # Never reset: a fresh state would accept the very bundle a revocation replaced.
+        raise StorageError(str(path), f"the verifier's trust state is damaged ({exc}); it "
+                                      "records the newest trust data seen, so it is not reset: "
+                                      "restore it from a backup, or remove it knowing that "
+                                      "older trust data is then accepted again") from None
+
+
+def refuse_rollback(home: Path, roots: RootSet, bundle: TrustBundle,
+                    held: TrustBundle | None = None) -> None:
+    """Refuse a bundle older than the one held (if given) or than what the home has seen."""
+    if held is not None:
+        Seen.of(held).refuse_older(bundle, seen=False)
+    read_state(home).seen(roots).refuse_older(bundle, seen=True)
+
+
+def remember(home: Path, roots: RootSet, bundle: TrustBundle) -> None:
+    """Record what the bundle shows; written only when it is newer than what is remembered."""
+    seen = Seen.of(bundle)
+    if read_state(home).seen(roots).covers(seen):
+        return  # the usual case, every verification of the same bundle: no write
+    with _locked(home / (STATE_FILE + ".lock")):
+        # Read again under the lock: two verifiers remembering at once both move it forwards.
+        state = read_state(home)
+        write_atomic(home / STATE_FILE, state.with_seen(roots, seen).to_json())
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    if sys.platform == "win32":  # no flock: the re-read and merge still only move forwards
+        yield
+        return
+    import fcntl
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a")
+    except OSError as exc:
+        raise StorageError(str(path), exc.strerror or str(exc)) from None
+    with fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
