@@ -26,6 +26,7 @@ from typing import Any
 
 from authority.draft import Draft
 from authority.proposal import MAX_PROPOSAL_BYTES, Proposal
+from passport import jsonread
 from passport.errors import CredentialError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
 from passport.records import MAX_RECORD_CHARS
@@ -129,9 +130,10 @@ class Home:
 
     def read_json(self, path: Path, limit: int = FILE_LIMIT) -> Any:
         try:
-            return json.loads(read_bytes(path, limit=limit))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise StorageError(str(path), f"not JSON ({exc})") from None
+            return jsonread.loads(read_bytes(path, limit=limit),
+                                  jsonread.Limits(max_bytes=limit, max_depth=16))
+        except jsonread.JSONRejected as exc:
+            raise StorageError(str(path), f"{exc}") from None
 
     def settings(self) -> Settings:
         self.require()

@@ -13,7 +13,6 @@ being down must not make the nation forget a revocation.
 from __future__ import annotations
 
 import html
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,8 +23,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from passport import jws
-from passport.bundle import CentreFreshness, bundle_document
+from passport import jsonread, jws
+from passport.bundle import BUNDLE_LIMITS, CentreFreshness, bundle_document
 from passport.credential import format_time
 from passport.errors import CredentialError, DocumentError, TrustError, UsageError
 from passport.fileio import read_bytes
@@ -73,9 +72,9 @@ class Fetched:
 def lists_in(data: bytes, source: str) -> tuple[str, ...]:
     """The `statusLists` of a centre's published trust bundle (its trust list is not used)."""
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DocumentError(source, [("file", "not JSON")]) from None
+        doc = jsonread.loads(data, BUNDLE_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise DocumentError(source, [("file", f"{exc}" if exc.limit else "not JSON")]) from None
     if not isinstance(doc, dict) or doc.get("type") != "SkillsPassportTrustBundle":
         raise DocumentError(source, [("type", "not a trust bundle (SkillsPassportTrustBundle)")])
     lists = doc.get("statusLists")

@@ -9,7 +9,6 @@ variable to set: it never waits on a pipe that will not answer.
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import re
 import sys
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from passport import jsonread
 from passport.errors import DocumentError, KeyFileError, TrustError, UsageError
 from passport.fileio import read_bytes
 from passport.keys import PrivateKey, PublicKey, unseal
@@ -26,6 +26,7 @@ ENV_PREFIX = "SKILLPASS_PASSPHRASE_"
 MIN_PASSPHRASE = 8
 OFFICIAL_TYPE = "SkillsPassportOfficial"
 KEY_FILE_LIMIT = 64 * 1024
+KEY_FILE_LIMITS = jsonread.Limits(max_bytes=KEY_FILE_LIMIT, max_depth=8)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 # (official's name, whether it is being set) -> passphrase
@@ -71,9 +72,9 @@ class Signer:
 
 def read_sealed(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(read_bytes(path, limit=KEY_FILE_LIMIT))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise UsageError(f"{path}: not a sealed key file (not JSON)") from None
+        doc = jsonread.loads(read_bytes(path, limit=KEY_FILE_LIMIT), KEY_FILE_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise UsageError(f"{path}: not a sealed key file ({exc})") from None
     if not isinstance(doc, dict):
         raise UsageError(f"{path}: not a sealed key file")
     return doc

@@ -13,13 +13,22 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from passport import jsonread
 from passport.b64 import b64u_decode
 from passport.errors import CredentialError, DocumentError, TrustError, UsageError
 from passport.keys import PrivateKey
-from passport.trust import RootSet, TrustList, decode_signed, payload_of, signature_over
+from passport.trust import (
+    TRUST_LIST_LIMITS,
+    RootSet,
+    TrustList,
+    decode_signed,
+    payload_of,
+    signature_over,
+)
 
 PROPOSAL_TYPE = "SkillsPassportTrustListProposal"
 MAX_PROPOSAL_BYTES = 20 * 1024 * 1024  # a trust list of 2,000 centres and its signatures
+PROPOSAL_LIMITS = jsonread.Limits(max_bytes=MAX_PROPOSAL_BYTES, max_depth=16)
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,8 @@ class Proposal:
 
     @property
     def document(self) -> dict[str, Any]:
-        doc: dict[str, Any] = json.loads(b64u_decode(self.payload))
+        # Checked as a trust list when the proposal was read or built.
+        doc: dict[str, Any] = jsonread.loads(b64u_decode(self.payload), TRUST_LIST_LIMITS)
         return doc
 
     def signers(self) -> set[str]:
@@ -129,9 +139,10 @@ class Proposal:
     def from_bytes(cls, data: bytes, source: str) -> Proposal:
         """Read a proposal file; every signature in it must verify with a needed key."""
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise DocumentError(source, [("file", "not JSON")]) from None
+            doc = jsonread.loads(data, PROPOSAL_LIMITS)
+        except jsonread.JSONRejected as exc:
+            raise DocumentError(source, [("file", f"{exc}" if exc.limit else "not JSON")]) \
+                from None
         if not isinstance(doc, dict) or doc.get("type") != PROPOSAL_TYPE:
             raise DocumentError(source, [("type", f"not a trust list proposal (expected type "
                                                   f"{PROPOSAL_TYPE})")])

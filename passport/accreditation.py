@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from passport import jws, schema
+from passport import jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import Kind, format_time, parse_time
 from passport.errors import CredentialError, DocumentError
@@ -22,6 +22,11 @@ from passport.keys import PrivateKey, PublicKey
 ACCREDITATION_TYP = "skillpass-accreditation-request+jwt"
 ROTATION_TYP = "skillpass-key-rotation-request+json"
 MAX_REQUEST_CHARS = 64 * 1024
+# An accreditation request is a JWS: its claims take a repeated name's last value (RFC 7519
+# section 4). A rotation request is a JWS JSON document, read like any other file: a name
+# given twice is refused.
+CLAIMS_LIMITS = jsonread.Limits(max_bytes=MAX_REQUEST_CHARS, max_depth=8, unique_keys=False)
+DOCUMENT_LIMITS = jsonread.Limits(max_bytes=MAX_REQUEST_CHARS, max_depth=8)
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,18 @@ class KeyRotationRequest:
     @classmethod
     def from_text(cls, text: str, source: str) -> KeyRotationRequest:
         try:
-            signed = json.loads(text)
-        except ValueError:
-            raise DocumentError(source, [("file", "not JSON")]) from None
+            signed = jsonread.loads(text, DOCUMENT_LIMITS)
+        except jsonread.JSONRejected as exc:
+            raise DocumentError(source, [("file", f"{exc}")]) from None
         if not isinstance(signed, dict) or not isinstance(signed.get("signatures"), list) \
                 or not isinstance(signed.get("payload"), str):
             raise DocumentError(source, [("file", "not a signed key rotation request")])
         try:
-            doc = json.loads(b64u_decode(signed["payload"]))
+            doc = jsonread.loads(b64u_decode(signed["payload"]), DOCUMENT_LIMITS)
+        except jsonread.JSONRejected as exc:
+            raise DocumentError(source, [("payload", f"{exc}")]) from None
         except ValueError:
-            raise DocumentError(source, [("payload", "not base64url JSON")]) from None
+            raise DocumentError(source, [("payload", "not base64url")]) from None
         _check(doc, "key-rotation-request", source)
         new_key = _key(doc["newJwk"], source)
         if new_key.kid == doc["oldKid"]:
@@ -111,8 +118,8 @@ def key_rotation_request(*, centre_id: str, old: PrivateKey, new: PrivateKey,
 def _token(text: str, source: str) -> tuple[jws.ParsedJWS, dict[str, Any]]:
     try:
         token = jws.parse(text.strip(), limit=MAX_REQUEST_CHARS)
-        doc = json.loads(token.payload)
-    except (CredentialError, ValueError) as exc:
+        doc = jsonread.loads(token.payload, CLAIMS_LIMITS)
+    except (CredentialError, jsonread.JSONRejected) as exc:
         raise DocumentError(source, [("file", f"not a signed request ({exc})")]) from None
     if not isinstance(doc, dict):
         raise DocumentError(source, [("payload", "not a JSON object")])

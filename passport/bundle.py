@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from passport import jws, schema
+from passport import jsonread, jws, schema
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
@@ -24,6 +24,8 @@ from passport.status import StatusList, parse_status_list
 from passport.trust import RootSet, TrustList, TrustStore
 
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+# A bundle nests its trust lists two levels down; signed documents inside are strings.
+BUNDLE_LIMITS = jsonread.Limits(max_bytes=MAX_BUNDLE_BYTES, max_depth=16)
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ class TrustBundle:
         if len(data) > MAX_BUNDLE_BYTES:
             raise InputTooLarge("trust bundle", len(data), MAX_BUNDLE_BYTES)
         try:
-            doc = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise TrustError(f"trust bundle: not JSON ({exc})") from None
+            doc = jsonread.loads(data, BUNDLE_LIMITS)
+        except jsonread.JSONRejected as exc:
+            raise TrustError(f"trust bundle: {exc}") from None
         schema.check("trust-bundle", doc, what="trust bundle")
         store = TrustStore(roots)
         if cached is not None:

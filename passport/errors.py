@@ -60,6 +60,13 @@ class SchemaError(CredentialError):
         return "\n".join(lines)
 
 
+class TimeFormatError(CredentialError, ValueError):
+    """A date-time that is not one: the schemas' pattern admits 2026-02-30T25:61:00Z.
+
+    A ValueError too, for the callers that already turn ValueError into their own kind.
+    """
+
+
 class InputTooLarge(CredentialError):
     def __init__(self, what: str, size: int, limit: int) -> None:
         self.what, self.size, self.limit = what, size, limit

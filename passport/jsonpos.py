@@ -7,7 +7,12 @@ import json.decoder
 import re
 from collections.abc import Callable
 
+from passport import jsonread
+
 Path = tuple[str | int, ...]
+# An input document (a rubric, an assessment, a training file, a CSV row's JSON): the
+# callers cap the bytes they read; a name given twice is refused (which would a person mean?).
+DOCUMENT_LIMITS = jsonread.Limits(max_bytes=4 << 20, max_depth=32, max_digits=32)
 # The stdlib's own string scanner, so string escapes are measured exactly as json reads them.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
@@ -76,11 +81,13 @@ def line_for(text: str, path: Path, offsets: dict[Path, int] | None = None) -> i
     return None
 
 
-def loads_located(text: str, source: str) -> object:
-    """json.loads with an error that names the file, line and column."""
+def loads_located(text: str, source: str,
+                  limits: jsonread.Limits = DOCUMENT_LIMITS) -> object:
+    """The bounded reader, with an error that names the file (and the line and column)."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return jsonread.loads(text, limits)
+    except jsonread.JSONRejected as exc:
         from passport.errors import DocumentError
 
-        raise DocumentError(source, [(f"line {exc.lineno}, column {exc.colno}", exc.msg)]) from None
+        where = f"line {exc.line}, column {exc.column}" if exc.line is not None else "file"
+        raise DocumentError(source, [(where, exc.reason)]) from None

@@ -6,15 +6,19 @@ number is refused with a ValueError deep in the stack. Every untrusted document 
 and JWS headers, trust bundles and lists, API bodies, uploaded and input files) is read here
 instead, against named limits, before and while parsing:
 
-- size: refused before anything is decoded;
-- nesting depth: measured by a scan that skips strings, before json.loads runs;
-- numbers: at most `max_digits` digits, no NaN or Infinity;
-- keys: an object naming a key twice is refused (which one would a reader believe?), except
-  where a standard names the answer: JOSE headers and claims take the lexically last (RFC 7515
-  section 4, RFC 7519 section 4), as every JSON parser of the phone page does too.
+- size (`max_bytes`): refused before anything is decoded;
+- nesting depth (`max_depth`): measured by a scan that skips strings, before json.loads runs;
+- numbers (`max_digits`): at most that many digits, no NaN or Infinity;
+- keys (`unique_keys`): an object naming a key twice is refused (which one would a reader
+  believe?), except where a standard names the answer: JOSE headers and claims take the
+  lexically last (RFC 7515 section 4, RFC 7519 section 4), as every JSON parser of the phone
+  page does too;
+- text: an escaped lone surrogate (a \\ud800 with no partner) is refused: it is no character,
+  cannot be printed or re-encoded as UTF-8, and I-JSON (RFC 7493) forbids it.
 
 Each refusal is a `JSONRejected` naming the limit; callers turn it into their own error kind
-(a bad credential, a bad trust bundle, a bad request body).
+(a bad credential, a bad trust bundle, a bad request body). The phone page reads QR payloads
+and JWS headers with the same limits (verifier/web/src/jws.js, `readJson`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
+# Escaped backslashes first (so "\\ud800" is a backslash and text), then whole pairs; a
+# surrogate escape still left has no partner.
+_ESCAPED_BACKSLASH = re.compile(r"\\\\")
+_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 @dataclass(frozen=True)
@@ -38,31 +48,58 @@ class Limits:
 
 
 class JSONRejected(ValueError):
-    """Not JSON, or JSON beyond a limit; the message names which."""
+    """Not JSON, or JSON beyond a limit; the message names which.
+
+    `limit` is the name of the limit exceeded (a field of `Limits`), or None when the text
+    is not JSON at all; `line` and `column` say where a syntax error is (the message then
+    ends with them, and `reason` is the message without them).
+    """
+
+    def __init__(self, reason: str, *, limit: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        where = f" at line {line}, column {column}" if line is not None else ""
+        super().__init__(reason + where)
+        self.reason, self.limit, self.line, self.column = reason, limit, line, column
 
 
 def loads(data: bytes | str, limits: Limits) -> Any:
-    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if isinstance(data, str):
+        text = data
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise JSONRejected(f"not text (an unpaired surrogate at character {exc.start + 1})") \
+                from None
+    else:
+        size = len(data)
     if size > limits.max_bytes:
-        raise JSONRejected(f"{size} bytes, the limit is {limits.max_bytes}")
+        raise JSONRejected(f"{size} bytes, over the limit of {limits.max_bytes} (max_bytes)",
+                           limit="max_bytes")
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JSONRejected(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    else:
-        text = data
     _check_depth(text, limits.max_depth)
+    if "\\u" in text:
+        _check_surrogates(text)
     try:
-        return json.loads(text, parse_int=_number(int, limits.max_digits),
-                          parse_float=_number(float, limits.max_digits),
-                          parse_constant=_constant,
-                          object_pairs_hook=_unique if limits.unique_keys else None)
+        return _decoder(limits).decode(text)
     except json.JSONDecodeError as exc:
-        raise JSONRejected(f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") \
-            from None
+        raise JSONRejected(f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno) from None
     except RecursionError:  # not reached after the scan; kept so no input can reach a trace
-        raise JSONRejected(f"nested deeper than {limits.max_depth}") from None
+        raise JSONRejected(f"nested deeper than {limits.max_depth} levels (max_depth)",
+                           limit="max_depth") from None
+
+
+@cache
+def _decoder(limits: Limits) -> json.JSONDecoder:
+    # One decoder per set of limits: building one per call would cost more than the parse of
+    # a JWS header (this is on the path of every scan).
+    return json.JSONDecoder(parse_int=_number(int, limits.max_digits),
+                            parse_float=_number(float, limits.max_digits),
+                            parse_constant=_constant,
+                            object_pairs_hook=_unique if limits.unique_keys else None)
 
 
 def _check_depth(text: str, max_depth: int) -> None:
@@ -75,14 +112,23 @@ def _check_depth(text: str, max_depth: int) -> None:
     for n, c in enumerate(_NOT_BRACKET.sub("", outside)):
         depth += _DELTA[c]
         if depth > max_depth:
-            raise JSONRejected(f"nested deeper than {max_depth} levels (the limit), at the "
-                               f"{n + 1}th bracket")
+            raise JSONRejected(f"nested deeper than {max_depth} levels (max_depth), at the "
+                               f"{n + 1}th bracket", limit="max_depth")
+
+
+def _check_surrogates(text: str) -> None:
+    rest = _SURROGATE_PAIR.sub("", _ESCAPED_BACKSLASH.sub("", text))
+    lone = _SURROGATE.search(rest)
+    if lone:
+        raise JSONRejected(f"the escape {lone.group()} is half of a UTF-16 pair, not a "
+                           "character (unpaired surrogate)")
 
 
 def _number(kind: type[int] | type[float], max_digits: int) -> Any:
     def parse(text: str) -> int | float:
-        if sum(ch.isdigit() for ch in text) > max_digits:
-            raise JSONRejected(f"a number of more than {max_digits} digits (the limit)")
+        if len(text) > max_digits and sum(ch.isdigit() for ch in text) > max_digits:
+            raise JSONRejected(f"a number of more than {max_digits} digits (max_digits)",
+                               limit="max_digits")
         return kind(text)
     return parse
 
@@ -96,5 +142,6 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(doc) != len(pairs):
         seen: set[str] = set()
         twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise JSONRejected(f"the key {twice[:40]!r} appears twice in one object")
+        raise JSONRejected(f"the key {twice[:40]!r} appears twice in one object (unique_keys)",
+                           limit="unique_keys")
     return doc

@@ -15,6 +15,7 @@ import jwt
 import jwt.algorithms
 import jwt.exceptions
 
+from passport import jsonread
 from passport.b64 import b64u_decode
 from passport.errors import AlgorithmNotAllowed, JWSFormatError
 from passport.keys import PrivateKey, PublicKey
@@ -22,6 +23,11 @@ from passport.keys import PrivateKey, PublicKey
 ALLOWED_ALGORITHMS = ("EdDSA", "Ed25519")
 SIGNING_ALGORITHM = "EdDSA"
 MAX_JWS_CHARS = 16_384
+# A header names an algorithm, a key id and two media types: a few dozen bytes, one level.
+# A repeated name takes the lexically last value (RFC 7515 section 4), as JSON.parse does on
+# the phone page, which reads headers with the same limits.
+HEADER_LIMITS = jsonread.Limits(max_bytes=2048, max_depth=8, unique_keys=False)
+JWK_LIMITS = jsonread.Limits(max_bytes=64 * 1024, max_depth=8)
 
 # Header parameters a verifier understands; anything listed in "crit" must be one of these,
 # and none of them is an extension, so any "crit" is refused (RFC 7515 section 4.1.11).
@@ -52,7 +58,11 @@ class _NaclEd25519(jwt.algorithms.Algorithm):
 
     @staticmethod
     def from_jwk(jwk: Any) -> Any:
-        return PublicKey.from_jwk(json.loads(jwk) if isinstance(jwk, str) else jwk)
+        try:
+            doc = jsonread.loads(jwk, JWK_LIMITS) if isinstance(jwk, str) else jwk
+        except jsonread.JSONRejected as exc:
+            raise jwt.exceptions.InvalidKeyError(f"JWK: {exc}") from None
+        return PublicKey.from_jwk(doc)
 
 
 _JWS = jwt.PyJWS(algorithms=[])
@@ -109,9 +119,9 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
                signing_input: bytes | None = None) -> ParsedJWS:
     """Check the header and signature size of an already split JWS (the QR codec splits it)."""
     try:
-        header = json.loads(header_bytes)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise JWSFormatError("not JSON", part="header") from None
+        header = jsonread.loads(header_bytes, HEADER_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise JWSFormatError(f"{exc}", part="header") from None
     if not isinstance(header, dict):
         raise JWSFormatError("not a JSON object", part="header")
     alg = header.get("alg")
@@ -119,8 +129,8 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
         raise AlgorithmNotAllowed(alg)
     if "crit" in header:
         crit = header["crit"]
-        if not isinstance(crit, list) or not crit:
-            raise JWSFormatError("'crit' must be a non-empty list", part="header")
+        if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+            raise JWSFormatError("'crit' must be a non-empty list of names", part="header")
         unknown = [c for c in crit if c not in _UNDERSTOOD_CRITICAL]
         if unknown:
             raise JWSFormatError(f"unsupported critical extension(s) {unknown}", part="header")

@@ -7,6 +7,13 @@ bytes of the JWS's first two segments, the signature the raw 64 bytes. Decoding 
 them as base64url, so the result is byte-identical to the signed JWS: one signature, two
 transports. Each dictionary version is frozen (its SHA-256 is pinned below) so that a card
 printed today still decodes in twenty years.
+
+Only canonical text decodes, so that a card's text cannot be varied while its credential
+stays the same (a second text for one card would pass any check keyed on the text): the
+version is written without leading zeros ('SP1:', never 'SP01:'); the Base45 is the one
+encoding of its bytes (`base45.decode` refuses groups out of range); the deflate stream ends
+in its last byte, whose padding bits (after the final block) are zero, as zlib writes them.
+Surrounding whitespace is not part of the text (a scanner or a file may add a newline).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from importlib import resources
 from passport import base45
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
-from passport.inflate import inflate_bounded
 
 # The largest QR code (version 40-L) holds 4296 alphanumeric characters.
 MAX_QR_TEXT = 4296
@@ -32,6 +38,9 @@ SIGNATURE_BYTES = 64
 CURRENT_VERSION = 1
 # Error correction is the codec's choice, not the card's: Q survives 25% damage.
 ECC_LEVEL = "Q"
+# What may surround the text (a scanner's or a file's line end), and nothing else: Unicode's
+# other spaces are no more part of a card than any other character (the page trims the same).
+WHITESPACE = " \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -121,29 +130,23 @@ def decode(text: str) -> str:
 
 def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     """QR text -> (compact JWS, header, payload, signature, JWS signing input)."""
-    text = text.strip()
+    text = text.strip(WHITESPACE)
     if len(text) > MAX_QR_TEXT:
         raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
     match = _PREFIX.match(text)
     if not match:
         raise QRFormatError("does not start with a Skills Passport prefix such as 'SP1:'",
                             position=0)
-    version = int(match.group(1))
-    zdict = dictionary(version)
+    if match.group(1).startswith("0"):
+        raise QRFormatError("the codec version has a leading zero (canonical text starts "
+                            "'SP1:')", position=2)
+    zdict = dictionary(int(match.group(1)))
     packed = base45.decode(text[match.end():], offset=match.end())
     if len(packed) <= SIGNATURE_BYTES:
         raise QRFormatError("too short to hold a signed credential (truncated?)",
                             position=len(text) - 1)
-    signature, deflated = packed[:SIGNATURE_BYTES], packed[SIGNATURE_BYTES:]
-    try:
-        body, complete, trailing = inflate_bounded(deflated, wbits=-15, limit=MAX_INFLATED,
-                                                   what="inflated QR content", zdict=zdict)
-    except zlib.error as exc:
-        raise QRFormatError(f"compressed data is corrupt ({exc})") from None
-    if not complete:
-        raise QRFormatError("compressed data ends early (truncated?)", position=len(text) - 1)
-    if trailing:
-        raise QRFormatError("unexpected data after the compressed content")
+    body = _inflate_canonical(packed[SIGNATURE_BYTES:], zdict, len(text) - 1)
+    signature = packed[:SIGNATURE_BYTES]
     header_len, used = _read_varint(body)
     header = body[used:used + header_len]
     if len(header) != header_len or header_len == 0:
@@ -152,6 +155,43 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
     compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
     return compact, header, payload, signature, signing_input
+
+
+def _inflate_canonical(deflated: bytes, zdict: bytes, end: int) -> bytes:
+    """Inflate a stream that ends in its last byte with zero padding bits, within the bound.
+
+    Padding bits are the last byte's high bits, after the final block's end code. Whether the
+    last byte's highest set bit is padding is asked of zlib itself, on a copy of the inflater
+    taken before that byte: with the bit cleared, does the stream still end, with the same
+    output? If so, the bit was never read, and the text is a variant of the one whose padding
+    is zero. (A data bit cleared changes the end code, or what the last code writes.)
+    """
+    inflater = zlib.decompressobj(-15, zdict=zdict)
+    try:
+        head = inflater.decompress(deflated[:-1], MAX_INFLATED + 1)
+        if len(head) > MAX_INFLATED or inflater.unconsumed_tail:
+            raise InputTooLarge("inflated QR content", len(head), MAX_INFLATED)
+        if inflater.eof:
+            raise QRFormatError("unexpected data after the compressed content")
+        probe = inflater.copy() if deflated[-1] else None
+        tail = inflater.decompress(deflated[-1:], MAX_INFLATED + 1 - len(head))
+    except zlib.error as exc:
+        raise QRFormatError(f"compressed data is corrupt ({exc})") from None
+    if len(head) + len(tail) > MAX_INFLATED or inflater.unconsumed_tail:
+        raise InputTooLarge("inflated QR content", len(head) + len(tail), MAX_INFLATED)
+    if not inflater.eof:
+        raise QRFormatError("compressed data ends early (truncated?)", position=end)
+    if probe is not None:
+        last = deflated[-1]
+        try:
+            same = probe.decompress(bytes((last ^ 1 << (last.bit_length() - 1),)),
+                                    MAX_INFLATED + 1) == tail and probe.eof
+        except zlib.error:
+            same = False
+        if same:
+            raise QRFormatError("the compressed data's last byte has padding bits set "
+                                "(not canonical)", position=end)
+    return head + tail
 
 
 def _read_varint(data: bytes) -> tuple[int, int]:
@@ -164,7 +204,7 @@ def _read_varint(data: bytes) -> tuple[int, int]:
 
 
 def is_qr_text(text: str) -> bool:
-    return _PREFIX.match(text.lstrip()) is not None
+    return _PREFIX.match(text.lstrip(WHITESPACE)) is not None
 
 
 def qr_version(text: str, ecc: str = ECC_LEVEL) -> int:

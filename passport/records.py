@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
-from passport import jws, schema
+from passport import jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, SchemaError, TrustError
@@ -34,6 +34,8 @@ DIGEST_BYTES = 16
 _ENTRY = struct.Struct(">IIQ16s")  # list number, index, issued (Unix seconds), digest
 MAX_ENTRIES = 4_000_000
 MAX_RECORD_CHARS = (MAX_ENTRIES * _ENTRY.size * 4) // 3 + 65_536
+# JWS claims: a repeated name takes the lexically last value (RFC 7519 section 4).
+RECORD_LIMITS = jsonread.Limits(max_bytes=MAX_RECORD_CHARS, max_depth=8, unique_keys=False)
 
 
 def signature_digest(signature: bytes) -> bytes:
@@ -92,9 +94,9 @@ class IssuanceRecord:
         if token.header.get("typ") != RECORD_TYP:
             raise TrustError(f"issuance record: typ must be {RECORD_TYP!r}")
         try:
-            doc = json.loads(token.payload)
-        except ValueError:
-            raise TrustError("issuance record: payload is not JSON") from None
+            doc = jsonread.loads(token.payload, RECORD_LIMITS)
+        except jsonread.JSONRejected as exc:
+            raise TrustError(f"issuance record: payload: {exc}") from None
         try:
             schema.check("issuance-record", doc, what="issuance record")
         except SchemaError as exc:  # one kind of error for every way a record is wrong

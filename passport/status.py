@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from passport import jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import (
+    CLAIMS_LIMITS,
     StatusPurpose,
     check_vc_jose_claims,
     decode_claims,
@@ -32,6 +33,8 @@ MAX_LIST_BYTES = 1_048_576
 # GZIP adds a little and base64url a third; the rest of the credential is small.
 MAX_STATUS_LIST_JWS_CHARS = (MAX_LIST_BYTES + 1024) * 4 // 3 + 8_192
 STATUS_LIST_TYP = "vc+jwt"
+# A status list's claims are a credential's, read with the same limits but its larger size.
+STATUS_CLAIMS_LIMITS = replace(CLAIMS_LIMITS, max_bytes=MAX_STATUS_LIST_JWS_CHARS)
 
 
 @dataclass
@@ -125,7 +128,7 @@ def sign_status_list(claims: dict[str, object], key: PrivateKey) -> str:
 def parse_status_list(compact: str) -> tuple[StatusList, jws.ParsedJWS]:
     """Parse a status list JWS (signature not yet checked: the caller knows the issuer keys)."""
     token = jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS)
-    claims = decode_claims(token.payload)
+    claims = decode_claims(token.payload, STATUS_CLAIMS_LIMITS)
     check_vc_jose_claims(claims)
     schema.check("status-list-credential", claims, what="status list credential")
     assert isinstance(claims, dict)

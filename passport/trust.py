@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from passport import jws, schema
+from passport import jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import Kind, format_time, parse_time
 from passport.errors import CredentialError, RollbackError, TrustError
@@ -274,15 +274,22 @@ def decode_signed(signed: object) -> tuple[dict[str, Any], dict[str, jws.ParsedJ
             raise TrustError(f"trust list: key {token.kid} signed twice")
         by_kid[token.kid] = token
     try:
-        doc = json.loads(b64u_decode(str(payload)))
+        data = b64u_decode(str(payload))
     except ValueError:
-        raise TrustError("trust list: payload is not base64url JSON") from None
+        raise TrustError("trust list: payload is not base64url") from None
+    try:
+        doc = jsonread.loads(data, TRUST_LIST_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise TrustError(f"trust list: payload: {exc}") from None
     if not isinstance(doc, dict):
         raise TrustError("trust list: payload is not a JSON object")
     return doc, by_kid
 
 
 MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024
+# A trust list nests five levels (issuers, keys, jwk); it names no number longer than a
+# version or a count of record entries.
+TRUST_LIST_LIMITS = jsonread.Limits(max_bytes=MAX_TRUST_LIST_CHARS, max_depth=16)
 
 
 class TrustStore:

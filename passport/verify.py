@@ -170,7 +170,7 @@ def _parse_presented(data: str | bytes) -> jws.ParsedJWS:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise QRFormatError("input is not text") from None
-    text = data.strip()
+    text = data.strip(qr.WHITESPACE)
     if qr.is_qr_text(text):
         return jws.from_parts(*qr.decode_parts(text))
     return jws.parse(text)

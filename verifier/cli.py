@@ -8,8 +8,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from passport import jsonread
 from passport.errors import KeyFileError, UsageError
 from passport.fileio import read_bytes
+from passport.jws import JWK_LIMITS
 from passport.keys import PublicKey
 from passport.verify import Code, Outcome, VerificationResult, verify
 from rpl_rubrics.catalogue import unit_titles
@@ -132,9 +134,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 def _load_jwk(path: str) -> PublicKey:
     try:
-        doc = json.loads(read_bytes(Path(path), limit=64 * 1024))
-    except json.JSONDecodeError as exc:
-        raise KeyFileError(f"{path}: not JSON ({exc})") from None
+        doc = jsonread.loads(read_bytes(Path(path), limit=64 * 1024), JWK_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise KeyFileError(f"{path}: {exc}") from None
     if isinstance(doc, dict) and "publicKeyJwk" in doc:
         doc = doc["publicKeyJwk"]  # a W3C verification method
     return PublicKey.from_jwk(doc)

@@ -15,15 +15,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from passport.bundle import TrustBundle, bundle_document
+from passport import jsonread, schema
+from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document
 from passport.credential import parse_time
-from passport.errors import Error, RollbackError, StorageError, TrustError, UsageError
+from passport.errors import Error, RollbackError, SchemaError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
 from passport.trust import RootSet, TrustList, TrustStore, decode_signed
 from verifier import memory
 
 ROOT_FILE_LIMIT = 64 * 1024
 BUNDLE_LIMIT = 256 * 1024 * 1024
+SMALL_FILE_LIMITS = jsonread.Limits(max_bytes=ROOT_FILE_LIMIT, max_depth=8)
+
+
+def read_json(data: bytes, what: str, limits: jsonread.Limits = SMALL_FILE_LIMITS) -> Any:
+    """The bounded reader; a file that is not JSON, or beyond a limit, is a trust error."""
+    try:
+        return jsonread.loads(data, limits)
+    except jsonread.JSONRejected as exc:
+        raise TrustError(f"{what}: {exc}") from None
 
 
 def home() -> Path:
@@ -39,10 +49,10 @@ def pinned_roots(root_file: str | None) -> RootSet:
     else:
         data = resources.files("passport").joinpath("data", "root-keys.json").read_bytes()
     try:
-        doc = json.loads(data)
-    except json.JSONDecodeError:
-        raise TrustError('root key file must be JSON {"rootKeys": [JWK, ...], "threshold": k}') \
-            from None
+        doc = jsonread.loads(data, SMALL_FILE_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise TrustError('root key file must be JSON {"rootKeys": [JWK, ...], "threshold": k}'
+                         f" ({exc})") from None
     if isinstance(doc, dict) and doc.get("rootKeys") == []:
         raise TrustError("no national root key is pinned in this install: pass --root FILE "
                          "(the national authority's root-keys.json; it is kept for later)")
@@ -55,7 +65,7 @@ def pin(root_file: str | None, roots: RootSet) -> None:
     if root_file is None:
         return
     if target.exists():
-        held = RootSet.from_json(json.loads(read_bytes(target, limit=ROOT_FILE_LIMIT)))
+        held = RootSet.from_json(read_json(read_bytes(target, limit=ROOT_FILE_LIMIT), str(target)))
         if held.identity != roots.identity:
             raise TrustError(f"{target} pins another national root; a root changes only "
                              "through a rotation the trust list carries")
@@ -127,16 +137,16 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     installed is refused, and the same version must be the same list.
     """
     roots = pinned_roots(root_file)
-    try:
-        doc = json.loads(read_bytes(source, limit=BUNDLE_LIMIT))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise UsageError(f"{source}: not JSON (a signed trust list or a trust bundle)") from None
+    doc = read_json(read_bytes(source, limit=BUNDLE_LIMIT), f"{source} (a signed trust list "
+                    "or a trust bundle)", BUNDLE_LIMITS)
     if not isinstance(doc, dict):
         raise UsageError(f"{source}: not a signed trust list or a trust bundle")
     offered = doc if doc.get("type") == "SkillsPassportTrustBundle" else bundle_document(
         doc, [], datetime.now(UTC))
+    _shaped(offered, str(source))
     held_path = home() / "trust-bundle.json"
-    held = json.loads(read_bytes(held_path, limit=BUNDLE_LIMIT)) if held_path.exists() else {}
+    held = _shaped(read_json(read_bytes(held_path, limit=BUNDLE_LIMIT), str(held_path),
+                             BUNDLE_LIMITS), str(held_path)) if held_path.exists() else {}
     history = _merged_history(held.get("rootHistory", []), offered.get("rootHistory", []))
     store = TrustStore(roots)
     store.follow(history)
@@ -171,12 +181,21 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     return fresh
 
 
+def _shaped(doc: Any, what: str) -> Any:
+    """A trust bundle's shape is checked before any of it is used (signatures come later)."""
+    try:
+        schema.check("trust-bundle", doc, what=what)
+    except SchemaError as exc:
+        raise TrustError(exc.diagnostics()) from None
+    return doc
+
+
 def _centre_id() -> str | None:
     """The centre whose home this is, if it is a centre's home (issuer.json)."""
     path = home() / "issuer.json"
     if not path.exists():
         return None
-    doc = json.loads(read_bytes(path, limit=ROOT_FILE_LIMIT))
+    doc = read_json(read_bytes(path, limit=ROOT_FILE_LIMIT), str(path))
     return str(doc.get("id")) if isinstance(doc, dict) else None
 
 

@@ -8,6 +8,9 @@ names another under `trusts` ({"root": a pinned root file, "bundle": ...}): the 
 worlds of k-of-n root signatures, root rotation, suspended centres, and retired or compromised
 keys judged by issuance records. A case is either judged (`qr`, `at`, `verdict`, `checks`) or
 names a bundle every verifier must refuse to load (`refused`: the Python verifier's reason).
+The cases named `attack-...` are the rows of the JWT attack catalogue (tests/attacks.py); their
+`qr` is what the attacker presents: QR text, or a compact JWS where the attack does not fit a
+QR (as a scanner reads any text a QR code holds).
 
 Fixed keys and times make the file reproducible (a test regenerates it and compares); the
 expectations come from the Python verifier and are reviewed by hand when the file changes.
@@ -34,6 +37,7 @@ from passport.trust import CentreState, RecordRef, RootSet, key_entry
 from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
+from tests.attacks import ATTACKS, Forge
 from tests.world import World
 
 ISSUER = "https://ntti.edu.kh"
@@ -98,11 +102,28 @@ def main(out: Path = OUT) -> None:
                       "verdict": result.verdict.value,
                       "checks": {c.check.value: [c.outcome.value, c.code.value]
                                  for c in result.checks}})
+    forge = Forge(compact["valid"], world.issuer_key, stranger, world.root.public.kid)
+    cases += attack_cases(forge, bundle)
     trusts, national = national_cases()
     out.write_text(json.dumps({"rootKeys": [world.root.public.jwk()], "bundle": bundle_doc,
                                "trusts": trusts, "cases": cases + national},
                               ensure_ascii=False, indent=1) + "\n")
     print({c["name"]: c.get("verdict", "refused") for c in cases + national})
+
+
+def attack_cases(forge: Forge, bundle: TrustBundle) -> list[dict[str, Any]]:
+    """Each row of the attack catalogue, judged by the Python verifier; a row whose answer
+    is not the catalogue's stops the run (the file never records a surprise)."""
+    cases = []
+    for attack in ATTACKS:
+        text = attack.build(forge)
+        result = verify(text, at=CHECK_AT, trust=bundle)
+        checks = {c.check.value: [c.outcome.value, c.code.value] for c in result.checks}
+        assert (result.verdict.value, checks[attack.check][1]) == (attack.verdict, attack.code), \
+            f"{attack.name}: {result.verdict.value}, {checks[attack.check]}"
+        cases.append({"name": f"attack-{attack.name}", "qr": text, "at": CHECK_AT.isoformat(),
+                      "verdict": result.verdict.value, "checks": checks})
+    return cases
 
 
 def national_world(**changes: Any) -> World:

@@ -14,7 +14,8 @@ export class Failure extends Error {
 }
 
 export const enc = new TextEncoder();
-const dec = new TextDecoder("utf-8", { fatal: true });
+// A byte order mark is kept, so JSON.parse refuses it as Python's json does.
+const dec = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function b64uEncode(bytes) {
   let s = "";
@@ -30,15 +31,60 @@ export function b64uDecode(text) {
   return out;
 }
 
-export function parseJson(bytes, code, what) {
-  try { return JSON.parse(dec.decode(bytes)); } catch { throw new Failure(code, `${what} is not UTF-8 JSON`); }
+// -- the bounded JSON reader (passport/jsonread.py), with the same limits and refusals ---------
+/** Limits of a JWS header (jws.HEADER_LIMITS) and a credential's claims (credential.CLAIMS_LIMITS);
+ * repeated names take the lexically last value, as JSON.parse does. */
+export const HEADER_LIMITS = { maxBytes: 2048, maxDepth: 8, maxDigits: 32 };
+export const CLAIMS_LIMITS = { maxBytes: 16384, maxDepth: 64, maxDigits: 32 };
+// Other JWS payloads (status lists, trust lists, records): sized by their callers, nested no
+// deeper than a credential may be.
+const DOCUMENT_LIMITS = { maxBytes: Infinity, maxDepth: 64, maxDigits: 32 };
+const STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/g;
+const SURROGATE_PAIR = /\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
+const SURROGATE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/** JSON text outside its strings: where brackets nest and numbers are. */
+function outsideStrings(text) {
+  return text.includes('\\"') ? text.replace(STRING, "") : text.split('"').filter((_, i) => i % 2 === 0).join("");
+}
+
+/** Parse UTF-8 JSON within `limits`, or throw an Error naming the limit (jsonread.loads). */
+export function readJson(bytes, limits) {
+  if (bytes.length > limits.maxBytes) throw new Error(`${bytes.length} bytes, over the limit of ${limits.maxBytes} (max_bytes)`);
+  const text = dec.decode(bytes);  // throws on anything but UTF-8
+  let outside = null;
+  if ((text.match(/[[{]/g) || []).length > limits.maxDepth) {
+    outside = outsideStrings(text);
+    let depth = 0;
+    for (const c of outside.replace(/[^[\]{}]+/g, "")) {
+      depth += c === "[" || c === "{" ? 1 : -1;
+      if (depth > limits.maxDepth) throw new Error(`nested deeper than ${limits.maxDepth} levels (max_depth)`);
+    }
+  }
+  if (text.includes("\\u") && SURROGATE.test(text.replace(/\\\\/g, "").replace(SURROGATE_PAIR, ""))) {
+    throw new Error("an unpaired surrogate escape");
+  }
+  const doc = JSON.parse(text);
+  // Python counts each number's digits as it parses; here the numbers are the runs outside
+  // strings that hold a digit (in JSON that JSON.parse took, nothing else outside has one).
+  if (/[0-9]{1,}/.test(text)) {
+    for (const run of (outside ?? outsideStrings(text)).match(/[-+0-9.eE]+/g) || []) {
+      if (run.replace(/[^0-9]/g, "").length > limits.maxDigits) throw new Error(`a number of more than ${limits.maxDigits} digits (max_digits)`);
+    }
+  }
+  return doc;
+}
+
+/** The bounded reader, its refusal a Failure with the reason code `code`. */
+export function parseJson(bytes, code, what, limits = DOCUMENT_LIMITS) {
+  try { return readJson(bytes, limits); } catch (e) { throw new Failure(code, `${what}: ${e.message}`); }
 }
 
 export const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Check the header and signature size of a split JWS (jws.from_parts). */
 export function parseJws(parts) {
-  const header = parseJson(parts.header, "bad_jws", "header");
+  const header = parseJson(parts.header, "bad_jws", "header", HEADER_LIMITS);
   if (!isObject(header)) throw new Failure("bad_jws", "header is not an object");
   if (!ALLOWED_ALGS.has(header.alg)) throw new Failure("alg_not_allowed", `algorithm ${JSON.stringify(header.alg)} is not allowed`);
   if ("crit" in header) throw new Failure("bad_jws", "unsupported critical header extension");

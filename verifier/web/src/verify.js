@@ -1,8 +1,11 @@
 // The browser verifier: the same checks, in the same order, with the same reason codes as
 // passport/verify.py. Pure: text + trust state + time in, a result object out.
-import { inflateSync } from "fflate";
-import { Failure, b64uEncode, enc, isObject, parseJson, parseJws, signatureValid, splitCompact,
-  vcJoseProblem } from "./jws.js";
+// pako is zlib's inflate, ported: it refuses every stream Python's zlib refuses (a stored
+// block whose length check fails, an incomplete Huffman code...), so both read the same texts.
+import ZStream from "pako/lib/zlib/zstream.js";
+import * as zlib from "pako/lib/zlib/inflate.js";
+import { CLAIMS_LIMITS, Failure, b64uEncode, enc, isObject, parseJson, parseJws, signatureValid,
+  splitCompact, vcJoseProblem } from "./jws.js";
 import { validate } from "./schema.js";
 import { vouches } from "./trust.js";
 
@@ -33,28 +36,61 @@ export function base45Decode(text) {
   return Uint8Array.from(out);
 }
 
-// -- the QR transport -----------------------------------------------------------------------
+// -- the QR transport (passport/qr.py): canonical text only ----------------------------------
+/** Surrounding whitespace is not part of the text: ASCII's only, as qr.WHITESPACE. */
+export const trimText = (text) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+
+/** Raw inflate with the dictionary, at most `limit` + 1 bytes out: zlib's status, output, and
+ * the input left unread. */
+function inflateRaw(data, zdict, limit) {
+  const strm = new ZStream();
+  zlib.inflateInit2(strm, -15);
+  zlib.inflateSetDictionary(strm, zdict);
+  Object.assign(strm, { input: data, next_in: 0, avail_in: data.length,
+    output: new Uint8Array(limit + 1), next_out: 0, avail_out: limit + 1 });
+  const status = zlib.inflate(strm, 0);  // Z_NO_FLUSH, as Python's decompress
+  return { status, out: strm.output.subarray(0, strm.next_out), left: strm.avail_in, msg: strm.msg };
+}
+
+const Z_STREAM_END = 1;
+
+/** qr._inflate_canonical: the stream ends in its last byte, and that byte's padding bits are
+ * zero (its highest set bit, cleared, must change what the stream says). */
+function inflateCanonical(deflated, zdict) {
+  const r = inflateRaw(deflated, zdict, MAX_INFLATED);
+  if (r.status < 0 && r.status !== -5) throw new Failure("bad_qr", `compressed data is corrupt (${r.msg})`);
+  if (r.out.length > MAX_INFLATED) throw new Failure("too_large", "inflated QR content is too large");
+  if (r.status === Z_STREAM_END && r.left > 0) throw new Failure("bad_qr", "unexpected data after the compressed content");
+  if (r.status !== Z_STREAM_END) throw new Failure("bad_qr", "compressed data ends early (truncated?)");
+  const last = deflated[deflated.length - 1];
+  if (last) {
+    const probe = Uint8Array.from(deflated);
+    probe[probe.length - 1] = last ^ (1 << (31 - Math.clz32(last)));
+    const p = inflateRaw(probe, zdict, MAX_INFLATED);
+    if (p.status === Z_STREAM_END && p.left === 0 && p.out.length === r.out.length && p.out.every((b, i) => b === r.out[i])) {
+      throw new Failure("bad_qr", "the compressed data's last byte has padding bits set (not canonical)");
+    }
+  }
+  return r.out;
+}
+
 export function decodeQr(text, dictionaries) {
-  text = text.trim();
-  if (text.length > MAX_QR_TEXT) throw new Failure("too_large", "QR text is too large");
+  text = trimText(text);
+  if (text.length > MAX_QR_TEXT && [...text].length > MAX_QR_TEXT) throw new Failure("too_large", "QR text is too large");
   const m = /^SP(\d{1,3}):/.exec(text);
   if (!m) throw new Failure("bad_qr", "does not start with a Skills Passport prefix such as 'SP1:'");
+  if (m[1].startsWith("0")) throw new Failure("bad_qr", "the codec version has a leading zero (canonical text starts 'SP1:')");
   const zdict = dictionaries[Number(m[1])];
   if (!zdict) throw new Failure("bad_qr", `unknown codec version ${m[1]}`);
   const packed = base45Decode(text.slice(m[0].length));
   if (packed.length <= 64) throw new Failure("bad_qr", "too short to hold a signed credential");
   const signature = packed.subarray(0, 64);
-  let body;
-  try {
-    body = inflateSync(packed.subarray(64), { dictionary: zdict });
-  } catch (e) {
-    throw new Failure("bad_qr", `compressed data is corrupt (${e.message})`);
-  }
-  if (body.length > MAX_INFLATED) throw new Failure("too_large", "inflated QR content is too large");
+  const body = inflateCanonical(packed.subarray(64), zdict);
   let hlen = 0, used = 0;
-  for (; used < 3; used++) {
+  for (;;) {  // qr._read_varint: at most 3 bytes
+    if (used === 3 || used === body.length) throw new Failure("bad_qr", "header length is malformed");
     hlen |= (body[used] & 0x7f) << (7 * used);
-    if (!(body[used] & 0x80)) { used++; break; }
+    if (!(body[used++] & 0x80)) break;
   }
   const header = body.subarray(used, used + hlen);
   if (header.length !== hlen || hlen === 0) throw new Failure("bad_qr", "header length is out of range");
@@ -138,19 +174,19 @@ export async function verifyText(text, trust, env, at) {
   const done = { claims: null, issuer: null, statusAsOf: null, statusUnknownAsOf: null, trustListExpired: null };
   let token;
   try {
-    const t = text.trim();
+    const t = trimText(text);
     token = parseJws(/^SP\d{1,3}:/.test(t) ? decodeQr(t, env.dictionaries) : splitCompact(t));
   } catch (e) {
     r.fail("format", e.code || "bad_jws", e.message);
     return r.finish(done);
   }
-  if (token.header.typ !== "vc+jwt" || (token.header.cty ?? "vc") !== "vc") {
+  if (token.header.typ !== "vc+jwt" || ("cty" in token.header ? token.header.cty : "vc") !== "vc") {
     r.fail("format", "wrong_media_type", "not typ vc+jwt");
     return r.finish(done);
   }
   let claims;
   try {
-    claims = parseJson(token.payload, "bad_payload", "payload");
+    claims = parseJson(token.payload, "bad_payload", "payload", CLAIMS_LIMITS);
   } catch (e) {
     r.fail("format", e.code, e.message);
     return r.finish(done);
