@@ -107,19 +107,24 @@ def set_state(home: Home, centre_id: str, state: CentreState) -> TrustedIssuer:
 
 
 def rotate_key(home: Home, centre_id: str, request_file: Path, overlap: timedelta,
-               now: datetime) -> TrustedIssuer:
+               now: datetime, *, verified_in_person: bool = False
+               ) -> tuple[TrustedIssuer, list[str]]:
+    """The centre with its new key in the draft, and what officials should be warned of."""
     draft = home.draft()
     text = read_document(request_file, limit=MAX_REQUEST_CHARS * 4)
     request = KeyRotationRequest.from_text(text, str(request_file))
-    new = drafts.rotate_key(draft, centre_id, request, now, overlap, str(request_file))
+    new = drafts.rotate_key(draft, centre_id, request, now, overlap, str(request_file),
+                            verified_in_person=verified_in_person)
+    warnings = drafts.rotation_warnings(draft, centre_id, request)
     home.commit({home.request_file(f"rotation-{_digest(text)}.json"): text.encode(),
                  home.draft_file: as_json(new.content())})
-    return new.centre(centre_id)
+    return new.centre(centre_id), warnings
 
 
-def _record(draft: Draft, centre_id: str, kid: str, path: Path) -> IssuanceRecord:
+def _record(draft: Draft, centre_id: str, kid: str, path: Path, *,
+            compromised: bool = False) -> IssuanceRecord:
     text = read_document(path, limit=MAX_RECORD_CHARS + 16)
-    return drafts.accept_record(draft, centre_id, kid, text, str(path))
+    return drafts.accept_record(draft, centre_id, kid, text, str(path), compromised=compromised)
 
 
 def retire_key(home: Home, centre_id: str, kid: str, at: datetime,
@@ -137,7 +142,7 @@ def retire_key(home: Home, centre_id: str, kid: str, at: datetime,
 def compromise(home: Home, centre_id: str, kid: str, since: datetime, record_file: Path,
                now: datetime) -> tuple[TrustedIssuer, IssuanceRecord]:
     draft = home.draft()
-    record = _record(draft, centre_id, kid, record_file)
+    record = _record(draft, centre_id, kid, record_file, compromised=True)
     new = drafts.compromise(draft, centre_id, kid, since, record, now)
     home.commit({home.record_file(record.sha256): record.jws.encode(),
                  home.draft_file: as_json(new.content())})

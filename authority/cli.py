@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeAlias
@@ -50,6 +51,9 @@ def register_authority(sub: Sub) -> None:
     c.add_argument("request", type=Path, help="the centre's key rotation request (.json)")
     c.add_argument("--overlap", type=int, default=30, metavar="DAYS",
                    help="days the old key stays valid beside the new (default 30)")
+    c.add_argument("--verified-in-person", action="store_true",
+                   help="the old key is compromised and officials have confirmed the new key "
+                        "with the centre in person")
     c.set_defaults(func=run_rotate)
 
     c = asub.add_parser("retire-key", help="close a centre key's window")
@@ -156,8 +160,11 @@ def run_state(args: argparse.Namespace) -> int:
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    centre = actions.rotate_key(_home(), args.centre, args.request,
-                                timedelta(days=args.overlap), _now())
+    centre, warnings = actions.rotate_key(_home(), args.centre, args.request,
+                                          timedelta(days=args.overlap), _now(),
+                                          verified_in_person=args.verified_in_person)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for key in centre.keys:
         print(f"  key {key.key.kid}: {draft.key_text(key)}")
     print(f"{centre.id}: new key in the draft; sign the next list to publish it.")

@@ -189,8 +189,13 @@ def _with_key(centre: TrustedIssuer, key: IssuerKey) -> TrustedIssuer:
 
 
 def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: datetime,
-               overlap: timedelta, source: str) -> Draft:
-    """The new key is valid from now; the old one's window closes after the overlap."""
+               overlap: timedelta, source: str, *, verified_in_person: bool = False) -> Draft:
+    """The new key is valid from now; the old one's window closes after the overlap.
+
+    A request signed by a compromised key proves nothing (its thief can sign one too): such
+    a key is replaced only once officials have checked the new key with the centre in person
+    (`verified_in_person`); the request is always signed by the new key (`from_text`).
+    """
     now = second(now)
     if request.centre_id != centre_id:
         raise DocumentError(source, [("id", f"asks for {request.centre_id}, not {centre_id}")])
@@ -199,10 +204,16 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
     if old is None:
         raise DocumentError(source, [("oldKid", f"{request.old_kid} is not a key of "
                                                 f"{centre_id}")])
-    if not request.signed_by(old.key):
+    if old.compromised_since is not None and not verified_in_person:
+        raise UsageError(f"key {old.key.kid} of {centre_id} is compromised since "
+                         f"{format_time(old.compromised_since)}: a request it signed proves "
+                         "nothing, its thief can sign one too. Confirm the new key "
+                         f"{request.new_key.kid} with the centre in person (read its id "
+                         "aloud), then run again with --verified-in-person")
+    if old.compromised_since is None and not request.signed_by(old.key):
         raise DocumentError(source, [("signatures", f"not signed by the accredited key "
                                                     f"{old.key.kid} it replaces")])
-    if old.valid_until is not None and old.valid_until <= now:
+    if old.compromised_since is None and old.valid_until is not None and old.valid_until <= now:
         raise DocumentError(source, [("oldKid", f"key {old.key.kid}'s window closed on "
                                                 f"{format_time(old.valid_until)}: only a key "
                                                 "still valid can ask for its successor")])
@@ -225,6 +236,17 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
     centre = _with_key(centre, old)
     centre = replace(centre, keys=(*centre.keys, IssuerKey(request.new_key, now, None)))
     return draft.with_centre(centre)
+
+
+def rotation_warnings(draft: Draft, centre_id: str, request: KeyRotationRequest) -> list[str]:
+    """What officials should know before they sign a list with this rotation in it."""
+    centre = draft.centre(centre_id)
+    newest = max((k for k in centre.keys if k.compromised_since is None),
+                 key=lambda k: k.valid_from, default=None)
+    if newest is not None and newest.key.kid != request.old_kid:
+        return [f"the request is signed by {request.old_kid}, not by {newest.key.kid}, the "
+                f"newest key of {centre_id}: check with the centre that it asked for this"]
+    return []
 
 
 def retire_key(draft: Draft, centre_id: str, kid: str, at: datetime,
@@ -261,8 +283,12 @@ def compromise(draft: Draft, centre_id: str, kid: str, since: datetime, record: 
 
 
 def accept_record(draft: Draft, centre_id: str, kid: str, text: str,
-                  source: str) -> IssuanceRecord:
-    """A centre's issuance record for key `kid`, signed by a key of that centre in the draft."""
+                  source: str, *, compromised: bool = False) -> IssuanceRecord:
+    """A centre's issuance record for key `kid`, signed by a key of that centre in the draft.
+
+    Never one signed by a compromised key; and for a key being found compromised
+    (`compromised`), never one it signed itself: its thief could write any record with it.
+    """
     centre = draft.centre(centre_id)
     _key_of(centre, kid)
     compact = text.strip()
@@ -280,6 +306,12 @@ def accept_record(draft: Draft, centre_id: str, kid: str, text: str,
     signer = centre.key(token.kid)
     if signer is None or not jws.signature_valid(token, signer.key):
         raise DocumentError(source, [("signature", f"not signed by a key of {centre_id}")])
+    if signer.compromised_since is not None or (compromised and signer.key.kid == kid):
+        raise DocumentError(source, [("signature", f"signed by {signer.key.kid}, a key found "
+                                                   "compromised: its thief could have written "
+                                                   "it. Add the centre's new key first "
+                                                   "(authority rotate-key); the centre then "
+                                                   "signs the record with it")])
     return record
 
 

@@ -114,7 +114,25 @@ class Centre:
         return installed.trust_list.issuers.get(self.id) if installed else None
 
     def signing_key(self, at: datetime) -> PrivateKey:
-        """The key to sign with now: the newest of ours the installed list lets sign at `at`."""
+        """The key to issue with now: the newest of ours the installed list lets sign at `at`,
+        while the list is current and the centre not suspended."""
+        installed = self.trust()
+        entry = installed.trust_list.issuers.get(self.id) if installed else None
+        if installed is not None and entry is not None:
+            trust_list = installed.trust_list
+            if entry.state is CentreState.SUSPENDED:
+                raise NotAccredited(f"the national authority has suspended this centre's "
+                                    f"accreditation (trust list version {trust_list.version})")
+            if at >= trust_list.expires:
+                raise NotAccredited(f"the installed trust list expired on "
+                                    f"{trust_list.expires.date().isoformat()}: install the "
+                                    "current one (skillpass trust install FILE)")
+        return self.status_key(at)
+
+    def status_key(self, at: datetime) -> PrivateKey:
+        """The key to sign status lists with: as `signing_key`, but also while the centre is
+        suspended or its list has expired. What it issued can always still be revoked or
+        suspended; never by a key the list says is retired or compromised."""
         self._refresh_keys()
         installed = self.trust()
         if installed is None:
@@ -127,13 +145,6 @@ class Centre:
             raise NotAccredited(f"{self.id} is not in the installed trust list (version "
                                 f"{trust_list.version}): send {self.home.request_file.name} to "
                                 "the national authority, then install the list it signs")
-        if entry.state is CentreState.SUSPENDED:
-            raise NotAccredited(f"the national authority has suspended this centre's "
-                                f"accreditation (trust list version {trust_list.version})")
-        if at >= trust_list.expires:
-            raise NotAccredited(f"the installed trust list expired on "
-                                f"{trust_list.expires.date().isoformat()}: install the current "
-                                "one (skillpass trust install FILE)")
         usable = [(k.valid_from, self.keys[k.key.kid]) for k in entry.keys
                   if k.key.kid in self.keys and k.may_sign_at(at)]
         if not usable:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
 from passport.records import IssuanceRecord
 from passport.status import StatusList, parse_status_list
-from passport.trust import RootSet, TrustList, TrustStore
+from passport.trust import Anchor, RootSet, TrustList, TrustStore
 
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 # A bundle nests its trust lists two levels down; signed documents inside are strings.
@@ -47,10 +47,11 @@ class TrustBundle:
 
     @classmethod
     def from_json(cls, data: bytes, *, roots: RootSet | Sequence[PublicKey],
-                  cached: TrustList | None = None) -> TrustBundle:
+                  anchor: Anchor | None = None) -> TrustBundle:
         """Parse and check a bundle: root signatures, version order, status lists, records.
 
-        `cached` is the trust list already held; a bundle whose list is older is refused.
+        `anchor` is what the verifier trusts already (`verifier.memory`): the bundle's list
+        must chain from it, and may not be older (`RollbackError`).
         """
         if len(data) > MAX_BUNDLE_BYTES:
             raise InputTooLarge("trust bundle", len(data), MAX_BUNDLE_BYTES)
@@ -59,36 +60,18 @@ class TrustBundle:
         except jsonread.JSONRejected as exc:
             raise TrustError(f"trust bundle: {exc}") from None
         schema.check("trust-bundle", doc, what="trust bundle")
-        store = TrustStore(roots)
-        if cached is not None:
-            store.current = cached
+        store = TrustStore(roots, anchor)
         history = tuple(doc.get("rootHistory", ()))
         store.follow(history)
-        if store.current is not cached and store.current is not None \
-                and store.current.signed == doc["trustList"]:
+        if store.current is not None and store.current.signed == doc["trustList"]:
             trust_list = store.current  # the bundle's list is the last rotation itself
         else:
             trust_list = store.update(doc["trustList"])
         lists: dict[str, StatusList] = {}
         for compact in doc["statusLists"]:
-            try:
-                status, token = parse_status_list(compact)
-            except CredentialError as exc:
-                raise TrustError(f"trust bundle: bad status list ({exc})") from None
-            issuer = trust_list.issuers.get(status.issuer)
-            entry = issuer.key(token.kid) if issuer else None
-            if entry is None or not jws.signature_valid(token, entry.key):
-                raise TrustError(f"trust bundle: status list {status.url} is not signed by "
-                                 "a key of its issuer in the trust list")
-            if entry.compromised_since is not None or (
-                    entry.valid_until is not None and status.valid_from >= entry.valid_until):
-                # A compromised key signs nothing more; a retired one nothing dated later.
-                raise TrustError(f"trust bundle: status list {status.url} is signed by key "
-                                 f"{entry.key.kid}, which could not sign on "
-                                 f"{status.valid_from.date().isoformat()}")
-            if not status.url.startswith(status.issuer + "/"):
-                raise TrustError(f"trust bundle: status list {status.url} is outside its "
-                                 "issuer's URL space")
+            status = checked_status_list(trust_list, compact)
+            if status.url in lists:
+                raise TrustError(f"trust bundle: status list {status.url} is there twice")
             lists[status.url] = status
         records: dict[tuple[str, str], IssuanceRecord] = {}
         for compact in doc.get("issuanceRecords", ()):
@@ -113,6 +96,35 @@ class TrustBundle:
             self.trust_list.signed, [s.jws for s in self.status_lists.values()], self.synced_at,
             root_history=self.root_history, records=[r.jws for r in self.records.values()],
             centres=self.centres), indent=1).encode()
+
+
+def checked_status_list(trust_list: TrustList, compact: str) -> StatusList:
+    """A status list as a bundle may carry it, or `TrustError` naming why not.
+
+    Signed by a key its issuer's entry names, that key able to vouch for a list of that date,
+    and inside its issuer's URL space. A list signed by a retired key lasts no longer than the
+    key's window: a retired key may leak, and its holder could otherwise sign a list dated
+    inside the window, with bits cleared, valid for years.
+    """
+    try:
+        status, token = parse_status_list(compact)
+    except CredentialError as exc:
+        raise TrustError(f"trust bundle: bad status list ({exc})") from None
+    issuer = trust_list.issuers.get(status.issuer)
+    entry = issuer.key(token.kid) if issuer else None
+    if entry is None or not jws.signature_valid(token, entry.key):
+        raise TrustError(f"trust bundle: status list {status.url} is not signed by "
+                         "a key of its issuer in the trust list")
+    if not entry.vouches_for_status(status.valid_from):
+        raise TrustError(f"trust bundle: status list {status.url} is signed by key "
+                         f"{entry.key.kid}, which could not sign on "
+                         f"{status.valid_from.date().isoformat()}")
+    if not status.url.startswith(status.issuer + "/"):
+        raise TrustError(f"trust bundle: status list {status.url} is outside its "
+                         "issuer's URL space")
+    if entry.valid_until is not None and status.valid_until > entry.valid_until:
+        status = replace(status, valid_until=entry.valid_until)
+    return status
 
 
 def bundle_document(signed_trust_list: dict[str, Any], status_jws: Sequence[str],

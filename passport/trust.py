@@ -14,6 +14,7 @@ carries: what the centre's database says it signed, not what a credential claims
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,13 @@ class IssuerKey:
     def may_sign_at(self, t: datetime) -> bool:
         """Whether the centre may sign with this key now (issuance, status lists)."""
         return self.compromised_since is None and self.valid_at(t)
+
+    def vouches_for_status(self, valid_from: datetime) -> bool:
+        """Whether a status list it signed, dated `valid_from`, counts. A compromised key's
+        never do (its thief can date one anything); a retired key's only if dated inside its
+        window, and then only until the window's end (see `passport.bundle`)."""
+        return self.compromised_since is None and (
+            self.valid_until is None or valid_from < self.valid_until)
 
 
 class CentreState(enum.StrEnum):
@@ -292,30 +300,73 @@ MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024
 TRUST_LIST_LIMITS = jsonread.Limits(max_bytes=MAX_TRUST_LIST_CHARS, max_depth=16)
 
 
-class TrustStore:
-    """The trusted trust list, and the only way to replace it. No I/O."""
+@dataclass(frozen=True)
+class Anchor:
+    """What a verifier trusts after the newest trust list it has accepted: that list's version,
+    its root and its payload's digest (TUF's trusted root). A later list must chain from this
+    root whatever the pin says, so root keys retired by a rotation sign nothing more for it."""
 
-    def __init__(self, pinned: RootSet | Sequence[PublicKey]) -> None:
+    version: int
+    root: RootSet
+    digest: str  # SHA-256 of the signed payload: one version, one list
+
+    @classmethod
+    def of(cls, trust_list: TrustList) -> Anchor:
+        return cls(trust_list.version, trust_list.root, payload_digest(trust_list.signed))
+
+
+def payload_digest(signed: dict[str, Any]) -> str:
+    return hashlib.sha256(str(signed.get("payload", "")).encode()).hexdigest()
+
+
+class TrustStore:
+    """The trusted trust list, and the only way to replace it. No I/O.
+
+    It starts from the pinned root, or from an `Anchor` (the newest list a verifier accepted
+    before), and moves only forwards: each list signed by k keys of the root trusted so far.
+    """
+
+    def __init__(self, pinned: RootSet | Sequence[PublicKey], anchor: Anchor | None = None
+                 ) -> None:
         self.pinned = RootSet.of(pinned)
+        self.anchor = anchor
         self.current: TrustList | None = None
 
     @property
     def root(self) -> RootSet:
-        return self.current.root if self.current else self.pinned
+        if self.current is not None:
+            return self.current.root
+        return self.anchor.root if self.anchor is not None else self.pinned
+
+    @property
+    def version(self) -> int:
+        """The version trusted so far; 0 before any list (the pin alone)."""
+        if self.current is not None:
+            return self.current.version
+        return self.anchor.version if self.anchor is not None else 0
 
     def update(self, signed: dict[str, Any]) -> TrustList:
-        """Accept a newer trust list or raise; on failure the current list stays."""
+        """Accept a newer trust list or raise; on failure the current list stays.
+
+        The anchor's own version is accepted again if it is the same list (a bundle with
+        newer status lists); any other list of that version is refused.
+        """
         doc, sigs = decode_signed(signed)
         trusted = self.root
         if not trusted.signed(sigs):
             raise TrustError(f"trust list: not signed by a trusted root: {trusted.threshold} "
                              f"of its keys must sign, {len(trusted.signers(sigs))} did")
         candidate = TrustList.from_document(doc, signed)
-        current = self.current
-        if current is not None and candidate.version <= current.version:
-            raise RollbackError("trust list", candidate.version, current.version)
+        anchor = self.anchor if self.current is None else None
+        if anchor is not None and candidate.version == anchor.version:
+            if payload_digest(signed) != anchor.digest:
+                raise TrustError(f"trust list version {candidate.version} is held already, "
+                                 "with other content: the authority publishes each version "
+                                 "once")
+        elif candidate.version <= self.version:
+            raise RollbackError("trust list", candidate.version, self.version)
         if candidate.root.identity != trusted.identity:
-            if current is not None and candidate.version != current.version + 1:
+            if self.version and candidate.version != self.version + 1:
                 raise TrustError("trust list: a root rotation must be exactly version + 1")
             if not candidate.root.signed(sigs):
                 raise TrustError(f"trust list: a root rotation must be signed by the new root "
@@ -324,12 +375,13 @@ class TrustStore:
         return candidate
 
     def follow(self, history: Iterable[dict[str, Any]]) -> None:
-        """Walk root rotations from the pinned root, through the bundle's `rootHistory`.
+        """Walk root rotations through a bundle's `rootHistory`, from what is trusted so far.
 
         The history holds each rotation list and the list just before it (so every rotation
-        is checked as exactly version + 1 of a list the walk holds). Lists the store already
-        holds, and lists older than the last one naming the pinned root itself (a verifier
-        pinned after a rotation), are passed over.
+        is checked as exactly version + 1 of a list the walk holds). Lists no newer than the
+        one trusted are passed over. From the pin alone the walk starts at the first list
+        naming the pinned root (a verifier pinned after a rotation); every list after it must
+        then chain, so an entry signed by a root the walk has left is refused, not skipped to.
         """
         chain: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         for signed in history:
@@ -339,12 +391,14 @@ class TrustStore:
                 raise TrustError("trust list: a root history entry has no version number")
             chain.append((version, doc, signed))
         chain.sort(key=lambda entry: entry[0])
-        start = 0
-        for n, (_, doc, _) in enumerate(chain):
-            if _root_identity(doc) == self.pinned.identity:
-                start = n
-        for version, _, signed in chain[start:]:
-            if self.current is not None and version <= self.current.version:
+        if len({version for version, _, _ in chain}) != len(chain):
+            raise TrustError("trust list: the root history holds a version twice")
+        if self.current is None and self.anchor is None:
+            named = [n for n, (_, doc, _) in enumerate(chain)
+                     if _root_identity(doc) == self.pinned.identity]
+            chain = chain[named[0]:] if named else chain
+        for version, _, signed in chain:
+            if version <= self.version:
                 continue
             self.update(signed)
 

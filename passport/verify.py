@@ -333,6 +333,15 @@ def _check_key(run: _Run, credential: Credential, token: jws.ParsedJWS, issuer_i
         return
     record = trust.records.get((issuer_id, entry.key.kid))
     slot = next((s for s in credential.status), None)
+    if record is None and entry.record is not None:
+        # The authority holds the record; a bundle without it is incomplete or stripped, and
+        # taking it for "no record" would let a backdated card off with a warning.
+        run.fail(Check.KEY_VALID, Code.ISSUANCE_RECORD_MISSING,
+                 f"signed with a key {state.value} since "
+                 f"{(entry.compromised_since or entry.valid_until or at).date().isoformat()}; the "
+                 "trust list names its issuance record but this bundle does not carry it: sync "
+                 "the national trust bundle")
+        return
     if state is KeyState.COMPROMISED:
         since = entry.compromised_since
         assert since is not None

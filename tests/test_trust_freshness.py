@@ -9,6 +9,7 @@ the newer one was seen), and an older trust-list version.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import threading
@@ -27,7 +28,7 @@ from passport.errors import RollbackError
 from passport.trust import CentreState
 from passport.verify import Check, Code, Outcome, Verdict, verify
 from tests.conftest import CHECK_AT, ISSUED_AT
-from tests.world import World
+from tests.world import World, rotated_root_bundles
 from verifier.i18n import t
 from verifier.memory import STATE_FILE, Seen
 
@@ -212,7 +213,7 @@ def test_trust_sync_refuses_an_older_bundle_by_the_cached_one_and_by_memory(
     assert cli("trust", "sync", url)[0] == 0
 
 
-def test_trust_install_refuses_an_older_bundle(tmp_path: Path, cli: Cli, world: World,
+def test_trust_install_keeps_the_newest_of_each_status_list(tmp_path: Path, cli: Cli, world: World,
                                                own_home: Path) -> None:
     old, new = _old_and_new(world)
     (tmp_path / "old.json").write_bytes(old)
@@ -221,10 +222,12 @@ def test_trust_install_refuses_an_older_bundle(tmp_path: Path, cli: Cli, world: 
     code, _, err = cli("trust", "install", str(tmp_path / "new.json"), "--root",
                          str(tmp_path / "root.json"))
     assert code == 0, err
-    held = (own_home / "trust-bundle.json").read_bytes()
+    held = json.loads((own_home / "trust-bundle.json").read_bytes())
+    # Installing takes the newest copy of each status list: the older ones change nothing.
     code, _, err = cli("trust", "install", str(tmp_path / "old.json"))
-    assert code == 2 and _refusal(world, "this verifier holds") in err
-    assert (own_home / "trust-bundle.json").read_bytes() == held
+    assert code == 0, err
+    assert json.loads((own_home / "trust-bundle.json").read_bytes())["statusLists"] \
+        == held["statusLists"]
     assert _verdict(cli, qr.encode(world.issue()))[:2] == (1, "invalid")
 
 
@@ -240,8 +243,12 @@ def test_the_state_file_records_the_newest_of_each_per_pinned_root(
     name = f"1 of {world.root.kid}"
     assert json.loads(path.read_text()) == {
         "type": "SkillsPassportTrustState", "formatVersion": 1,
-        "roots": {name: {"trustList": 1, "statusLists": {
-            world.status_url(p): "2026-11-03T09:00:00Z" for p in StatusPurpose}}}}
+        "roots": {name: {
+            "trustList": 1, "trustRoot": world.root_set().to_json(),
+            "trustListDigest": hashlib.sha256(
+                world.signed_trust_list()["payload"].encode()).hexdigest(),
+            "statusLists": {
+                world.status_url(p): "2026-11-03T09:00:00Z" for p in StatusPurpose}}}}
     # Verifying with what is remembered already writes nothing (the file is not replaced).
     inode = path.stat().st_ino
     assert _verdict(cli, card, *trust)[0] == 1
@@ -262,7 +269,7 @@ def test_the_state_file_records_the_newest_of_each_per_pinned_root(
 @pytest.mark.parametrize(("content", "named"), [
     (b"{not json", "not JSON"),
     (b'{"type": "SkillsPassportTrustState", "formatVersion": 1, "roots": {"1 of x": '
-     b'{"trustList": 3, "statusLists": {"https://a.kh/status/revocation/1": "yesterday"}}}}',
+     b'{"trustList": 0, "statusLists": {"https://a.kh/status/revocation/1": "yesterday"}}}}',
      "status list https://a.kh/status/revocation/1: 'yesterday' is not a UTC date-time"),
     (b'{"type": "SkillsPassportTrustState", "formatVersion": 2, "roots": {}}',
      "format version 2"),
@@ -298,3 +305,49 @@ def test_memory_only_moves_forwards(world: World) -> None:
     assert (refused.value.offered, refused.value.current) == (ISSUED_AT, REVOKED_ON)
     Seen.of(new).refuse_older(new, seen=True)  # the same list again
     Seen.of(old).refuse_older(new, seen=True)  # newer
+
+
+# -- root keys a rotation left behind ------------------------------------------------------
+
+def test_root_keys_a_rotation_left_behind_sign_nothing_more(tmp_path: Path, cli: Cli,
+                                                            world: World, own_home: Path) -> None:
+    bundles = rotated_root_bundles(world)
+    for name, data in bundles.items():
+        (tmp_path / f"{name}.json").write_bytes(data)
+    (tmp_path / "root.json").write_text(json.dumps(world.root_set().to_json()))  # the old root
+    root = ["--root", str(tmp_path / "root.json")]
+    card = qr.encode(world.issue())
+    # A verifier without memory, pinned to the old root, cannot tell the thief's list apart.
+    assert _verdict(cli, card, "--trust", str(tmp_path / "thief.json"), *root)[:2] == (0, "valid")
+    (own_home / STATE_FILE).unlink()
+    # Once it has followed the rotation it can: the old root signs nothing more for it.
+    assert _verdict(cli, card, "--trust", str(tmp_path / "rotated.json"), *root)[:2] \
+        == (0, "valid")
+    code, _, err = _verdict(cli, card, "--trust", str(tmp_path / "thief.json"), *root)
+    assert code == 2 and "not signed by a trusted root: 2 of its keys must sign, 1 did" in err
+    code, _, err = cli("trust", "install", str(tmp_path / "thief.json"), *root)
+    assert code == 2 and "not signed by a trusted root" in err
+    # The new root's next list needs no history: it chains from the list remembered.
+    assert _verdict(cli, card, "--trust", str(tmp_path / "next.json"), *root)[:2] == (0, "valid")
+    code, _, err = cli("trust", "install", str(tmp_path / "next.json"), *root)
+    assert code == 0, err
+
+
+def test_a_plain_list_that_rotates_the_root_joins_the_history(tmp_path: Path, cli: Cli,
+                                                              world: World, own_home: Path) -> None:
+    """Installed as bare trust lists, a rotation still leaves a bundle that chains from the
+    pin: the rotation list and the one before it join the home's root history."""
+    bundles = rotated_root_bundles(world)
+    (tmp_path / "root.json").write_text(json.dumps(world.root_set().to_json()))
+    root = ["--root", str(tmp_path / "root.json")]
+    for name in ("before", "rotation"):
+        doc = json.loads(bundles["rotated"])
+        plain = doc["rootHistory"][0 if name == "before" else 1]
+        (tmp_path / f"{name}.json").write_text(json.dumps(plain))
+        code, _, err = cli("trust", "install", str(tmp_path / f"{name}.json"), *root)
+        assert code == 0, err
+    held = (own_home / "trust-bundle.json").read_bytes()
+    assert len(json.loads(held)["rootHistory"]) == 2
+    # A verifier that remembers nothing, pinned to the old root, takes the home's bundle.
+    (own_home / STATE_FILE).unlink()
+    assert TrustBundle.from_json(held, roots=world.root_set()).trust_list.version == 5

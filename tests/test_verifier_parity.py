@@ -47,22 +47,29 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
         # National trust: k of n root signatures and root rotation.
         "threshold-two-of-three": "valid", "threshold-one-of-three-refused": "refused",
         "same-official-twice-refused": "refused", "threshold-lowered-by-two-refused": "refused",
-        "root-rotation-followed": "valid",
+        "root-rotation-followed": "valid", "root-history-forged-by-old-root-refused": "refused",
         # Centres and their keys.
         "suspended-centre": "warning",
         "retired-key-genuine": "valid", "retired-key-backdated": "invalid",
-        "retired-key-no-record": "warning",
+        "retired-key-no-record": "warning", "retired-key-record-not-carried": "invalid",
+        "retired-key-status-list-ends-with-its-window": "warning",
+        "status-list-twice-refused": "refused",
         "compromised-key-genuine": "valid", "compromised-key-thief": "invalid",
         "compromised-key-slot-reused": "invalid", "compromised-key-after-theft": "invalid",
         "status-unknown-as-of": "warning",
         # An expired trust list: a warning, never a silent pass; a suspension comes first.
         "trust-list-expired": "warning", "trust-list-expired-centre-suspended": "warning",
+        # A date that does not exist is malformed, never rolled over into the next month.
+        "date-valid-until-february-30": "invalid", "date-valid-from-hour-24": "invalid",
+        "date-valid-until-month-13": "invalid",
     }
     key_codes = {c["name"]: c["checks"]["key_valid_at_issuance"][1] for c in JUDGED
                  if c["name"].startswith(("retired", "compromised"))}
     assert key_codes == {
         "retired-key-genuine": "ok", "retired-key-backdated": "not_in_issuance_record",
-        "retired-key-no-record": "issuance_record_missing", "compromised-key-genuine": "ok",
+        "retired-key-no-record": "issuance_record_missing",
+        "retired-key-record-not-carried": "issuance_record_missing",
+        "retired-key-status-list-ends-with-its-window": "ok", "compromised-key-genuine": "ok",
         "compromised-key-thief": "key_compromised", "compromised-key-slot-reused": "key_compromised",
         "compromised-key-after-theft": "key_compromised"}
     # The later-list cases test something only while their entries name lists 3 and 2 and the

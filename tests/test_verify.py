@@ -13,6 +13,7 @@ from passport.b64 import b64u_decode, b64u_encode
 from passport.bundle import TrustBundle
 from passport.credential import Kind
 from passport.errors import RollbackError, TrustError, VerificationFailed
+from passport.trust import Anchor, CentreState
 from passport.verify import Check, Code, Outcome, Verdict, verify, verify_or_raise
 from tests.conftest import CHECK_AT, ISSUED_AT, fixed_key
 from tests.world import World
@@ -189,17 +190,21 @@ def test_stale_status_is_a_warning_never_a_silent_pass(world: World) -> None:
 
 def test_trust_list_rollback_is_refused(world: World) -> None:
     world.version = 5
-    current = world.bundle().trust_list
+    anchor = Anchor.of(world.bundle().trust_list)
+    roots = (world.root.public,)
     world.version = 4
     with pytest.raises(RollbackError) as info:
-        TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,), cached=current)
+        TrustBundle.from_json(world.bundle_bytes(), roots=roots, anchor=anchor)
     assert (info.value.offered, info.value.current) == (4, 5)
-    world.version = 5
-    with pytest.raises(RollbackError):
-        TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,), cached=current)
+    world.version = 5  # the same list again: a bundle with newer status lists
+    assert TrustBundle.from_json(world.bundle_bytes(), roots=roots,
+                                 anchor=anchor).trust_list.version == 5
+    world.centre_state = CentreState.SUSPENDED  # another list under the same version number
+    with pytest.raises(TrustError, match="version 5 is held already, with other content"):
+        TrustBundle.from_json(world.bundle_bytes(), roots=roots, anchor=anchor)
+    world.centre_state = CentreState.ACTIVE
     world.version = 6
-    newer = TrustBundle.from_json(world.bundle_bytes(), roots=(world.root.public,),
-                                  cached=current)
+    newer = TrustBundle.from_json(world.bundle_bytes(), roots=roots, anchor=anchor)
     assert newer.trust_list.version == 6
 
 

@@ -189,3 +189,32 @@ class World:
     def issue(self, key: PrivateKey | None = None, **overrides: Any) -> str:
         """The compact JWS of `claims(**overrides)`, signed by `key` or the issuer's key."""
         return sign_claims(self.claims(**overrides), key or self.issuer_key)[1]
+
+
+def rotated_root_bundles(world: World) -> dict[str, bytes]:
+    """ROTATED: version 5 moves the root from officials 1-3 to 1, 2 and 4 (two of three
+    each), with the rotation in its history. THIEF: version 6 signed by officials 1 and 3 of
+    the OLD root, no history (their keys stolen, or kept). NEXT: version 6 under the new root,
+    no history either: a verifier that followed the rotation chains it from what it holds."""
+    world.officials, world.threshold, world.version = 3, 2, 4
+    before = world.signed_trust_list()
+    new_root = RootSet(tuple(world.official(n).public for n in (1, 2, 4)), 2)
+
+    def signed(version: int, root: RootSet, signers: list[int]) -> dict[str, Any]:
+        doc = trust_list_document(
+            version=version, issued=world.trust_issued, expires=world.trust_expires,
+            root_keys=list(root.keys), threshold=root.threshold,
+            issuers=[issuer_entry(issuer_id=world.issuer_id, name=world.issuer_name,
+                                  name_km=world.issuer_name_km,
+                                  keys=[key_entry(world.issuer_key.public, *world.key_window)],
+                                  accreditations=world.accreditations)])
+        return sign_trust_list(doc, [world.official(n) for n in signers])
+
+    def bundle(trust_list: dict[str, Any], history: list[dict[str, Any]]) -> bytes:
+        return json.dumps({**world.bundle_document(), "trustList": trust_list,
+                           "rootHistory": history}).encode()
+
+    rotation = signed(5, new_root, [1, 2, 4])
+    return {"rotated": bundle(rotation, [before, rotation]),
+            "thief": bundle(signed(6, world.root_set(), [1, 3]), []),
+            "next": bundle(signed(6, new_root, [2, 4]), [])}

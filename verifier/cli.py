@@ -91,12 +91,15 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from verifier.trust import install
+    from verifier.trust import centre_standing, install
 
     bundle = install(Path(args.file), args.root)
     print(f"Trust list version {bundle.trust_list.version} installed "
           f"({len(bundle.trust_list.issuers)} accredited centre(s); expires "
           f"{bundle.trust_list.expires:%Y-%m-%d}).")
+    standing = centre_standing(bundle)
+    if standing:
+        print(f"warning: {standing}", file=sys.stderr)
     return EXIT_VALID
 
 

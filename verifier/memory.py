@@ -13,6 +13,8 @@ The state file, `trust-state.json` in the home, written atomically and never res
     {"type": "SkillsPassportTrustState", "formatVersion": 1,
      "roots": {"<threshold> of <root key ids, sorted, space-separated>": {
          "trustList": <newest trust-list version>,
+         "trustRoot": {"rootKeys": [JWK, ...], "threshold": k},  <- that list's root
+         "trustListDigest": "<SHA-256 of that list's payload, hex>",
          "statusLists": {"<status list URL>": "<newest validFrom, UTC, ...Z>", ...}}}}
 
 Missing: nothing is remembered yet (first use). Damaged: an error naming the file; resetting
@@ -24,6 +26,7 @@ from it), and a test or a second authority's root must not collide with it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -35,9 +38,9 @@ from typing import Any
 from passport import jsonread
 from passport.bundle import TrustBundle
 from passport.credential import format_time, parse_time
-from passport.errors import RollbackError, StorageError
+from passport.errors import Error, RollbackError, StorageError
 from passport.fileio import read_bytes, write_atomic
-from passport.trust import RootSet
+from passport.trust import Anchor, RootSet
 
 STATE_FILE = "trust-state.json"
 STATE_TYPE = "SkillsPassportTrustState"
@@ -53,14 +56,23 @@ def root_name(roots: RootSet) -> str:
 
 @dataclass(frozen=True)
 class Seen:
-    """The newest trust list version and status lists one root's bundles have shown."""
+    """The newest trust list and status lists one root's bundles have shown.
 
-    trust_list: int = 0
+    The newest list is kept as an `Anchor` (its version, root and digest): the next bundle
+    must chain from its root, so the keys of a root the authority has rotated away sign
+    nothing this verifier takes, even with the pin unchanged (python-tuf's trusted root).
+    """
+
+    anchor: Anchor | None = None
     status_lists: Mapping[str, datetime] = field(default_factory=dict)
+
+    @property
+    def trust_list(self) -> int:
+        return self.anchor.version if self.anchor is not None else 0
 
     @classmethod
     def of(cls, bundle: TrustBundle) -> Seen:
-        return cls(bundle.trust_list.version,
+        return cls(Anchor.of(bundle.trust_list),
                    {url: s.valid_from for url, s in bundle.status_lists.items()})
 
     def merged(self, other: Seen) -> Seen:
@@ -69,7 +81,8 @@ class Seen:
         for url, valid_from in other.status_lists.items():
             if url not in lists or valid_from > lists[url]:
                 lists[url] = valid_from
-        return Seen(max(self.trust_list, other.trust_list), lists)
+        anchor = other.anchor if other.trust_list > self.trust_list else self.anchor
+        return Seen(anchor, lists)
 
     def refuse_older(self, bundle: TrustBundle, *, seen: bool) -> None:
         """Raise `RollbackError` if the bundle's trust list or any of its status lists is older
@@ -99,7 +112,7 @@ class TrustState:
 
     def to_json(self) -> bytes:
         doc = {"type": STATE_TYPE, "formatVersion": FORMAT_VERSION, "roots": {
-            name: {"trustList": seen.trust_list,
+            name: {"trustList": seen.trust_list, **_anchor_json(seen.anchor),
                    "statusLists": {url: format_time(t) for url, t in sorted(seen.status_lists.items())}}
             for name, seen in sorted(self.roots.items())}}
         return json.dumps(doc, indent=1).encode() + b"\n"
@@ -119,22 +132,40 @@ class TrustState:
         return cls({str(name): _seen(name, entry) for name, entry in roots.items()})
 
 
+def _anchor_json(anchor: Anchor | None) -> dict[str, Any]:
+    if anchor is None:
+        return {}
+    return {"trustRoot": anchor.root.to_json(), "trustListDigest": anchor.digest}
+
+
 def _seen(name: str, entry: Any) -> Seen:
-    if not isinstance(entry, dict) or set(entry) != {"trustList", "statusLists"}:
-        raise ValueError(f'root {name!r}: must hold exactly "trustList" and "statusLists"')
+    fields = {"trustList", "statusLists", "trustRoot", "trustListDigest"}
+    if not isinstance(entry, dict) or not {"trustList", "statusLists"} <= set(entry) <= fields:
+        raise ValueError(f'root {name!r}: must hold "trustList", "statusLists" and, once a '
+                         'list is seen, "trustRoot" and "trustListDigest"')
     version, lists = entry["trustList"], entry["statusLists"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ValueError(f"root {name!r}: trustList must be a version number")
     if not isinstance(lists, dict):
         raise ValueError(f"root {name!r}: statusLists must be an object")
+    anchor: Anchor | None = None
+    if version > 0:
+        digest = entry.get("trustListDigest")
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise ValueError(f"root {name!r}: trustListDigest must be a SHA-256 in hex")
+        try:
+            root = RootSet.from_json(entry.get("trustRoot"))
+        except Error as exc:
+            raise ValueError(f"root {name!r}: trustRoot: {exc}") from None
+        anchor = Anchor(version, root, digest)
     parsed: dict[str, datetime] = {}
     for url, valid_from in lists.items():
         try:
             parsed[url] = parse_time(valid_from)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, Error):
             raise ValueError(f"root {name!r}: status list {url}: {valid_from!r} is not a UTC "
                              "date-time") from None
-    return Seen(version, parsed)
+    return Seen(anchor, parsed)
 
 
 def read_state(home: Path) -> TrustState:
@@ -150,6 +181,14 @@ def read_state(home: Path) -> TrustState:
                                       "records the newest trust data seen, so it is not reset: "
                                       "restore it from a backup, or remove it knowing that "
                                       "older trust data is then accepted again") from None
+
+
+def anchor(home: Path, roots: RootSet, held: TrustBundle | None = None) -> Anchor | None:
+    """What a new bundle must chain from: the newest list this home has seen or holds."""
+    seen = read_state(home).seen(roots)
+    if held is not None:
+        seen = seen.merged(Seen.of(held))
+    return seen.anchor
 
 
 def refuse_rollback(home: Path, roots: RootSet, bundle: TrustBundle,

@@ -8,6 +8,7 @@ taken.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from passport import jsonread, schema
-from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document
+from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document, checked_status_list
 from passport.credential import parse_time
-from passport.errors import Error, RollbackError, SchemaError, StorageError, TrustError, UsageError
+from passport.errors import RollbackError, SchemaError, StorageError, TrustError, UsageError
 from passport.fileio import read_bytes, write_atomic
-from passport.trust import RootSet, TrustList, TrustStore, decode_signed
+from passport.records import MAX_RECORD_CHARS
+from passport.status import StatusList
+from passport.trust import CentreState, RootSet, TrustList, TrustStore, decode_signed
 from verifier import memory
 
 ROOT_FILE_LIMIT = 64 * 1024
@@ -88,9 +91,20 @@ def load_bundle(path: str | None, root_file: str | None) -> TrustBundle:
 
 def load_bundle_bytes(data: bytes, root_file: str | None) -> TrustBundle:
     roots = pinned_roots(root_file)
-    bundle = TrustBundle.from_json(data, roots=roots)
-    memory.refuse_rollback(home(), roots, bundle)
+    bundle = _checked(data, roots)
     memory.remember(home(), roots, bundle)
+    return bundle
+
+
+def _checked(data: bytes, roots: RootSet, held: TrustBundle | None = None) -> TrustBundle:
+    """A bundle that chains from what this home trusts already (the newest list it has seen
+    or holds, else the pin) and is no older than it, status lists included."""
+    try:
+        bundle = TrustBundle.from_json(data, roots=roots,
+                                       anchor=memory.anchor(home(), roots, held))
+    except RollbackError as exc:
+        raise RollbackError(exc.what, exc.offered, exc.current, seen=True) from None
+    memory.refuse_rollback(home(), roots, bundle, held)
     return bundle
 
 
@@ -116,9 +130,8 @@ def sync(url: str, root_file: str | None, *, timeout: float = 30) -> TrustBundle
         raise StorageError(url, f"could not fetch ({exc}); the cached bundle stays") from None
     if len(data) > BUNDLE_LIMIT:
         raise StorageError(url, "the bundle is too large; the cached bundle stays")
-    fresh = TrustBundle.from_json(data, roots=roots)
     # The same version is an update of the status lists; anything older is a rollback.
-    memory.refuse_rollback(home(), roots, fresh, cached)
+    fresh = _checked(data, roots, cached)
     pin(root_file, roots)
     write_atomic(target, data)
     # Remembered after the file is written: a crash in between leaves memory behind the file
@@ -131,10 +144,13 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     """Install a trust list (or the trust list of a bundle) the authority signed, from a file.
 
     For a centre: its issuance follows the installed list (what it may certify, which key
-    signs). The home's bundle is rebuilt with the new list and the status lists (of the
-    file, else of the bundle already held) that the new list still vouches for. Nothing is
-    written unless all of it verifies against the pinned root; a list older than the one
-    installed is refused, and the same version must be the same list.
+    signs). The home's bundle is rebuilt with the new list, the newest copy of each status
+    list (of the file or of the bundle held) the new list still lets count, and every
+    issuance record it names (of the file, the bundle held, or the centre's own records).
+    A list installed plainly that rotates the root joins the root history with the list
+    before it, so the home's bundle still chains from the pin. Nothing is written unless all
+    of it verifies from what the home trusts already; an older list is refused, and the
+    same version must be the same list.
     """
     roots = pinned_roots(root_file)
     doc = read_json(read_bytes(source, limit=BUNDLE_LIMIT), f"{source} (a signed trust list "
@@ -145,33 +161,39 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
         doc, [], datetime.now(UTC))
     _shaped(offered, str(source))
     held_path = home() / "trust-bundle.json"
-    held = _shaped(read_json(read_bytes(held_path, limit=BUNDLE_LIMIT), str(held_path),
-                             BUNDLE_LIMITS), str(held_path)) if held_path.exists() else {}
-    history = _merged_history(held.get("rootHistory", []), offered.get("rootHistory", []))
-    store = TrustStore(roots)
-    store.follow(history)
-    trust_list = store.current if store.current is not None \
-        and store.current.signed == offered["trustList"] else store.update(offered["trustList"])
-    held_bundle = TrustBundle.from_json(json.dumps(held).encode(), roots=roots) if held else None
-    if held_bundle is not None:
-        before = held_bundle.trust_list
-        if trust_list.version < before.version:
-            raise RollbackError("trust list", trust_list.version, before.version)
-        if trust_list.version == before.version and trust_list.signed != before.signed:
-            raise TrustError(f"trust list version {trust_list.version} is installed already, "
-                             "with other content: the authority publishes each version once")
-    lists = {_list_url(j): j for j in held.get("statusLists", [])}
-    lists.update({_list_url(j): j for j in offered["statusLists"]})
-    kept = [j for j in lists.values() if _vouched_for(j, trust_list)]
+    held = TrustBundle.from_json(read_bytes(held_path, limit=BUNDLE_LIMIT), roots=roots) \
+        if held_path.exists() else None
+    anchor = memory.anchor(home(), roots, held)
+    store = TrustStore(roots, anchor)
+    try:
+        store.follow(offered.get("rootHistory", []))
+        trust_list = store.current if store.current is not None \
+            and store.current.signed == offered["trustList"] \
+            else store.update(offered["trustList"])
+    except RollbackError as exc:
+        raise RollbackError(exc.what, exc.offered, exc.current, seen=True) from None
+    history = [*(held.root_history if held else ()), *offered.get("rootHistory", [])]
+    if held is not None and trust_list.root.identity != held.trust_list.root.identity:
+        history += [held.trust_list.signed, trust_list.signed]
+    history = _merged_history(history)
+    newest: dict[str, StatusList] = {}
+    for compact in [*(s.jws for s in (held.status_lists.values() if held else ())),
+                    *offered["statusLists"]]:
+        try:
+            status = checked_status_list(trust_list, compact)
+        except TrustError:
+            continue  # e.g. signed by a key the new list finds compromised: it counts no more
+        if status.url not in newest or status.valid_from > newest[status.url].valid_from:
+            newest[status.url] = status
     fresh = TrustBundle.from_json(json.dumps(bundle_document(
-        offered["trustList"], kept, parse_time(offered["syncedAt"]), root_history=history,
-        records=offered.get("issuanceRecords", []))).encode(), roots=roots)
-    # The offered lists replace the held ones of the same URL: none may be older.
-    memory.refuse_rollback(home(), roots, fresh, held_bundle)
+        offered["trustList"], [s.jws for s in newest.values()],
+        parse_time(offered["syncedAt"]), root_history=history,
+        records=_named_records(trust_list, held, offered))).encode(), roots=roots, anchor=anchor)
+    memory.refuse_rollback(home(), roots, fresh)
     pin(root_file, roots)
     for record in fresh.records.values():
         if record.issuer != _centre_id():
-            continue  # a centre's own bundle carries its own keys' records only
+            continue  # a centre keeps its own keys' records; the rest travel in bundles
         write_atomic(home() / "records" / f"issuance-record-{record.kid}-{record.sha256[:12]}.jwt",
                      record.jws.encode() + b"\n")
     write_atomic(home() / "root-history.json", json.dumps(history).encode())
@@ -179,6 +201,36 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
     write_atomic(held_path, fresh.to_json())
     memory.remember(home(), roots, fresh)  # after the file, as `sync` does
     return fresh
+
+
+def _named_records(trust_list: TrustList, held: TrustBundle | None,
+                   offered: dict[str, Any]) -> list[str]:
+    """Every issuance record the list names, wherever this home has it."""
+    named = {k.record.sha256 for issuer in trust_list.issuers.values() for k in issuer.keys
+             if k.record is not None}
+    found = [*(r.jws for r in (held.records.values() if held else ())),
+             *offered.get("issuanceRecords", [])]
+    records = home() / "records"
+    if records.is_dir():
+        found += [read_bytes(p, limit=MAX_RECORD_CHARS + 2).decode("ascii", "replace").strip()
+                  for p in sorted(records.glob("*.jwt"))]
+    by_digest = {hashlib.sha256(r.encode("ascii", "replace")).hexdigest(): r for r in found}
+    return [r for digest, r in sorted(by_digest.items()) if digest in named]
+
+
+def centre_standing(bundle: TrustBundle) -> str | None:
+    """For a centre's home: what the installed list says it may not do, if anything."""
+    centre = _centre_id()
+    if centre is None:
+        return None
+    entry = bundle.trust_list.issuers.get(centre)
+    if entry is None:
+        return (f"{centre} is not in this trust list: it issues nothing until a list that "
+                "accredits it is installed")
+    if entry.state is CentreState.SUSPENDED:
+        return ("the national authority has suspended this centre: it issues nothing, "
+                "though it can still revoke and suspend what it issued")
+    return None
 
 
 def _shaped(doc: Any, what: str) -> Any:
@@ -199,29 +251,12 @@ def _centre_id() -> str | None:
     return str(doc.get("id")) if isinstance(doc, dict) else None
 
 
-def _vouched_for(compact: str, trust_list: TrustList) -> bool:
-    """A status list signed by a key the trust list names for its issuer."""
-    from passport import jws
-    from passport.status import parse_status_list
+def _merged_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each list once, by version (all were checked already as they were taken)."""
+    by_payload = {h.get("payload"): h for h in history if isinstance(h, dict)}
 
-    try:
-        status, token = parse_status_list(compact)
-    except Error:
-        return False
-    issuer = trust_list.issuers.get(status.issuer)
-    entry = issuer.key(token.kid) if issuer else None
-    return entry is not None and jws.signature_valid(token, entry.key)
+    def version(signed: dict[str, Any]) -> int:
+        found = decode_signed(signed)[0].get("version")
+        return found if isinstance(found, int) and not isinstance(found, bool) else 0
 
-
-def _merged_history(*histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_payload = {h.get("payload"): h for hs in histories for h in hs if isinstance(h, dict)}
-    return sorted(by_payload.values(), key=lambda h: int(decode_signed(h)[0].get("version", 0)))
-
-
-def _list_url(compact: str) -> str:
-    from passport.status import parse_status_list
-
-    try:
-        return parse_status_list(compact)[0].url
-    except Error:
-        return compact  # not a list: kept apart, and the bundle check will refuse it
+    return sorted(by_payload.values(), key=version)

@@ -25,6 +25,7 @@ from passport import jws
 from passport.accreditation import key_rotation_request
 from passport.credential import format_time
 from passport.fileio import write_atomic
+from passport.keys import PrivateKey
 from passport.records import Entry, sign_record, signature_digest
 from passport.status import MAX_STATUS_LIST_JWS_CHARS
 
@@ -42,7 +43,7 @@ class KeyView:
 def key_views(centre: Centre, at: datetime) -> list[KeyView]:
     entry = centre.entry()
     try:
-        signing = centre.signing_key(at).kid
+        signing = centre.status_key(at).kid
     except NotAccredited:
         signing = ""
     views = []
@@ -62,7 +63,13 @@ def request_rotation(session: Session, centre: Centre, actor: User, at: datetime
     Signed by the key the centre signs with now (only the holder of the accredited key may
     ask to replace it) and by the new key. The request is also kept in the home.
     """
-    old = centre.signing_key(at)
+    try:
+        old = centre.status_key(at)
+    except NotAccredited:
+        # No key may sign (the one it had was found compromised): the request names the
+        # newest listed key it holds, and the authority adds the new key only once checked
+        # with the centre in person (authority rotate-key --verified-in-person).
+        old = _newest_listed(centre)
     new = centre.new_key()
     doc = key_rotation_request(centre_id=centre.id, old=old, new=new, created=at)
     data = json.dumps(doc, indent=1).encode() + b"\n"
@@ -98,12 +105,7 @@ def issuance_record(session: Session, centre: Centre, actor: User, kid: str,
             continue
         signature = jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS).signature
         entries.append(Entry(number, index, as_utc(issued), signature_digest(signature)))
-    # Signed by the key the centre signs with now, or (no other left) by the key itself:
-    # provenance; what makes the record count is its digest in the authority's trust list.
-    try:
-        signer = centre.signing_key(at)
-    except NotAccredited:
-        signer = centre.keys[kid]
+    signer = _record_signer(centre, kid, at)
     compact = sign_record(issuer=centre.id, kid=kid, entries=entries, created=at, key=signer)
     # Kept: once the authority names this record in the trust list, the centre's own bundle
     # carries it, and its cards under the retired key verify on the centre's machine too.
@@ -113,3 +115,33 @@ def issuance_record(session: Session, centre: Centre, actor: User, kid: str,
                  {"entries": len(entries), "leftOut": len(left_out)})
     return Record(compact, len(entries), left_out)
 
+
+def _newest_listed(centre: Centre) -> PrivateKey:
+    entry = centre.entry()
+    held = [k for k in (entry.keys if entry else ()) if k.key.kid in centre.keys]
+    if not held:
+        raise NotAccredited("none of this centre's keys is in the installed trust list: send "
+                            "the accreditation request to the national authority first")
+    return centre.keys[max(held, key=lambda k: k.valid_from).key.kid]
+
+
+def _record_signer(centre: Centre, kid: str, at: datetime) -> PrivateKey:
+    """Another key than the one the record is about, when the centre has one: the key it
+    signs with now, else the key it has asked the authority to list. The authority refuses a
+    record a compromised key signed about itself (its thief could write any); the record's
+    digest in the trust list is what makes it count."""
+    try:
+        signer = centre.status_key(at)
+        if signer.kid != kid:
+            return signer
+    except NotAccredited:
+        pass
+    entry = centre.entry()
+    listed = {k.key.kid for k in entry.keys} if entry else set()
+    asked = [k for k in centre.keys.values() if k.kid not in listed and k.kid != kid]
+
+    def asked_on(key: PrivateKey) -> float:
+        request = centre.home.root / f"key-rotation-request-{key.kid}.json"
+        return request.stat().st_mtime if request.exists() else 0.0
+
+    return max(asked, key=asked_on) if asked else centre.keys[kid]

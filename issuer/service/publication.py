@@ -79,7 +79,7 @@ def _current(store: Store, centre: Centre, now: datetime, purpose: str | None = 
     """The cached signed lists, re-signing first any that are unsigned, a day old, or signed
     by a key the centre no longer signs with."""
     try:
-        kid: str | None = centre.signing_key(now).kid
+        kid: str | None = centre.status_key(now).kid
     except NotAccredited:
         kid = None  # nothing can be signed now: what was signed before is all there is
     with store.read() as s:
@@ -126,11 +126,11 @@ def _bundle(centre: Centre, lists: list[_Signed]) -> Document:
     tag = hashlib.sha256(installed.digest + "|".join(s.etag for s in lists).encode()) \
         .hexdigest()[:32]
     synced = max((s.valid_from for s in lists), default=utcnow().replace(microsecond=0))
-    # Only lists signed by a key the installed list names: before the accreditation, or
-    # while no key may sign, a verifier would refuse the whole bundle for one unknown list.
+    # Only lists a key the installed list names could sign at their date: before the
+    # accreditation, or once a key is found compromised and no other may sign yet, a verifier
+    # would refuse the whole bundle for one such list (`passport.bundle`).
     entry = installed.trust_list.issuers.get(centre.id)
-    known = {k.key.kid for k in entry.keys} if entry else set()
-    signed = [s.jws for s in lists if _kid(s.jws) in known]
+    signed = [s.jws for s in lists if entry is not None and _vouches(entry, s)]
     records = _named_records(centre, entry)
     tag = hashlib.sha256(tag.encode() + "".join(records).encode()).hexdigest()[:32] \
         if records else tag
@@ -157,8 +157,9 @@ def _named_records(centre: Centre, entry: TrustedIssuer | None) -> list[str]:
     return list(found.values())
 
 
-def _kid(compact: str) -> str | None:
-    return jws.parse(compact, limit=MAX_STATUS_LIST_JWS_CHARS).kid
+def _vouches(entry: TrustedIssuer, signed: _Signed) -> bool:
+    key = entry.key(jws.parse(signed.jws, limit=MAX_STATUS_LIST_JWS_CHARS).kid)
+    return key is not None and key.vouches_for_status(signed.valid_from)
 
 
 def trust_bundle(store: Store, centre: Centre, now: datetime | None = None) -> Document:

@@ -92,7 +92,7 @@ def sign(centre: Centre, row: StatusListRecord, now: datetime) -> None:
     claims = status_list_claims(url=centre.status_url(purpose, row.number), issuer=centre.id,
                                 purpose=purpose, bitstring=Bitstring(bytearray(row.bits)),
                                 valid_from=valid_from, valid_for=VALIDITY)
-    row.jws = sign_status_list(claims, centre.signing_key(now))
+    row.jws = sign_status_list(claims, centre.status_key(now))
     row.etag = hashlib.sha256(row.jws.encode()).hexdigest()[:32]
     row.valid_from, row.valid_until = valid_from, valid_from + VALIDITY
 

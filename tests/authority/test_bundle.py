@@ -164,7 +164,12 @@ def test_the_bundle_carries_the_records_and_refuses_lists_of_compromised_or_reti
     home, a, b = national, centre_a(), centre_b()
     start = published(home, cli, tmp_path, a, b)
     card = a.card(7, start)
-    a_record = write(tmp_path / "a-record.jwt", a.record(a.key.kid, [(card, 7, start)], start))
+    # A's new key first: it signs the record of the key found compromised.
+    a_new = key("a new")
+    rotation = write(tmp_path / "rotation.json", json.dumps(a.rotation(a_new, start)))
+    assert cli("authority", "rotate-key", a.id, str(rotation))[0] == 0
+    a_record = write(tmp_path / "a-record.jwt", a.record(a.key.kid, [(card, 7, start)], start,
+                                                         key=a_new))
     b_record = write(tmp_path / "b-record.jwt", b.record(b.key.kid, [], start))
     since = retired = start + timedelta(seconds=1)
     wait_until(since)

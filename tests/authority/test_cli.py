@@ -329,14 +329,24 @@ def test_compromise_marks_the_key_and_keeps_the_record(national: Home, cli: Cli,
     accredit(cli, tmp_path, a)
     since = home.draft().centre(a.id).keys[0].valid_from
     card = a.card(7, since)
-    record = write(tmp_path / "record.jwt", a.record(a.key.kid, [(card, 7, since)], since))
+    # Signed by the key being found compromised: its thief could have written it.
+    self_signed = write(tmp_path / "self.jwt", a.record(a.key.kid, [(card, 7, since)], since))
+    assert "a key found compromised" in refused(cli, home, "authority", "compromise", a.id,
+                                                a.key.kid, "--since", format_time(since),
+                                                "--record", str(self_signed))
+    # The centre's new key first; it signs the record.
+    new = key("a new")
+    rotation = write(tmp_path / "rotation.json", json.dumps(a.rotation(new, datetime.now(UTC))))
+    assert cli("authority", "rotate-key", a.id, str(rotation))[0] == 0
+    record = write(tmp_path / "record.jwt", a.record(a.key.kid, [(card, 7, since)], since,
+                                                     key=new))
     future = format_time(datetime.now(UTC) + timedelta(days=1))
     assert "in the future" in refused(cli, home, "authority", "compromise", a.id, a.key.kid,
                                       "--since", future, "--record", str(record))
     code, _, err = cli("authority", "compromise", a.id, a.key.kid, "--since",
                        format_time(since), "--record", str(record))
     assert code == 0, err
-    [k] = home.draft().centre(a.id).keys
+    [k, _] = home.draft().centre(a.id).keys
     assert k.compromised_since == since and k.record is not None and k.record.entries == 1
     assert home.record_file(k.record.sha256).exists()
     sign(cli, "official-1", "official-2")

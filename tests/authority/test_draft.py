@@ -232,3 +232,33 @@ def test_changes_say_what_officials_are_about_to_sign() -> None:
         "official-3)",
         f"{a.id}: suspended"]
     assert drafts.changes(empty(), before, names) == [f"accredit {a.id} ({a.name})"]
+
+
+def test_a_compromised_key_vouches_for_no_successor_and_no_record() -> None:
+    a = centre_a()
+    d = accredited(a)
+    record = record_for(a, a.key.kid)  # signed by the very key being found compromised
+    with pytest.raises(DocumentError, match="a key found compromised"):
+        drafts.accept_record(d, a.id, a.key.kid, record.jws, "record.jwt", compromised=True)
+    # Retiring, the same record is the key's own account of what it signed: taken.
+    assert drafts.accept_record(d, a.id, a.key.kid, record.jws, "record.jwt") == record
+    found = drafts.compromise(d, a.id, a.key.kid, NOW + timedelta(days=1), record,
+                              NOW + timedelta(days=3))
+    thief = key("thief")
+    request = rotation(a.rotation(thief, NOW + timedelta(days=3)))
+    with pytest.raises(UsageError, match="a request it signed proves nothing"):
+        drafts.rotate_key(found, a.id, request, NOW + timedelta(days=3), timedelta(days=30),
+                          "rotation.json")
+    # Officials who have confirmed the new key with the centre in person may add it.
+    d2 = drafts.rotate_key(found, a.id, request, NOW + timedelta(days=3), timedelta(days=30),
+                           "rotation.json", verified_in_person=True)
+    old, new = d2.centre(a.id).keys
+    assert old.compromised_since == NOW + timedelta(days=1) and old.valid_until is None
+    assert new.key == thief.public
+    # Any record a compromised key signs is refused, whichever key it is about.
+    with pytest.raises(DocumentError, match="a key found compromised"):
+        drafts.accept_record(d2, a.id, a.key.kid, record.jws, "record.jwt")
+    # A request signed by a key the centre has since replaced is taken, with a warning.
+    assert drafts.rotation_warnings(d2, a.id, rotation(a.rotation(key("another"), NOW))) == [
+        f"the request is signed by {a.key.kid}, not by {thief.kid}, the newest key of {a.id}: "
+        "check with the centre that it asked for this"]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from passport import jws, qr
 from passport.b64 import b64u_decode, b64u_encode
 from passport.bundle import CentreFreshness, TrustBundle
-from passport.credential import HolderInput, Kind, encode_claims
+from passport.credential import CONTENT_TYPE, MEDIA_TYPE, HolderInput, Kind, encode_claims
 from passport.errors import TrustError
 from passport.records import Entry, IssuanceRecord, sign_record, signature_digest
 from passport.signing import sign_claims
@@ -229,6 +229,15 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     rotating.root_history = [before, rotation]
     trusts["root-rotation"] = _trust(rotating, pinned)
     cases.append(_judge("root-rotation-followed", "root-rotation", trusts, card(rotating, 1)))
+    # Two officials of the old root sign a version 9 and slip it into the history after the
+    # genuine rotation: the walk must chain through the rotation, never restart at it.
+    forged_by_old = national_world(version=9)
+    forged = forged_by_old.signed_trust_list()
+    trusts["root-history-forged-by-old-root"] = {"root": pinned.to_json(), "bundle": {
+        **rotating.bundle_document(), "trustList": forged,
+        "rootHistory": [before, rotation, rotating.signed_trust_list(), forged]}}
+    cases.append(_judge("root-history-forged-by-old-root-refused",
+                        "root-history-forged-by-old-root", trusts))
 
     # -- a suspended centre ----------------------------------------------------------------
     suspended = national_world(centre_state=CentreState.SUSPENDED)
@@ -245,9 +254,32 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     trusts["retired-key"] = _trust(retired)
     cases.append(_judge("retired-key-genuine", "retired-key", trusts, genuine[4][0]))
     cases.append(_judge("retired-key-backdated", "retired-key", trusts, backdated))
+    # A list the retired key signed inside its window, clearing every bit, valid for years:
+    # it lasts no longer than the key's window, so by now the status is only stale.
+    lingering = {**trusts["retired-key"], "bundle": {**trusts["retired-key"]["bundle"]}}
+    retired.status_key, retired.status_from = retired.key("issuer"), ISSUED
+    retired.status_valid_for = timedelta(days=3650)
+    lingering["bundle"]["statusLists"] = retired.status_lists()
+    trusts["retired-key-long-status-list"] = lingering
+    cases.append(_judge("retired-key-status-list-ends-with-its-window",
+                        "retired-key-long-status-list", trusts, genuine[4][0]))
+    retired.status_key, retired.status_from = None, RETIRED_AT
+    retired.status_valid_for = timedelta(days=7)
     retired.records = []  # the trust list names the record; this bundle does not carry it
+    trusts["retired-key-record-not-carried"] = _trust(retired)
+    cases.append(_judge("retired-key-record-not-carried", "retired-key-record-not-carried",
+                        trusts, genuine[4][0]))
+    # The trust list names no record for it: the date cannot be confirmed, a warning.
+    retired.issuer_keys = [key_entry(retired.key("issuer").public, ISSUED - timedelta(days=30),
+                                     RETIRED_AT), retired.issuer_keys[1]]
     trusts["retired-key-no-record"] = _trust(retired)
     cases.append(_judge("retired-key-no-record", "retired-key-no-record", trusts, genuine[4][0]))
+    # The same status list twice in one bundle: refused, never "the last one wins".
+    twice = {**trusts["retired-key"], "bundle": {**trusts["retired-key"]["bundle"]}}
+    twice["bundle"]["statusLists"] = [*twice["bundle"]["statusLists"],
+                                      twice["bundle"]["statusLists"][0]]
+    trusts["status-list-twice"] = twice
+    cases.append(_judge("status-list-twice-refused", "status-list-twice", trusts))
 
     # -- a compromised key: genuine cards issued before it was stolen, nothing else --------
     stolen = national_world()
@@ -278,6 +310,17 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
                                 centre_state=state)
         trusts[name] = _trust(lapsed)
         cases.append(_judge(name, name, trusts, card(lapsed, 1)))
+
+    # -- a date that does not exist: refused as a malformed credential, never rolled over ----
+    dated = national_world()
+    trusts["national"] = _trust(dated)
+    for name, field, when in (("valid-until-february-30", "validUntil", "2027-02-30T00:00:00Z"),
+                              ("valid-from-hour-24", "validFrom", "2026-11-02T24:00:00Z"),
+                              ("valid-until-month-13", "validUntil", "2027-13-01T00:00:00Z")):
+        claims = dated.claims(index=1)
+        claims[field] = when
+        cases.append(_judge(f"date-{name}", "national", trusts, jws.sign(
+            encode_claims(claims), dated.issuer_key, typ=MEDIA_TYPE, cty=CONTENT_TYPE)))
 
     # -- status unknown, with how current the authority's copy of the centre's lists is ----
     unknown = national_world(centres={ISSUER: CentreFreshness(ISSUED - timedelta(days=3))})

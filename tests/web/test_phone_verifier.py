@@ -7,6 +7,7 @@ a verdict within 300 ms of the QR being decoded, and show how old each centre's 
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import threading
@@ -25,7 +26,8 @@ from passport.credential import Credential, StatusPurpose
 from passport.jws import parse
 from passport.qr import decode
 from passport.trust import issuer_entry, key_entry, sign_trust_list, trust_list_document
-from tests.world import World
+from tests.conftest import CHECK_AT
+from tests.world import World, rotated_root_bundles
 from verifier.webapp import export
 
 REPO = Path(__file__).resolve().parents[2]
@@ -317,7 +319,8 @@ def test_the_page_refuses_an_older_bundle_and_keeps_what_it_had(page: Any, tmp_p
     card, at = qr_text(world), (ISSUED + timedelta(days=2)).isoformat()
     revocation = world.status_url(StatusPurpose.REVOCATION)
     refusals = {
-        "older-trust-list": "trust list version 1 is older than the version 2 this verifier holds",
+        "older-trust-list": "trust list version 1 is older than the version 2 this verifier has "
+                            "seen already",
         "older-status-lists": f"status list {revocation} of 2026-11-02T09:00:00Z is older than "
                               "the one of 2026-11-03T09:00:00Z this verifier holds"}
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
@@ -357,9 +360,12 @@ def test_the_page_refuses_an_older_bundle_and_keeps_what_it_had(page: Any, tmp_p
         tab.evaluate("() => window.SkillsPassport.sync()")
         assert not tab.locator("#refused").is_visible()
         memory = tab.evaluate("localStorage.getItem('trust-memory')")
+        # The Python verifier's state file format: the list's root, to chain the next from.
         assert json.loads(memory)["roots"][f"1 of {world.root.kid}"] == {
-            "trustList": 2, "statusLists": {world.status_url(p): "2026-11-03T09:00:00Z"
-                                            for p in StatusPurpose}}
+            "trustList": 2, "trustRoot": world.root_set().to_json(),
+            "trustListDigest": hashlib.sha256(
+                world.signed_trust_list()["payload"].encode()).hexdigest(),
+            "statusLists": {world.status_url(p): "2026-11-03T09:00:00Z" for p in StatusPurpose}}
 
         # On start: an older copy put back into the page's storage is refused (and said so);
         # the page takes the newer bundle it is served instead.
@@ -382,6 +388,45 @@ def test_the_page_refuses_an_older_bundle_and_keeps_what_it_had(page: Any, tmp_p
         assert error is not None and "trust memory is damaged" in error
         assert tab.evaluate("localStorage.getItem('trust-memory')") == "{"
         tab.screenshot(path=str(SHOTS / "rollback-refused.png"), full_page=True)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_root_keys_a_rotation_left_behind_sign_nothing_more_for_the_page(
+        page: Any, tmp_path: Path) -> None:
+    """The page pinned to the old root follows a rotation; then a list the old root's keys
+    sign (stolen, or kept) is refused on "Update trust data", and the new root's next list,
+    with no history, is taken: it chains from the list the page remembers."""
+    world = World(key_prefix="skills-passport web rotation")
+    bundles = rotated_root_bundles(world)
+    export(tmp_path, bundles["rotated"], world.root_set().to_json())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             partial(_NoStore, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = page.context.browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        tab.wait_for_function("document.body.dataset.error || "
+                              "(window.SkillsPassport && window.SkillsPassport.ready)")
+        assert tab.evaluate("document.body.dataset.error || null") is None
+        tab.evaluate("() => window.SkillsPassport.setLanguage('en')")
+        card, at = qr_text(world), CHECK_AT.isoformat()
+        assert _codes(tab, card, at)["verdict"] == "valid"
+        (tmp_path / "trust-bundle.json").write_bytes(bundles["thief"])
+        tab.evaluate("() => window.SkillsPassport.sync()")
+        assert "not signed by a trusted root: 2 of its keys must sign, 1 did" in tab.locator(
+            "#refused").inner_text()
+        memory = json.loads(tab.evaluate("localStorage.getItem('trust-memory')"))
+        assert [seen["trustList"] for seen in memory["roots"].values()] == [5]
+        (tmp_path / "trust-bundle.json").write_bytes(bundles["next"])
+        tab.evaluate("() => window.SkillsPassport.sync()")
+        assert not tab.locator("#refused").is_visible()
+        memory = json.loads(tab.evaluate("localStorage.getItem('trust-memory')"))
+        assert [seen["trustList"] for seen in memory["roots"].values()] == [6]
+        assert _codes(tab, card, at)["verdict"] == "valid"
     finally:
         context.close()
         server.shutdown()

@@ -72,8 +72,9 @@ const MEMORY = "trust-memory";
 // has seen, so a stale copy (an old server, the service worker's cache) cannot undo a
 // revocation; remembered once kept, after the bundle itself (memory never ahead of it).
 async function loadTrust(bundle, persist = true) {
-  const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas);
   const memory = parseMemory(localStorage.getItem(MEMORY));  // damaged: an error, never reset
+  // It must chain from the newest list this page has seen, not from the pin alone.
+  const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas, memory);
   if (state.trust && state.trust.root === candidate.root) refuseOlder(seenOf(state.trust), candidate, true);
   refuseOlder(seenFor(memory, candidate), candidate, false);
   state.trust = candidate;

@@ -23,18 +23,29 @@ const MAX_RECORD_CHARS = Math.floor(MAX_ENTRIES * ENTRY_BYTES * 4 / 3) + 65536;
 
 const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
 
-function time(text) {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new Error(`${JSON.stringify(text)} is not a UTC date-time`);
+const UTC_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
+
+/** The schema's UTC form, YYYY-MM-DDTHH:MM:SSZ, as milliseconds; a date that does not exist
+ * (2026-02-30, hour 24, second 60, year 0) throws, as passport.credential.parse_time does,
+ * where Date.parse would roll it over into the next month or give NaN. */
+export function utcTime(text) {
+  const ms = typeof text === "string" && UTC_TIME.test(text) && !text.startsWith("0000") ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== `${text.slice(0, 19)}.000Z`) {
+    throw new Error(`${JSON.stringify(String(text).slice(0, 40))} is not a date and time that exists, like 2026-01-31T00:00:00Z`);
+  }
   return ms;
 }
+const time = utcTime;
 
 // -- the root -------------------------------------------------------------------------------
 /** The national root: its keys and how many of them must sign a trust list. */
 async function rootSet(jwks, threshold) {
   if (!Array.isArray(jwks) || !jwks.length) throw new Error("no root key: a verifier needs the national root keys");
   if (jwks.length > MAX_ROOT_KEYS) throw new Error(`more than ${MAX_ROOT_KEYS} root keys`);
-  const keys = await Promise.all(jwks.map(publicKey));
+  const keys = await Promise.all(jwks.map(async (jwk) => {
+    const key = await publicKey(jwk);
+    return { ...key, jwk: { kty: "OKP", crv: "Ed25519", x: jwk.x, kid: key.kid } };
+  }));
   const kids = keys.map((k) => k.kid);
   if (new Set(kids).size !== kids.length) throw new Error("a root key is listed twice");
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys.length) {
@@ -102,18 +113,32 @@ async function trustList({ doc, signed }, schemas) {
   return { version: doc.version, expires: time(doc.expires), root, issuers, signed };
 }
 
+// The store (passport/trust.py TrustStore): the pinned root, an anchor (the newest list this
+// page accepted before: its version, root and payload digest, kept in its memory) and the
+// list trusted so far. It moves only forwards, each list signed by the root trusted so far, so
+// root keys a rotation left behind sign nothing more for a page that has seen the rotation.
+const trustedRoot = (store) => (store.current ? store.current.root : store.anchor ? store.anchor.root : store.pinned);
+const trustedVersion = (store) => (store.current ? store.current.version : store.anchor ? store.anchor.version : 0);
+const payloadDigest = async (signed) => hex(await sha256(enc.encode(String(signed.payload ?? ""))));
+
 /** Accept a newer trust list into `store` or throw (TrustStore.update). */
 async function update(store, decoded, schemas) {
-  const trusted = store.current ? store.current.root : store.pinned;
+  const trusted = trustedRoot(store), version = trustedVersion(store);
   const count = await signers(trusted, decoded.sigs);
   if (count < trusted.threshold) {
     throw new Error(`trust list: not signed by a trusted root: ${trusted.threshold} of its keys must sign, ${count} did`);
   }
   const candidate = await trustList(decoded, schemas);
-  const current = store.current;
-  if (current && candidate.version <= current.version) throw new Error(`trust list: version ${candidate.version} is not newer than ${current.version} (rollback refused)`);
+  const anchor = store.current ? null : store.anchor;
+  if (anchor && candidate.version === anchor.version) {
+    if (await payloadDigest(decoded.signed) !== anchor.digest) {
+      throw new Error(`trust list version ${candidate.version} is held already, with other content: the authority publishes each version once`);
+    }
+  } else if (candidate.version <= version) {
+    throw new RollbackError(`trust list version ${candidate.version} is older than the version ${version} this verifier has seen already (rollback refused; the cached one stays in place)`);
+  }
   if (candidate.root.identity !== trusted.identity) {
-    if (current && candidate.version !== current.version + 1) throw new Error("trust list: a root rotation must be exactly version + 1");
+    if (version && candidate.version !== version + 1) throw new Error("trust list: a root rotation must be exactly version + 1");
     if (await signers(candidate.root, decoded.sigs) < candidate.root.threshold) {
       throw new Error(`trust list: a root rotation must be signed by the new root too: ${candidate.root.threshold} of its keys`);
     }
@@ -122,21 +147,26 @@ async function update(store, decoded, schemas) {
   return candidate;
 }
 
-const versionOf = (doc) => Math.trunc(Number(doc.version ?? 0));
-
-/** Walk the root rotations from the pinned root (TrustStore.follow): lists older than the
- * last one naming the pinned root itself (a verifier pinned after a rotation) are passed over. */
+/** Walk root rotations through a bundle's rootHistory from what is trusted so far
+ * (TrustStore.follow): from the pin alone, from the first list naming the pinned root; every
+ * list after it must chain, so an entry signed by a root the walk has left is refused. */
 async function follow(store, history, schemas) {
   const chain = history.map(decodeSigned);
-  chain.sort((a, b) => versionOf(a.doc) - versionOf(b.doc));
+  for (const { doc } of chain) {
+    if (!Number.isInteger(doc.version)) throw new Error("trust list: a root history entry has no version number");
+  }
+  chain.sort((a, b) => a.doc.version - b.doc.version);
+  if (new Set(chain.map(({ doc }) => doc.version)).size !== chain.length) throw new Error("trust list: the root history holds a version twice");
   let start = 0;
-  for (const [n, { doc }] of chain.entries()) {
-    let root;
-    try { root = await rootSet(doc.rootKeys ?? [], "threshold" in doc ? doc.threshold : 1); } catch { continue; }
-    if (root.identity === store.pinned.identity) start = n;
+  if (!store.current && !store.anchor) {
+    for (const [n, { doc }] of chain.entries()) {
+      let root;
+      try { root = await rootSet(doc.rootKeys ?? [], "threshold" in doc ? doc.threshold : 1); } catch { continue; }
+      if (root.identity === store.pinned.identity) { start = n; break; }
+    }
   }
   for (const decoded of chain.slice(start)) {
-    if (store.current && versionOf(decoded.doc) <= store.current.version) continue;
+    if (decoded.doc.version <= trustedVersion(store)) continue;
     await update(store, decoded, schemas);
   }
 }
@@ -208,10 +238,19 @@ export async function vouches(record, listNumber, index, signature, before) {
 }
 
 // -- the bundle -----------------------------------------------------------------------------
+/** Whether a status list the key signed, dated `validFrom`, counts (IssuerKey.vouches_for_status):
+ * a compromised key's never; a retired key's only if dated inside its window. */
+const vouchesForStatus = (key, validFrom) => key.compromisedSince === null
+  && (key.validUntil === null || validFrom < key.validUntil);
+
 /** Check a trust bundle against the pinned root ({rootKeys, threshold}); the trust state or throws. */
-export async function loadBundle(bundle, pin, schemas) {
+export async function loadBundle(bundle, pin, schemas, memory = null) {
   if (!validate(schemas, "trust-bundle", bundle)) throw new Error("trust bundle: does not match the trust bundle schema");
-  const store = { pinned: await rootSet(pin.rootKeys, "threshold" in pin ? pin.threshold : 1), current: null };
+  const pinned = await rootSet(pin.rootKeys, "threshold" in pin ? pin.threshold : 1);
+  const seen = memory ? memory.roots[pinned.identity] : undefined;
+  const anchor = seen && seen.trustRoot ? { version: seen.trustList, digest: seen.trustListDigest,
+    root: await rootSet(seen.trustRoot.rootKeys, seen.trustRoot.threshold) } : null;
+  const store = { pinned, anchor, current: null };
   await follow(store, bundle.rootHistory || [], schemas);
   // The bundle's list may be the last rotation itself, already accepted.
   const list = store.current && jsonEqual(store.current.signed, bundle.trustList) ? store.current
@@ -223,11 +262,11 @@ export async function loadBundle(bundle, pin, schemas) {
     const issuer = list.issuers.get(status.issuer);
     const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
     if (!key || !(await signatureValid(token, key.raw))) throw new Error(`trust bundle: status list ${status.url} is not signed by a key of its issuer`);
-    // A compromised key signs nothing more; a retired one nothing dated later.
-    const maySign = key.compromisedSince === null
-      && (key.validUntil === null || status.validFrom < key.validUntil);
-    if (!maySign) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
+    if (!vouchesForStatus(key, status.validFrom)) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
     if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
+    if (statusLists.has(status.url)) throw new Error(`trust bundle: status list ${status.url} is there twice`);
+    // A retired key's list lasts no longer than the key's window (bundle.checked_status_list).
+    if (key.validUntil !== null && status.validUntil > key.validUntil) status.validUntil = key.validUntil;
     statusLists.set(status.url, status);
   }
   const records = new Map();
@@ -246,7 +285,9 @@ export async function loadBundle(bundle, pin, schemas) {
   const centres = new Map((bundle.centres || []).map((c) => [c.id,
     { statusAsOf: c.statusAsOf ? time(c.statusAsOf) : null, problem: c.problem || "" }]));
   return { version: list.version, expires: list.expires, issuers: list.issuers, statusLists, records, centres,
-    syncedAt: time(bundle.syncedAt), root: store.pinned.identity };
+    syncedAt: time(bundle.syncedAt), root: store.pinned.identity,
+    anchor: { trustRoot: { rootKeys: list.root.keys.map((k) => k.jwk), threshold: list.root.threshold },
+      trustListDigest: await payloadDigest(list.signed) } };
 }
 
 // -- what this verifier has seen (verifier/memory.py) ---------------------------------------
@@ -262,7 +303,7 @@ const isoTime = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
 
 /** What a loaded trust state shows: its trust-list version and its lists' validFrom (ms). */
 export function seenOf(trust) {
-  return { trustList: trust.version,
+  return { trustList: trust.version, ...trust.anchor,
     statusLists: Object.fromEntries([...trust.statusLists].map(([url, s]) => [url, s.validFrom])) };
 }
 
@@ -285,7 +326,8 @@ export function refuseOlder(seen, trust, held) {
 function merged(a, b) {
   const statusLists = { ...a.statusLists };
   for (const [url, ms] of Object.entries(b.statusLists)) if (!(url in statusLists) || ms > statusLists[url]) statusLists[url] = ms;
-  return { trustList: Math.max(a.trustList, b.trustList), statusLists };
+  const newer = b.trustList > a.trustList ? b : a;
+  return { trustList: newer.trustList, trustRoot: newer.trustRoot, trustListDigest: newer.trustListDigest, statusLists };
 }
 
 /** The memory as stored (null: nothing seen yet); a damaged one throws, it is never reset. */
@@ -302,19 +344,24 @@ export function parseMemory(text) {
     if (!isObject(entry) || !Number.isInteger(entry.trustList) || entry.trustList < 0 || !isObject(entry.statusLists)) {
       throw damaged(`root ${name}`);
     }
+    // Once a list is seen, its root and digest: the next bundle must chain from that root.
+    if (entry.trustList > 0 && (!isObject(entry.trustRoot) || !Array.isArray(entry.trustRoot.rootKeys)
+        || typeof entry.trustListDigest !== "string" || !/^[0-9a-f]{64}$/.test(entry.trustListDigest))) {
+      throw damaged(`root ${name}: trustRoot and trustListDigest`);
+    }
     const statusLists = {};
     for (const [url, when] of Object.entries(entry.statusLists)) {
       const ms = typeof when === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(when) ? Date.parse(when) : NaN;
       if (Number.isNaN(ms)) throw damaged(`status list ${url}`);
       statusLists[url] = ms;
     }
-    memory.roots[name] = { trustList: entry.trustList, statusLists };
+    memory.roots[name] = { trustList: entry.trustList, trustRoot: entry.trustRoot, trustListDigest: entry.trustListDigest, statusLists };
   }
   return memory;
 }
 
 /** What the memory holds for a trust state's pinned root (nothing: version 0, no lists). */
-export const seenFor = (memory, trust) => memory.roots[trust.root] || { trustList: 0, statusLists: {} };
+export const seenFor = (memory, trust) => memory.roots[trust.root] || { trustList: 0, trustRoot: undefined, trustListDigest: undefined, statusLists: {} };
 
 /** The memory with `trust` remembered, as text to store; null when it changes nothing. */
 export function rememberText(memory, trust) {
@@ -322,7 +369,8 @@ export function rememberText(memory, trust) {
   if (after.trustList === before.trustList && Object.keys(after.statusLists).every((u) => after.statusLists[u] === before.statusLists[u])) return null;
   const roots = { ...memory.roots, [trust.root]: after };
   return JSON.stringify({ type: STATE_TYPE, formatVersion: STATE_FORMAT, roots: Object.fromEntries(
-    Object.entries(roots).map(([name, seen]) => [name, { trustList: seen.trustList, statusLists: Object.fromEntries(
+    Object.entries(roots).map(([name, seen]) => [name, { trustList: seen.trustList,
+      ...(seen.trustRoot ? { trustRoot: seen.trustRoot, trustListDigest: seen.trustListDigest } : {}), statusLists: Object.fromEntries(
       Object.entries(seen.statusLists).map(([url, ms]) => [url, isoTime(ms)])) }])) });
 }
 

@@ -7,7 +7,7 @@ import * as zlib from "pako/lib/zlib/inflate.js";
 import { CLAIMS_LIMITS, Failure, b64uEncode, enc, isObject, parseJson, parseJws, signatureValid,
   splitCompact, vcJoseProblem } from "./jws.js";
 import { validate } from "./schema.js";
-import { vouches } from "./trust.js";
+import { utcTime, vouches } from "./trust.js";
 
 export const CHECKS = ["format", "signature", "issuer_trusted", "key_valid_at_issuance",
   "issuer_accredited", "schema", "validity_dates", "status", "status_freshness"];
@@ -100,7 +100,7 @@ export function decodeQr(text, dictionaries) {
            signingInput: enc.encode(signingInput) };
 }
 
-const time = (s) => Date.parse(s);
+const time = (s) => utcTime(s);
 
 // -- verification ---------------------------------------------------------------------------
 function run() {
@@ -131,6 +131,10 @@ function credentialProblems(claims) {
   if (!rpl && results.length) return "a training record carries no unit results";
   if (new Set(results.map((r) => r.resultDescription)).size !== results.length) return "a unit is listed twice";
   if (new Set(claims.credentialStatus.map((e) => e.statusPurpose)).size !== claims.credentialStatus.length) return "two status entries share a purpose";
+  for (const when of [claims.validFrom, claims.validUntil, s.activityStartDate, s.activityEndDate]) {
+    if (when === undefined) continue;
+    try { utcTime(when); } catch (e) { return e.message; }
+  }
   if (claims.validUntil && time(claims.validUntil) <= time(claims.validFrom)) return "validUntil is not after validFrom";
   return null;
 }
@@ -148,6 +152,12 @@ async function checkKey(r, claims, token, issuer, key, trust, at) {
   if (!compromised && !retired) { r.ok("key_valid_at_issuance", "issued while the key was valid"); return; }
   const record = trust.records.get(`${issuer.id} ${key.kid}`);
   const slot = claims.credentialStatus[0];
+  if (record === undefined && key.record !== null) {
+    // The authority holds the record; a bundle without it is incomplete or stripped (verify.py).
+    const since = day(compromised ? key.compromisedSince : key.validUntil);
+    r.fail("key_valid_at_issuance", "issuance_record_missing", `signed with a key ${compromised ? "compromised" : "retired"} since ${since}; the trust list names its issuance record but this bundle does not carry it: sync the national trust bundle`);
+    return;
+  }
   const inRecord = (before) => record !== undefined && slot !== undefined
     && vouches(record, listNumber(slot.statusListCredential), Number(slot.statusListIndex), token.signature, before);
   if (compromised) {
