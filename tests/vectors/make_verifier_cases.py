@@ -270,6 +270,7 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     cases.append(_judge("retired-key-record-not-carried", "retired-key-record-not-carried",
                         trusts, genuine[4][0]))
     # The trust list names no record for it: the date cannot be confirmed, a warning.
+    assert retired.issuer_keys is not None
     retired.issuer_keys = [key_entry(retired.key("issuer").public, ISSUED - timedelta(days=30),
                                      RETIRED_AT), retired.issuer_keys[1]]
     trusts["retired-key-no-record"] = _trust(retired)
