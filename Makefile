@@ -45,7 +45,7 @@ run: $(STAMP) $(WEB_BUILT)
 	@test -e $(CENTRE_HOME)/issuer.json || SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass init --demo
 	@test -e $(CENTRE_HOME)/trust-list.json || ( \
 		export SKILLPASS_AUTHORITY_HOME=$(AUTHORITY_HOME) SKILLPASS_PASSPHRASE_OFFICIAL_1="$(SKILLPASS_PASSPHRASE)" && \
-		$(BIN)/skillpass authority accredit $(CENTRE_HOME)/accreditation-request.json && \
+		$(BIN)/skillpass authority accredit $(CENTRE_HOME)/accreditation-request.jwt && \
 		$(BIN)/skillpass authority sign --official official-1 && \
 		SKILLPASS_HOME=$(CENTRE_HOME) $(BIN)/skillpass trust install $(AUTHORITY_HOME)/trust-list.json \
 			--root $(AUTHORITY_HOME)/root-keys.json )

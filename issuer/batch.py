@@ -27,7 +27,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -36,7 +36,7 @@ from issuer.installation import Installation
 from issuer.service import accounts, candidates, credentials, issuance
 from passport.bitmap import PackedBitmap
 from passport.card import CardFace, render
-from passport.credential import HolderInput
+from passport.credential import HolderInput, Kind
 from passport.errors import DocumentError, Error, StorageError
 from passport.fileio import read_bytes, write_atomic
 from passport.printing import PdfWriter, SheetWriter
@@ -195,6 +195,10 @@ def check_rows(installation: Installation, path: Path) -> int:
     Returns the number of rows to issue. What is kept per row is a few strings, so a file of
     any allowed size is checked in little memory.
     """
+    centre = installation.centre
+    now = datetime.now(UTC)
+    centre.signing_key(now)  # the whole file: no list installed, suspended, no key may sign
+    entry = centre.entry()
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     people: dict[str, tuple[int, HolderInput]] = {}  # national ID -> first line, holder
@@ -219,6 +223,12 @@ def check_rows(installation: Installation, path: Path) -> int:
             problems.append(Problem(item.line, f"national ID …{national[-4:]} names "
                                                f"{first.name} ({first.birth_year}) on line "
                                                f"{first_line}"))
+            continue
+        rubric = item.decision.rubric
+        if item.decision.award is not Award.NO_AWARD and entry is not None \
+                and not entry.accredited_for(Kind.RPL, rubric.isco08):
+            problems.append(Problem(item.line, f"this centre is not accredited to certify rpl "
+                                               f"in ISCO-08 {rubric.isco08} ({rubric.id})"))
             continue
         rows += 1
         if item.decision.award is not Award.NO_AWARD:

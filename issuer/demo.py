@@ -17,6 +17,7 @@ from issuer.home import IssuerProfile
 from issuer.installation import Installation
 from issuer.issuing import issue_file
 from issuer.service import accounts, credentials, status
+from passport.credential import Kind
 from passport.fileio import write_atomic
 from rpl_rubrics import catalogue
 from rpl_rubrics.rubric import Method, Rubric
@@ -62,6 +63,11 @@ def write_demo(installation: Installation, out: Path, at: datetime) -> list[Path
     (searchable, printable and revocable on the web) and the revoked sample is revoked there.
     """
     data = demo_data()
+    # Refused before anything is written when the installed list does not accredit it all.
+    needs = {(Kind.RPL, catalogue.get(p["rubric"]).isco08) for p in data["assessments"]}
+    needs |= {(Kind.TVET, p["course"]["isco08"]) for p in data["trainings"]}
+    for kind, occupation in sorted(needs):
+        installation.centre.require(kind, occupation, at)
     written: list[Path] = []
     inputs: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for person in data["assessments"]:

@@ -88,7 +88,7 @@ class Home:
     @property
     def request_file(self) -> Path:
         """What the centre sends the authority to be accredited (written by `init`)."""
-        return self.root / "accreditation-request.json"
+        return self.root / "accreditation-request.jwt"
 
     @property
     def root_pub_file(self) -> Path:

@@ -261,3 +261,25 @@ def test_an_edited_row_is_not_certified_a_second_time(installation: Installation
                     at=datetime.now(UTC), progress=_quiet)
     assert [w for w, _ in caught.value.problems] == ["line 3"]
     assert len(_slots(installation)) == 3
+
+
+def test_rows_the_centre_is_not_accredited_for_are_named_by_line(
+        home: Home, tmp_path: Path) -> None:
+    from passport.credential import Kind
+    from tests.homes import accredit
+
+    rubrics = list(catalogue.bundled().values())
+    granted = rubrics[0].isco08
+    accredit(home, "pass", accreditations={Kind.RPL: [granted], Kind.TVET: ["*"]})
+    source = _csv(tmp_path, len(rubrics))
+    with Installation.open(home, secret="pass") as installation:
+        with pytest.raises(DocumentError) as caught:
+            issue_batch(installation, source, tmp_path / "out", at=datetime.now(UTC),
+                        progress=_quiet)
+        refused = {where: why for where, why in caught.value.problems}
+        expected = {f"line {n + 2}" for n, r in enumerate(rubrics) if r.isco08 != granted}
+        assert set(refused) == expected and expected
+        assert all("not accredited to certify rpl in ISCO-08" in why for why in refused.values())
+        assert not (tmp_path / "out").exists()
+        with installation.store.read() as s:
+            assert s.execute(select(func.count()).select_from(CredentialRecord)).scalar() == 0

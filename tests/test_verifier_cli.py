@@ -47,6 +47,20 @@ def test_summary_languages(cli: Cli, lang: str, expected: str) -> None:
     assert "ISCO-08 7112" in out and "code." not in out and "check." not in out
 
 
+@pytest.mark.parametrize(("card", "noted"), [
+    ("full-certificate", True), ("statement-of-attainment", True),
+    ("training-record", False),  # not an RPL certificate
+    ("revoked", False),  # not one that verifies
+])
+@pytest.mark.parametrize("lang", ["ja", "ko"])
+def test_the_overseas_note_is_said_of_rpl_certificates_that_verify(
+        cli: Cli, card: str, noted: bool, lang: str) -> None:
+    from verifier.i18n import t
+
+    code, out, _ = cli("verify", str(VECTORS / f"{card}.qr.txt"), *COMMON, "--lang", lang)
+    assert code in (0, 1) and (t(lang, "note.overseas") in out) is noted
+
+
 def test_export_writes_a_complete_offline_site(tmp_path: Path, cli: Cli) -> None:
     code, _, _ = cli("verifier", "export", str(tmp_path / "site"), "--trust",
                        str(VECTORS / "trust-bundle.json"), "--root", str(VECTORS / "root-keys.json"))

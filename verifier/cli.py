@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from passport import jsonread
+from passport.credential import Kind
 from passport.errors import KeyFileError, UsageError
 from passport.fileio import read_bytes
 from passport.jws import JWK_LIMITS
 from passport.keys import PublicKey
-from passport.verify import Code, Outcome, VerificationResult, verify
+from passport.verify import Code, Outcome, Verdict, VerificationResult, verify
 from rpl_rubrics.catalogue import unit_titles
 from verifier.i18n import LANGUAGES, has, t
 from verifier.inputs import read_presented
@@ -207,7 +208,9 @@ def render_text(result: VerificationResult, lang: str = "en") -> str:
         if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:
             detail += f" ({tr('label.expired_on')} {result.trust_list_expired:%Y-%m-%d})"
         lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: {detail}")
+    # What an RPL certificate stands for abroad: said of one that verifies, never of another.
     note = t(lang, "note.overseas") if lang in ("ja", "ko") else ""
-    if note and cred is not None:
+    if note and cred is not None and cred.kind is Kind.RPL \
+            and result.verdict is not Verdict.INVALID:
         lines.append(note)
     return "\n".join(lines)

@@ -79,8 +79,10 @@ def pin(root_file: str | None, roots: RootSet) -> None:
 def bundle_path(path: str | None) -> Path:
     found = Path(path) if path else home() / "trust-bundle.json"
     if not found.exists():
-        raise UsageError(f"no trust bundle at {found}: pass --trust FILE, --jwk FILE, "
-                         "or run 'skillpass init'")
+        raise UsageError(f"no trust bundle at {found}: fetch the national one (skillpass "
+                         "trust sync URL --root root-keys.json), install one from a file "
+                         "(skillpass trust install FILE --root root-keys.json), or pass "
+                         "--trust FILE")
     return found
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from issuer import audit
 from issuer.centre import Centre, NotAccredited
 from issuer.db import CredentialRecord, User, as_utc
-from issuer.service.errors import NotFound
+from issuer.service.errors import Conflict, NotFound
 from passport import jws
 from passport.accreditation import key_rotation_request
 from passport.credential import format_time
@@ -63,6 +63,15 @@ def request_rotation(session: Session, centre: Centre, actor: User, at: datetime
     Signed by the key the centre signs with now (only the holder of the accredited key may
     ask to replace it) and by the new key. The request is also kept in the home.
     """
+    entry = centre.entry()
+    asked = [kid for kid in centre.keys if entry is None or entry.key(kid) is None]
+    if entry is not None and asked:
+        # One request at a time: a second would leave two keys waiting, and the authority
+        # unsure which the centre means.
+        request = centre.home.root / f"key-rotation-request-{asked[0]}.json"
+        raise Conflict(f"key {asked[0]} is asked for already and not in the installed trust "
+                       f"list yet: send {request.name} (in the centre's home) to the national "
+                       "authority again, or install the list that names it")
     try:
         old = centre.status_key(at)
     except NotAccredited:

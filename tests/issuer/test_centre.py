@@ -38,7 +38,7 @@ def centre(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> Home:
                          "--name-km", "មជ្ឈមណ្ឌលបណ្តុះបណ្តាលបាត់ដំបង", "--asks", "rpl:7112,7212",
                          "--asks", "tvet:8344")
     assert code == 0, err
-    assert "send" in out and "accreditation-request.json" in out
+    assert "send" in out and "accreditation-request.jwt" in out
     return Home(tmp_path / "home")
 
 
@@ -83,6 +83,10 @@ def test_the_installed_list_decides_what_it_may_issue(centre: Home, cli: Cli,
     assert code == 0, out
     code, _, err = cli("issue", str(_training(tmp_path)), "--out", str(tmp_path / "out"))
     assert code == 2 and "not accredited to certify tvet in ISCO-08 8344" in err
+    # The samples too, before any file is written.
+    code, _, err = cli("demo", "--out", str(tmp_path / "demo"))
+    assert code == 2 and "not accredited to certify" in err
+    assert not (tmp_path / "demo").exists()
     code, out = _install(cli, tmp_path, signed_list(centre, PASSPHRASE, version=2))
     assert code == 0, out
     code, _, err = cli("issue", str(_training(tmp_path)), "--out", str(tmp_path / "out"))
@@ -149,6 +153,10 @@ def test_a_rotated_key_signs_once_listed_and_the_old_ones_cards_stay_good(
     request = KeyRotationRequest.from_text((tmp_path / "rotation.json").read_text(), "rotation")
     assert request.signed_by(old.public) and request.centre_id == CENTRE
     new = next(k for k in centre.centre_keys(PASSPHRASE) if k.kid == request.new_key.kid)
+    # One request at a time: a second would leave two keys waiting.
+    code, _, err = cli("key", "rotate", "--out", str(tmp_path / "again.json"))
+    assert code == 2 and f"key {new.kid} is asked for already" in err
+    assert len(centre.centre_keys(PASSPHRASE)) == 2 and not (tmp_path / "again.json").exists()
     # Not listed yet: the old key keeps signing.
     assert cli("issue", str(_training(tmp_path, 2)), "--out", str(tmp_path / "out"))[0] == 0
     assert f'"kid":"{old.kid}"' in _header(tmp_path / "out" / "training-2.jwt")
