@@ -221,13 +221,23 @@ def run_key_rotate(args: argparse.Namespace) -> int:
 
 
 def run_key_record(args: argparse.Namespace) -> int:
+    from issuer.centre import NotAccredited
     from issuer.service import accounts, keys
 
+    now = datetime.now(UTC)
     with Installation.open() as installation, installation.store.transaction() as s:
         record = keys.issuance_record(s, installation.centre, accounts.command_line_user(s),
-                                      args.kid, datetime.now(UTC))
+                                      args.kid, now)
+        try:
+            still_signing = installation.centre.status_key(now).kid == args.kid
+        except NotAccredited:
+            still_signing = False
     write_atomic(Path(args.out), record.compact.encode() + b"\n")
     print(f"{args.out}: {record.entries} credential(s) signed with {args.kid}.")
+    if still_signing:
+        print(f"warning: {args.kid} is the key this centre signs with now; what it signs after "
+              "this record is not in it. Install the trust list naming the new key first, then "
+              "export the record.", file=sys.stderr)
     if record.left_out:
         print(f"Left out, sharing a slot with a listed one: {', '.join(record.left_out[:20])}",
               file=sys.stderr)
