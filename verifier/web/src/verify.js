@@ -101,6 +101,9 @@ export function decodeQr(text, dictionaries) {
 }
 
 const time = (s) => Date.parse(s);
+/** A date-time the schema's pattern admits and that exists (not 2026-02-30T24:00:00Z): it
+ * reads back as itself, as credential.parse_time requires. */
+const exists = (s) => s === undefined || (!Number.isNaN(time(s)) && new Date(time(s)).toISOString().slice(0, 19) + "Z" === s);
 
 // -- verification ---------------------------------------------------------------------------
 function run() {
@@ -122,6 +125,9 @@ function run() {
 function credentialProblems(claims) {
   // What Credential.from_claims checks beyond the schema.
   const s = claims.credentialSubject, ach = s.achievement;
+  for (const t of [claims.validFrom, claims.validUntil, s.activityStartDate, s.activityEndDate]) {
+    if (!exists(t)) return `${JSON.stringify(t)} is not a date and time that exists`;
+  }
   const frameworks = ach.alignment.map((a) => a.targetFramework).sort().join(",");
   if (frameworks !== "CQF,ISCO-08") return "alignment must name one ISCO-08 and one CQF target";
   const rpl = ach.achievementType !== "Course";
