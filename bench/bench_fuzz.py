@@ -5,7 +5,8 @@ the trust bundle loader; inputs mutated at every layer, or arbitrary), each from
 `random.Random` seeded with SEED and its name, so the run is the same on every machine. Targets
 take turns in batches until each has had its share or the time box is spent. An answer or one
 of the project's own errors is fine; any other exception is a crash, recorded by its type and
-the line that raised it. Results go to stdout and bench/results-fuzz.json.
+the line that raised it (a second QR text for the genuine card counts as one too). Results go
+to stdout and bench/results-fuzz.json.
 """
 
 from __future__ import annotations

@@ -194,7 +194,9 @@ def qr_decode_mutated(rng: random.Random, m: Material) -> str:
     else:
         packed = base45.decode(m.qr_text[4:])
         text = "SP1:" + base45.encode(mutate_bytes(rng, packed, start=64))
-    qr.decode(text)
+    # QR text is canonical: no other text may carry the same credential.
+    if qr.decode(text) == m.compact and text.strip(qr.WHITESPACE) != m.qr_text:
+        raise AssertionError(f"{text!r} is another text for the same credential")
     return "decoded"
 
 
