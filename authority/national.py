@@ -74,7 +74,7 @@ def lists_in(data: bytes, source: str) -> tuple[str, ...]:
     try:
         doc = jsonread.loads(data, BUNDLE_LIMITS)
     except jsonread.JSONRejected as exc:
-        raise DocumentError(source, [("file", f"{exc}" if exc.limit else "not JSON")]) from None
+        raise DocumentError(source, [("file", f"{exc}")]) from None
     if not isinstance(doc, dict) or doc.get("type") != "SkillsPassportTrustBundle":
         raise DocumentError(source, [("type", "not a trust bundle (SkillsPassportTrustBundle)")])
     lists = doc.get("statusLists")

@@ -141,8 +141,7 @@ class Proposal:
         try:
             doc = jsonread.loads(data, PROPOSAL_LIMITS)
         except jsonread.JSONRejected as exc:
-            raise DocumentError(source, [("file", f"{exc}" if exc.limit else "not JSON")]) \
-                from None
+            raise DocumentError(source, [("file", f"{exc}")]) from None
         if not isinstance(doc, dict) or doc.get("type") != PROPOSAL_TYPE:
             raise DocumentError(source, [("type", f"not a trust list proposal (expected type "
                                                   f"{PROPOSAL_TYPE})")])

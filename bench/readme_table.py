@@ -23,6 +23,7 @@ def table() -> str:
     core, cards = _load("results.json"), _load("results-cards.json")
     api, ver = _load("results-api.json"), _load("results-verifier.json")
     batch, store = _load("results-batch.json"), _load("results-store.json")
+    fuzz = _load("results-fuzz.json")
     small, large = (_rows(batch, n) for n in ("500", "5000"))
     growth = _dict(store["growth"])
     rows = [
@@ -58,6 +59,10 @@ def table() -> str:
          f"{ver['verify_card_photo_640px_median_ms']} ms"),
         ("`skillpass verify` path from QR text, median", f"{ver['verify_qr_text_median_ms']} ms"),
         ("QR text encode (deflate search + Base45)", f"{core['qr_encode_per_s']:,} /s"),
+        ("fuzz run (`bench/bench_fuzz.py`): hostile inputs to the QR codec, the verifier and "
+         "the trust bundle loader, mutated at every layer",
+         f"{fuzz['cases']:,} inputs over {len(_dict(fuzz['targets']))} targets (seed "
+         f"{fuzz['seed']}), {fuzz['crashes']} crashes, {fuzz['seconds']} s"),
     ]
     lines = [f"Measured on: {core['machine']}.", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {a} | {b} |" for a, b in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from typing import Any, cast
 
@@ -19,6 +20,11 @@ _MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b
 
 MAX_PDF_PAGES = 50
 PDF_DPI = 200
+# What Pillow raises on a broken file, by plugin: OSError (truncated data), SyntaxError (a
+# broken PNG chunk), ValueError (an impossible palette), EOFError and struct.error (a header
+# cut short). All of them say the same: not a readable image.
+_BROKEN_IMAGE = (OSError, SyntaxError, ValueError, EOFError, struct.error,
+                 Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 def looks_like_image(data: bytes) -> bool:
@@ -37,6 +43,8 @@ def _pdf_pages(data: bytes) -> list[Image.Image]:
         if len(document) > MAX_PDF_PAGES:
             raise InputTooLarge("PDF", len(document), MAX_PDF_PAGES)
         return [page.render(scale=PDF_DPI / 72, grayscale=True).to_pil() for page in document]
+    except pypdfium2.PdfiumError as exc:
+        raise QRFormatError(f"not a readable PDF ({exc})") from None
     finally:
         document.close()
 
@@ -50,18 +58,24 @@ def qr_texts(data: bytes) -> list[str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's notes on a damaged file (a tag cut short): the verdict says enough.
+            warnings.simplefilter("ignore", UserWarning)
             image: Image.Image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
                 raise InputTooLarge("image", image.width * image.height, MAX_PIXELS)
             image.load()
-    except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            image = _gray(image)
+    except _BROKEN_IMAGE as exc:
         raise QRFormatError(f"not a readable image ({exc})") from None
     return _read(image)
 
 
+def _gray(image: Image.Image) -> Image.Image:
+    return image if image.mode in ("L", "RGB") else image.convert("L")
+
+
 def _read(image: Image.Image) -> list[str]:
-    if image.mode not in ("L", "RGB"):
-        image = image.convert("L")
+    image = _gray(image)
     found = zxingcpp.read_barcodes(image, formats=cast(Any, zxingcpp.BarcodeFormat.QRCode))
     return [b.text for b in found if b.valid and qr.is_qr_text(b.text)]
 

@@ -133,6 +133,8 @@ class VerificationResult:
 
 
 _ALL_CHECKS = tuple(Check)
+_PASS, _OK = Outcome.PASS, Code.OK
+_result = tuple.__new__
 
 
 class _Run:
@@ -143,11 +145,13 @@ class _Run:
         self.outcomes: set[Outcome] = set()
 
     def add(self, check: Check, outcome: Outcome, code: Code, message: str) -> None:
-        self.results[check] = CheckResult(check, outcome, code, message)
+        self.results[check] = _result(CheckResult, (check, outcome, code, message))
         self.outcomes.add(outcome)
 
     def ok(self, check: Check, message: str) -> None:
-        self.results[check] = CheckResult(check, Outcome.PASS, Code.OK, message)
+        # A valid card passes nine checks: the tuple is built without NamedTuple's Python-level
+        # __new__, and the constants are looked up once (3 µs of every scan).
+        self.results[check] = _result(CheckResult, (check, _PASS, _OK, message))
 
     def fail(self, check: Check, code: Code, message: str) -> None:
         self.add(check, Outcome.FAIL, code, message)
@@ -157,7 +161,7 @@ class _Run:
             for check in _ALL_CHECKS:
                 if check not in self.results:
                     self.add(check, Outcome.SKIP, Code.NOT_CHECKED, "not checked")
-        checks = tuple([self.results[c] for c in _ALL_CHECKS])
+        checks = tuple(map(self.results.__getitem__, _ALL_CHECKS))
         outcomes = self.outcomes  # PASS is never recorded here: it cannot change the verdict
         verdict = (Verdict.INVALID if Outcome.FAIL in outcomes
                    else Verdict.WARNING if Outcome.WARN in outcomes else Verdict.VALID)

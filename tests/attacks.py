@@ -368,4 +368,12 @@ ATTACKS: tuple[Attack, ...] = (
            "invalid", "format", "bad_payload"),
     Attack("claims-array", _payload_text(lambda t: "[" + t + "]", sign=True), "invalid", "format",
            "bad_payload"),
+    Attack("claims-date-that-does-not-exist",
+           _payload_text(lambda t: t.replace('"validFrom":"2026-11-02T09:00:00Z"',
+                                             '"validFrom":"2026-02-30T09:00:00Z"'), sign=True),
+           "invalid", "schema", "schema_invalid"),
+    Attack("claims-hour-24",
+           _payload_text(lambda t: t.replace('"validFrom":"2026-11-02T09:00:00Z"',
+                                             '"validFrom":"2026-11-01T24:00:00Z"'), sign=True),
+           "invalid", "schema", "schema_invalid"),
 )
