@@ -33,7 +33,7 @@ from passport.trust import (
 MAX_CENTRES = 2000  # the trust list schema's limit
 MAX_KEYS = 16  # per centre, the schema's limit
 Grants = dict[Kind, frozenset[str]]
-_ISCO = re.compile(r"^[0-9]{4}$")
+_ISCO = re.compile(r"[0-9]{4}")  # the whole code: fullmatch
 # Only the content is the draft's; version and dates are set when a proposal is built.
 _PLACEHOLDER = {"type": "SkillsPassportTrustList", "version": 1,
                 "issued": "2000-01-01T00:00:00Z", "expires": "2000-01-01T00:00:00Z"}
@@ -116,7 +116,7 @@ def parse_grants(values: list[str]) -> Grants | None:
             raise UsageError(f"--grant {value}: the kind must be one of "
                              f"{', '.join(k.value for k in Kind)}") from None
         codes = frozenset(c.strip() for c in codes_text.split(",") if c.strip())
-        bad = sorted(c for c in codes if c != "*" and not _ISCO.match(c))
+        bad = sorted(c for c in codes if c != "*" and not _ISCO.fullmatch(c))
         if not codes or bad:
             raise UsageError(f"--grant {value}: give ISCO-08 codes of 4 digits or *, like "
                              f"{kind.value}:7112,7115")
