@@ -23,7 +23,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from passport import jsonread, jws
+from passport import centreid, jsonread, jws
 from passport.bundle import BUNDLE_LIMITS, CentreFreshness, bundle_document
 from passport.credential import format_time
 from passport.errors import CredentialError, DocumentError, TrustError, UsageError
@@ -142,8 +142,9 @@ def judge(trust_list: TrustList, compact: str) -> tuple[str | None, StatusList |
     centre = trust_list.issuers.get(status.issuer)
     if centre is None:
         return None, f"status list {status.url} is issued by {status.issuer}, not an accredited centre"
-    if not status.url.startswith(centre.id + "/"):
-        return centre.id, f"status list {status.url} is outside the centre's URL space"
+    outside = centreid.outside(status.url, centre.id, trust_list.issuers)
+    if outside is not None:
+        return centre.id, f"status list {status.url} {outside}"
     key = centre.key(token.kid)
     if key is None or not jws.signature_valid(token, key.key):
         return centre.id, f"status list {status.url} is not signed by a key of the centre"

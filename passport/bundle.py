@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from passport import jsonread, jws, schema
+from passport import centreid, jsonread, jws, schema
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
@@ -86,9 +86,12 @@ class TrustBundle:
                 raise TrustError(f"trust bundle: status list {status.url} is signed by key "
                                  f"{entry.key.kid}, which could not sign on "
                                  f"{status.valid_from.date().isoformat()}")
-            if not status.url.startswith(status.issuer + "/"):
-                raise TrustError(f"trust bundle: status list {status.url} is outside its "
-                                 "issuer's URL space")
+            # In its own issuer's URL space and no deeper centre's; one list per URL.
+            outside = centreid.outside(status.url, status.issuer, trust_list.issuers)
+            if outside is not None:
+                raise TrustError(f"trust bundle: status list {status.url} {outside}")
+            if status.url in lists:
+                raise TrustError(f"trust bundle: status list {status.url} is there twice")
             lists[status.url] = status
         records: dict[tuple[str, str], IssuanceRecord] = {}
         for compact in doc.get("issuanceRecords", ()):

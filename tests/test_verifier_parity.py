@@ -57,6 +57,13 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
         "status-unknown-as-of": "warning",
         # An expired trust list: a warning, never a silent pass; a suspension comes first.
         "trust-list-expired": "warning", "trust-list-expired-centre-suspended": "warning",
+        # Centre ids: one spelling per URL, none inside another's URL space; one list per URL.
+        "centre-inside-another-refused": "refused", "centre-holding-another-refused": "refused",
+        "centre-id-lookalike-port-refused": "refused",
+        "centre-id-lookalike-slash-refused": "refused",
+        "centre-id-lookalike-dot-segment-refused": "refused",
+        "centre-id-lookalike-final-dot-refused": "refused",
+        "status-list-twice-refused": "refused",
     }
     key_codes = {c["name"]: c["checks"]["key_valid_at_issuance"][1] for c in JUDGED
                  if c["name"].startswith(("retired", "compromised"))}

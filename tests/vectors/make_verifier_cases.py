@@ -33,7 +33,7 @@ from passport.credential import HolderInput, Kind, encode_claims
 from passport.errors import TrustError
 from passport.records import Entry, IssuanceRecord, sign_record, signature_digest
 from passport.signing import sign_claims
-from passport.trust import CentreState, RecordRef, RootSet, key_entry
+from passport.trust import CentreState, RecordRef, RootSet, issuer_entry, key_entry
 from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
@@ -278,6 +278,31 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
                                 centre_state=state)
         trusts[name] = _trust(lapsed)
         cases.append(_judge(name, name, trusts, card(lapsed, 1)))
+
+    # -- centre ids: one spelling per URL, no centre inside another's URL space ------------
+    # Else one centre signs lists at another's URLs (a parent at its child's, a lookalike at
+    # its twin's): the whole list is refused, by every verifier, with the same words.
+    def other(centre_id: str) -> dict[str, Any]:
+        return issuer_entry(issuer_id=centre_id, name="Other", name_km="ផ្សេង",
+                            keys=[key_entry(world.key(f"centre {centre_id}").public,
+                                            ISSUED - timedelta(days=30))],
+                            accreditations={Kind.TVET: ["*"]})
+
+    for name, own_id, other_id in (
+            ("centre-inside-another", ISSUER, f"{ISSUER}/btb"),
+            ("centre-holding-another", f"{ISSUER}/btb", ISSUER),
+            ("centre-id-lookalike-port", ISSUER, ISSUER.replace(".kh", ".kh:443")),
+            ("centre-id-lookalike-slash", ISSUER, f"{ISSUER}/"),
+            ("centre-id-lookalike-dot-segment", ISSUER, f"{ISSUER}/x/.."),
+            ("centre-id-lookalike-final-dot", ISSUER, f"{ISSUER}.")):
+        trusts[name] = _trust(national_world(issuer_id=own_id, other_issuers=[other(other_id)]))
+        cases.append(_judge(f"{name}-refused", name, trusts))
+    # A bundle carries one list per URL: which of two would a verifier believe?
+    twice = national_world()
+    trusts["status-list-twice"] = _trust(twice)
+    lists = trusts["status-list-twice"]["bundle"]["statusLists"]
+    lists.append(lists[0])
+    cases.append(_judge("status-list-twice-refused", "status-list-twice", trusts))
 
     # -- status unknown, with how current the authority's copy of the centre's lists is ----
     unknown = national_world(centres={ISSUER: CentreFreshness(ISSUED - timedelta(days=3))})

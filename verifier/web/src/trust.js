@@ -29,6 +29,72 @@ function time(text) {
   return ms;
 }
 
+// -- centre ids (passport/centreid.py) -------------------------------------------------------
+// A centre's id has one canonical form, and no id of a list may lie in another's URL space (the
+// id and "/"): else one centre could sign status lists where another's are looked for.
+const ID_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, ID_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/** The canonical form of a centre id, or null where it has none (centreid.canonical). */
+export function canonicalId(text) {
+  if (!/^[\x21-\x7e]*$/.test(text)) return null;
+  const at = text.indexOf("://");
+  if (at < 0 || text.slice(0, at).toLowerCase() !== "https") return null;
+  const rest = text.slice(at + 3);
+  if (rest.includes("?") || rest.includes("#")) return null;
+  const slash = rest.indexOf("/");
+  const authority = slash < 0 ? rest : rest.slice(0, slash), path = slash < 0 ? "" : rest.slice(slash + 1);
+  if (authority.includes("@")) return null;
+  const colon = authority.indexOf(":");
+  let host = (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
+  const port = colon < 0 ? null : authority.slice(colon + 1);
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (!host || host.length > 253 || !host.split(".").every((label) => ID_LABEL.test(label))) return null;
+  if (port !== null && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return null;
+  const segments = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") { segments.pop(); continue; }
+    if (!ID_SEGMENT.test(segment)) return null;
+    segments.push(segment);
+  }
+  const shownPort = port !== null && Number(port) !== 443 ? `:${Number(port)}` : "";
+  const result = `https://${host}${shownPort}${segments.map((s) => `/${s}`).join("")}`;
+  return result.length > 200 ? null : result;
+}
+
+const idKey = (id) => canonicalId(id) ?? id;
+/** Each proper prefix of `url` that ends before a "/" of its path, shortest first. */
+function urlPrefixes(url) {
+  const out = [];
+  for (let i = "https://".length; i < url.length; i++) if (url[i] === "/") out.push(url.slice(0, i));
+  return out;
+}
+
+/** Why these ids cannot be listed together, or null (centreid.clash). */
+export function idClash(ids) {
+  const byKey = new Map();
+  for (const id of ids) {
+    const k = idKey(id);
+    if (byKey.has(k)) return `issuers ${byKey.get(k)} and ${id} are one URL (${k})`;
+    byKey.set(k, id);
+  }
+  const raw = new Set(ids);
+  for (const inner of ids) {
+    const outer = urlPrefixes(inner).find((p) => raw.has(p))
+      ?? urlPrefixes(idKey(inner)).filter((p) => byKey.has(p)).map((p) => byKey.get(p))[0];
+    if (outer !== undefined) return `issuer ${inner} lies inside the URL space of issuer ${outer}`;
+  }
+  return null;
+}
+
+/** Why `url` may not be one of `issuer`'s status lists, or null (centreid.outside). */
+function outsideOf(url, issuer, issuers) {
+  const owner = urlPrefixes(url).reverse().find((p) => issuers.has(p));
+  if (owner === issuer) return null;
+  if (url.startsWith(`${issuer}/`)) return `lies in the URL space of ${owner}, not of its issuer`;
+  return "is outside its issuer's URL space";
+}
+
 // -- the root -------------------------------------------------------------------------------
 /** The national root: its keys and how many of them must sign a trust list. */
 async function rootSet(jwks, threshold) {
@@ -97,6 +163,8 @@ async function trustList({ doc, signed }, schemas) {
     issuers.set(entry.id, { id: entry.id, name: entry.name, nameKm: entry.nameKm, keys, state: entry.state || "active",
       accreditations: new Map(entry.accreditations.map((a) => [a.kind, new Set(a.occupations)])) });
   }
+  const clash = idClash([...issuers.keys()]);
+  if (clash) throw new Error(`trust list: ${clash}`);
   let root;
   try { root = await rootSet(doc.rootKeys, "threshold" in doc ? doc.threshold : 1); } catch (e) { throw new Error(`trust list: ${e.message}`); }
   return { version: doc.version, expires: time(doc.expires), root, issuers, signed };
@@ -227,7 +295,9 @@ export async function loadBundle(bundle, pin, schemas) {
     const maySign = key.compromisedSince === null
       && (key.validUntil === null || status.validFrom < key.validUntil);
     if (!maySign) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
-    if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
+    const outside = outsideOf(status.url, status.issuer, list.issuers);
+    if (outside) throw new Error(`trust bundle: status list ${status.url} ${outside}`);
+    if (statusLists.has(status.url)) throw new Error(`trust bundle: status list ${status.url} is there twice`);
     statusLists.set(status.url, status);
   }
   const records = new Map();
