@@ -176,8 +176,9 @@ def _judged_by_record(world: World, cards: dict[int, tuple[str, datetime]], *,
     """The centre's first key retired (or found compromised) at RETIRED_AT, with its signed
     issuance record of `cards`; the next key signs from then on (the status lists too)."""
     old, new = world.issuer_key, world.key("next issuer")
-    record = sign_record(issuer=world.issuer_id, kid=old.kid, entries=_record_entries(world, cards),
-                         created=RETIRED_AT, key=new)
+    entries = _record_entries(world, cards)
+    record = sign_record(issuer=world.issuer_id, kid=old.kid, entries=entries,
+                         created=max([RETIRED_AT, *(e.issued for e in entries)]), key=new)
     parsed = IssuanceRecord.from_jws(record)
     world.issuer_keys = [
         key_entry(old.public, ISSUED - timedelta(days=30), None if compromised else RETIRED_AT,

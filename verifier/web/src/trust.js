@@ -2,7 +2,8 @@
 // needs a threshold of the trusted root keys (distinct keys: one key signing twice is refused);
 // root rotations are followed from the pinned root through the bundle's rootHistory; status
 // lists must be signed by a key of their centre; issuance records must be exactly the ones the
-// trust list names by digest and entry count. Anything wrong refuses the whole bundle.
+// trust list names by digest (each read when a card under its key is judged). Anything wrong
+// refuses the whole bundle.
 import { gunzipSync } from "fflate";
 import { b64uDecode, enc, hex, isObject, parseJson, parseJws, publicKey, sha256, signatureValid,
   splitCompact, vcJoseProblem } from "./jws.js";
@@ -18,8 +19,11 @@ const MAX_STATUS_LIST_CHARS = Math.floor((MAX_LIST_BYTES + 1024) * 4 / 3) + 8192
 // number uint32, index uint32, issued (Unix seconds) uint64, first 16 bytes of the SHA-256 of
 // the credential's signature.
 const RECORD_TYP = "skillpass-issuance-record+jwt";
-const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 4000000;
-const MAX_RECORD_CHARS = Math.floor(MAX_ENTRIES * ENTRY_BYTES * 4 / 3) + 65536;
+// At most 500,000 entries; the record is base64url twice (entries in the claims, the claims in
+// the JWS); an entry is issued before the record was made (an hour's clock skew allowed).
+const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 500000, CLOCK_SKEW_S = 3600;
+const b64Chars = (n) => Math.floor((4 * n + 2) / 3);
+const MAX_RECORD_CHARS = 1024 + 1 + b64Chars(b64Chars(MAX_ENTRIES * ENTRY_BYTES) + 2048) + 1 + 86;
 
 const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
 
@@ -236,14 +240,18 @@ function parseStatusList(compact, schemas) {
 }
 
 // -- issuance records -----------------------------------------------------------------------
-async function parseRecord(compact, schemas) {
-  let token;
-  try { token = parseJws(splitCompact(compact, MAX_RECORD_CHARS)); } catch (e) { throw new Error(`issuance record: ${e.message}`); }
+// A record counts by its digest in the root-signed trust list; it is read only when a card
+// under its key is judged (IssuanceRecord.named), and one that turns out unreadable vouches for
+// nothing.
+async function readRecord(record) {
+  const { compact, schemas } = record;
+  const token = parseJws(splitCompact(compact, MAX_RECORD_CHARS));
   if (token.header.typ !== RECORD_TYP) throw new Error(`issuance record: typ must be ${RECORD_TYP}`);
   const doc = parseJson(token.payload, "bad_payload", "issuance record");
   if (!validate(schemas, "issuance-record", doc)) throw new Error("issuance record: does not match the issuance record schema");
+  if (doc.issuer !== record.issuer || doc.kid !== record.kid || doc.count !== record.count) throw new Error("issuance record: not for the key the trust list names it for");
+  if (doc.entries.length !== b64Chars(doc.count * ENTRY_BYTES)) throw new Error(`issuance record: ${doc.entries.length} characters of entries for ${doc.count}`);
   const packed = b64uDecode(doc.entries);
-  if (packed.length !== doc.count * ENTRY_BYTES) throw new Error(`issuance record: ${packed.length} bytes of entries for ${doc.count}`);
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
   // Strictly increasing slots: the binary search below relies on it, as records.py does.
   for (let at = ENTRY_BYTES; at < packed.length; at += ENTRY_BYTES) {
@@ -251,8 +259,18 @@ async function parseRecord(compact, schemas) {
       throw new Error("issuance record: entries are not in slot order, or repeat a slot");
     }
   }
-  // The trust list names the record by the SHA-256 of the signed text, as received.
-  return { issuer: doc.issuer, kid: doc.kid, count: doc.count, view, packed, sha256: hex(await sha256(enc.encode(compact))) };
+  const latest = BigInt(Math.floor(time(doc.created) / 1000) + CLOCK_SKEW_S);
+  for (let at = 0; at < packed.length; at += ENTRY_BYTES) {
+    if (view.getBigUint64(at + 8) > latest) throw new Error("issuance record: an entry was issued after the record was made");
+  }
+  return { view, packed };
+}
+
+async function entriesOf(record) {
+  if (record.read === undefined) {
+    try { record.read = await readRecord(record); } catch (e) { record.read = null; record.problem = e.message; }
+  }
+  return record.read;
 }
 
 function compareSlot(view, at, listNumber, index) {
@@ -262,17 +280,18 @@ function compareSlot(view, at, listNumber, index) {
 /** Whether the record holds this slot with this credential signature, issued before `before`
  * (ms) by the centre's own clock (IssuanceRecord.vouches_for). */
 export async function vouches(record, listNumber, index, signature, before) {
-  if (listNumber < 0) return false;
+  const read = await entriesOf(record);
+  if (read === null || listNumber < 0) return false;
   let lo = 0, hi = record.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareSlot(record.view, mid * ENTRY_BYTES, listNumber, index) < 0) lo = mid + 1; else hi = mid;
+    if (compareSlot(read.view, mid * ENTRY_BYTES, listNumber, index) < 0) lo = mid + 1; else hi = mid;
   }
   const at = lo * ENTRY_BYTES;
-  if (lo === record.count || compareSlot(record.view, at, listNumber, index) !== 0) return false;
+  if (lo === record.count || compareSlot(read.view, at, listNumber, index) !== 0) return false;
   const digest = (await sha256(signature)).subarray(0, DIGEST_BYTES);
-  const recorded = record.packed.subarray(at + 16, at + 16 + DIGEST_BYTES);
-  return digest.every((b, i) => b === recorded[i]) && record.view.getBigUint64(at + 8) * 1000n < BigInt(before);
+  const recorded = read.packed.subarray(at + 16, at + 16 + DIGEST_BYTES);
+  return digest.every((b, i) => b === recorded[i]) && read.view.getBigUint64(at + 8) * 1000n < BigInt(before);
 }
 
 // -- the bundle -----------------------------------------------------------------------------
@@ -300,18 +319,14 @@ export async function loadBundle(bundle, pin, schemas) {
     if (statusLists.has(status.url)) throw new Error(`trust bundle: status list ${status.url} is there twice`);
     statusLists.set(status.url, status);
   }
+  const named = new Map();
+  for (const issuer of list.issuers.values()) for (const key of issuer.keys) if (key.record) named.set(key.record.sha256, [issuer.id, key]);
   const records = new Map();
   for (const compact of bundle.issuanceRecords || []) {
-    const record = await parseRecord(compact, schemas);
-    const issuer = list.issuers.get(record.issuer);
-    const key = issuer && issuer.keys.find((k) => k.kid === record.kid);
-    if (!key || !key.record || key.record.sha256 !== record.sha256) {
-      throw new Error(`trust bundle: the issuance record for key ${record.kid} of ${record.issuer} is not the one the trust list names`);
-    }
-    if (key.record.entries !== record.count) {
-      throw new Error(`trust bundle: the issuance record for key ${record.kid} has ${record.count} entries, the trust list says ${key.record.entries}`);
-    }
-    records.set(`${record.issuer} ${record.kid}`, record);
+    const digest = hex(await sha256(enc.encode(compact)));
+    if (!named.has(digest)) throw new Error(`trust bundle: issuance record ${digest.slice(0, 16)}… is not the one the trust list names for any key`);
+    const [issuer, key] = named.get(digest);
+    records.set(`${issuer} ${key.kid}`, { issuer, kid: key.kid, count: key.record.entries, sha256: digest, compact, schemas });
   }
   const centres = new Map((bundle.centres || []).map((c) => [c.id,
     { statusAsOf: c.statusAsOf ? time(c.statusAsOf) : null, problem: c.problem || "" }]));
