@@ -310,10 +310,12 @@ def bundle(home: Home, *, out: Path | None, folder: Path | None, sources: list[s
     if not history or history[-1].version != current.version:
         raise StorageError(str(home.root / "history"), "the current trust list is not in the "
                                                         "history")
-    fetched = [national.read_source(location, centre, timeout=timeout)
+    fetched = [national.attributed(current, national.read_source(location, centre,
+                                                                 timeout=timeout))
                for centre, location in (national.split_source(s, current.issuers)
                                         for s in sources)]
-    covered = national.centres_covered(current, fetched)
+    # Every centre's own source is read: another's source never speaks for it.
+    covered = national.centres_covered(fetched)
     for centre_id in current.issuers:
         if centre_id not in covered:
             location = national.default_source(centre_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from passport import jws
+from passport import centreid, jws
 from passport.accreditation import AccreditationRequest, KeyRotationRequest
 from passport.credential import Kind, format_time
 from passport.errors import CredentialError, DocumentError, SchemaError, TrustError, UsageError
@@ -33,7 +33,7 @@ from passport.trust import (
 MAX_CENTRES = 2000  # the trust list schema's limit
 MAX_KEYS = 16  # per centre, the schema's limit
 Grants = dict[Kind, frozenset[str]]
-_ISCO = re.compile(r"^[0-9]{4}$")
+_ISCO = re.compile(r"[0-9]{4}")  # the whole code: fullmatch
 # Only the content is the draft's; version and dates are set when a proposal is built.
 _PLACEHOLDER = {"type": "SkillsPassportTrustList", "version": 1,
                 "issued": "2000-01-01T00:00:00Z", "expires": "2000-01-01T00:00:00Z"}
@@ -116,7 +116,7 @@ def parse_grants(values: list[str]) -> Grants | None:
             raise UsageError(f"--grant {value}: the kind must be one of "
                              f"{', '.join(k.value for k in Kind)}") from None
         codes = frozenset(c.strip() for c in codes_text.split(",") if c.strip())
-        bad = sorted(c for c in codes if c != "*" and not _ISCO.match(c))
+        bad = sorted(c for c in codes if c != "*" and not _ISCO.fullmatch(c))
         if not codes or bad:
             raise UsageError(f"--grant {value}: give ISCO-08 codes of 4 digits or *, like "
                              f"{kind.value}:7112,7115")
@@ -149,11 +149,13 @@ def narrowed(asks: Grants, grants: Grants | None, source: str) -> Grants:
 
 def accredit(draft: Draft, request: AccreditationRequest, grants: Grants | None, now: datetime,
              source: str) -> Draft:
-    existing = draft.find(request.centre_id)
+    centre_id = request.centre_id
+    existing = draft.find(centre_id)
     if existing is not None:
-        raise DocumentError(source, [("id", f"{request.centre_id} is already accredited "
+        raise DocumentError(source, [("id", f"{centre_id} is already accredited "
                                             f"({existing.state.value}); a centre's new key "
                                             "goes through rotate-key")])
+    _check_id(draft, centre_id, source)
     owner = draft.owner_of(request.key.kid)
     if owner is not None:
         raise DocumentError(source, [("jwk", f"key {request.key.kid} is already a key of "
@@ -164,6 +166,34 @@ def accredit(draft: Draft, request: AccreditationRequest, grants: Grants | None,
                            (IssuerKey(request.key, second(now), None),),
                            narrowed(request.asks, grants, source))
     return draft.with_centre(centre)
+
+
+def _check_id(draft: Draft, centre_id: str, source: str) -> None:
+    """One spelling per centre, and no centre inside another's URL space (passport.centreid):
+    else one centre could sign status lists where another's are looked for."""
+    try:
+        canonical = centreid.canonical(centre_id)
+    except ValueError as exc:
+        raise DocumentError(source, [("id", f"{centre_id!r} {exc}")]) from None
+    if canonical != centre_id:
+        same = next((c.id for c in draft.centres if centreid.key(c.id) == canonical), None)
+        raise DocumentError(source, [("id", (
+            f"{centre_id!r} is {same}, already accredited, written another way" if same else
+            f"{centre_id!r} is not written in its one canonical form {canonical} (https, "
+            "lower-case host, no default port, no trailing slash or dot segment): the centre "
+            f"asks again with that id"))])
+    for other in draft.centres:
+        if centreid.key(other.id) == canonical:
+            raise DocumentError(source, [("id", f"{centre_id} is {other.id}, already "
+                                                "accredited, written another way")])
+        if centreid.within(centre_id, other.id):
+            raise DocumentError(source, [("id", f"{centre_id} lies inside the URL space of "
+                                                f"the accredited centre {other.id}: one "
+                                                "centre's id may not hold another's")])
+        if centreid.within(other.id, centre_id):
+            raise DocumentError(source, [("id", f"the accredited centre {other.id} lies "
+                                                f"inside the URL space of {centre_id}: one "
+                                                "centre's id may not hold another's")])
 
 
 def set_state(draft: Draft, centre_id: str, state: CentreState) -> Draft:

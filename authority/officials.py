@@ -27,14 +27,14 @@ MIN_PASSPHRASE = 8
 OFFICIAL_TYPE = "SkillsPassportOfficial"
 KEY_FILE_LIMIT = 64 * 1024
 KEY_FILE_LIMITS = jsonread.Limits(max_bytes=KEY_FILE_LIMIT, max_depth=8)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")  # the whole name: fullmatch
 
 # (official's name, whether it is being set) -> passphrase
 Passphrases = Callable[[str, bool], str]
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise UsageError(f"official name {name!r}: use 1 to 40 letters, digits, '.', '_' or "
                          "'-', starting with a letter or digit")
     return name
@@ -106,7 +106,7 @@ def read_public(path: Path) -> tuple[str, PublicKey]:
     else:
         raise DocumentError(str(path), [("type", f"neither an official's public file "
                                                  f"({OFFICIAL_TYPE}) nor a sealed key file")])
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise DocumentError(str(path), [("name" if field == "jwk" else "label",
                                          "must name the official")])
     try:

@@ -40,6 +40,7 @@ def register_init(sub: Sub) -> None:
 
 def _profile(args: argparse.Namespace) -> IssuerProfile:
     from issuer.home import IssuerProfile
+    from passport import centreid
     from passport.credential import Kind
 
     if args.demo:
@@ -49,8 +50,15 @@ def _profile(args: argparse.Namespace) -> IssuerProfile:
     if not (args.centre_id and args.name and args.name_km):
         raise UsageError("a new home needs --centre-id URL --name NAME --name-km NAME (or "
                          "--demo for the demo centre)")
-    if not args.centre_id.startswith("https://") or len(args.centre_id) > 200:
-        raise UsageError("--centre-id must be the centre's https:// URL")
+    try:
+        centre_id = centreid.canonical(args.centre_id)
+    except ValueError as exc:
+        raise UsageError(f"--centre-id {args.centre_id!r} {exc}: it must be the centre's "
+                         "https:// URL") from None
+    if centre_id != args.centre_id.rstrip("/"):
+        # The authority accredits an id in its one canonical form only.
+        raise UsageError(f"--centre-id {args.centre_id!r}: write it as {centre_id}, its one "
+                         "canonical form")
     asks: dict[Kind, list[str]] = {}
     for item in args.asks or ["rpl:*", "tvet:*"]:
         kind, _, codes = item.partition(":")
@@ -60,7 +68,7 @@ def _profile(args: argparse.Namespace) -> IssuerProfile:
             raise UsageError(f"--asks {item!r}: the kind is rpl or tvet") from None
         if not asks[Kind(kind)]:
             raise UsageError(f"--asks {item!r}: name the ISCO-08 codes, or *")
-    return IssuerProfile(args.centre_id.rstrip("/"), args.name, args.name_km, asks)
+    return IssuerProfile(centre_id, args.name, args.name_km, asks)
 
 
 def run_init(args: argparse.Namespace) -> int:

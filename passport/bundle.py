@@ -9,13 +9,14 @@ lists are. A centre's bundle is the same document with its own lists only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from passport import jsonread, jws, schema
+from passport import centreid, jsonread, jws, schema
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
@@ -73,19 +74,20 @@ class TrustBundle:
             if status.url in lists:
                 raise TrustError(f"trust bundle: status list {status.url} is there twice")
             lists[status.url] = status
+        # A record counts by its digest in the root-signed list, which makes it the record the
+        # authority read and checked; it is read here only when a credential under its key is
+        # judged (records of 500,000 entries cost seconds to read, on every verification).
+        named = {key.record.sha256: (issuer.id, key.key.kid, key.record.entries)
+                 for issuer in trust_list.issuers.values() for key in issuer.keys if key.record}
         records: dict[tuple[str, str], IssuanceRecord] = {}
         for compact in doc.get("issuanceRecords", ()):
-            record = IssuanceRecord.from_jws(compact)
-            issuer = trust_list.issuers.get(record.issuer)
-            key = issuer.key(record.kid) if issuer else None
-            if key is None or key.record is None or key.record.sha256 != record.sha256:
-                raise TrustError(f"trust bundle: the issuance record for key {record.kid} of "
-                                 f"{record.issuer} is not the one the trust list names")
-            if key.record.entries != record.count:
-                raise TrustError(f"trust bundle: the issuance record for key {record.kid} has "
-                                 f"{record.count} entries, the trust list says "
-                                 f"{key.record.entries}")
-            records[(record.issuer, record.kid)] = record
+            sha256 = hashlib.sha256(compact.encode("ascii")).hexdigest()
+            if sha256 not in named:
+                raise TrustError(f"trust bundle: issuance record {sha256[:16]}… is not the one "
+                                 "the trust list names for any key")
+            issuer_id, kid, count = named[sha256]
+            records[(issuer_id, kid)] = IssuanceRecord.named(compact, issuer=issuer_id, kid=kid,
+                                                             count=count, sha256=sha256)
         centres = {c["id"]: CentreFreshness(parse_time(c["statusAsOf"]) if c["statusAsOf"]
                                             else None, c.get("problem", ""))
                    for c in doc.get("centres", ())}
@@ -102,7 +104,7 @@ def checked_status_list(trust_list: TrustList, compact: str) -> StatusList:
     """A status list as a bundle may carry it, or `TrustError` naming why not.
 
     Signed by a key its issuer's entry names, that key able to vouch for a list of that date,
-    and inside its issuer's URL space. A list signed by a retired key lasts no longer than the
+    and inside its issuer's URL space and no deeper centre's. A list signed by a retired key lasts no longer than the
     key's window: a retired key may leak, and its holder could otherwise sign a list dated
     inside the window, with bits cleared, valid for years.
     """
@@ -119,9 +121,10 @@ def checked_status_list(trust_list: TrustList, compact: str) -> StatusList:
         raise TrustError(f"trust bundle: status list {status.url} is signed by key "
                          f"{entry.key.kid}, which could not sign on "
                          f"{status.valid_from.date().isoformat()}")
-    if not status.url.startswith(status.issuer + "/"):
-        raise TrustError(f"trust bundle: status list {status.url} is outside its "
-                         "issuer's URL space")
+    # In its own issuer's URL space and no deeper centre's.
+    outside = centreid.outside(status.url, status.issuer, trust_list.issuers)
+    if outside is not None:
+        raise TrustError(f"trust bundle: status list {status.url} {outside}")
     if entry.valid_until is not None and status.valid_until > entry.valid_until:
         status = replace(status, valid_until=entry.valid_until)
     return status

@@ -92,7 +92,7 @@ def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
     return b"".join(out)
 
 
-_PREFIX = re.compile(r"SP(\d{1,3}):")
+_PREFIX = re.compile(r"SP([0-9]{1,3}):")  # ASCII digits, as the page reads it
 # Long hexadecimal runs (an identity hash) code better in a Huffman block of their own.
 _HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
 

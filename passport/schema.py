@@ -9,7 +9,7 @@ compare the two engines' verdicts.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -58,11 +58,20 @@ def _registry() -> referencing.Registry[Any]:
     return referencing.Registry().with_resources(pairs)
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any,
+                  schema: Any) -> Iterator[jsonschema.ValidationError]:
+    """`pattern` as JSON Schema defines it (ECMA-262), not as Python's `re` reads it: the
+    reference engine must explain exactly what the compiled one refuses."""
+    if validator.is_type(instance, "string") and not schemac.ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
     schema = load(name)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
+    base = jsonschema.validators.validator_for(schema)
+    base.check_schema(schema)
+    cls = jsonschema.validators.extend(base, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
     v: jsonschema.protocols.Validator = cls(schema, registry=_registry())
     return v
 

@@ -9,6 +9,7 @@ and the tests compare both engines on valid documents and thousands of mutations
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -34,6 +35,72 @@ _TYPE_TEST = {
 
 class UnsupportedSchema(ValueError):
     pass
+
+
+# -- `pattern`: ECMA-262 regular expressions, as JSON Schema defines them ----------------------
+# JSON Schema's `pattern` is an ECMA-262 regular expression (the phone page runs it as
+# `new RegExp(p, "u")`), not a Python one. Python's `$` also matches before a final "\n", its
+# `.` matches "\r", U+2028 and U+2029, and its `\d`, `\w`, `\b` match non-ASCII digits and
+# letters: "https://c9.example\n" or "7\n" would pass here and fail on every phone. Each
+# pattern is translated to a Python one with ECMA's meaning; a construct whose meanings differ
+# and that is not translated here is refused when the schema is compiled, never guessed.
+_ECMA_DOT = r"[^\n\r\u2028\u2029]"
+_REFUSED_ESCAPES = {"s": "\\s (ECMA's whitespace is Unicode's)", "S": "\\S",
+                    "A": "\\A (not ECMA)", "Z": "\\Z (not ECMA)", "z": "\\z (not ECMA)",
+                    "G": "\\G (not ECMA)"}
+_CLASS_ESCAPED = frozenset("[&~|")  # literal in an ECMA class; Python may read them as set syntax
+
+
+@functools.cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` compiled to match exactly what ECMA-262 (with the "u" flag) matches."""
+    out: list[str] = []
+    in_class = False
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                raise UnsupportedSchema(f"pattern {pattern!r} ends with a lone backslash")
+            nxt = pattern[i + 1]
+            if nxt in _REFUSED_ESCAPES:
+                raise UnsupportedSchema(f"pattern {pattern!r}: {_REFUSED_ESCAPES[nxt]} is not "
+                                        "supported")
+            out.append(c + nxt)
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+                out.append(c)
+            else:
+                out.append("\\" + c if c in _CLASS_ESCAPED else c)
+        elif c == "[":
+            if pattern.startswith(("[]", "[^]"), i):
+                raise UnsupportedSchema(f"pattern {pattern!r}: an empty class ([] or [^]) means "
+                                        "something else in Python")
+            in_class = True
+            out.append("[^" if pattern.startswith("[^", i) else "[")
+            i += 2 if pattern.startswith("[^", i) else 1
+            continue
+        elif c == "$":
+            out.append("\\Z")  # the end of the text, never before a final "\n"
+        elif c == ".":
+            out.append(_ECMA_DOT)
+        elif c == "(" and pattern.startswith("(?", i) \
+                and not pattern.startswith(("(?:", "(?=", "(?!"), i):
+            raise UnsupportedSchema(f"pattern {pattern!r}: only (?:, (?= and (?! groups are "
+                                    "supported")
+        else:
+            out.append(c)
+        i += 1
+    if in_class:
+        raise UnsupportedSchema(f"pattern {pattern!r}: a character class is not closed")
+    try:
+        # ASCII: ECMA's \d, \w and \b (without the "i" flag) know ASCII digits and letters only.
+        return re.compile("".join(out), re.ASCII)
+    except re.error as exc:
+        raise UnsupportedSchema(f"pattern {pattern!r}: {exc}") from None
 
 
 def _strings_only(value: Any) -> bool:
@@ -144,7 +211,7 @@ class _Compiler:
         not_str = "" if known == "string" else f"not type({v}) is str or "
         not_num = "" if known in ("number", "integer") else f"not type({v}) in _NUM or "
         if "pattern" in node:
-            fail_unless(f"{not_str}{self.constant(re.compile(node['pattern']).search)}({v})")
+            fail_unless(f"{not_str}{self.constant(ecma_regex(node['pattern']).search)}({v})")
         if "minLength" in node:
             fail_unless(f"{not_str}len({v}) >= {int(node['minLength'])}")
         if "maxLength" in node:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from passport import jsonread, jws, schema
+from passport import centreid, jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import Kind, format_time, parse_time
 from passport.errors import CredentialError, RollbackError, TrustError
@@ -174,6 +174,11 @@ class TrustList:
                 entry["id"], entry["name"], entry["nameKm"], keys,
                 {Kind(a["kind"]): frozenset(a["occupations"]) for a in entry["accreditations"]},
                 CentreState(entry.get("state", CentreState.ACTIVE.value)))
+        # One spelling per URL and no centre inside another's URL space: else one could sign
+        # lists where the other's are looked for.
+        problem = centreid.clash(issuers)
+        if problem is not None:
+            raise TrustError(f"trust list: {problem}")
         try:
             root = RootSet(tuple(PublicKey.from_jwk(k) for k in doc["rootKeys"]),
                            doc.get("threshold", 1))

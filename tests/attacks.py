@@ -129,6 +129,26 @@ def _extra_claim(value: str) -> Callable[[str], str]:
     return lambda text: '{"x":' + value + "," + text[1:]
 
 
+def _claims_edited(edit: Callable[[dict[str, Any]], None]) -> Callable[[Forge], str]:
+    """The genuine claims edited and signed by the centre: only the claims can refuse it."""
+    def build(f: Forge) -> str:
+        claims: dict[str, Any] = json.loads(f.payload)
+        edit(claims)
+        return qr.encode(signed(_json(f.header), _json(claims), f.issuer))
+    return build
+
+
+def _final_newline(*path: str | int) -> Callable[[dict[str, Any]], None]:
+    """A final "\\n" after a string: Python's `$` let it through, ECMA-262's does not."""
+    def edit(claims: dict[str, Any]) -> None:
+        parents: list[Any] = [claims]
+        for part in path[:-1]:
+            parents = [x for p in parents for x in (p if part == "*" else [p[part]])]
+        for parent in parents:
+            parent[path[-1]] += "\n"
+    return edit
+
+
 def _hs256_with_public_key(f: Forge) -> str:
     """The classic confusion: HMAC-SHA256 keyed with the issuer's public key (its raw bytes)."""
     header = header_of(f, alg="HS256")
@@ -352,6 +372,8 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("qr-unicode-space-before", lambda f: "\u3000" + qr.encode(f.genuine), "invalid",
            "format", "bad_jws"),
     Attack("qr-line-end-after", lambda f: qr.encode(f.genuine) + "\r\n", "valid", "format", "ok"),
+    Attack("qr-version-arabic-indic-digit", lambda f: "SP\u0661:" + qr.encode(f.genuine)[4:],
+           "invalid", "format", "bad_jws"),  # no QR prefix ('SP' and ASCII digits): a JWS?
     # -- media types --------------------------------------------------------------------------------
     Attack("typ-jwt", _resigned(typ="JWT"), "invalid", "format", "wrong_media_type"),
     Attack("typ-uppercase", _resigned(typ="VC+JWT"), "invalid", "format", "wrong_media_type"),
@@ -375,5 +397,16 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("claims-hour-24",
            _payload_text(lambda t: t.replace('"validFrom":"2026-11-02T09:00:00Z"',
                                              '"validFrom":"2026-11-01T24:00:00Z"'), sign=True),
+           "invalid", "schema", "schema_invalid"),
+    # -- a final newline after a pattern-checked string (JSON Schema patterns are ECMA-262) ----
+    Attack("claims-status-index-final-newline",
+           _claims_edited(_final_newline("credentialStatus", "*", "statusListIndex")),
+           "invalid", "schema", "schema_invalid"),
+    Attack("claims-status-list-url-final-newline",
+           _claims_edited(_final_newline("credentialStatus", "*", "statusListCredential")),
+           "invalid", "schema", "schema_invalid"),
+    Attack("claims-valid-from-final-newline", _claims_edited(_final_newline("validFrom")),
+           "invalid", "schema", "schema_invalid"),
+    Attack("claims-credential-id-final-newline", _claims_edited(_final_newline("id")),
            "invalid", "schema", "schema_invalid"),
 )

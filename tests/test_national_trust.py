@@ -126,7 +126,7 @@ def _record(world: World, genuine: list[tuple[str, int]], issued: list[int] | No
         parse(compact).signature)) for (compact, index), h in zip(
         genuine, issued or [0] * len(genuine), strict=True)]
     return sign_record(issuer=world.issuer_id, kid=world.issuer_key.kid, entries=entries,
-                       created=T, key=world.issuer_key)
+                       created=max([T, *(e.issued for e in entries)]), key=world.issuer_key)
 
 
 def _with_key(world: World, record: str | None, *, compromised: bool) -> None:
@@ -241,3 +241,19 @@ def test_an_index_beyond_its_list_is_refused_not_a_crash(world: World) -> None:
     result = verify(world.issue(index=200_000), at=CHECK_AT, trust=world.bundle())
     check = result.check(Check.STATUS)
     assert (result.verdict, check.code) == (Verdict.INVALID, Code.SCHEMA_INVALID)
+
+
+def test_a_record_naming_a_credential_issued_after_it_was_made_is_refused(world: World) -> None:
+    """An entry dated after its record says nothing true (and a date in year 10^11 breaks
+    readers): the record is refused, naming the entry."""
+    entry = Entry(1, 7, T + timedelta(days=2), bytes(16))
+    with pytest.raises(TrustError, match=r"entry 1 \(list 1, index 7\).*after the record"):
+        sign_record(issuer=world.issuer_id, kid=world.issuer_key.kid, entries=[entry],
+                    created=T, key=world.issuer_key)
+
+
+def test_a_record_of_more_credentials_than_one_key_signs_is_refused(world: World) -> None:
+    entries = (Entry(1, i, ISSUED_AT, bytes(16)) for i in range(500_001))
+    with pytest.raises(TrustError, match="rotates its key"):
+        sign_record(issuer=world.issuer_id, kid=world.issuer_key.kid, entries=entries,
+                    created=T, key=world.issuer_key)

@@ -62,6 +62,12 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
         # A date that does not exist is malformed, never rolled over into the next month.
         "date-valid-until-february-30": "invalid", "date-valid-from-hour-24": "invalid",
         "date-valid-until-month-13": "invalid",
+        # Centre ids: one spelling per URL, none inside another's URL space; one list per URL.
+        "centre-inside-another-refused": "refused", "centre-holding-another-refused": "refused",
+        "centre-id-lookalike-port-refused": "refused",
+        "centre-id-lookalike-slash-refused": "refused",
+        "centre-id-lookalike-dot-segment-refused": "refused",
+        "centre-id-lookalike-final-dot-refused": "refused",
     }
     key_codes = {c["name"]: c["checks"]["key_valid_at_issuance"][1] for c in JUDGED
                  if c["name"].startswith(("retired", "compromised"))}

@@ -74,6 +74,8 @@ class World:
     issuer_keys: list[dict[str, Any]] | None = None
     status_key: PrivateKey | None = None  # signs the status lists; None: `issuer_key`
     centre_state: CentreState = CentreState.ACTIVE
+    # Further centres of the trust list (`passport.trust.issuer_entry`), after this one.
+    other_issuers: list[dict[str, Any]] = field(default_factory=list)
     # The trust list: signed by `signers` of the `officials` root keys (official 1's key is
     # `root`); `threshold` None leaves it out, as the released lists do (it then means 1).
     officials: int = 1
@@ -135,7 +137,8 @@ class World:
                                   name_km=self.issuer_name_km,
                                   keys=self.issuer_keys or [key_entry(self.issuer_key.public,
                                                                        *self.key_window)],
-                                  accreditations=self.accreditations, state=self.centre_state)])
+                                  accreditations=self.accreditations, state=self.centre_state),
+                     *self.other_issuers])
         signers = self.signers or list(range(1, (self.threshold or self.officials) + 1))
         return sign_trust_list(doc, [self.official(n) for n in signers])
 

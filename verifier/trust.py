@@ -163,8 +163,11 @@ def install(source: Path, root_file: str | None) -> TrustBundle:
         doc, [], datetime.now(UTC))
     _shaped(offered, str(source))
     held_path = home() / "trust-bundle.json"
-    held = TrustBundle.from_json(read_bytes(held_path, limit=BUNDLE_LIMIT), roots=roots) \
-        if held_path.exists() else None
+    held = None
+    if held_path.exists():
+        data = read_bytes(held_path, limit=BUNDLE_LIMIT)
+        read_json(data, str(held_path), BUNDLE_LIMITS)  # a broken file is named, not "bundle"
+        held = TrustBundle.from_json(data, roots=roots)
     anchor = memory.anchor(home(), roots, held)
     store = TrustStore(roots, anchor)
     try:

@@ -113,7 +113,7 @@ def test_passphrase_variables_are_named_after_the_official() -> None:
 # -- accreditation and signing ---------------------------------------------------------------
 
 def test_a_centre_is_trusted_once_k_officials_have_signed(national: Home, cli: Cli,
-                                                          tmp_path: Path) -> None:
+                                                            tmp_path: Path) -> None:
     home, a = national, centre_a()
     code, out, _ = cli("authority", "accredit", str(request_file(tmp_path, a)),
                        "--grant", "rpl:7112,7115", "--grant", "tvet:*")
@@ -356,7 +356,7 @@ def test_compromise_marks_the_key_and_keeps_the_record(national: Home, cli: Cli,
 # -- the root --------------------------------------------------------------------------------
 
 def test_a_root_rotation_needs_k_old_and_k_new_signatures(national: Home, cli: Cli,
-                                                          tmp_path: Path) -> None:
+                                                            tmp_path: Path) -> None:
     home = national
     first = RootSet.from_json(json.loads(home.root_keys_file.read_text()))
     code, out, err = cli("authority", "official", "new", "official-4")
@@ -392,3 +392,15 @@ def test_roots_refuse_a_key_that_is_not_ed25519_and_an_impossible_threshold(
     assert "--threshold 4 is not between 1 and 3" in refused(cli, home, "authority", "roots",
                                                              "--threshold", "4")
     assert "already exists" in refused(cli, home, "authority", "official", "new", "official-2")
+
+
+def test_an_officials_name_with_a_final_newline_is_refused(national: Home, cli: Cli,
+                                                            tmp_path: Path) -> None:
+    """A whole-string check, never a `$` that lets a final line end through."""
+    home = national
+    err = refused(cli, home, "authority", "official", "new", "official-9\n")
+    assert "official name 'official-9\\n'" in err
+    public = write(tmp_path / "eve.public.json", json.dumps({
+        "type": "SkillsPassportOfficial", "name": "eve\n", "jwk": key("eve").public.jwk()}))
+    assert "name: must name the official" in refused(cli, home, "authority", "roots", "--add",
+                                                     str(public))

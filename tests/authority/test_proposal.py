@@ -87,7 +87,7 @@ def test_a_proposal_file_round_trips_and_every_signature_in_it_is_checked() -> N
     assert refused({**good, "payload": "bm90IGpzb24"})[0][0] == "payload"
     assert refused({**good, "needs": []})[0][0] == "needs"
     assert refused({**good, "officials": ["official-1"]})[0][0] == "officials"
-    with pytest.raises(DocumentError, match=r"p\.json: file: not JSON"):
+    with pytest.raises(DocumentError, match=r"p\.json: file: not UTF-8"):
         Proposal.from_bytes(b"\xff", "p.json")
 
 

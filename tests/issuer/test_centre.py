@@ -75,6 +75,28 @@ def test_a_new_centre_holds_its_key_and_a_request_and_issues_nothing_yet(
     assert not (tmp_path / "out" / "training-1.jwt").exists()
 
 
+@pytest.mark.parametrize(("given", "said"), [
+    ("https://btb.tvet.test.kh:443", "write it as https://btb.tvet.test.kh, its one canonical"),
+    ("https://BTB.tvet.test.kh", "write it as https://btb.tvet.test.kh, its one canonical"),
+    ("https://btb.tvet.test.kh/./x/", "write it as https://btb.tvet.test.kh/x, its one canonical"),
+    ("https://btb.tvet.test.kh\n", "contains whitespace or a control character"),
+    ("http://btb.tvet.test.kh", "is not an https:// URL"),
+])
+def test_init_takes_the_centre_id_in_its_canonical_form_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli, given: str, said: str) -> None:
+    monkeypatch.setenv("SKILLPASS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
+    code, _, err = cli("init", "--centre-id", given, "--name", "Centre", "--name-km", "មជ្ឈមណ្ឌល")
+    assert code == 2 and said in err and "Traceback" not in err, err
+    assert not (tmp_path / "home" / "accreditation-request.json").exists()
+    # A trailing slash only is taken off, as before.
+    code, _, err = cli("init", "--centre-id", "https://btb.tvet.test.kh/", "--name", "Centre",
+                       "--name-km", "មជ្ឈមណ្ឌល")
+    assert code == 0, err
+    request = (tmp_path / "home" / "accreditation-request.json").read_text()
+    assert AccreditationRequest.from_text(request, "r").centre_id == "https://btb.tvet.test.kh"
+
+
 def test_the_installed_list_decides_what_it_may_issue(centre: Home, cli: Cli,
                                                       tmp_path: Path) -> None:
     # The authority narrows the request: RPL in masonry only, no training records.

@@ -33,7 +33,7 @@ from passport.credential import CONTENT_TYPE, MEDIA_TYPE, HolderInput, Kind, enc
 from passport.errors import TrustError
 from passport.records import Entry, IssuanceRecord, sign_record, signature_digest
 from passport.signing import sign_claims
-from passport.trust import CentreState, RecordRef, RootSet, key_entry
+from passport.trust import CentreState, RecordRef, RootSet, issuer_entry, key_entry
 from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
@@ -176,8 +176,9 @@ def _judged_by_record(world: World, cards: dict[int, tuple[str, datetime]], *,
     """The centre's first key retired (or found compromised) at RETIRED_AT, with its signed
     issuance record of `cards`; the next key signs from then on (the status lists too)."""
     old, new = world.issuer_key, world.key("next issuer")
-    record = sign_record(issuer=world.issuer_id, kid=old.kid, entries=_record_entries(world, cards),
-                         created=RETIRED_AT, key=new)
+    entries = _record_entries(world, cards)
+    record = sign_record(issuer=world.issuer_id, kid=old.kid, entries=entries,
+                         created=max([RETIRED_AT, *(e.issued for e in entries)]), key=new)
     parsed = IssuanceRecord.from_jws(record)
     world.issuer_keys = [
         key_entry(old.public, ISSUED - timedelta(days=30), None if compromised else RETIRED_AT,
@@ -322,6 +323,24 @@ def national_cases() -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
         claims[field] = when
         cases.append(_judge(f"date-{name}", "national", trusts, jws.sign(
             encode_claims(claims), dated.issuer_key, typ=MEDIA_TYPE, cty=CONTENT_TYPE)))
+    # -- centre ids: one spelling per URL, no centre inside another's URL space ------------
+    # Else one centre signs lists at another's URLs (a parent at its child's, a lookalike at
+    # its twin's): the whole list is refused, by every verifier, with the same words.
+    def other(centre_id: str) -> dict[str, Any]:
+        return issuer_entry(issuer_id=centre_id, name="Other", name_km="ផ្សេង",
+                            keys=[key_entry(world.key(f"centre {centre_id}").public,
+                                            ISSUED - timedelta(days=30))],
+                            accreditations={Kind.TVET: ["*"]})
+
+    for name, own_id, other_id in (
+            ("centre-inside-another", ISSUER, f"{ISSUER}/btb"),
+            ("centre-holding-another", f"{ISSUER}/btb", ISSUER),
+            ("centre-id-lookalike-port", ISSUER, ISSUER.replace(".kh", ".kh:443")),
+            ("centre-id-lookalike-slash", ISSUER, f"{ISSUER}/"),
+            ("centre-id-lookalike-dot-segment", ISSUER, f"{ISSUER}/x/.."),
+            ("centre-id-lookalike-final-dot", ISSUER, f"{ISSUER}.")):
+        trusts[name] = _trust(national_world(issuer_id=own_id, other_issuers=[other(other_id)]))
+        cases.append(_judge(f"{name}-refused", name, trusts))
 
     # -- status unknown, with how current the authority's copy of the centre's lists is ----
     unknown = national_world(centres={ISSUER: CentreFreshness(ISSUED - timedelta(days=3))})

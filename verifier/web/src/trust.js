@@ -2,7 +2,8 @@
 // needs a threshold of the trusted root keys (distinct keys: one key signing twice is refused);
 // root rotations are followed from the pinned root through the bundle's rootHistory; status
 // lists must be signed by a key of their centre; issuance records must be exactly the ones the
-// trust list names by digest and entry count. Anything wrong refuses the whole bundle.
+// trust list names by digest (each read when a card under its key is judged). Anything wrong
+// refuses the whole bundle.
 import { gunzipSync } from "fflate";
 import { b64uDecode, enc, hex, isObject, parseJson, parseJws, publicKey, sha256, signatureValid,
   splitCompact, vcJoseProblem } from "./jws.js";
@@ -18,8 +19,11 @@ const MAX_STATUS_LIST_CHARS = Math.floor((MAX_LIST_BYTES + 1024) * 4 / 3) + 8192
 // number uint32, index uint32, issued (Unix seconds) uint64, first 16 bytes of the SHA-256 of
 // the credential's signature.
 const RECORD_TYP = "skillpass-issuance-record+jwt";
-const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 4000000;
-const MAX_RECORD_CHARS = Math.floor(MAX_ENTRIES * ENTRY_BYTES * 4 / 3) + 65536;
+// At most 500,000 entries; the record is base64url twice (entries in the claims, the claims in
+// the JWS); an entry is issued before the record was made (an hour's clock skew allowed).
+const ENTRY_BYTES = 32, DIGEST_BYTES = 16, MAX_ENTRIES = 500000, CLOCK_SKEW_S = 3600;
+const b64Chars = (n) => Math.floor((4 * n + 2) / 3);
+const MAX_RECORD_CHARS = 1024 + 1 + b64Chars(b64Chars(MAX_ENTRIES * ENTRY_BYTES) + 2048) + 1 + 86;
 
 const isoDate = (ms) => new Date(ms).toISOString().slice(0, 10);
 
@@ -36,6 +40,72 @@ export function utcTime(text) {
   return ms;
 }
 const time = utcTime;
+
+// -- centre ids (passport/centreid.py) -------------------------------------------------------
+// A centre's id has one canonical form, and no id of a list may lie in another's URL space (the
+// id and "/"): else one centre could sign status lists where another's are looked for.
+const ID_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, ID_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+/** The canonical form of a centre id, or null where it has none (centreid.canonical). */
+export function canonicalId(text) {
+  if (!/^[\x21-\x7e]*$/.test(text)) return null;
+  const at = text.indexOf("://");
+  if (at < 0 || text.slice(0, at).toLowerCase() !== "https") return null;
+  const rest = text.slice(at + 3);
+  if (rest.includes("?") || rest.includes("#")) return null;
+  const slash = rest.indexOf("/");
+  const authority = slash < 0 ? rest : rest.slice(0, slash), path = slash < 0 ? "" : rest.slice(slash + 1);
+  if (authority.includes("@")) return null;
+  const colon = authority.indexOf(":");
+  let host = (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
+  const port = colon < 0 ? null : authority.slice(colon + 1);
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (!host || host.length > 253 || !host.split(".").every((label) => ID_LABEL.test(label))) return null;
+  if (port !== null && !(/^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return null;
+  const segments = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") { segments.pop(); continue; }
+    if (!ID_SEGMENT.test(segment)) return null;
+    segments.push(segment);
+  }
+  const shownPort = port !== null && Number(port) !== 443 ? `:${Number(port)}` : "";
+  const result = `https://${host}${shownPort}${segments.map((s) => `/${s}`).join("")}`;
+  return result.length > 200 ? null : result;
+}
+
+const idKey = (id) => canonicalId(id) ?? id;
+/** Each proper prefix of `url` that ends before a "/" of its path, shortest first. */
+function urlPrefixes(url) {
+  const out = [];
+  for (let i = "https://".length; i < url.length; i++) if (url[i] === "/") out.push(url.slice(0, i));
+  return out;
+}
+
+/** Why these ids cannot be listed together, or null (centreid.clash). */
+export function idClash(ids) {
+  const byKey = new Map();
+  for (const id of ids) {
+    const k = idKey(id);
+    if (byKey.has(k)) return `issuers ${byKey.get(k)} and ${id} are one URL (${k})`;
+    byKey.set(k, id);
+  }
+  const raw = new Set(ids);
+  for (const inner of ids) {
+    const outer = urlPrefixes(inner).find((p) => raw.has(p))
+      ?? urlPrefixes(idKey(inner)).filter((p) => byKey.has(p)).map((p) => byKey.get(p))[0];
+    if (outer !== undefined) return `issuer ${inner} lies inside the URL space of issuer ${outer}`;
+  }
+  return null;
+}
+
+/** Why `url` may not be one of `issuer`'s status lists, or null (centreid.outside). */
+function outsideOf(url, issuer, issuers) {
+  const owner = urlPrefixes(url).reverse().find((p) => issuers.has(p));
+  if (owner === issuer) return null;
+  if (url.startsWith(`${issuer}/`)) return `lies in the URL space of ${owner}, not of its issuer`;
+  return "is outside its issuer's URL space";
+}
 
 // -- the root -------------------------------------------------------------------------------
 /** The national root: its keys and how many of them must sign a trust list. */
@@ -108,6 +178,8 @@ async function trustList({ doc, signed }, schemas) {
     issuers.set(entry.id, { id: entry.id, name: entry.name, nameKm: entry.nameKm, keys, state: entry.state || "active",
       accreditations: new Map(entry.accreditations.map((a) => [a.kind, new Set(a.occupations)])) });
   }
+  const clash = idClash([...issuers.keys()]);
+  if (clash) throw new Error(`trust list: ${clash}`);
   let root;
   try { root = await rootSet(doc.rootKeys, "threshold" in doc ? doc.threshold : 1); } catch (e) { throw new Error(`trust list: ${e.message}`); }
   return { version: doc.version, expires: time(doc.expires), root, issuers, signed };
@@ -198,14 +270,18 @@ function parseStatusList(compact, schemas) {
 }
 
 // -- issuance records -----------------------------------------------------------------------
-async function parseRecord(compact, schemas) {
-  let token;
-  try { token = parseJws(splitCompact(compact, MAX_RECORD_CHARS)); } catch (e) { throw new Error(`issuance record: ${e.message}`); }
+// A record counts by its digest in the root-signed trust list; it is read only when a card
+// under its key is judged (IssuanceRecord.named), and one that turns out unreadable vouches for
+// nothing.
+async function readRecord(record) {
+  const { compact, schemas } = record;
+  const token = parseJws(splitCompact(compact, MAX_RECORD_CHARS));
   if (token.header.typ !== RECORD_TYP) throw new Error(`issuance record: typ must be ${RECORD_TYP}`);
   const doc = parseJson(token.payload, "bad_payload", "issuance record");
   if (!validate(schemas, "issuance-record", doc)) throw new Error("issuance record: does not match the issuance record schema");
+  if (doc.issuer !== record.issuer || doc.kid !== record.kid || doc.count !== record.count) throw new Error("issuance record: not for the key the trust list names it for");
+  if (doc.entries.length !== b64Chars(doc.count * ENTRY_BYTES)) throw new Error(`issuance record: ${doc.entries.length} characters of entries for ${doc.count}`);
   const packed = b64uDecode(doc.entries);
-  if (packed.length !== doc.count * ENTRY_BYTES) throw new Error(`issuance record: ${packed.length} bytes of entries for ${doc.count}`);
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
   // Strictly increasing slots: the binary search below relies on it, as records.py does.
   for (let at = ENTRY_BYTES; at < packed.length; at += ENTRY_BYTES) {
@@ -213,8 +289,18 @@ async function parseRecord(compact, schemas) {
       throw new Error("issuance record: entries are not in slot order, or repeat a slot");
     }
   }
-  // The trust list names the record by the SHA-256 of the signed text, as received.
-  return { issuer: doc.issuer, kid: doc.kid, count: doc.count, view, packed, sha256: hex(await sha256(enc.encode(compact))) };
+  const latest = BigInt(Math.floor(time(doc.created) / 1000) + CLOCK_SKEW_S);
+  for (let at = 0; at < packed.length; at += ENTRY_BYTES) {
+    if (view.getBigUint64(at + 8) > latest) throw new Error("issuance record: an entry was issued after the record was made");
+  }
+  return { view, packed };
+}
+
+async function entriesOf(record) {
+  if (record.read === undefined) {
+    try { record.read = await readRecord(record); } catch (e) { record.read = null; record.problem = e.message; }
+  }
+  return record.read;
 }
 
 function compareSlot(view, at, listNumber, index) {
@@ -224,17 +310,18 @@ function compareSlot(view, at, listNumber, index) {
 /** Whether the record holds this slot with this credential signature, issued before `before`
  * (ms) by the centre's own clock (IssuanceRecord.vouches_for). */
 export async function vouches(record, listNumber, index, signature, before) {
-  if (listNumber < 0) return false;
+  const read = await entriesOf(record);
+  if (read === null || listNumber < 0) return false;
   let lo = 0, hi = record.count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareSlot(record.view, mid * ENTRY_BYTES, listNumber, index) < 0) lo = mid + 1; else hi = mid;
+    if (compareSlot(read.view, mid * ENTRY_BYTES, listNumber, index) < 0) lo = mid + 1; else hi = mid;
   }
   const at = lo * ENTRY_BYTES;
-  if (lo === record.count || compareSlot(record.view, at, listNumber, index) !== 0) return false;
+  if (lo === record.count || compareSlot(read.view, at, listNumber, index) !== 0) return false;
   const digest = (await sha256(signature)).subarray(0, DIGEST_BYTES);
-  const recorded = record.packed.subarray(at + 16, at + 16 + DIGEST_BYTES);
-  return digest.every((b, i) => b === recorded[i]) && record.view.getBigUint64(at + 8) * 1000n < BigInt(before);
+  const recorded = read.packed.subarray(at + 16, at + 16 + DIGEST_BYTES);
+  return digest.every((b, i) => b === recorded[i]) && read.view.getBigUint64(at + 8) * 1000n < BigInt(before);
 }
 
 // -- the bundle -----------------------------------------------------------------------------
@@ -263,24 +350,22 @@ export async function loadBundle(bundle, pin, schemas, memory = null) {
     const key = issuer && issuer.keys.find((k) => k.kid === token.kid);
     if (!key || !(await signatureValid(token, key.raw))) throw new Error(`trust bundle: status list ${status.url} is not signed by a key of its issuer`);
     if (!vouchesForStatus(key, status.validFrom)) throw new Error(`trust bundle: status list ${status.url} is signed by key ${key.kid}, which could not sign on ${isoDate(status.validFrom)}`);
-    if (!status.url.startsWith(`${status.issuer}/`)) throw new Error(`trust bundle: status list ${status.url} is outside its issuer's URL space`);
+    // In its own issuer's URL space and no deeper centre's; one list per URL.
+    const outside = outsideOf(status.url, status.issuer, list.issuers);
+    if (outside) throw new Error(`trust bundle: status list ${status.url} ${outside}`);
     if (statusLists.has(status.url)) throw new Error(`trust bundle: status list ${status.url} is there twice`);
     // A retired key's list lasts no longer than the key's window (bundle.checked_status_list).
     if (key.validUntil !== null && status.validUntil > key.validUntil) status.validUntil = key.validUntil;
     statusLists.set(status.url, status);
   }
+  const named = new Map();
+  for (const issuer of list.issuers.values()) for (const key of issuer.keys) if (key.record) named.set(key.record.sha256, [issuer.id, key]);
   const records = new Map();
   for (const compact of bundle.issuanceRecords || []) {
-    const record = await parseRecord(compact, schemas);
-    const issuer = list.issuers.get(record.issuer);
-    const key = issuer && issuer.keys.find((k) => k.kid === record.kid);
-    if (!key || !key.record || key.record.sha256 !== record.sha256) {
-      throw new Error(`trust bundle: the issuance record for key ${record.kid} of ${record.issuer} is not the one the trust list names`);
-    }
-    if (key.record.entries !== record.count) {
-      throw new Error(`trust bundle: the issuance record for key ${record.kid} has ${record.count} entries, the trust list says ${key.record.entries}`);
-    }
-    records.set(`${record.issuer} ${record.kid}`, record);
+    const digest = hex(await sha256(enc.encode(compact)));
+    if (!named.has(digest)) throw new Error(`trust bundle: issuance record ${digest.slice(0, 16)}… is not the one the trust list names for any key`);
+    const [issuer, key] = named.get(digest);
+    records.set(`${issuer} ${key.kid}`, { issuer, kid: key.kid, count: key.record.entries, sha256: digest, compact, schemas });
   }
   const centres = new Map((bundle.centres || []).map((c) => [c.id,
     { statusAsOf: c.statusAsOf ? time(c.statusAsOf) : null, problem: c.problem || "" }]));
