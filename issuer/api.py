@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import mimetypes
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from importlib import resources
@@ -276,31 +278,61 @@ def verifier_root() -> Response:
     return redirect("/verify/")  # type: ignore[return-value]
 
 
+def _verifier_config(dist: Path) -> bytes:
+    """The page's pin: this centre's root keys and how many of them must sign (absent: 1)."""
+    built = json.loads((dist / "build.json").read_text())
+    roots = json.loads(centre().home.root_pub_file.read_bytes())
+    doc = {"rootKeys": roots["rootKeys"], **built}
+    if "threshold" in roots:
+        doc["threshold"] = roots["threshold"]
+    return json.dumps(doc).encode()
+
+
+_PAGE_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
+
+
+def _page_policy(dist: Path) -> str:
+    """The page's own Content-Security-Policy (its <meta>, one text for static hosts and for
+    this server), with what only a header can say: no other site may frame the page."""
+    found = _PAGE_POLICY.search((dist / "index.html").read_text(encoding="utf-8"))
+    if found is None:
+        raise NotFound("the verifier page has no Content-Security-Policy: rebuild it")
+    return f"{html.unescape(found.group(1))}; frame-ancestors 'none'"
+
+
 @publish.get("/verify/")
 @publish.get("/verify/<path:name>")
 @public
 def verifier_page(name: str = "index.html") -> Response:
-    home = centre().home
-    if name == "trust-bundle.json":
-        return trust_bundle()
-    if name == "verifier-config.json":
-        built = json.loads((_verifier_dist() / "build.json").read_text())
-        roots = json.loads(home.root_pub_file.read_bytes())
-        doc = {"rootKeys": roots["rootKeys"], **built}
-        if "threshold" in roots:  # how many of the root keys must sign; absent means 1
-            doc["threshold"] = roots["threshold"]
-        return _cacheable(json.dumps(doc).encode(), "application/json", datetime.now(UTC))
     dist = _verifier_dist()
     if not (dist / "app.js").exists():
         raise NotFound("the verifier page is not built (make run builds it)")
-    path = safe_join(str(dist), name)
-    if path is None or not Path(path).is_file():
-        raise NotFound(f"no file {name!r}")
-    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if name.endswith(".webmanifest"):
-        media = "application/manifest+json"
-    response = Response(Path(path).read_bytes(), mimetype=media)
-    if name == "sw.js":
-        response.headers["Service-Worker-Allowed"] = "/verify/"
-        response.headers["Cache-Control"] = "no-cache"
+    if name == "trust-bundle.json":
+        response = trust_bundle()
+    elif name == "verifier-config.json":
+        response = _cacheable(_verifier_config(dist), "application/json", datetime.now(UTC))
+    else:
+        path = safe_join(str(dist), name)
+        if path is None or not Path(path).is_file():
+            raise NotFound(f"no file {name!r}")
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if name.endswith(".webmanifest"):
+            media = "application/manifest+json"
+        data = Path(path).read_bytes()
+        if name == "sw.js":
+            # The pin written into the service worker, which answers verifier-config.json from
+            # its own text: a root a script puts into the page's cache is never served.
+            placeholder = b'"__CONFIG__"'
+            if data.count(placeholder) != 1:
+                raise NotFound("the verifier page's sw.js has no place for the pin: rebuild it")
+            data = data.replace(placeholder,
+                                json.dumps(_verifier_config(dist).decode()).encode())
+        response = Response(data, mimetype=media)
+        if name == "sw.js":
+            response.headers["Service-Worker-Allowed"] = "/verify/"
+            response.headers["Cache-Control"] = "no-cache"
+    response.headers["Content-Security-Policy"] = _page_policy(dist)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response

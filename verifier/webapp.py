@@ -30,11 +30,26 @@ def config(root_keys: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def pinned_service_worker(service_worker: bytes, config_text: bytes) -> bytes:
+    """The built sw.js with the page's pin written in: the service worker answers
+    verifier-config.json from its own text, which no script in the page can rewrite (the cache
+    and localStorage it can), so a root written into the cache is never served (see sw.js)."""
+    placeholder = b'"__CONFIG__"'
+    if service_worker.count(placeholder) != 1:
+        raise UsageError("the verifier page's sw.js has no place for the pin: rebuild the page")
+    return service_worker.replace(placeholder, json.dumps(config_text.decode()).encode())
+
+
 def export(dest: Path, bundle: bytes, root_keys: dict[str, Any]) -> list[Path]:
-    """Write a folder any static host can serve: the page, its data and the trust bundle."""
+    """Write a folder any static host can serve: the page, its data and the trust bundle.
+
+    The page carries its Content-Security-Policy in a <meta>; a host that can set headers
+    should send it too, with frame-ancestors 'none' (which a <meta> cannot carry)."""
     source = dist_dir()
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, dest, dirs_exist_ok=True)
-    write_atomic(dest / "verifier-config.json", json.dumps(config(root_keys)).encode())
+    pin = json.dumps(config(root_keys)).encode()
+    write_atomic(dest / "verifier-config.json", pin)
+    write_atomic(dest / "sw.js", pinned_service_worker((source / "sw.js").read_bytes(), pin))
     write_atomic(dest / "trust-bundle.json", bundle)
     return sorted(p for p in dest.rglob("*") if p.is_file())

@@ -24,7 +24,7 @@ from passport import qr
 from passport.credential import format_time
 from passport.jws import parse
 from passport.signing import sign_claims
-from tests.web.test_phone_verifier import CHROMIUM, FLAGS, _served
+from tests.web.test_phone_verifier import CHROMIUM, FLAGS, _served, wait_for
 
 Cli = Callable[..., tuple[int, str, str]]
 PASSPHRASE = "end to end passphrase"
@@ -210,7 +210,7 @@ def _page_results(site: Path, texts: dict[str, str], at: str) -> dict[str, dict[
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         page.goto(url)
-        page.wait_for_function("window.SkillsPassport && window.SkillsPassport.ready")
+        wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
         results: dict[str, dict[str, Any]] = page.evaluate(
             """async ([texts, at]) => {
                 const out = {};

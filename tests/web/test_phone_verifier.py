@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,27 @@ SHOTS = REPO / "test-output" / "web"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def wait_for(page: Any, expression: str, seconds: float = 30) -> Any:
+    """Evaluate `expression` in the page until it is truthy; its value.
+
+    What page.wait_for_function does, except that wait_for_function evaluates its predicate
+    with eval() from the page's own timers, which the page's Content-Security-Policy refuses;
+    page.evaluate goes through the debugger protocol, which the policy does not govern."""
+    from playwright.sync_api import Error
+
+    deadline, last = time.monotonic() + seconds, ""
+    while time.monotonic() < deadline:
+        try:
+            value = page.evaluate(expression)
+        except Error as exc:  # a navigation under way: the context is being replaced
+            last = str(exc).splitlines()[0]
+        else:
+            if value:
+                return value
+        time.sleep(0.05)
+    raise TimeoutError(f"{expression!r} is still falsy after {seconds} s {last}".strip())
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -79,16 +101,16 @@ def page(site: str) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 412, "height": 915}, device_scale_factor=1)
         page = context.new_page()
         page.goto(site)
-        page.wait_for_function("window.SkillsPassport && window.SkillsPassport.ready")
+        wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
         # Wait until the service worker has cached every asset, then cut the network.
-        page.wait_for_function("""async () => {
+        wait_for(page, """async () => {
             const reg = await navigator.serviceWorker.ready;
             const keys = await caches.keys();
             return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
         }""")
         context.set_offline(True)
         page.reload()
-        page.wait_for_function("window.SkillsPassport && window.SkillsPassport.ready")
+        wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
         yield page
         browser.close()
 
@@ -151,7 +173,7 @@ def test_card_photo_upload(page: Any, tmp_path: Path, name: str, verdict: str,
     page.evaluate("() => window.SkillsPassport.setLanguage('en')")
     page.evaluate("() => { document.getElementById('result').className = ''; }")
     page.set_input_files("#photo", str(_card_png(tmp_path, name)))
-    page.wait_for_function(f"document.getElementById('result').className === '{verdict}'")
+    wait_for(page, f"document.getElementById('result').className === '{verdict}'")
     if code:
         assert page.locator(f"li.fail[data-code='{code}']").count() == 1
     page.screenshot(path=str(SHOTS / f"upload-{name}.png"), full_page=True)
@@ -279,8 +301,8 @@ def test_the_page_pins_the_threshold_its_config_names(page: Any, tmp_path: Path,
         with _served(tmp_path) as url:
             fresh = context.new_page()
             fresh.goto(url)
-            fresh.wait_for_function("document.body.dataset.error || "
-                                    "(window.SkillsPassport && window.SkillsPassport.ready)")
+            wait_for(fresh, "document.body.dataset.error || "
+                            "(window.SkillsPassport && window.SkillsPassport.ready)")
             error = fresh.evaluate("document.body.dataset.error || null")
     finally:
         context.close()
@@ -332,8 +354,8 @@ def test_the_page_refuses_an_older_bundle_and_keeps_what_it_had(page: Any, tmp_p
 
         def start() -> str | None:
             tab.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            tab.wait_for_function("document.body.dataset.error || "
-                                  "(window.SkillsPassport && window.SkillsPassport.ready)")
+            wait_for(tab, "document.body.dataset.error || "
+                          "(window.SkillsPassport && window.SkillsPassport.ready)")
             error: str | None = tab.evaluate("document.body.dataset.error || null")
             if error is None:
                 tab.evaluate("() => window.SkillsPassport.setLanguage('en')")

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
 const dist = join(here, "dist");
@@ -14,7 +15,7 @@ mkdirSync(join(dist, "i18n"), { recursive: true });
 
 await build({ entryPoints: [join(here, "src", "app.js")], bundle: true, format: "esm", minify: true,
   target: ["chrome109", "safari16"], outfile: join(dist, "app.js"), legalComments: "linked" });
-for (const f of ["index.html", "manifest.webmanifest", "icon.svg"]) copyFileSync(join(here, "src", f), join(dist, f));
+for (const f of ["index.html", "style.css", "manifest.webmanifest", "icon.svg"]) copyFileSync(join(here, "src", f), join(dist, f));
 copyFileSync(join(here, "node_modules", "zxing-wasm", "dist", "reader", "zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
 // Khmer glyphs travel with the page: a phone or laptop without a Khmer font still reads names.
 const fonts = [];
@@ -36,15 +37,20 @@ for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "stat
   schemas[name] = `${name}.schema.json`;
 }
 // Installation data (root keys, trust bundle) is added by `skillpass verifier export` or the
-// issuer's /verify route; the build only names the static files.
+// issuer's /verify route; the build only names the static files. The pin (verifier-config.json)
+// is not cached: the export and the issuer write it into sw.js, which serves it (see sw.js).
 writeFileSync(join(dist, "build.json"), JSON.stringify({ dictionaries, schemas }, null, 1));
-const assets = ["./", "index.html", "app.js", "manifest.webmanifest", "icon.svg", "zxing_reader.wasm", ...fonts,
-  "verifier-config.json", "trust-bundle.json", ...Object.values(dictionaries), ...Object.values(schemas),
-  ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
+const files = ["index.html", "style.css", "app.js", "manifest.webmanifest", "icon.svg", "zxing_reader.wasm", ...fonts,
+  ...Object.values(dictionaries), ...Object.values(schemas), ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
+const assets = ["./", ...files, "trust-bundle.json"];
+// The service worker serves a cached file only if it still has the bytes built here.
+const digests = { "./": sha256(join(dist, "index.html")) };
+for (const f of files) digests[f] = sha256(join(dist, f));
 const hash = createHash("sha256");
-for (const a of assets) { try { hash.update(readFileSync(join(dist, a))); } catch { /* installation files */ } }
+for (const f of files) hash.update(digests[f]);
 const sw = readFileSync(join(here, "src", "sw.js"), "utf8")
   .replace("__VERSION__", `skillpass-${hash.digest("hex").slice(0, 12)}`)
-  .replace("__ASSETS__", JSON.stringify(assets));
+  .replace("__ASSETS__", JSON.stringify(assets))
+  .replace("__DIGESTS__", JSON.stringify(digests, null, 1));
 writeFileSync(join(dist, "sw.js"), sw);
 console.log(`built ${dist}`);

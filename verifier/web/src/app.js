@@ -2,7 +2,7 @@
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, rememberText, seenFor,
   seenOf } from "./trust.js";
-import { verifyText } from "./verify.js";
+import { CHECKS, verifyText } from "./verify.js";
 import { schemaSet } from "./schema.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
@@ -14,6 +14,19 @@ const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: n
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
+
+// Every string the page shows (a credential's claims, the trust data, a translation, an error
+// message) goes into the page as text: a Text node or an attribute value, never as markup. The
+// page has no innerHTML, and its Content-Security-Policy (index.html) makes the browser refuse
+// a string written to one (Trusted Types) as well as any script but app.js.
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  }
+  node.append(...children.filter((c) => c !== undefined && c !== null).map((c) => (c instanceof Node ? c : String(c))));
+  return node;
+}
 
 function t(key) {
   return (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
@@ -51,13 +64,15 @@ function showTrust() {
   box.hidden = !centres.length;
   box.open = problems > 0;
   const mark = { missing: "✕", stale: "⚠", current: "✓" };
-  box.innerHTML = `<summary>${esc(t("label.centres"))}: ${centres.length}${problems ? ` · ${mark.stale} ${problems}` : ""}</summary><ul>`
-    + centres.map((c) => {
+  box.replaceChildren(
+    el("summary", null, `${t("label.centres")}: ${centres.length}${problems ? ` · ${mark.stale} ${problems}` : ""}`),
+    el("ul", null, ...centres.map((c) => {
       const name = state.lang === "km" ? c.issuer.nameKm : c.issuer.name;
       const when = c.state === "missing" ? t("label.no_status") : age(c.asOf);
       const note = c.state === "stale" ? ` · ${t("label.stale")}` : "";
-      return `<li class="${c.state}" data-centre="${esc(c.issuer.id)}" title="${esc(c.problem)}"><span aria-hidden="true">${mark[c.state]}</span> <b>${esc(name)}</b> · ${esc(when)}${esc(note)}</li>`;
-    }).join("") + "</ul>";
+      return el("li", { class: c.state, "data-centre": c.issuer.id, title: typeof c.problem === "string" ? c.problem : null },
+        el("span", { "aria-hidden": "true" }, mark[c.state]), " ", el("b", null, name), ` · ${when}${note}`);
+    })));
 }
 
 // The bundle may outgrow localStorage (issuance records); the service worker keeps a copy too.
@@ -88,7 +103,7 @@ async function loadTrust(bundle, persist = true) {
 function showRefusal() {
   const box = $("refused"), e = state.refused;
   box.hidden = !e;
-  if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : e.message;
+  if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : String(e.message);
 }
 
 async function sync() {
@@ -127,7 +142,7 @@ async function init() {
     $("lang").append(opt);
   }
   await setLanguage(state.lang);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js");
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register(serviceWorkerUrl());
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
   $("verify").addEventListener("click", () => check($("text").value));
   $("sync").addEventListener("click", sync);
@@ -135,12 +150,29 @@ async function init() {
     const file = e.target.files[0];
     if (file) await fromImage(file);
   });
-  $("scan").addEventListener("click", scan);
+  $("scan").addEventListener("click", () => scan().catch((e) => showProblem(e)));
   window.SkillsPassport.ready = true;
 }
 
+// The page's CSP requires Trusted Types for script URLs: the one it ever hands the browser is
+// its own service worker, and this policy (the only one the CSP allows) accepts nothing else.
+function serviceWorkerUrl() {
+  if (!window.trustedTypes) return "sw.js";
+  const policy = window.trustedTypes.createPolicy("sw-url", { createScriptURL: (url) => {
+    if (url !== "sw.js") throw new TypeError(`not this page's service worker: ${url}`);
+    return url;
+  } });
+  return policy.createScriptURL("sw.js");
+}
+
 async function fromImage(blob) {
-  const found = await readBarcodes(blob, { formats: ["QRCode"], tryHarder: true });
+  let found;
+  try {
+    found = await readBarcodes(blob, { formats: ["QRCode"], tryHarder: true });
+  } catch {
+    showError("code.bad_qr");  // not an image the reader can open
+    return null;
+  }
   const hit = found.find((b) => b.isValid && /^SP\d{1,3}:/.test(b.text));
   if (!hit) { showError("code.bad_qr"); return null; }
   return check(hit.text);
@@ -170,7 +202,12 @@ async function scan() {
 
 async function check(text, at = state.clock()) {
   const started = performance.now();
-  const result = await verifyText(text, state.trust, state.env, at);
+  let result;
+  try {
+    result = await verifyText(String(text), state.trust, state.env, at);
+  } catch (e) {
+    result = unreadable(e);  // never an exception for an input, whatever it holds
+  }
   render(result);
   window.SkillsPassport.lastVerifyMs = performance.now() - started;
   return result;
@@ -181,31 +218,66 @@ function showError(key) {
   $("result").textContent = t(key);
 }
 
-function esc(s) { return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`); }
+// Not a verdict on a card (the camera refused, say): the browser's words, as text.
+function showProblem(e) {
+  $("result").className = "";
+  $("result").textContent = String(e && e.message);
+}
+
+/** The verdict on an input the verifier could not judge: not valid, the format named. */
+function unreadable(e) {
+  return { verdict: "invalid", claims: null, issuer: null, statusAsOf: null, statusUnknownAsOf: null,
+    trustListExpired: null,
+    checks: CHECKS.map((check) => (check === "format"
+      ? { check, status: "fail", code: "bad_payload", message: String(e && e.message) }
+      : { check, status: "skip", code: "not_checked", message: "not checked" })) };
+}
+
+const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
+
+/** What the card says, line by line: only for a credential whose claims may be believed. */
+function claimLines(result) {
+  const c = result.claims, s = c.credentialSubject, a = s.achievement;
+  const isco = a.alignment.find((x) => x.targetFramework === "ISCO-08");
+  const level = a.alignment.find((x) => x.targetFramework === "CQF");
+  const lines = [
+    el("p", null, el("b", null, s.nameKm), " / ", el("b", null, s.name),
+      ` · ${t("label.born")} ${s.birthYear} · ${t("label.id")} …${s.nationalIdLast4}`),
+    el("p", null, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${level.targetName}`),
+    el("p", null, `${t("label.occupation")}: ${t(`isco.${isco.targetCode}`) || isco.targetName} (ISCO-08 ${isco.targetCode})`),
+  ];
+  if (s.result) lines.push(el("p", null, `${t("label.units")}: ${s.result.map((r) => r.resultDescription.split("#")[1]).join(", ")}`));
+  lines.push(el("p", null, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
+  if (["ja", "ko"].includes(state.lang) && t("note.overseas")) lines.push(el("p", { class: "note" }, t("note.overseas")));
+  return lines;
+}
 
 function render(result) {
   state.last = result;
   const box = $("result");
   box.className = result.verdict;
-  const c = result.claims, lines = [`<h2 id="verdict">${esc(t(`verdict.${result.verdict}`))}</h2>`];
-  if (c && result.issuer) {
-    const s = c.credentialSubject, a = s.achievement;
-    const isco = a.alignment.find((x) => x.targetFramework === "ISCO-08");
-    const level = a.alignment.find((x) => x.targetFramework === "CQF");
-    lines.push(`<p><b>${esc(s.nameKm)}</b> / <b>${esc(s.name)}</b> · ${esc(t("label.born"))} ${s.birthYear} · ${esc(t("label.id"))} …${esc(s.nationalIdLast4)}</p>`);
-    lines.push(`<p>${esc(a.nameKm)}<br>${esc(a.name)}<br>${esc(t(`award.${a.achievementType}`))} · ${esc(level.targetName)}</p>`);
-    lines.push(`<p>${esc(t("label.occupation"))}: ${esc(t(`isco.${isco.targetCode}`) || isco.targetName)} (ISCO-08 ${esc(isco.targetCode)})</p>`);
-    if (s.result) lines.push(`<p>${esc(t("label.units"))}: ${s.result.map((r) => esc(r.resultDescription.split("#")[1])).join(", ")}</p>`);
-    lines.push(`<p>${esc(t("label.issuer"))}: ${esc(result.issuer.name)} / ${esc(result.issuer.nameKm)} · ${esc(t("label.issued"))} ${esc(c.validFrom.slice(0, 10))}</p>`);
-    if (["ja", "ko"].includes(state.lang) && t("note.overseas")) lines.push(`<p class="note">${esc(t("note.overseas"))}</p>`);
+  const parts = [el("h2", { id: "verdict" }, t(`verdict.${result.verdict}`))];
+  // A card's claims (holder, achievement, centre...) are shown only once its signature has
+  // verified against a key the trust data names and its content has passed the schema. Before
+  // that they are anyone's words: a forged or damaged card shows the verdict and the reasons,
+  // nothing it claims (a name beside "NOT VALID" still reads as a statement about someone).
+  // A signed card whose key is compromised, or which is revoked, keeps its claims: who the
+  // refused card names is what the employer needs to know.
+  if (result.claims && result.issuer && passed(result, "signature") && passed(result, "schema")) {
+    try {
+      parts.push(...claimLines(result));
+    } catch {
+      // The schema and credentialProblems guarantee every field read above; should they not,
+      // the verdict and the reasons still stand, without the card's lines.
+    }
   }
   const asOf = (x) => x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null
     ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})`
     : x.code === "trust_list_expired" && result.trustListExpired !== null
       ? ` (${t("label.expired_on")} ${new Date(result.trustListExpired).toISOString().slice(0, 10)})` : "";
-  lines.push("<ul>" + result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
-    `<li class="${x.status}" data-code="${x.code}">${esc(t(`check.${x.check}`))}: ${esc(t(`code.${x.code}`))}${esc(asOf(x))}</li>`).join("") + "</ul>");
-  box.innerHTML = lines.join("");
+  parts.push(el("ul", null, ...result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
+    el("li", { class: x.status, "data-code": x.code }, `${t(`check.${x.check}`)}: ${t(`code.${x.code}`)}${asOf(x)}`))));
+  box.replaceChildren(...parts);
 }
 
 // Tests pin the clock so that verdicts are reproducible, and load other trust worlds (a pinned
