@@ -193,6 +193,14 @@ def test_languages_and_direction(page: Any, lang: str, verdict_text: str, direct
     assert page.evaluate("document.documentElement.dir") == direction
     if lang == "ja":
         assert "特定技能" in page.locator("#result").inner_text()  # SSW note for recruiters
+        # Said of RPL certificates that verify, never of a revoked one.
+        revoked = next(c for c in CASES["cases"] if c["name"] == "revoked")
+        page.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", revoked["at"])
+        page.evaluate("qr => window.SkillsPassport.check(qr)", revoked["qr"])
+        wait_for(page, "document.getElementById('result').className === 'invalid'")
+        assert "特定技能" not in page.locator("#result").inner_text()
+        page.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", case["at"])
+        page.evaluate("qr => window.SkillsPassport.check(qr)", case["qr"])
     # Buttons too use the page's fonts: the Khmer one travels with the page.
     assert "Skills Khmer" in page.evaluate("getComputedStyle(document.getElementById('sync')).fontFamily")
     page.screenshot(path=str(SHOTS / f"result-{lang}.png"), full_page=True)

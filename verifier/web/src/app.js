@@ -248,7 +248,9 @@ function claimLines(result) {
   ];
   if (s.result) lines.push(el("p", null, `${t("label.units")}: ${s.result.map((r) => r.resultDescription.split("#")[1]).join(", ")}`));
   lines.push(el("p", null, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
-  if (["ja", "ko"].includes(state.lang) && t("note.overseas")) lines.push(el("p", { class: "note" }, t("note.overseas")));
+  // What an RPL certificate stands for abroad: said of one that verifies, never of another.
+  if (["ja", "ko"].includes(state.lang) && t("note.overseas") && a.achievementType !== "Course"
+      && result.verdict !== "invalid") lines.push(el("p", { class: "note" }, t("note.overseas")));
   return lines;
 }
 
