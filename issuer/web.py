@@ -150,6 +150,8 @@ def change_password() -> Page:
 def home() -> Page:
     if g.get("user") is None:
         return redirect(url_for("web.login"))
+    if g.user.must_change_password:
+        return redirect(url_for("web.change_password"))
     q = request.args.get("q", "")[:80]
     with transaction() as s:
         found = candidates.search(s, centre(), q)

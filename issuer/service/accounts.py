@@ -138,7 +138,7 @@ def _checked(store: Store, username: str, password: str, address: str | None) ->
     `Throttled` while the account or the address is locked."""
     counters = throttle.keys(username, address)
     with store.transaction() as s:
-        throttle.begin(s, counters, utcnow())
+        numbers = throttle.begin(s, counters, utcnow())
     with store.read() as s:
         user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
     # Argon2 runs outside any transaction: a slow hash never holds the database's locks.
@@ -148,7 +148,8 @@ def _checked(store: Store, username: str, password: str, address: str | None) ->
         if ok:
             throttle.succeeded(s, counters, utcnow())
         else:
-            throttle.failed(s, counters, utcnow(), f"client:{counters.client}"[:60], username)
+            throttle.failed(s, counters, numbers, utcnow(), f"client:{counters.client}"[:60],
+                            username)
     return user if ok else None
 
 

@@ -85,8 +85,9 @@ def _locked(row: LoginThrottle, now: datetime) -> bool:
     return row.locked_until is not None and as_utc(row.locked_until) > now
 
 
-def begin(session: Session, keys: Keys, now: datetime) -> None:
-    """Count one attempt before its password is checked; `Throttled` while either is locked."""
+def begin(session: Session, keys: Keys, now: datetime) -> dict[str, int]:
+    """Count one attempt before its password is checked; `Throttled` while either is locked.
+    Returns the attempt's number in each count (scope -> number)."""
     session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < now - _FORGOTTEN))
     rows = _rows(session, keys, now)
     waits = [as_utc(r.locked_until) - now for r in rows
@@ -99,19 +100,21 @@ def begin(session: Session, keys: Keys, now: datetime) -> None:
         row.failures += 1
         if row.failures >= _LIMITS[row.scope]:
             row.locked_until = now + LOCKOUT
+    return {row.scope: row.failures for row in rows}
 
 
-def failed(session: Session, keys: Keys, now: datetime, actor: str, username: str) -> None:
-    """The attempt's password was wrong: it stays counted; audited, and each lock it starts."""
+def failed(session: Session, keys: Keys, numbers: dict[str, int], now: datetime, actor: str,
+           username: str) -> None:
+    """The attempt (`numbers` from `begin`) had a wrong password: it stays counted; audited,
+    and so is the lock it completes (once: by the attempt that reached the limit)."""
     audit.append(session, actor, "login.fail", f"user:{username[:100]}")
     for row in _rows(session, keys, now):
-        if row.failures >= _LIMITS[row.scope]:
-            if not _locked(row, now):
-                row.locked_until = now + LOCKOUT  # a success in between had lifted it
-            if row.failures == _LIMITS[row.scope]:
-                audit.append(session, actor, "login.lockout", f"{row.scope}:{row.key}",
-                             {"failures": row.failures, "until": as_utc(row.locked_until)
-                              .isoformat(timespec="seconds") if row.locked_until else None})
+        if row.failures >= _LIMITS[row.scope] and not _locked(row, now):
+            row.locked_until = now + LOCKOUT  # a success in between had lifted it
+        if numbers[row.scope] == _LIMITS[row.scope] and row.locked_until is not None:
+            audit.append(session, actor, "login.lockout", f"{row.scope}:{row.key}",
+                         {"failures": row.failures,
+                          "until": as_utc(row.locked_until).isoformat(timespec="seconds")})
 
 
 def succeeded(session: Session, keys: Keys, now: datetime) -> None:
