@@ -101,8 +101,8 @@ def test_numbers_beyond_a_database_integer_in_bodies(svc: Service,
     for value in (2**31, 2**63, 10**19, -(2**63) - 1):
         r = svc.call("assessor", "post", "/api/assessments",
                      json={"candidateId": value, "rubricId": "masonry-c1"})
-        assert r.status_code == 400 and "maximum" in r.get_json()["message"] \
-            or "minimum" in r.get_json()["message"], value
+        message = r.get_json()["message"]
+        assert r.status_code == 400 and ("maximum" in message or "minimum" in message), value
         r = svc.call("assessor", "post", "/api/trainings", json={
             "candidateId": candidate["id"], "nationalId": "010234567", "start": "2026-01-01",
             "end": "2026-01-02", "course": {"id": "c", "version": value, "hours": value,
