@@ -63,7 +63,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, 
 def _registry() -> referencing.Registry[Any]:
     resource = referencing.Resource.from_contents(
         openapi(), default_specification=referencing.jsonschema.DRAFT202012)
-    return schemas.registry().with_resource(OPENAPI_ID, resource)
+    registry: referencing.Registry[Any] = schemas.registry().with_resource(OPENAPI_ID, resource)
+    return registry
 
 
 def _valid(node: Any, resolver: Any, depth: int = 0) -> st.SearchStrategy[Any]:
@@ -116,7 +117,7 @@ def _mutated(body: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
             doc[victim] = value
         return doc
 
-    extremes = st.sampled_from([2**31, 2**63, -(2**63) - 1, 10**30, -1, 0, "", "x" * 5000,
+    extremes: st.SearchStrategy[Any] = st.sampled_from([2**31, 2**63, -(2**63) - 1, 10**30, -1, 0, "", "x" * 5000,
                                 [[[[[[[[[[]]]]]]]]]], {"a": {"b": {"c": {}}}}, "\x00", "\ud800",
                                 1.5e308, True, None])
     return st.tuples(body, st.sampled_from(["drop", "add", "replace"]), st.text(max_size=10),
