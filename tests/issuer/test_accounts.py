@@ -272,3 +272,33 @@ def test_admin_pages_for_users_and_tokens(sqlite_svc: Service) -> None:
     page = admin.post("/admin/tokens", data={"name": "x", "userId": "99999999999999999999",
                                              "days": "7", "csrf_token": token})
     assert page.status_code == 400 and "no record" in page.get_data(as_text=True)
+
+
+def test_the_upgrade_flags_the_password_init_printed(tmp_path: object, database_url: str) -> None:
+    """A home from before: its first admin still has the one-time password `skillpass init`
+    printed (the audit log says @cli created it); the admin it created chose their own."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from issuer import migrate
+    from issuer.db import make_engine
+
+    engine = make_engine(database_url)
+    config = migrate._config()
+    with engine.connect() as connection, connection.begin():
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        for n, (actor, name) in enumerate([("@cli", "admin"), ("admin", "sokha")], start=1):
+            connection.execute(text(
+                "INSERT INTO users (username, password_hash, role, active, created_at) "
+                "VALUES (:u, 'x', 'admin', :t, CURRENT_TIMESTAMP)"), {"u": name, "t": True})
+            connection.execute(text(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, details, prev_hash, hash) "
+                "VALUES (:n, 'now', :a, 'user.create', :s, '{}', 'p', :h)"),
+                {"n": n, "a": actor, "s": f"user:{name}", "h": f"h{n}"})
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        flags = dict(connection.execute(text(
+            "SELECT username, must_change_password FROM users WHERE username != '@cli'")).all())
+    engine.dispose()
+    assert flags == {"admin": True, "sokha": False}

@@ -57,14 +57,18 @@ def test_a_start_up_error_is_one_line_and_a_clean_exit(tmp_path: Path, setting: 
     lines = err.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("skillpass issuer: cannot start: "), lines
     assert said in lines[0]
-    # Without --preload each worker says the same line once, and gunicorn stops: no traceback.
+    # Without --preload each worker says the same line once and exits with the same status:
+    # no worker traceback. (How gunicorn's master then stops is its own affair: gunicorn 27
+    # sometimes trips over two workers failing at once, hence --preload in the README.)
     server = _gunicorn(env, free_port())
     out, err = server.communicate(timeout=120)
     text = (out + err).decode()
-    assert server.returncode == STARTUP_FAILED
-    assert "Traceback" not in text and "Exception in worker" not in text
+    assert server.returncode != 0
+    assert "Exception in worker process" not in text and "/issuer/" not in text, text
     ours = [line for line in text.splitlines() if "cannot start" in line]
     assert 1 <= len(ours) <= 2 and len(set(ours)) == 1 and said in ours[0]
+    codes = re.findall(r"exited with code (\d+)", text)
+    assert codes and set(codes) == {str(STARTUP_FAILED)}, text
 
 
 @contextmanager

@@ -247,3 +247,11 @@ def test_signing_in_still_works_with_the_headers(sqlite_svc: Service) -> None:
     css = client.get("/static/issuer.css")
     assert css.status_code == 200 and b"../fonts/khmer.ttf" in css.data
     css.close()
+
+
+@pytest.mark.parametrize("username", ["\x00admin", "admin\x00", "a" * 10_000, "ក" * 100, ""])
+def test_odd_usernames_at_sign_in(svc: Service, errors_logged: list[Any], username: str) -> None:
+    client = svc.app.test_client()
+    r = client.post("/login", data={"username": username, "password": "x\x00y",
+                                    "csrf_token": csrf(client)})
+    assert r.status_code in (400, 401), r.status_code
