@@ -274,7 +274,7 @@ def test_admin_pages_for_users_and_tokens(sqlite_svc: Service) -> None:
     assert page.status_code == 400 and "no record" in page.get_data(as_text=True)
 
 
-def test_the_upgrade_flags_the_password_init_printed(tmp_path: object, database_url: str) -> None:
+def test_the_upgrade_flags_the_password_init_printed(database_url: str) -> None:
     """A home from before: its first admin still has the one-time password `skillpass init`
     printed (the audit log says @cli created it); the admin it created chose their own."""
     from alembic import command
@@ -298,7 +298,7 @@ def test_the_upgrade_flags_the_password_init_printed(tmp_path: object, database_
                 {"n": n, "a": actor, "s": f"user:{name}", "h": f"h{n}"})
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        flags = dict(connection.execute(text(
+        flags: dict[str, bool] = dict(connection.execute(text(
             "SELECT username, must_change_password FROM users WHERE username != '@cli'")).all())
     engine.dispose()
     assert flags == {"admin": True, "sokha": False}
