@@ -119,7 +119,9 @@ def install(app: Flask) -> None:
             return  # not signed in: the view's role check answers 401 first
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
         expected = session.get("csrf")
-        if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+        if not isinstance(expected, str) or not hmac.compare_digest(
+                sent.encode("utf-8", "surrogatepass"), expected.encode()):
             abort(400, description="csrf")
 
     app.jinja_env.globals["csrf_token"] = csrf_token

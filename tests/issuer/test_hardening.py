@@ -255,3 +255,13 @@ def test_odd_usernames_at_sign_in(svc: Service, errors_logged: list[Any], userna
     r = client.post("/login", data={"username": username, "password": "x\x00y",
                                     "csrf_token": csrf(client)})
     assert r.status_code in (400, 401), r.status_code
+
+
+def test_a_csrf_token_of_any_text_is_a_400(sqlite_svc: Service, errors_logged: list[Any]) -> None:
+    client, _ = browser(sqlite_svc, "registrar")
+    for sent in ("ក" * 43, "\x00", "x" * 10_000):
+        r = client.post("/candidates", data={"name": "A", "csrf_token": sent})
+        assert r.status_code == 400 and b"CSRF" in r.data
+        r = client.post("/api/candidates", json={}, headers={"X-CSRF-Token": sent.encode(
+            "utf-8").decode("latin-1")})
+        assert r.status_code == 400 and r.get_json()["error"] == "csrf"
