@@ -53,7 +53,8 @@ def main() -> None:
         with Installation.open(home, secret=PASSPHRASE) as installation, \
                 installation.store.transaction() as s:
             for role in ("assessor", "registrar"):
-                user = accounts.create_user(s, "bench", f"bench-{role}", "bench password!", role)
+                user = accounts.create_user(s, "bench", f"bench-{role}", "bench password!", role,
+                                            one_time=False)
                 tokens[role] = accounts.create_token(s, "bench", user, "bench")
         port = free_port()
         env = {**os.environ, "SKILLPASS_HOME": str(home.root), "SKILLPASS_PASSPHRASE": PASSPHRASE}

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import mimetypes
-import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from importlib import resources
@@ -17,7 +15,7 @@ from flask import Blueprint, Response, g, jsonify, redirect, request
 from werkzeug.security import safe_join
 
 from issuer import audit
-from issuer.auth import public, roles
+from issuer.auth import browser_session_key, public, roles, sign_in_browser
 from issuer.db import CredentialRecord, User
 from issuer.service import (
     accounts,
@@ -26,6 +24,7 @@ from issuer.service import (
     credentials,
     evidence,
     issuance,
+    passwords,
     publication,
     status,
 )
@@ -182,14 +181,66 @@ def reinstate(credential_id: str) -> Response:
     return _status_change(credential_id, "reinstate")
 
 
+@api.get("/users")
+@roles("admin")
+def list_users() -> Response:
+    with transaction() as s:
+        return jsonify([accounts.user_to_json(u) for u in accounts.users(s)])
+
+
 @api.post("/users")
 @roles("admin")
 def create_user() -> tuple[Response, int]:
+    """The account's first password is one-time: the admin's, or one made here and shown once."""
     data = body("UserCreate")
+    password = data.get("password") or passwords.one_time()
     with transaction() as s:
-        user = accounts.create_user(s, _user().username, data["username"], data["password"],
-                                    data["role"])
-        return _created({"id": user.id, "username": user.username, "role": user.role})
+        user = accounts.create_user(s, _user().username, data["username"], password,
+                                    data["role"], one_time=True)
+        shown = {} if "password" in data else {"oneTimePassword": password}
+        return _created({**accounts.user_to_json(user), **shown})
+
+
+@api.post("/users/<int:user_id>/password-reset")
+@roles("admin")
+def reset_password(user_id: int) -> Response:
+    with transaction() as s:
+        user, password = accounts.reset_password(s, _user().username, user_id)
+        return jsonify({**accounts.user_to_json(user), "oneTimePassword": password,
+                        "note": "shown once; the user must change it at sign-in"})
+
+
+@api.post("/users/<int:user_id>/deactivate")
+@roles("admin")
+def deactivate_user(user_id: int) -> Response:
+    with transaction() as s:
+        return jsonify(accounts.user_to_json(accounts.set_active(s, _user(), user_id, False)))
+
+
+@api.post("/users/<int:user_id>/activate")
+@roles("admin")
+def activate_user(user_id: int) -> Response:
+    with transaction() as s:
+        return jsonify(accounts.user_to_json(accounts.set_active(s, _user(), user_id, True)))
+
+
+@api.post("/account/password")
+@roles("admin", "assessor", "registrar", before_password_change=True)
+def change_password() -> Response:
+    """Your own password; a browser session that asked stays signed in, every other ends."""
+    data = body("PasswordChange")
+    key = accounts.change_password(store(), _user().id, data["currentPassword"],
+                                   data["newPassword"], request.remote_addr)
+    if browser_session_key() is not None:
+        sign_in_browser(key)
+    return jsonify({"changed": True})
+
+
+@api.get("/tokens")
+@roles("admin")
+def list_tokens() -> Response:
+    with transaction() as s:
+        return jsonify([t.to_json() for t in accounts.tokens(s)])
 
 
 @api.post("/tokens")
@@ -199,9 +250,17 @@ def create_token() -> tuple[Response, int]:
     with transaction() as s:
         user = s.query(User).filter_by(username=data["username"]).one_or_none()
         if user is None:
-            raise NotFound(f"no user {data['username']!r}")
-        token = accounts.create_token(s, _user().username, user, data["name"])
+            raise NotFound(f"no user {data['username'][:60]!r}")
+        token = accounts.create_token(s, _user().username, user, data["name"],
+                                      days=data.get("expiresInDays", accounts.TOKEN_DAYS))
     return _created({"token": token, "note": "shown once; store it now"})
+
+
+@api.post("/tokens/<int:token_id>/revoke")
+@roles("admin")
+def revoke_token(token_id: int) -> Response:
+    with transaction() as s:
+        return jsonify(accounts.revoke_token(s, _user().username, token_id).to_json())
 
 
 @api.get("/audit")
@@ -266,7 +325,7 @@ def openapi_document() -> Response:
 
 # -- the phone verifier page, served with this issuer's trust data ---------------------------
 
-def _verifier_dist() -> Path:
+def verifier_dist() -> Path:
     # The page is a built, static bundle shipped as package data beside the verifier; only
     # files are read here, no verifier code is imported.
     return Path(str(resources.files("verifier").joinpath("web", "dist")))
@@ -288,23 +347,11 @@ def _verifier_config(dist: Path) -> bytes:
     return json.dumps(doc).encode()
 
 
-_PAGE_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">')
-
-
-def _page_policy(dist: Path) -> str:
-    """The page's own Content-Security-Policy (its <meta>, one text for static hosts and for
-    this server), with what only a header can say: no other site may frame the page."""
-    found = _PAGE_POLICY.search((dist / "index.html").read_text(encoding="utf-8"))
-    if found is None:
-        raise NotFound("the verifier page has no Content-Security-Policy: rebuild it")
-    return f"{html.unescape(found.group(1))}; frame-ancestors 'none'"
-
-
 @publish.get("/verify/")
 @publish.get("/verify/<path:name>")
 @public
 def verifier_page(name: str = "index.html") -> Response:
-    dist = _verifier_dist()
+    dist = verifier_dist()
     if not (dist / "app.js").exists():
         raise NotFound("the verifier page is not built (make run builds it)")
     if name == "trust-bundle.json":
@@ -331,8 +378,4 @@ def verifier_page(name: str = "index.html") -> Response:
         if name == "sw.js":
             response.headers["Service-Worker-Allowed"] = "/verify/"
             response.headers["Cache-Control"] = "no-cache"
-    response.headers["Content-Security-Policy"] = _page_policy(dist)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return response  # headers, the page's policy among them: issuer/security.py

@@ -1,8 +1,11 @@
 """The issuer web service: `create_app()` for `skillpass serve` and gunicorn alike.
 
-    gunicorn -w 4 -b 0.0.0.0:8080 'issuer.app:create_app()'
+    gunicorn --preload -w 4 -b 0.0.0.0:8080 'issuer.app:create_app()'
 
-runs the same code as several processes against PostgreSQL (set DATABASE_URL).
+runs the same code as several processes against PostgreSQL (set DATABASE_URL). A home that
+cannot be opened (a wrong passphrase, no database, a bad setting) stops the start with one
+line naming the problem and exit status 3, which gunicorn takes as "do not retry"; with
+`--preload` that happens once, before any worker starts.
 """
 
 from __future__ import annotations
@@ -10,33 +13,61 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import sys
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from issuer import auth
-from issuer.api import api, publish
+from issuer import auth, security
 from issuer.home import Home, home_path
 from issuer.installation import Installation
-from issuer.service.errors import Busy, Conflict, Forbidden, NotFound
-from issuer.web import web
+from issuer.service.errors import Busy, Conflict, Forbidden, NotFound, Throttled
 from passport.errors import DocumentError, Error
 
 MAX_REQUEST_BYTES = 26 * 1024 * 1024
 log = logging.getLogger("skillpass.issuer")
 
 
+STARTUP_FAILED = 3  # gunicorn's "worker failed to boot": the arbiter stops, no retry loop
+
+
 def create_app(home: Home | None = None, *, secret: str | None = None,
                database_url: str | None = None, testing: bool = False) -> Flask:
+    """The app on `home`. Called without one, as a WSGI server's entry point (gunicorn
+    'issuer.app:create_app()', the home from SKILLPASS_HOME), a home that cannot be opened
+    ends the process with one line on standard error and STARTUP_FAILED instead of a
+    traceback; callers that pass a home (`skillpass serve`, tests) get the error itself."""
+    try:
+        return _create(home, secret=secret, database_url=database_url, testing=testing)
+    except (Error, SQLAlchemyError, OSError) as exc:
+        if home is not None or testing:
+            raise
+        detail = exc.diagnostics() if isinstance(exc, Error) else \
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        print(f"skillpass issuer: cannot start: {' '.join(detail.split())}", file=sys.stderr,
+              flush=True)
+        raise SystemExit(STARTUP_FAILED) from None
+
+
+def _create(home: Home | None, *, secret: str | None, database_url: str | None,
+            testing: bool) -> Flask:
+    from issuer.api import api, publish, verifier_dist
+    from issuer.web import web
+
     opened = Installation.open(home or Home(home_path()), secret=secret,
                                database_url=database_url)
-    installation = opened.home.secret()
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=hmac.new(installation, b"flask sessions", hashlib.sha256).digest(),
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False)
+    try:
+        installation = opened.home.secret()
+        app = Flask(__name__)
+        app.config.update(
+            SECRET_KEY=hmac.new(installation, b"flask sessions", hashlib.sha256).digest(),
+            MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False)
+        security.install(app, verifier_dist() / "index.html")
+    except BaseException:
+        opened.close()
+        raise
     app.extensions["skillpass.store"] = opened.store
     app.extensions["skillpass.centre"] = opened.centre
     auth.install(app)
@@ -45,6 +76,9 @@ def create_app(home: Home | None = None, *, secret: str | None = None,
     app.register_blueprint(web)
     _errors(app)
     auth.check_every_view_declares_roles(app)
+    # Connections opened while starting (migrations, publication) are not handed to forked
+    # workers (gunicorn --preload): each process opens its own on first use.
+    opened.store.engine.dispose()
     return app
 
 
@@ -77,9 +111,18 @@ def _errors(app: Flask) -> None:
     def conflict(exc: Conflict) -> tuple[Response | str, int]:
         return _error(409, "conflict", str(exc))
 
+    @app.errorhandler(auth.PasswordChangeRequired)
+    def password_first(exc: auth.PasswordChangeRequired) -> tuple[Response | str, int]:
+        return _error(403, "password_change_required", str(exc))
+
     @app.errorhandler(Forbidden)
     def forbidden(exc: Forbidden) -> tuple[Response | str, int]:
         return _error(403, "forbidden", str(exc))
+
+    @app.errorhandler(Throttled)
+    def throttled(exc: Throttled) -> tuple[Response | str, int, dict[str, str]]:
+        body, status = _error(429, "throttled", str(exc))
+        return body, status, {"Retry-After": str(exc.retry_after)}
 
     @app.errorhandler(Busy)
     def busy(exc: Busy) -> tuple[Response | str, int]:
@@ -92,7 +135,8 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http(exc: HTTPException) -> tuple[Response | str, int]:
         names = {400: "bad_request", 401: "unauthenticated", 403: "forbidden",
-                 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+                 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+                 414: "too_large", 431: "too_large"}
         status = exc.code or 500
         message = "CSRF token missing or wrong; reload the page" if exc.description == "csrf" \
             else exc.description or exc.name

@@ -4,6 +4,12 @@ Every view is declared with the roles that may call it (`@roles(...)`) or as pub
 (`@public`); the app refuses to start with a view that declares neither, so no route can
 be added without a role check. Browser forms carry a CSRF token bound to the session; API
 clients authenticate with a bearer token and send no cookies, so CSRF does not apply to them.
+
+A browser is signed in by a server-side session (`issuer.service.accounts`): the signed
+cookie carries the session's key, and the database decides whether it still opens one. A user
+whose password is one-time reaches only the views marked `before_password_change=True` (the
+password page, signing out) until they choose their own: pages redirect there, the API
+answers 403 `password_change_required`.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, g, redirect, request, session, url_for
 
 from issuer.db import User
 from issuer.service import accounts
+from issuer.service.errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -28,7 +35,16 @@ def public(view: F) -> F:
     return view
 
 
-def roles(*allowed: str) -> Callable[[F], F]:
+class PasswordChangeRequired(Forbidden):
+    """Signed in with a one-time password: nothing but choosing a new one (HTTP 403)."""
+
+    def __init__(self) -> None:
+        super().__init__("choose a new password first (POST /api/account/password, or the "
+                         "password page)")
+
+
+def roles(*allowed: str, before_password_change: bool = False) -> Callable[[F], F]:
+    """`before_password_change`: also for a browser still on a one-time password."""
     unknown = set(allowed) - set(accounts.ROLES)
     if unknown or not allowed:
         raise ValueError(f"bad role list {allowed}")
@@ -41,10 +57,29 @@ def roles(*allowed: str) -> Callable[[F], F]:
                 abort(401)
             if user.role not in allowed:
                 abort(403)
+            if user.must_change_password and not g.get("via_token") \
+                    and not before_password_change:
+                if request.path.startswith("/api/"):
+                    raise PasswordChangeRequired()
+                return redirect(url_for("web.change_password"))
             return view(*args, **kwargs)
         wrapper._roles = allowed  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
     return decorate
+
+
+def sign_in_browser(key: str) -> None:
+    """A fresh cookie for a new session (never the one sent before: no session fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    session["sid"] = key
+    if lang:
+        session["lang"] = lang
+
+
+def browser_session_key() -> str | None:
+    key = session.get("sid")
+    return key if isinstance(key, str) and g.get("user") is not None else None
 
 
 def csrf_token() -> str:
@@ -69,11 +104,12 @@ def install(app: Flask) -> None:
                 abort(401)
             return
         g.via_token = False
-        user_id = session.get("user_id")
-        if isinstance(user_id, int):
+        key = session.get("sid")
+        if isinstance(key, str):
             with store.read() as s:
-                user = s.get(User, user_id)
-                g.user = user if user is not None and user.active else None
+                g.user = accounts.session_user(s, key)
+            if g.user is None:
+                session.pop("sid")  # signed out, expired, or the account was closed
 
     @app.before_request
     def check_csrf() -> None:
@@ -83,7 +119,9 @@ def install(app: Flask) -> None:
             return  # not signed in: the view's role check answers 401 first
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
         expected = session.get("csrf")
-        if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+        if not isinstance(expected, str) or not hmac.compare_digest(
+                sent.encode("utf-8", "surrogatepass"), expected.encode()):
             abort(400, description="csrf")
 
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -90,21 +90,21 @@ def run_init(args: argparse.Namespace) -> int:
               "--root ROOT-KEYS.json")
     if password:
         print(f"First admin: username 'admin', one-time password: {password}")
-        print("This password is shown once. Sign in and create the centre's users.")
+        print("This password is shown once. Sign in, choose your own password, and create the "
+              "centre's users.")
     return 0
 
 
 def first_admin(installation: Installation) -> str | None:
-    """Create the first admin if nobody has an account yet; returns its one-time password."""
-    import secrets
-
-    from issuer.service import accounts
+    """Create the first admin if nobody has an account yet; returns its one-time password,
+    which the admin must replace with their own at first sign-in."""
+    from issuer.service import accounts, passwords
 
     with installation.store.transaction() as s:
         if accounts.has_people(s):
             return None
-        password = secrets.token_urlsafe(12)
-        accounts.create_user(s, accounts.COMMAND_LINE, "admin", password, "admin")
+        password = passwords.one_time()
+        accounts.create_user(s, accounts.COMMAND_LINE, "admin", password, "admin", one_time=True)
     return password
 
 

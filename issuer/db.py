@@ -49,6 +49,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin | assessor | registrar
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set while the password is one someone else chose or saw (the first admin's from
+    # `skillpass init`, an admin's at creation or reset): the holder must change it first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
 
 
 class ApiToken(Base):
@@ -59,6 +64,36 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256; never the token
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie carries a random key; this row, its SHA-256.
+
+    Signing out deletes the row, so a copy of the cookie saved before is worth nothing; a
+    password change, a reset or a deactivation deletes every row of the user.
+    """
+
+    __tablename__ = "web_sessions"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per account and per client address, shared by every process.
+
+    `scope` is "account" or "client"; `key` the username or the address (an IPv6 /64).
+    """
+
+    __tablename__ = "login_throttle"
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Candidate(Base):

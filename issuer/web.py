@@ -24,8 +24,9 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from issuer.auth import public, roles
+from issuer.auth import browser_session_key, public, roles, sign_in_browser
 from issuer.db import AssessmentRecord, CredentialRecord, User, utcnow
+from issuer.security import form_id
 from issuer.service import (
     accounts,
     assessments,
@@ -33,10 +34,11 @@ from issuer.service import (
     credentials,
     evidence,
     issuance,
+    passwords,
     status,
 )
-from issuer.service.errors import Conflict, NotFound
-from issuer.web_common import centre, transaction, validate
+from issuer.service.errors import Conflict, NotFound, Throttled
+from issuer.web_common import centre, store, transaction, validate
 from passport.errors import DocumentError, UsageError
 from passport.printing import BookletEntry
 from rpl_rubrics import catalogue
@@ -89,24 +91,58 @@ def language(code: str) -> WerkzeugResponse:
 @public
 def login() -> Page:
     if request.method == "POST":
-        with transaction() as s:
-            user = accounts.authenticate(s, request.form.get("username", ""),
-                                         request.form.get("password", ""))
-        if user is None:
+        try:
+            signed_in = accounts.sign_in(store(), request.form.get("username", ""),
+                                         request.form.get("password", ""), request.remote_addr)
+        except Throttled as exc:
+            page = render_template("login.html", failed=False, throttled=exc.retry_after)
+            return page, 429, {"Retry-After": str(exc.retry_after)}  # type: ignore[return-value]
+        if signed_in is None:
             return render_template("login.html", failed=True), 401  # type: ignore[return-value]
-        session.clear()
-        session["user_id"] = user.id
-        return redirect(url_for("web.home"))
+        user, key = signed_in
+        sign_in_browser(key)
+        return redirect(url_for("web.change_password" if user.must_change_password
+                                else "web.home"))
     return render_template("login.html", failed=False)
 
 
 @web.post("/logout")
-@roles("admin", "assessor", "registrar")
+@roles("admin", "assessor", "registrar", before_password_change=True)
 def logout() -> WerkzeugResponse:
+    key = browser_session_key()
+    if key is not None:
+        with transaction() as s:
+            accounts.close_session(s, key)  # every copy of this cookie stops working
     lang = session.get("lang", "km")
     session.clear()
     session["lang"] = lang
     return redirect(url_for("web.login"))
+
+
+@web.route("/account/password", methods=["GET", "POST"])
+@roles("admin", "assessor", "registrar", before_password_change=True)
+def change_password() -> Page:
+    """Your own password: required first after a one-time password."""
+    error = None
+    if request.method == "POST":
+        new = request.form.get("newPassword", "")
+        try:
+            if new != request.form.get("repeatPassword", ""):
+                raise DocumentError("password change", [("repeatPassword",
+                                                         "the two new passwords differ")])
+            key = accounts.change_password(store(), g.user.id,
+                                           request.form.get("currentPassword", ""), new,
+                                           request.remote_addr)
+        except Throttled as exc:
+            page = render_template("password.html", error=str(exc))
+            return page, 429, {"Retry-After": str(exc.retry_after)}  # type: ignore[return-value]
+        except UsageError as exc:
+            error = exc.diagnostics()
+        else:
+            sign_in_browser(key)
+            flash(t("password_changed"))
+            return redirect(url_for("web.home"))
+    return render_template("password.html", error=error), (400 if error else 200)  # type: ignore[return-value]
 
 
 @web.get("/")
@@ -114,6 +150,8 @@ def logout() -> WerkzeugResponse:
 def home() -> Page:
     if g.get("user") is None:
         return redirect(url_for("web.login"))
+    if g.user.must_change_password:
+        return redirect(url_for("web.change_password"))
     q = request.args.get("q", "")[:80]
     with transaction() as s:
         found = candidates.search(s, centre(), q)
@@ -156,17 +194,26 @@ def candidate(candidate_id: int) -> Page:
 @web.post("/assessments")
 @roles("assessor")
 def create_assessment() -> WerkzeugResponse:
-    candidate_id = _int(request.form.get("candidateId"))
+    candidate_id = _id(request.form.get("candidateId"))
     with transaction() as s:
         record = assessments.start(s, g.user, candidate_id, request.form.get("rubricId", ""))
     return redirect(url_for("web.assessment", assessment_id=record.id))
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        abort(400, description="a number was expected")
+def _id(value: str | None) -> int:
+    """A record's id from a form field: a 404 if no record can have it."""
+    number = form_id(value)
+    if number is None:
+        raise NotFound(f"no record {(value or '')[:20]!r}")
+    return number
+
+
+def _number(value: str | None, largest: int) -> int:
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(largest))) \
+            or int(text) > largest:
+        abort(400, description=f"a whole number from 0 to {largest} was expected")
+    return int(text)
 
 
 @web.get("/assessments/<int:assessment_id>")
@@ -223,11 +270,11 @@ def issue_assessment(assessment_id: int) -> Page:
 @roles("assessor")
 def create_training() -> Page:
     f = request.form
-    candidate_id = _int(f.get("candidateId"))
+    candidate_id = _id(f.get("candidateId"))
     body: dict[str, Any] = {"candidateId": candidate_id, "nationalId": f.get("nationalId", ""),
             "course": {"id": f.get("courseId", ""), "version": 1,
                        "title": {"en": f.get("titleEn", ""), "km": f.get("titleKm", "")},
-                       "hours": _int(f.get("hours")), "isco08": f.get("isco08", ""),
+                       "hours": _number(f.get("hours"), 10_000), "isco08": f.get("isco08", ""),
                        "cqfLevel": f.get("cqfLevel", "")},
             "start": f.get("start", ""), "end": f.get("end", "")}
     try:
@@ -320,20 +367,75 @@ def sheet(candidate_id: int) -> Response:
 @web.route("/admin/users", methods=["GET", "POST"])
 @roles("admin")
 def users() -> Page:
-    error = None
+    """People's accounts. A new account's password is made here and shown once: the person
+    chooses their own at first sign-in."""
+    error = shown = None
     if request.method == "POST":
         try:
+            password = passwords.one_time()
+            username = request.form.get("username", "")
             with transaction() as s:
-                accounts.create_user(s, g.user.username, request.form.get("username", ""),
-                                     request.form.get("password", ""), request.form.get("role", ""))
-            flash(f"{request.form.get('username')}: {request.form.get('role')}")
+                accounts.create_user(s, g.user.username, username, password,
+                                     request.form.get("role", ""), one_time=True)
+            shown = f"{username}: {t('one_time_password')} {password}"
+        except UsageError as exc:
+            error = exc.diagnostics()
+    return _users_page(error, shown)
+
+
+def _users_page(error: str | None, shown: str | None) -> Page:
+    with transaction() as s:
+        everyone = accounts.users(s)
+    return render_template("users.html", all_users=everyone, error=error, shown=shown), \
+        (400 if error else 200)  # type: ignore[return-value]
+
+
+@web.post("/admin/users/<int:user_id>/password-reset")
+@roles("admin")
+def reset_password(user_id: int) -> Page:
+    with transaction() as s:
+        user, password = accounts.reset_password(s, g.user.username, user_id)
+    return _users_page(None, f"{user.username}: {t('one_time_password')} {password}")
+
+
+@web.post("/admin/users/<int:user_id>/active")
+@roles("admin")
+def user_active(user_id: int) -> WerkzeugResponse:
+    with transaction() as s:
+        accounts.set_active(s, g.user, user_id, request.form.get("active") == "1")
+    return redirect(url_for("web.users"))
+
+
+@web.route("/admin/tokens", methods=["GET", "POST"])
+@roles("admin")
+def tokens() -> Page:
+    """API tokens: named, for one user, expiring; the token itself is shown once."""
+    error = shown = None
+    if request.method == "POST":
+        try:
+            days = _number(request.form.get("days"), accounts.MAX_TOKEN_DAYS)
+            with transaction() as s:
+                user = s.get(User, _id(request.form.get("userId")))
+                if user is None:
+                    raise NotFound("no such user")
+                shown = accounts.create_token(s, g.user.username, user,
+                                              request.form.get("name", "").strip()[:80] or "token",
+                                              days=days or None)
         except UsageError as exc:
             error = exc.diagnostics()
     with transaction() as s:
-        everyone = s.query(User).order_by(User.username).all()
-    return render_template("users.html", all_users=everyone, error=error), (400 if error else 200)  # type: ignore[return-value]
+        listed, people = accounts.tokens(s), accounts.users(s)
+    return render_template("tokens.html", tokens=listed, people=people, shown=shown,
+                           error=error, default_days=accounts.TOKEN_DAYS), \
+        (400 if error else 200)  # type: ignore[return-value]
 
 
+@web.post("/admin/tokens/<int:token_id>/revoke")
+@roles("admin")
+def revoke_token(token_id: int) -> WerkzeugResponse:
+    with transaction() as s:
+        accounts.revoke_token(s, g.user.username, token_id)
+    return redirect(url_for("web.tokens"))
 
 
 @web.get("/admin/keys")

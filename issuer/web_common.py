@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from issuer.centre import Centre
 from issuer.store import Store
-from passport import schema
+from passport import jsonread, schema
 from passport.errors import DocumentError
+from passport.jsonread import Limits
 
 OPENAPI_ID = "https://w3id.org/skills-passport/openapi/v1.json"
 
@@ -47,18 +48,35 @@ def validate(name: str, data: Any, *, source: str = "body") -> dict[str, Any]:
     errors = sorted(_validator(name).iter_errors(data), key=lambda e: list(map(str, e.path)))
     if errors:
         raise BadBody(source, [("$" + "".join(f".{p}" if isinstance(p, str) else f"[{p}]"
-                                              for p in e.absolute_path), e.message)
+                                              for p in e.absolute_path), _short(e.message))
                                for e in errors])
     assert isinstance(data, dict)
     return data
 
 
+# An API body is a few fields, or one assessment's judgments (a rubric's criteria, each with
+# its evidence): far below these. Evidence files come as multipart uploads, not JSON.
+BODY_LIMITS = Limits(max_bytes=1024 * 1024, max_depth=16, max_digits=20)
+
+
+def _short(message: str, limit: int = 300) -> str:
+    # A message quotes the offending value, which may be most of a megabyte.
+    return message if len(message) <= limit else message[:limit] + "…"
+
+
 def body(name: str) -> dict[str, Any]:
-    """The request's JSON body, valid against components/schemas/<name>, or a 400."""
-    data = request.get_json(silent=True)
-    if data is None:
+    """The request's JSON body, valid against components/schemas/<name>, or a 400 naming
+    what is wrong (not JSON, or past one of BODY_LIMITS)."""
+    if not request.is_json:
         raise BadBody("body", [("$", "the request body must be JSON (Content-Type: "
                                      "application/json)")])
+    if (request.content_length or 0) > BODY_LIMITS.max_bytes:
+        raise BadBody("body", [("$", f"{request.content_length} bytes, the limit is "
+                                     f"{BODY_LIMITS.max_bytes}")])
+    try:
+        data = jsonread.loads(request.get_data(cache=True), BODY_LIMITS)
+    except jsonread.JSONRejected as exc:
+        raise BadBody("body", [("$", str(exc))]) from None
     return validate(name, data)
 
 

@@ -4,7 +4,9 @@ The web pages, the JSON API and the command line (`issue`, `issue-batch`, `demo`
 `revoke|suspend|reinstate`, printing) all go through these modules, each operation inside
 one database transaction (`issuer.store.Store.transaction`) and each change audited:
 
-- `accounts`: users, passwords, API tokens, the command line's own account
+- `accounts`: users, sign-in, browser sessions, API tokens, the command line's own account
+- `passwords`: the rule a new password must pass
+- `throttle`: failed sign-ins counted per account and per client address
 - `candidates`: returnees, registered at the desk or found by national ID from a batch row
 - `evidence`: uploaded evidence files, stored by content hash
 - `assessments`: RPL assessments, judgments and decisions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from passport.errors import Error, UsageError
 
 
@@ -19,3 +21,13 @@ class Forbidden(UsageError):
 
 class Busy(Error):
     """The database could not take the change now (lock timeout); try again (HTTP 503)."""
+
+
+class Throttled(UsageError):
+    """Too many failed sign-ins to this account or from this address (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        minutes = math.ceil(self.retry_after / 60)
+        super().__init__(f"too many failed sign-ins; try again in {minutes} minute"
+                         f"{'s' if minutes != 1 else ''}")

@@ -74,9 +74,11 @@ def make_service(home: Home, database_url: str, *, secret: str = PASSPHRASE,
     tokens = {}
     with store_of(app).transaction() as s:
         for role in accounts.ROLES:
-            user = accounts.create_user(s, "test", f"{prefix}{role}", PASSWORD, role)
+            user = accounts.create_user(s, "test", f"{prefix}{role}", PASSWORD, role,
+                                        one_time=False)
             tokens[role] = accounts.create_token(s, "test", user, f"{role} token")
-        other = accounts.create_user(s, "test", f"{prefix}assessor2", PASSWORD, "assessor")
+        other = accounts.create_user(s, "test", f"{prefix}assessor2", PASSWORD, "assessor",
+                                    one_time=False)
         tokens["assessor2"] = accounts.create_token(s, "test", other, "second assessor")
     return Service(app, home, tokens)
 

@@ -112,7 +112,7 @@ def test_command_line_and_server_at_once_share_no_slot(tmp_path: Path, database_
     with Installation.open(Home(home), secret=PASSPHRASE, database_url=database_url) as opened, \
             opened.store.transaction() as s:
         tokens = {role: accounts.create_token(s, "test", accounts.create_user(
-            s, "test", f"t-{role}", "a long test password", role), "test")
+            s, "test", f"t-{role}", "a long test password", role, one_time=False), "test")
             for role in ("registrar", "assessor", "admin")}
     env = _env(home, database_url)
     port = free_port()

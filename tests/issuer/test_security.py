@@ -183,3 +183,96 @@ def test_evidence_uploads_are_checked(sqlite_svc: Service) -> None:
     r = send(b"%PDF-1.7 report", "application/pdf")
     assert r.status_code == 201 and r.get_json()["sha256"] in str(
         list((sqlite_svc.home.root / "uploads").iterdir()))
+
+
+# -- every route, pages and API alike, against its declared roles ------------------------------
+
+def _concrete(rule: Any) -> str:
+    values = {}
+    for name, converter in rule._converters.items():
+        values[name] = {"IntegerConverter": 1, "DatabaseId": 1, "PathConverter": "index.html"}.get(
+            type(converter).__name__, "x")
+    return str(rule.build(values)[1])
+
+
+def _routes() -> list[tuple[str, str, str]]:
+    app = _route_app()
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method.lower(), _concrete(rule)))
+    return out
+
+
+def _route_app() -> Flask:
+    """The app's routes without a home: the same blueprints, as create_app registers them."""
+    from issuer import security
+    from issuer.api import api, publish
+    from issuer.web import web
+
+    app = Flask("routes")
+    app.url_map.converters["int"] = security.DatabaseId
+    for blueprint in (api, publish, web):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _signed_in(svc: Service, role: str) -> Any:
+    """A browser with a live session for the role's user (opened as sign-in opens one)."""
+    from sqlalchemy import select
+
+    from issuer.db import User
+    from issuer.service import accounts
+    from tests.issuer.conftest import store_of
+
+    with store_of(svc.app).transaction() as s:
+        user = s.execute(select(User).where(User.username == role)).scalar_one()
+        key = accounts.open_session(s, user)
+    client = svc.app.test_client()
+    with client.session_transaction() as session:
+        session["sid"], session["csrf"] = key, "c" * 43
+    return client
+
+
+@pytest.mark.parametrize(("endpoint", "method", "path"), _routes(),
+                         ids=[f"{m} {p}" for _, m, p in _routes()])
+def test_every_route_checks_its_roles(sqlite_svc: Service, endpoint: str, method: str,
+                                      path: str) -> None:
+    allowed: tuple[str, ...] = vars(sqlite_svc.app.view_functions[endpoint])["_roles"]
+    kwargs: dict[str, Any] = {"data": {"csrf_token": "c" * 43},
+                              "headers": {"X-CSRF-Token": "c" * 43}}
+    # Public views refuse nobody (the sign-in form's 401 is a wrong password, not a role).
+    refusals = (403,) if endpoint == "web.login" else (401, 403)
+    anonymous = getattr(sqlite_svc.app.test_client(), method)(path, **kwargs)
+    if allowed:
+        assert anonymous.status_code == 401, (path, anonymous.status_code)
+    else:
+        assert anonymous.status_code not in refusals, path
+    for role in ROLES:
+        r = getattr(_signed_in(sqlite_svc, role), method)(path, **kwargs)
+        assert r.status_code < 500, (role, path)
+        if not allowed:
+            assert r.status_code not in refusals, (role, path, r.status_code)
+        elif role in allowed:
+            assert r.status_code not in (401, 403), (role, path, r.status_code)
+        else:
+            assert r.status_code == 403, (role, path, r.status_code)
+        if path.startswith("/api/"):  # the bearer token reaches the same check
+            t = sqlite_svc.call(role, method, path, json={})
+            assert (t.status_code == 403) == (role not in allowed), (role, path, t.status_code)
+
+
+def test_openapi_declares_every_api_route_with_its_roles(sqlite_svc: Service) -> None:
+    def shape(path: str) -> str:
+        return re.sub(r"<[^>]+>|\{[^}]+\}", "{}", path)
+
+    declared = {(method, shape(path)): set(op.get("x-roles", ()))
+                for path, item in openapi()["paths"].items() for method, op in item.items()}
+    routes = {(method.lower(), shape(rule.rule)): rule.endpoint
+              for rule in sqlite_svc.app.url_map.iter_rules() if rule.rule.startswith("/api/")
+              for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+    assert set(routes) == {k for k in declared if k[1].startswith("/api/")}
+    for key, endpoint in routes.items():
+        assert set(vars(sqlite_svc.app.view_functions[endpoint])["_roles"]) == declared[key], key

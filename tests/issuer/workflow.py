@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from issuer.db import CredentialRecord, StatusListRecord
 from passport.status import parse_status_list
 from rpl_rubrics import catalogue
-from tests.issuer.conftest import Service, store_of
+from tests.issuer.conftest import PASSWORD, Service, store_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -68,3 +69,24 @@ def bits_agree_with_records(svc: Service) -> None:
         for row in lists.values():
             claims = parse_status_list(str(row.jws))[0]
             assert bytes(claims.bitstring.bits) == bytes(row.bits)  # the signed list is the row
+
+
+def browser(svc: Service, username: str, password: str = PASSWORD,
+            expect: int = 302) -> tuple[FlaskClient, str]:
+    """A browser signed in as `username` (its sign-in answered `expect`), and its CSRF token."""
+    client = svc.app.test_client()
+    client.get("/login")
+    r = client.post("/login", data={"username": username, "password": password,
+                                    "csrf_token": csrf(client)})
+    assert r.status_code == expect, r.get_data(as_text=True)[-500:]
+    return client, csrf(client)
+
+
+def csrf(client: FlaskClient) -> str:
+    """The session's CSRF token, as a page hands it out (the sign-in page, to anyone)."""
+    with client.session_transaction() as s:
+        if "csrf" in s:
+            return str(s["csrf"])
+    client.get("/login")
+    with client.session_transaction() as s:
+        return str(s["csrf"])
