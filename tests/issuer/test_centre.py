@@ -88,12 +88,12 @@ def test_init_takes_the_centre_id_in_its_canonical_form_only(
     monkeypatch.setenv("SKILLPASS_PASSPHRASE", PASSPHRASE)
     code, _, err = cli("init", "--centre-id", given, "--name", "Centre", "--name-km", "មជ្ឈមណ្ឌល")
     assert code == 2 and said in err and "Traceback" not in err, err
-    assert not (tmp_path / "home" / "accreditation-request.json").exists()
+    assert not (tmp_path / "home" / "accreditation-request.jwt").exists()
     # A trailing slash only is taken off, as before.
     code, _, err = cli("init", "--centre-id", "https://btb.tvet.test.kh/", "--name", "Centre",
                        "--name-km", "មជ្ឈមណ្ឌល")
     assert code == 0, err
-    request = (tmp_path / "home" / "accreditation-request.json").read_text()
+    request = (tmp_path / "home" / "accreditation-request.jwt").read_text()
     assert AccreditationRequest.from_text(request, "r").centre_id == "https://btb.tvet.test.kh"
 
 
