@@ -439,8 +439,8 @@ def test_root_keys_a_rotation_left_behind_sign_nothing_more_for_the_page(
     try:
         tab = context.new_page()
         tab.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-        tab.wait_for_function("document.body.dataset.error || "
-                              "(window.SkillsPassport && window.SkillsPassport.ready)")
+        wait_for(tab, "document.body.dataset.error || "
+                      "(window.SkillsPassport && window.SkillsPassport.ready)")
         assert tab.evaluate("document.body.dataset.error || null") is None
         tab.evaluate("() => window.SkillsPassport.setLanguage('en')")
         card, at = qr_text(world), CHECK_AT.isoformat()
