@@ -30,6 +30,7 @@ from issuer.service import (
 )
 from issuer.service.errors import NotFound
 from issuer.web_common import body, centre, openapi, store, transaction
+from passport import contexts
 from passport.errors import DocumentError
 from passport.holder_bundle import passport_bundle
 
@@ -319,6 +320,20 @@ def trust_bundle() -> Response:
 @public
 def openapi_document() -> Response:
     return jsonify(openapi())
+
+
+@publish.get("/contexts/skills-passport/v1")
+@public
+def context_v1() -> Response:
+    """The JSON-LD context v1 cards name (by its w3id.org URL, which redirects to a published
+    copy like this one): the bundled bytes, which never change for v1, so they may be cached
+    for a day and read by any origin (JSON-LD processors in browsers fetch across origins)."""
+    data = contexts.context_bytes(contexts.CONTEXT_V1)
+    # The release date, not a file time: every issuer process answers the same.
+    response = _cacheable(data, contexts.MEDIA_TYPE, contexts.RELEASED[contexts.CONTEXT_V1])
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 

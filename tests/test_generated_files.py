@@ -7,6 +7,7 @@ what was released, so a new version or case can be made the same way.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,18 @@ def test_make_verifier_cases_reproduces_the_committed_cases(tmp_path: Path) -> N
 
 def test_qrdict_tool_reproduces_the_frozen_v1_dictionary() -> None:
     assert build_v1() == (REPO / "passport" / "data" / "qr-dict-v1.bin").read_bytes()
+
+
+def test_unit_titles_hold_every_bundled_rubric_unit_as_the_catalogue_names_it() -> None:
+    from rpl_rubrics import catalogue
+    from tools import unit_titles
+
+    committed = (REPO / "verifier" / "data" / "unit-titles.json").read_bytes()
+    titles = json.loads(committed)["titles"]
+    for rubric in catalogue.bundled().values():
+        for unit in rubric.units:
+            assert titles.get(f"{rubric.achievement_id}#{unit.code}") == {
+                "en": unit.title.en, "km": unit.title.km}, (
+                f"{rubric.id} {unit.code}: run 'python tools/unit_titles.py' and commit the file")
+    # And the file is exactly what the script writes over it (sorted, nothing dropped).
+    assert unit_titles.build(json.loads(committed)) == committed

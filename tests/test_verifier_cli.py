@@ -179,3 +179,30 @@ def test_trust_sync_and_show(tmp_path: Path, cli: Cli, monkeypatch: pytest.Monke
     assert code == 2 and "the cached bundle stays" in err
     code, _, err = cli("trust", "sync", "http://example.org/bundle.json")
     assert code == 2 and "HTTPS" in err
+
+
+@pytest.mark.parametrize(("lang", "title"), [
+    ("km", "អនុវត្តនីតិវិធីសុវត្ថិភាព និងសុខភាពការងារ"),
+    ("en", "Follow workplace health and safety procedures"),
+    ("th", "Follow workplace health and safety procedures"),  # no Thai title: English
+])
+def test_units_show_code_and_title_in_the_language(cli: Cli, lang: str, title: str) -> None:
+    from rpl_rubrics import catalogue
+
+    code, out, err = cli("verify", str(VECTORS / "statement-of-attainment.qr.txt"), *COMMON,
+                         "--lang", lang)
+    assert code == 0, err
+    lines = out.splitlines()
+    units = lines[lines.index(next(x for x in lines if x.startswith("  WLD-"))):][:3]
+    assert units[0] == f"  WLD-WHS  {title}"
+    # Only the three units the statement lists, each with its rubric title.
+    welding = catalogue.get("welding-c1")
+    assert [u.split()[0] for u in units] == [u.code for u in welding.units[:3]]
+    assert all(u.strip() != u.split()[0] for u in units)
+    assert not any(x.startswith("  WLD-") for x in lines[lines.index(units[-1]) + 1:])
+
+
+def test_a_unit_outside_the_catalogue_shows_its_code() -> None:
+    from verifier.units import unit_line
+
+    assert unit_line("X-1", "urn:skillpass:rubric:other-c1:1:AAAAAAAAAAAAAAAA#X-1", "km") == "X-1"

@@ -15,10 +15,10 @@ from passport.fileio import read_bytes
 from passport.jws import JWK_LIMITS
 from passport.keys import PublicKey
 from passport.verify import Code, Outcome, Verdict, VerificationResult, verify
-from rpl_rubrics.catalogue import unit_titles
 from verifier.i18n import LANGUAGES, has, t
 from verifier.inputs import read_presented
 from verifier.trust import load_bundle
+from verifier.units import unit_line
 
 EXIT_VALID, EXIT_INVALID = 0, 1
 
@@ -193,10 +193,8 @@ def render_text(result: VerificationResult, lang: str = "en") -> str:
             else a.occupation.name
         lines.append(f"{tr('label.occupation')}: {occupation} (ISCO-08 {a.occupation.code})")
         if cred.results:
-            titles = unit_titles(a.id)
             lines.append(f"{tr('label.units')}:")
-            lines += [f"  {r.unit}  {titles[r.unit].en} / {titles[r.unit].km}"
-                      if r.unit in titles else f"  {r.unit}" for r in cred.results]
+            lines += [f"  {unit_line(r.unit, r.result_description, lang)}" for r in cred.results]
         if a.learning_hours:
             lines.append(f"{tr('label.course')}: {a.learning_hours} {tr('label.hours')}")
         if result.issuer_name:

@@ -24,7 +24,7 @@ def config(root_keys: dict[str, Any]) -> dict[str, Any]:
     """The page's pin: the root keys and, when the root file has one, how many must sign."""
     built = json.loads((dist_dir() / "build.json").read_text())
     doc = {"rootKeys": root_keys["rootKeys"], "dictionaries": built["dictionaries"],
-           "schemas": built["schemas"]}
+           "schemas": built["schemas"], "unitTitles": built["unitTitles"]}
     if "threshold" in root_keys:  # absent means 1, as in the root file
         doc["threshold"] = root_keys["threshold"]
     return doc

@@ -143,6 +143,7 @@ def test_every_kind_of_response_carries_the_headers(sqlite_svc: Service) -> None
         "keys": anonymous.get("/.well-known/jwks.json"),
         "status list": anonymous.get("/status/revocation/1"),
         "trust bundle": anonymous.get("/trust-bundle.json"),
+        "JSON-LD context": anonymous.get("/contexts/skills-passport/v1"),
         "verifier page": anonymous.get("/verify/"),
         "verifier redirect": anonymous.get("/verify"),
         "verifier script": anonymous.get("/verify/app.js"),

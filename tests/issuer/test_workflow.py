@@ -86,7 +86,7 @@ def test_training_record(svc: Service) -> None:
 
 def test_publication_is_cacheable(svc: Service) -> None:
     for path in ("/.well-known/jwks.json", "/status/revocation/1", "/status/suspension/1",
-                 "/trust-bundle.json"):
+                 "/trust-bundle.json", "/contexts/skills-passport/v1"):
         first = svc.call(None, "get", path)
         assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
         again = svc.call(None, "get", path, headers={"If-None-Match": first.headers["ETag"]})

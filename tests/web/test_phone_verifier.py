@@ -439,8 +439,8 @@ def test_root_keys_a_rotation_left_behind_sign_nothing_more_for_the_page(
     try:
         tab = context.new_page()
         tab.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-        tab.wait_for_function("document.body.dataset.error || "
-                              "(window.SkillsPassport && window.SkillsPassport.ready)")
+        wait_for(tab, "document.body.dataset.error || "
+                      "(window.SkillsPassport && window.SkillsPassport.ready)")
         assert tab.evaluate("document.body.dataset.error || null") is None
         tab.evaluate("() => window.SkillsPassport.setLanguage('en')")
         card, at = qr_text(world), CHECK_AT.isoformat()
@@ -479,3 +479,21 @@ def test_an_expired_trust_list_says_when_it_expired(page: Any) -> None:
         assert page.locator("li.warn[data-code='trust_list_expired']").inner_text().endswith(
             f"({expired_on} 2025-10-01)")
     assert _use(page, SHARED) is None
+
+
+@pytest.mark.parametrize("lang", ["km", "en", "ja"])
+def test_units_show_code_and_title_in_the_language(page: Any, lang: str) -> None:
+    """Each unit a card lists reads "CODE title": Khmer and English from the rubric, English
+    where the rubric has no title in the page's language (Japanese)."""
+    from rpl_rubrics import catalogue
+
+    case = CASES["cases"][0]  # the full masonry certificate
+    assert _use(page, SHARED) is None
+    page.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", case["at"])
+    page.evaluate(f"() => window.SkillsPassport.setLanguage('{lang}')")
+    page.evaluate("qr => window.SkillsPassport.check(qr)", case["qr"])
+    wait_for(page, "document.getElementById('units')")
+    shown = page.locator("#units li").all_inner_texts()
+    units = catalogue.get("masonry-c1").units
+    assert shown == [f"{u.code} {u.title.km if lang == 'km' else u.title.en}" for u in units]
+    page.evaluate("() => window.SkillsPassport.setLanguage('km')")  # the page's default again

@@ -36,12 +36,16 @@ for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "stat
   copyFileSync(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
   schemas[name] = `${name}.schema.json`;
 }
+// Unit titles for the ResultDescriptions cards list (tools/unit_titles.py writes the file from
+// the rubric catalogue; the command line reads the same file).
+const unitTitles = "unit-titles.json";
+copyFileSync(join(repo, "verifier", "data", unitTitles), join(dist, unitTitles));
 // Installation data (root keys, trust bundle) is added by `skillpass verifier export` or the
 // issuer's /verify route; the build only names the static files. The pin (verifier-config.json)
 // is not cached: the export and the issuer write it into sw.js, which serves it (see sw.js).
-writeFileSync(join(dist, "build.json"), JSON.stringify({ dictionaries, schemas }, null, 1));
+writeFileSync(join(dist, "build.json"), JSON.stringify({ dictionaries, schemas, unitTitles }, null, 1));
 const files = ["index.html", "style.css", "app.js", "manifest.webmanifest", "icon.svg", "zxing_reader.wasm", ...fonts,
-  ...Object.values(dictionaries), ...Object.values(schemas), ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
+  ...Object.values(dictionaries), ...Object.values(schemas), unitTitles, ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
 const assets = ["./", ...files, "trust-bundle.json"];
 // The service worker serves a cached file only if it still has the bytes built here.
 const digests = { "./": sha256(join(dist, "index.html")) };

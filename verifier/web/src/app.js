@@ -126,6 +126,9 @@ async function init() {
   // The pinned national root: its keys and how many of them must sign (1 when not given).
   const pin = { rootKeys: config.rootKeys, ...("threshold" in config ? { threshold: config.threshold } : {}) };
   state.env = { pin, dictionaries, schemas: schemaSet(schemas) };
+  // Titles of the units cards list (by ResultDescription): the page's own data, shown as text.
+  // A site exported before they were bundled has none, and shows unit codes alone.
+  state.unitTitles = config.unitTitles ? (await json(config.unitTitles)).titles : {};
   const cached = localStorage.getItem("trust-bundle");
   try {
     if (!cached) throw new Error("no cached bundle");
@@ -235,6 +238,15 @@ function unreadable(e) {
 
 const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
 
+/** "CODE title" in the page's language (English when the rubric has none), or the code alone
+ * for a unit of a rubric this page does not carry. */
+function unitLine(resultDescription) {
+  const code = resultDescription.split("#")[1];
+  const titles = Object.hasOwn(state.unitTitles, resultDescription) ? state.unitTitles[resultDescription] : null;
+  const title = titles && (titles[state.lang] || titles.en);
+  return title ? `${code} ${title}` : code;
+}
+
 /** What the card says, line by line: only for a credential whose claims may be believed. */
 function claimLines(result) {
   const c = result.claims, s = c.credentialSubject, a = s.achievement;
@@ -246,7 +258,10 @@ function claimLines(result) {
     el("p", null, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${level.targetName}`),
     el("p", null, `${t("label.occupation")}: ${t(`isco.${isco.targetCode}`) || isco.targetName} (ISCO-08 ${isco.targetCode})`),
   ];
-  if (s.result) lines.push(el("p", null, `${t("label.units")}: ${s.result.map((r) => r.resultDescription.split("#")[1]).join(", ")}`));
+  if (s.result) {
+    lines.push(el("p", null, `${t("label.units")}:`),
+      el("ul", { id: "units" }, ...s.result.map((r) => el("li", null, unitLine(r.resultDescription)))));
+  }
   lines.push(el("p", null, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
   // What an RPL certificate stands for abroad: said of one that verifies, never of another.
   if (["ja", "ko"].includes(state.lang) && t("note.overseas") && a.achievementType !== "Course"
