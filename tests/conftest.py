@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ import pytest
 
 from passport.credential import AchievementType, Kind, achievement_claims, alignments
 from passport.keys import PrivateKey
+from tests.serving import serving
 from tests.world import World, derived_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,3 +82,12 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         out, err = capsys.readouterr()
         return code, out, err
     return run
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served on this machine, and the URL of bundle.json in it."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    with serving(folder) as url:
+        yield folder, f"{url}/bundle.json"

@@ -7,16 +7,12 @@ tests/test_attacks.py holds the JWT attack catalogue; tests/test_fuzz.py the bou
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -141,23 +137,6 @@ def test_verify_with_a_deeply_nested_bundle(tmp_path: Path, cli: Cli) -> None:
     assert code == 2 and out == ""
     assert err == "skillpass: trust bundle: nested deeper than 16 levels (max_depth), at " \
                   "bracket 17\n"
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder served on this machine, and the URL of bundle.json in it."""
-    folder = tmp_path / "www"
-    folder.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/bundle.json"
-    server.shutdown()
-    server.server_close()
 
 
 def test_trust_install_and_sync_refuse_a_deeply_nested_bundle(

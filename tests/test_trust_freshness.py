@@ -10,14 +10,10 @@ the newer one was seen), and an older trust-list version.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -163,22 +159,6 @@ def test_an_older_trust_list_version_is_refused(tmp_path: Path, cli: Cli, world:
     code, _, err = cli("trust", "install", v2[1], *v2[2:])
     assert code == 2 and "trust list version 2 is older than the version 3" in err
     assert not (own_home / "trust-bundle.json").exists()
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "www"
-    folder.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/bundle.json"
-    server.shutdown()
-    server.server_close()
 
 
 def test_trust_sync_refuses_an_older_bundle_by_the_cached_one_and_by_memory(

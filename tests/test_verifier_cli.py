@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -129,22 +125,6 @@ def test_export_pins_the_root_files_threshold(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "root.json").write_text(json.dumps({**world["root"], "threshold": 3}))
     code, _, err = cli("verifier", "export", str(tmp_path / "site3"), *files)
     assert code == 2 and "3 of its keys must sign, 2 did" in err
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "www"
-    folder.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/bundle.json"
-    server.shutdown()
-    server.server_close()
 
 
 def test_trust_sync_and_show(tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch,

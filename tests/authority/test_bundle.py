@@ -15,8 +15,9 @@ from passport.credential import StatusPurpose, format_time
 from passport.trust import RootSet
 from passport.verify import Check, Code, Verdict, verify
 from tests.authority.centres import Centre, centre_a, centre_b, key
-from tests.authority.conftest import Cli, serving, sign, snapshot, wait_until
+from tests.authority.conftest import Cli, sign, snapshot, wait_until
 from tests.authority.test_cli import accredit, refused, write
+from tests.serving import serving
 
 
 def published(home: Home, cli: Cli, tmp_path: Path, *centres: Centre) -> datetime:

@@ -23,8 +23,9 @@ from passport.credential import HolderInput, format_time
 from passport.trust import RootSet
 from passport.verify import Check, Code, Verdict, verify
 from tests.authority.centres import centre_a, centre_b, key
-from tests.authority.conftest import Cli, serving, sign, wait_until
+from tests.authority.conftest import Cli, sign, wait_until
 from tests.authority.test_cli import write
+from tests.serving import serving
 
 THIEF = HolderInput("Thief", "ចោរ", 1980, "999999999")
 
