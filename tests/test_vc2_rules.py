@@ -87,3 +87,35 @@ def test_instants_order_by_their_fractions() -> None:
         vcdm.parse_date_time_stamp("2026-01-01T00:00:00.25Z"))
     assert vcdm.parse_date_time_stamp("2026-01-01T00:00:00.05Z") < vcdm.parse_date_time_stamp(
         "2026-01-01T00:00:00.5Z") < vcdm.parse_date_time_stamp("2026-01-01T00:00:00.51Z")
+
+
+@pytest.mark.parametrize(("name", "exit_code", "failed"), [
+    ("valid-from-fraction", 0, []), ("valid-from-offset", 0, []), ("iss-equals-issuer-id", 0, []),
+    ("typ-application-vc-jwt", 0, []), ("iat-iso-string", 0, []),
+    ("exp-past", 1, ["token_expired"]), ("nbf-future", 1, ["token_not_yet_valid"]),
+    ("valid-until-before-valid-from", 1, ["validity_inverted"]),
+    ("evidence-without-type", 1, ["type_missing"]),
+    ("context-redefines-protected-term", 1, ["protected_term_redefined"]),
+])
+def test_skillpass_verify_jwk_judges_by_vc2(name: str, exit_code: int, failed: list[str],
+                                             tmp_path: Path, cli: Any) -> None:
+    """What a third party runs: `skillpass verify FILE --jwk KEY --json`, exit code and codes."""
+    row = next(r for r in ROWS if r["name"] == name)
+    (tmp_path / "cred.jwt").write_text(signed(edited(BASE, row, CHECK_AT), row, FOREIGN_KEY))
+    (tmp_path / "key.json").write_text(json.dumps(FOREIGN_KEY.public.jwk()))
+    code, out, err = cli("verify", str(tmp_path / "cred.jwt"), "--jwk", str(tmp_path / "key.json"),
+                         "--at", CHECK_AT.isoformat(), "--json")
+    assert "Traceback" not in out + err
+    assert code == exit_code, out + err
+    result = json.loads(out)
+    assert [c["code"] for c in result["checks"] if c["status"] == "fail"] == failed
+
+
+def test_the_human_summary_names_a_vc2_refusal(tmp_path: Path, cli: Any) -> None:
+    row = next(r for r in ROWS if r["name"] == "type-with-space")
+    (tmp_path / "cred.jwt").write_text(signed(edited(BASE, row, CHECK_AT), row, FOREIGN_KEY))
+    (tmp_path / "key.json").write_text(json.dumps(FOREIGN_KEY.public.jwk()))
+    code, out, err = cli("verify", str(tmp_path / "cred.jwt"), "--jwk", str(tmp_path / "key.json"),
+                         "--at", CHECK_AT.isoformat(), "--lang", "en")
+    assert code == 1 and "Traceback" not in out + err
+    assert "$.type: type 'Example Credential' is neither a term nor an absolute URL" in out
