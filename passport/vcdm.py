@@ -13,6 +13,7 @@ URL resolves, and whether a term is defined by a context other than an inline on
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -76,6 +77,11 @@ _DATE_TIME_STAMP = re.compile(
 _LANGUAGE_KEYS = frozenset({"@value", "@language", "@direction"})
 
 
+def _show(value: object) -> str:
+    """A value in a message, as JSON (as JSON.stringify shows it on the phone page)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def is_url(value: object) -> bool:
     return isinstance(value, str) and _URL.fullmatch(value) is not None
 
@@ -107,7 +113,7 @@ def parse_date_time_stamp(text: str) -> Instant:
     """The instant an XML Schema dateTimeStamp names (fractional seconds and any offset),
     or a DataModelError saying what is wrong with it."""
     def bad(why: str) -> DataModelError:
-        return DataModelError(Rule.DATE_TIME, "$", f"{text[:40]!r} {why}")
+        return DataModelError(Rule.DATE_TIME, "$", f"{_show(text[:40])} {why}")
 
     m = _DATE_TIME_STAMP.fullmatch(text)
     if m is None:
@@ -142,14 +148,14 @@ def _check_types(value: Any, where: str) -> None:
     for t in _entries(value):
         if not isinstance(t, str) or not (_URL.fullmatch(t) or _TERM.fullmatch(t)):
             raise DataModelError(Rule.TYPE, where,
-                                 f"type {t!r} is neither a term nor an absolute URL")
+                                 f"type {_show(t)} is neither a term nor an absolute URL")
     if isinstance(value, list) and not value:
         raise DataModelError(Rule.TYPE, where, "type is an empty list")
 
 
 def _check_id(obj: dict[str, Any], where: str, rule: Rule = Rule.ID) -> None:
     if "id" in obj and not is_url(obj["id"]):
-        raise DataModelError(rule, f"{where}.id", f"{obj['id']!r} is not a single URL")
+        raise DataModelError(rule, f"{where}.id", f"{_show(obj['id'])} is not a single URL")
 
 
 def _check_context(context: list[Any]) -> None:
@@ -160,10 +166,11 @@ def _check_context(context: list[Any]) -> None:
             for term in entry:
                 if term in PROTECTED_TERMS:
                     raise DataModelError(Rule.PROTECTED_TERM, f"@context[{i}]",
-                                         f"redefines {term!r}, a protected term of {CONTEXT_V2}")
+                                         f"redefines {_show(term)}, a protected term of "
+                                         f"{CONTEXT_V2}")
         elif not is_url(entry):
             raise DataModelError(Rule.CONTEXT, f"@context[{i}]",
-                                 f"{entry!r} is neither a URL nor a context object")
+                                 f"{_show(entry)} is neither a URL nor a context object")
 
 
 def _check_language_text(value: Any, where: str) -> None:
@@ -188,7 +195,7 @@ def _check_value_object(v: dict[str, Any], where: str) -> None:
     lang = v.get("@language")
     if lang is not None and not (isinstance(lang, str) and _LANGUAGE_TAG.fullmatch(lang)):
         raise DataModelError(Rule.LANGUAGE_VALUE, where,
-                             f"@language {lang!r} is not a BCP 47 language tag")
+                             f"@language {_show(lang)} is not a BCP 47 language tag")
     if "@direction" in v and v["@direction"] not in ("ltr", "rtl"):
         raise DataModelError(Rule.LANGUAGE_VALUE, where, "@direction must be 'ltr' or 'rtl'")
 
@@ -218,7 +225,7 @@ def check(claims: dict[str, Any]) -> None:
     issuer = claims["issuer"]
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if not is_url(issuer_id):
-        raise DataModelError(Rule.ISSUER, "$.issuer", f"{issuer_id!r} is not a URL")
+        raise DataModelError(Rule.ISSUER, "$.issuer", f"{_show(issuer_id)} is not a URL")
     if isinstance(issuer, dict):
         if "type" in issuer:
             _check_types(issuer["type"], "$.issuer.type")
@@ -252,7 +259,7 @@ def check(claims: dict[str, Any]) -> None:
             continue
         if not is_url(entry["id"]):
             raise DataModelError(Rule.STATUS_ENTRY, f"$.credentialStatus[{i}].id",
-                                 f"{entry['id']!r} is not a URL")
+                                 f"{_show(entry['id'])} is not a URL")
         if entry["id"] in seen:
             raise DataModelError(Rule.STATUS_ENTRY, f"$.credentialStatus[{i}].id",
                                  f"{entry['id']} names two status entries")
