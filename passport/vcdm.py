@@ -55,6 +55,7 @@ class Rule(enum.StrEnum):
     LANGUAGE_VALUE = "language_value_invalid"
     DATE_TIME = "date_time_invalid"
     VALIDITY_INVERTED = "validity_inverted"
+    RELATED_RESOURCE = "related_resource_invalid"
 
 
 class DataModelError(CredentialError):
@@ -249,6 +250,8 @@ def check(claims: dict[str, Any]) -> None:
             if not isinstance(entry, dict) or "type" not in entry:
                 raise DataModelError(Rule.TYPE_MISSING, where, "an object with a type is required")
             _check_types(entry["type"], f"{where}.type")
+            if prop in ("evidence", "refreshService", "termsOfUse"):
+                _check_id(entry, where)
     for i, entry in enumerate(_entries(claims.get("credentialSchema", []))):
         if not is_url(entry.get("id")):
             raise DataModelError(Rule.CREDENTIAL_SCHEMA, f"$.credentialSchema[{i}].id",
@@ -264,6 +267,17 @@ def check(claims: dict[str, Any]) -> None:
             raise DataModelError(Rule.STATUS_ENTRY, f"$.credentialStatus[{i}].id",
                                  f"{entry['id']} names two status entries")
         seen.add(entry["id"])
+    for i, entry in enumerate(_entries(claims.get("relatedResource", []))):
+        # Section 5.3: each names its resource by URL, once, with a digest to check it by.
+        where = f"$.relatedResource[{i}]"
+        if not isinstance(entry, dict) or not is_url(entry.get("id")):
+            raise DataModelError(Rule.RELATED_RESOURCE, where, "a related resource has a URL id")
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            raise DataModelError(Rule.RELATED_RESOURCE, where,
+                                 "a related resource has a digestSRI or digestMultibase")
+        if any(e.get("id") == entry["id"] for e in _entries(claims["relatedResource"])[:i]):
+            raise DataModelError(Rule.RELATED_RESOURCE, where,
+                                 f"{entry['id']} is listed twice")
     for obj, where in _value_objects(claims, "$"):
         _check_value_object(obj, where)
     times: dict[str, Instant] = {}

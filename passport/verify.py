@@ -100,6 +100,7 @@ class Code(enum.StrEnum):
     LANGUAGE_VALUE_INVALID = "language_value_invalid"
     DATE_TIME_INVALID = "date_time_invalid"
     VALIDITY_INVERTED = "validity_inverted"
+    RELATED_RESOURCE_INVALID = "related_resource_invalid"
     # VC-JOSE-COSE: the JWT claims that bound the signature's validity.
     TOKEN_EXPIRED = "token_expired"
     TOKEN_NOT_YET_VALID = "token_not_yet_valid"

@@ -133,6 +133,7 @@ export function checkDataModel(claims) {
       const where = `$.${prop}` + (Array.isArray(claims[prop]) ? `[${i}]` : "");
       if (!isObject(entry) || !("type" in entry)) throw problem("type_missing", where, "an object with a type is required");
       checkTypes(entry.type, `${where}.type`);
+      if (["evidence", "refreshService", "termsOfUse"].includes(prop)) checkId(entry, where);
     });
   }
   entries(claims.credentialSchema ?? []).forEach((entry, i) => {
@@ -144,6 +145,13 @@ export function checkDataModel(claims) {
     if (!isUrl(entry.id)) throw problem("status_entry_invalid", `$.credentialStatus[${i}].id`, `${repr(entry.id)} is not a URL`);
     if (seen.has(entry.id)) throw problem("status_entry_invalid", `$.credentialStatus[${i}].id`, `${entry.id} names two status entries`);
     seen.add(entry.id);
+  });
+  entries(claims.relatedResource ?? []).forEach((entry, i) => {
+    // Section 5.3: each names its resource by URL, once, with a digest to check it by.
+    const where = `$.relatedResource[${i}]`;
+    if (!isObject(entry) || !isUrl(entry.id)) throw problem("related_resource_invalid", where, "a related resource has a URL id");
+    if (!("digestSRI" in entry) && !("digestMultibase" in entry)) throw problem("related_resource_invalid", where, "a related resource has a digestSRI or digestMultibase");
+    if (entries(claims.relatedResource).slice(0, i).some((e) => isObject(e) && e.id === entry.id)) throw problem("related_resource_invalid", where, `${entry.id} is listed twice`);
   });
   for (const [obj, where] of valueObjects(claims, "$", [])) checkValueObject(obj, where);
   const times = {};
