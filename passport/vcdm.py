@@ -15,7 +15,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -201,17 +200,47 @@ def _check_value_object(v: dict[str, Any], where: str) -> None:
         raise DataModelError(Rule.LANGUAGE_VALUE, where, "@direction must be 'ltr' or 'rtl'")
 
 
-def _value_objects(node: Any, where: str) -> Iterator[tuple[dict[str, Any], str]]:
-    """Every object carrying @language or @direction next to an @value, anywhere."""
+def _bad_value_object(node: Any) -> list[str | int] | None:
+    """The path to the first object carrying @language or @direction next to an @value whose
+    form is wrong, anywhere (not inside @context); None when there is none. The path is built
+    only for a hit: this walks every node of every scanned credential."""
     if isinstance(node, dict):
         if "@value" in node and ("@language" in node or "@direction" in node):
-            yield node, where
+            try:
+                _check_value_object(node, "")
+            except DataModelError:
+                return []
         for k, v in node.items():
-            if k != "@context":
-                yield from _value_objects(v, f"{where}.{k}")
+            if k != "@context" and isinstance(v, dict | list):
+                found = _bad_value_object(v)
+                if found is not None:
+                    return [k, *found]
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _value_objects(v, f"{where}[{i}]")
+            if isinstance(v, dict | list):
+                found = _bad_value_object(v)
+                if found is not None:
+                    return [i, *found]
+    return None
+
+
+def _has_language_values(claims: dict[str, Any]) -> bool:
+    """Whether any object (outside @context) holds @language or @direction: a quick walk, so a
+    credential without any (every one the product issues) pays little for the rule."""
+    stack: list[Any] = [v for k, v in claims.items() if k != "@context"]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            if "@language" in node or "@direction" in node:
+                return True
+            stack.extend(node.values())
+        elif type(node) is list:
+            stack.extend(node)
+    return False
+
+
+def _path(parts: list[str | int]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
 def check(claims: dict[str, Any]) -> None:
@@ -278,8 +307,12 @@ def check(claims: dict[str, Any]) -> None:
         if any(e.get("id") == entry["id"] for e in _entries(claims["relatedResource"])[:i]):
             raise DataModelError(Rule.RELATED_RESOURCE, where,
                                  f"{entry['id']} is listed twice")
-    for obj, where in _value_objects(claims, "$"):
-        _check_value_object(obj, where)
+    found = _bad_value_object(claims) if _has_language_values(claims) else None
+    if found is not None:
+        node: Any = claims
+        for step in found:
+            node = node[step]
+        _check_value_object(node, _path(found))
     times: dict[str, Instant] = {}
     for prop in ("validFrom", "validUntil"):
         if prop in claims:
