@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from passport import jsonread, schema
+from passport import jsonread, schema, vcdm
 from passport.errors import CredentialError, JWSFormatError, TimeFormatError
 
 CONTEXTS = (
@@ -27,6 +27,13 @@ CONTEXTS = (
 CREDENTIAL_TYPE = ("VerifiableCredential", "AchievementCredential")
 MEDIA_TYPE = "vc+jwt"
 CONTENT_TYPE = "vc"
+# What a verifier accepts: RFC 7515 sections 4.1.9 and 4.1.10 let "application/" be omitted,
+# so the full form names the same media type. Anything else (other case included) is refused.
+MEDIA_TYPES = (MEDIA_TYPE, "application/" + MEDIA_TYPE)
+CONTENT_TYPES = (CONTENT_TYPE, "application/" + CONTENT_TYPE)
+# JWT claims VC-JOSE-COSE lets a credential's claims set carry beside the credential: `iss`
+# equal to the issuer's id, and the NumericDates that bound the signature's validity.
+JWT_CLAIMS = ("iss", "exp", "nbf", "iat")
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 # Claims as a credential's JWS carries them. A repeated name takes the lexically last value
 # (RFC 7519 section 4), as on the phone page. A credential opens about 40 brackets: below 64
@@ -169,7 +176,9 @@ class Credential:
     @classmethod
     def from_vc_claims(cls, claims: dict[str, Any]) -> Credential:
         """`from_claims` for claims that already passed `check_vc_jose_claims`."""
-        schema.check("credential", claims, what="credential")
+        content = claims if not any(c in claims for c in JWT_CLAIMS) else {
+            k: v for k, v in claims.items() if k not in JWT_CLAIMS}
+        schema.check("credential", content, what="credential")
         subject = claims["credentialSubject"]
         ident = subject["identifier"][0]
         ach = subject["achievement"]
@@ -247,8 +256,11 @@ def decode_claims(payload: bytes, limits: jsonread.Limits = CLAIMS_LIMITS) -> ob
 def check_vc_jose_claims(claims: object) -> None:
     """VC-JOSE-COSE rules every credential must meet, ours or a third party's.
 
-    The credential JSON is the claims set: a 1.1-style `vc` or `vp` claim is refused, and an
-    `iss` claim, if present, must equal `issuer` (its `id`).
+    The credential JSON is the claims set: a 1.1-style `vc` or `vp` claim is refused, an
+    `iss` claim, if present, must equal `issuer` (its `id`), and `exp` and `nbf`, if present,
+    must be NumericDates (a verifier that cannot read an expiry must not ignore it). A
+    non-numeric `iat` is not a NumericDate and says nothing about validity: it is ignored (the
+    W3C vc-jose-cose test vectors carry an ISO date there).
     """
     if not isinstance(claims, dict):
         raise CredentialError("credential: the payload is not a JSON object")
@@ -256,12 +268,23 @@ def check_vc_jose_claims(claims: object) -> None:
         if legacy in claims:
             raise CredentialError(f"credential: VC 1.1-style '{legacy}' claim is not accepted")
     schema.check("vc-core", claims, what="credential (VC Data Model 2.0)")
-    if claims["@context"][0] != CONTEXTS[0]:
-        raise CredentialError(f"credential: the first @context must be {CONTEXTS[0]}")
+    if claims["@context"][0] != vcdm.CONTEXT_V2:
+        raise vcdm.DataModelError(vcdm.Rule.CONTEXT, "@context[0]",
+                                  f"the first entry must be {vcdm.CONTEXT_V2}")
     issuer = claims["issuer"]
     issuer_id = issuer["id"] if isinstance(issuer, dict) else issuer
     if "iss" in claims and claims["iss"] != issuer_id:
         raise CredentialError("credential: 'iss' claim differs from issuer.id")
+    for name in ("exp", "nbf"):
+        if name in claims and numeric_date(claims[name]) is None:
+            raise CredentialError(f"credential: '{name}' claim is not a NumericDate (seconds "
+                                  "since 1970 as a JSON number)")
+
+
+def numeric_date(value: object) -> float | None:
+    """A JWT NumericDate (RFC 7519 section 2): a JSON number; None for anything else."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
 
 
 # -- builders: the only way new claims are made; they pass through from_claims -----------

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from passport import jws, qr
+from passport import jws, qr, vcdm
 from passport.bundle import TrustBundle
 from passport.credential import (
     CONTENT_TYPE,
+    CONTENT_TYPES,
     MEDIA_TYPE,
+    MEDIA_TYPES,
     Credential,
     StatusPurpose,
     check_vc_jose_claims,
     decode_claims,
-    parse_time,
+    numeric_date,
 )
 from passport.errors import (
     AlgorithmNotAllowed,
@@ -85,6 +87,24 @@ class Code(enum.StrEnum):
     STATUS_STALE = "status_stale"
     EXPLICIT_KEY = "explicit_key"
     NOT_CHECKED = "not_checked"
+    # VC Data Model 2.0 rules (passport.vcdm.Rule), reported by the schema check.
+    CONTEXT_INVALID = "context_invalid"
+    PROTECTED_TERM_REDEFINED = "protected_term_redefined"
+    ID_INVALID = "id_invalid"
+    TYPE_INVALID = "type_invalid"
+    ISSUER_INVALID = "issuer_invalid"
+    SUBJECT_INVALID = "subject_invalid"
+    TYPE_MISSING = "type_missing"
+    CREDENTIAL_SCHEMA_INVALID = "credential_schema_invalid"
+    STATUS_ENTRY_INVALID = "status_entry_invalid"
+    LANGUAGE_VALUE_INVALID = "language_value_invalid"
+    DATE_TIME_INVALID = "date_time_invalid"
+    VALIDITY_INVERTED = "validity_inverted"
+    RELATED_RESOURCE_INVALID = "related_resource_invalid"
+    # VC-JOSE-COSE: the JWT claims that bound the signature's validity.
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_NOT_YET_VALID = "token_not_yet_valid"
+    ISSUED_IN_FUTURE = "issued_in_future"
 
 
 class Verdict(enum.StrEnum):
@@ -133,6 +153,9 @@ class VerificationResult:
 
 
 _ALL_CHECKS = tuple(Check)
+# How far ahead of the verifier's clock an issuer's may be: `nbf` and `iat` up to this far in
+# the future still count as now (RFC 7519 allows "some small leeway"). `exp` gets none.
+CLOCK_SKEW_SECONDS = 300
 _PASS, _OK = Outcome.PASS, Code.OK
 _result = tuple.__new__
 
@@ -207,7 +230,8 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
         run.fail(Check.FORMAT, Code.BAD_JWS, str(exc))
         return run.finish(**done)
     done["jws"] = token.compact
-    if token.header.get("typ") != MEDIA_TYPE or token.header.get("cty", CONTENT_TYPE) != CONTENT_TYPE:
+    if token.header.get("typ") not in MEDIA_TYPES \
+            or token.header.get("cty", CONTENT_TYPE) not in CONTENT_TYPES:
         run.fail(Check.FORMAT, Code.WRONG_MEDIA_TYPE,
                  f"media type typ={token.header.get('typ')!r} cty={token.header.get('cty')!r}; "
                  f"expected typ={MEDIA_TYPE!r}")
@@ -215,6 +239,9 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
     try:
         claims = decode_claims(token.payload)
         check_vc_jose_claims(claims)
+    except vcdm.DataModelError as exc:
+        run.fail(Check.FORMAT, Code(exc.rule.value), str(exc))
+        return run.finish(**done)
     except CredentialError as exc:
         run.fail(Check.FORMAT, Code.BAD_PAYLOAD, str(exc))
         return run.finish(**done)
@@ -236,24 +263,52 @@ def _verify_with_key(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any], ke
     for check in (Check.ISSUER_TRUSTED, Check.KEY_VALID, Check.ACCREDITED, Check.STATUS,
                   Check.STATUS_FRESH):
         run.add(check, Outcome.SKIP, Code.EXPLICIT_KEY, "no trust list: key given by the caller")
-    run.ok(Check.SCHEMA, "meets the VC Data Model 2.0 rules")
-    try:
-        start, end = (parse_time(t) if isinstance(t, str) else None
-                      for t in (claims.get("validFrom"), claims.get("validUntil")))
-    except ValueError:
-        run.fail(Check.DATES, Code.SCHEMA_INVALID, "validFrom/validUntil is not a UTC date-time")
-    else:
-        _check_dates(run, start, end, at)
+    if not _data_model_ok(run, claims):
+        return run.finish(**done)
+    start, end = (vcdm.parse_date_time_stamp(claims[p]) if p in claims else None
+                  for p in ("validFrom", "validUntil"))
+    _check_dates(run, claims, start, end, at)
     return run.finish(**done)
 
 
-def _check_dates(run: _Run, start: datetime | None, end: datetime | None, at: datetime) -> None:
-    if start is not None and at < start:
-        run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {start.isoformat()}")
-    elif end is not None and at >= end:
-        run.fail(Check.DATES, Code.EXPIRED, f"expired at {end.isoformat()}")
+def _data_model_ok(run: _Run, claims: dict[str, Any]) -> bool:
+    """The VC Data Model 2.0 rules (passport.vcdm), each failure with its own reason code."""
+    try:
+        vcdm.check(claims)
+    except vcdm.DataModelError as exc:
+        run.fail(Check.SCHEMA, Code(exc.rule.value), str(exc))
+        return False
+    return True
+
+
+def _check_dates(run: _Run, claims: dict[str, Any], start: vcdm.Instant | datetime | None,
+                 end: vcdm.Instant | datetime | None, at: datetime) -> None:
+    """The credential's validity period, then the signature's (the JWT's exp, nbf and iat).
+    Compared as instants: a period written with an offset or fractions is the same period."""
+    now = vcdm.Instant.of(at)
+    start, end = (vcdm.Instant.of(t) if isinstance(t, datetime) else t for t in (start, end))
+    seconds = at.timestamp()
+    exp, nbf, iat = (numeric_date(claims.get(name)) for name in ("exp", "nbf", "iat"))
+    if start is not None and now < start:
+        run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {claims['validFrom']}")
+    elif end is not None and now >= end:
+        run.fail(Check.DATES, Code.EXPIRED, f"expired at {claims['validUntil']}")
+    elif exp is not None and seconds >= exp:
+        run.fail(Check.DATES, Code.TOKEN_EXPIRED, f"the signature expired (exp {_when(exp)})")
+    elif nbf is not None and seconds + CLOCK_SKEW_SECONDS < nbf:
+        run.fail(Check.DATES, Code.TOKEN_NOT_YET_VALID,
+                 f"the signature is not valid before {_when(nbf)} (nbf)")
+    elif iat is not None and seconds + CLOCK_SKEW_SECONDS < iat:
+        run.fail(Check.DATES, Code.ISSUED_IN_FUTURE, f"signed in the future (iat {_when(iat)})")
     else:
         run.ok(Check.DATES, "within its validity period")
+
+
+def _when(numeric: float) -> str:
+    try:
+        return datetime.fromtimestamp(numeric, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return f"{numeric:g} seconds after 1970"
 
 
 def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
@@ -296,6 +351,8 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         run.fail(Check.SIGNATURE, Code.BAD_SIGNATURE, "signature does not verify: altered or forged")
         return run.finish(**done)
     run.ok(Check.SIGNATURE, f"signed by {issuer.name}")
+    if not _data_model_ok(run, claims):
+        return run.finish(**done)
     try:
         credential = Credential.from_vc_claims(claims)
     except SchemaError as exc:
@@ -314,7 +371,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
         run.fail(Check.ACCREDITED, Code.NOT_ACCREDITED,
                  f"{issuer.name} is not accredited for {credential.kind.value} "
                  f"in ISCO-08 {occupation}")
-    _check_dates(run, credential.valid_from, credential.valid_until, at)
+    _check_dates(run, claims, credential.valid_from, credential.valid_until, at)
     _check_status(run, credential, trust, at, done)
     return run.finish(**done)
 

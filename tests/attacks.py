@@ -393,11 +393,11 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("claims-date-that-does-not-exist",
            _payload_text(lambda t: t.replace('"validFrom":"2026-11-02T09:00:00Z"',
                                              '"validFrom":"2026-02-30T09:00:00Z"'), sign=True),
-           "invalid", "schema", "schema_invalid"),
+           "invalid", "schema", "date_time_invalid"),
     Attack("claims-hour-24",
            _payload_text(lambda t: t.replace('"validFrom":"2026-11-02T09:00:00Z"',
                                              '"validFrom":"2026-11-01T24:00:00Z"'), sign=True),
-           "invalid", "schema", "schema_invalid"),
+           "invalid", "schema", "date_time_invalid"),
     # -- a final newline after a pattern-checked string (JSON Schema patterns are ECMA-262) ----
     Attack("claims-status-index-final-newline",
            _claims_edited(_final_newline("credentialStatus", "*", "statusListIndex")),
@@ -406,7 +406,7 @@ ATTACKS: tuple[Attack, ...] = (
            _claims_edited(_final_newline("credentialStatus", "*", "statusListCredential")),
            "invalid", "schema", "schema_invalid"),
     Attack("claims-valid-from-final-newline", _claims_edited(_final_newline("validFrom")),
-           "invalid", "schema", "schema_invalid"),
+           "invalid", "schema", "date_time_invalid"),
     Attack("claims-credential-id-final-newline", _claims_edited(_final_newline("id")),
-           "invalid", "schema", "schema_invalid"),
+           "invalid", "schema", "id_invalid"),
 )

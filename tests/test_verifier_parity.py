@@ -38,7 +38,8 @@ def load(case: dict[str, Any]) -> TrustBundle:
 
 def test_the_cases_cover_what_the_issue_lists() -> None:
     verdicts = {c["name"]: c.get("verdict", "refused") for c in CASES["cases"]
-                if not c["name"].startswith("attack-")}  # those: tests/test_attacks.py
+                if not c["name"].startswith(("attack-", "vc2-"))}
+    # attack-...: tests/test_attacks.py; vc2-...: tests/test_vc2_rules.py
     assert verdicts == {
         "valid": "valid", "revoked": "invalid", "expired": "invalid",
         "unknown-issuer": "invalid", "tampered": "invalid", "wrong-key": "invalid",

@@ -8,7 +8,9 @@ names another under `trusts` ({"root": a pinned root file, "bundle": ...}): the 
 worlds of k-of-n root signatures, root rotation, suspended centres, and retired or compromised
 keys judged by issuance records. A case is either judged (`qr`, `at`, `verdict`, `checks`) or
 names a bundle every verifier must refuse to load (`refused`: the Python verifier's reason).
-The cases named `attack-...` are the rows of the JWT attack catalogue (tests/attacks.py); their
+The cases named `vc2-...` are the rows of the VC 2.0 rule table (tests/vectors/vc2/rules.json)
+that have a trust-bundle expectation. The cases named `attack-...` are the rows of the JWT
+attack catalogue (tests/attacks.py); their
 `qr` is what the attacker presents: QR text, or a compact JWS where the attack does not fit a
 QR (as a scanner reads any text a QR code holds).
 
@@ -38,6 +40,8 @@ from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
 from tests.attacks import ATTACKS, Forge
+from tests.vc2_table import ROWS as VC2_ROWS
+from tests.vc2_table import edited, signed
 from tests.world import World
 
 ISSUER = "https://ntti.edu.kh"
@@ -104,6 +108,7 @@ def main(out: Path = OUT) -> None:
                                  for c in result.checks}})
     forge = Forge(compact["valid"], world.issuer_key, stranger, world.root.public.kid)
     cases += attack_cases(forge, bundle)
+    cases += vc2_cases(claims(10), world.issuer_key, bundle)
     trusts, national = national_cases()
     out.write_text(json.dumps({"rootKeys": [world.root.public.jwk()], "bundle": bundle_doc,
                                "trusts": trusts, "cases": cases + national},
@@ -122,6 +127,24 @@ def attack_cases(forge: Forge, bundle: TrustBundle) -> list[dict[str, Any]]:
         assert (result.verdict.value, checks[attack.check][1]) == (attack.verdict, attack.code), \
             f"{attack.name}: {result.verdict.value}, {checks[attack.check]}"
         cases.append({"name": f"attack-{attack.name}", "qr": text, "at": CHECK_AT.isoformat(),
+                      "verdict": result.verdict.value, "checks": checks})
+    return cases
+
+
+def vc2_cases(genuine: dict[str, Any], key: Any, bundle: TrustBundle) -> list[dict[str, Any]]:
+    """Each row of the VC 2.0 rule table (tests/vectors/vc2/rules.json) with a trust-bundle
+    expectation, as QR text; a row whose answer is not the table's stops the run."""
+    cases = []
+    for row in VC2_ROWS:
+        if "trust" not in row:
+            continue
+        text = qr.encode(signed(edited(genuine, row, CHECK_AT), row, key))
+        result = verify(text, at=CHECK_AT, trust=bundle)
+        checks = {c.check.value: [c.outcome.value, c.code.value] for c in result.checks}
+        verdict, check, code = row["trust"]
+        assert (result.verdict.value, checks[check][1]) == (verdict, code), \
+            f"{row['name']}: {result.verdict.value}, {checks[check]}"
+        cases.append({"name": f"vc2-{row['name']}", "qr": text, "at": CHECK_AT.isoformat(),
                       "verdict": result.verdict.value, "checks": checks})
     return cases
 

@@ -126,14 +126,33 @@ export async function publicKey(jwk) {
 // -- VC-JOSE-COSE claims ----------------------------------------------------------------------
 const CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2";
 
-/** What VC-JOSE-COSE asks of every credential's claims (credential.check_vc_jose_claims): the
- * problem, or null. Status list credentials are held to it too. */
-export function vcJoseProblem(claims, schemas) {
-  if (!isObject(claims)) return "the payload is not a JSON object";
-  if ("vc" in claims || "vp" in claims) return "VC 1.1-style 'vc' or 'vp' claim";
-  if (!validate(schemas, "vc-core", claims)) return "not a VC Data Model 2.0 credential";
-  if (claims["@context"][0] !== CONTEXT_V2) return `the first @context must be ${CONTEXT_V2}`;
+/** What VC-JOSE-COSE asks of every credential's claims (credential.check_vc_jose_claims): a
+ * Failure (bad_payload, or context_invalid for the first @context), or null. Status list
+ * credentials are held to it too. */
+export function vcJoseFailure(claims, schemas) {
+  const bad = (message) => new Failure("bad_payload", message);
+  if (!isObject(claims)) return bad("the payload is not a JSON object");
+  if ("vc" in claims || "vp" in claims) return bad("VC 1.1-style 'vc' or 'vp' claim");
+  if (!validate(schemas, "vc-core", claims)) return bad("not a VC Data Model 2.0 credential");
+  if (claims["@context"][0] !== CONTEXT_V2) return new Failure("context_invalid", `VC Data Model 2.0: @context[0]: the first entry must be ${CONTEXT_V2}`);
   const issuerId = isObject(claims.issuer) ? claims.issuer.id : claims.issuer;
-  if ("iss" in claims && claims.iss !== issuerId) return "'iss' claim differs from issuer.id";
+  if ("iss" in claims && claims.iss !== issuerId) return bad("'iss' claim differs from issuer.id");
+  // exp and nbf bound the signature's validity: one that cannot be read is not ignored. A
+  // non-numeric iat is not a NumericDate and is ignored (credential.check_vc_jose_claims).
+  for (const name of ["exp", "nbf"]) {
+    if (name in claims && numericDate(claims[name]) === null) return bad(`'${name}' claim is not a NumericDate`);
+  }
   return null;
 }
+
+/** The problem vcJoseFailure finds, as text, or null. */
+export const vcJoseProblem = (claims, schemas) => vcJoseFailure(claims, schemas)?.message ?? null;
+
+/** A JWT NumericDate (RFC 7519 section 2): a JSON number, else null (credential.numeric_date). */
+export const numericDate = (v) => (typeof v === "number" ? v : null);
+
+/** What a verifier accepts as typ and cty (credential.MEDIA_TYPES, CONTENT_TYPES). */
+export const MEDIA_TYPES = ["vc+jwt", "application/vc+jwt"];
+export const CONTENT_TYPES = ["vc", "application/vc"];
+/** JWT claims a credential may carry beside the credential (credential.JWT_CLAIMS). */
+export const JWT_CLAIMS = ["iss", "exp", "nbf", "iat"];

@@ -4,10 +4,15 @@
 // block whose length check fails, an incomplete Huffman code...), so both read the same texts.
 import ZStream from "pako/lib/zlib/zstream.js";
 import * as zlib from "pako/lib/zlib/inflate.js";
-import { CLAIMS_LIMITS, Failure, b64uEncode, enc, isObject, parseJson, parseJws, signatureValid,
-  splitCompact, vcJoseProblem } from "./jws.js";
+import { CLAIMS_LIMITS, CONTENT_TYPES, Failure, JWT_CLAIMS, MEDIA_TYPES, b64uEncode, enc, isObject,
+  numericDate, parseJson, parseJws, signatureValid, splitCompact, vcJoseFailure } from "./jws.js";
 import { validate } from "./schema.js";
 import { utcTime, vouches } from "./trust.js";
+import { checkDataModel, instantBefore, instantOfMs, parseDateTimeStamp } from "./vcdm.js";
+
+// How far ahead an issuer's clock may be: nbf and iat up to this far in the future still count
+// as now (verify.CLOCK_SKEW_SECONDS). exp gets none.
+const CLOCK_SKEW_SECONDS = 300;
 
 export const CHECKS = ["format", "signature", "issuer_trusted", "key_valid_at_issuance",
   "issuer_accredited", "schema", "validity_dates", "status", "status_freshness"];
@@ -141,6 +146,21 @@ function credentialProblems(claims) {
 
 const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
+/** verify._check_dates: the credential's validity period as instants, then the signature's
+ * (the JWT's exp, nbf and iat). */
+function checkDates(r, claims, at) {
+  const now = instantOfMs(at), seconds = at / 1000;
+  const start = "validFrom" in claims ? parseDateTimeStamp(claims.validFrom) : null;
+  const end = "validUntil" in claims ? parseDateTimeStamp(claims.validUntil) : null;
+  const [exp, nbf, iat] = ["exp", "nbf", "iat"].map((n) => numericDate(claims[n]));
+  if (start !== null && instantBefore(now, start)) r.fail("validity_dates", "not_yet_valid", `not valid before ${claims.validFrom}`);
+  else if (end !== null && !instantBefore(now, end)) r.fail("validity_dates", "expired", `expired at ${claims.validUntil}`);
+  else if (exp !== null && seconds >= exp) r.fail("validity_dates", "token_expired", "the signature expired (exp)");
+  else if (nbf !== null && seconds + CLOCK_SKEW_SECONDS < nbf) r.fail("validity_dates", "token_not_yet_valid", "the signature is not valid yet (nbf)");
+  else if (iat !== null && seconds + CLOCK_SKEW_SECONDS < iat) r.fail("validity_dates", "issued_in_future", "signed in the future (iat)");
+  else r.ok("validity_dates", "within its validity period");
+}
+
 /** Was the key the centre's to sign this with (verify._check_key)? A live key: by its window.
  * A retired or compromised key: by the centre's issuance record in the bundle, never by the
  * credential's own dates (anyone holding an old key can write any date). */
@@ -190,7 +210,7 @@ export async function verifyText(text, trust, env, at) {
     r.fail("format", e.code || "bad_jws", e.message);
     return r.finish(done);
   }
-  if (token.header.typ !== "vc+jwt" || ("cty" in token.header ? token.header.cty : "vc") !== "vc") {
+  if (!MEDIA_TYPES.includes(token.header.typ) || !CONTENT_TYPES.includes("cty" in token.header ? token.header.cty : "vc")) {
     r.fail("format", "wrong_media_type", "not typ vc+jwt");
     return r.finish(done);
   }
@@ -201,9 +221,9 @@ export async function verifyText(text, trust, env, at) {
     r.fail("format", e.code, e.message);
     return r.finish(done);
   }
-  const problem = vcJoseProblem(claims, env.schemas);
+  const problem = vcJoseFailure(claims, env.schemas);
   if (problem) {
-    r.fail("format", "bad_payload", problem);
+    r.fail("format", problem.code, problem.message);
     return r.finish(done);
   }
   done.claims = claims;
@@ -231,11 +251,13 @@ export async function verifyText(text, trust, env, at) {
   if (!key) { r.fail("signature", "unknown_key", "not a key of this issuer"); return r.finish(done); }
   if (!(await signatureValid(token, key.raw))) { r.fail("signature", "bad_signature", "signature does not verify"); return r.finish(done); }
   r.ok("signature", `signed by ${issuer.name}`);
-  if (!validate(env.schemas, "credential", claims)) { r.fail("schema", "schema_invalid", "does not match the credential schema"); return r.finish(done); }
-  const content = credentialProblems(claims);
-  if (content) { r.fail("schema", "schema_invalid", content); return r.finish(done); }
+  try { checkDataModel(claims); } catch (e) { r.fail("schema", e.code, e.message); return r.finish(done); }
+  const content = JWT_CLAIMS.some((c) => c in claims)
+    ? Object.fromEntries(Object.entries(claims).filter(([k]) => !JWT_CLAIMS.includes(k))) : claims;
+  if (!validate(env.schemas, "credential", content)) { r.fail("schema", "schema_invalid", "does not match the credential schema"); return r.finish(done); }
+  const contentProblem = credentialProblems(claims);
+  if (contentProblem) { r.fail("schema", "schema_invalid", contentProblem); return r.finish(done); }
   r.ok("schema", "matches the Skills Passport credential schema");
-  const issued = time(claims.validFrom);
   await checkKey(r, claims, token, issuer, key, trust, at);
   const ach = claims.credentialSubject.achievement;
   const kind = ach.achievementType === "Course" ? "tvet" : "rpl";
@@ -243,10 +265,7 @@ export async function verifyText(text, trust, env, at) {
   const allowed = issuer.accreditations.get(kind) || new Set();
   if (allowed.has("*") || allowed.has(occupation)) r.ok("issuer_accredited", `accredited for ${kind} in ISCO-08 ${occupation}`);
   else r.fail("issuer_accredited", "not_accredited", `not accredited for ${kind} in ISCO-08 ${occupation}`);
-  const until = claims.validUntil ? time(claims.validUntil) : null;
-  if (at < issued) r.fail("validity_dates", "not_yet_valid", "not valid yet");
-  else if (until !== null && at >= until) r.fail("validity_dates", "expired", "expired");
-  else r.ok("validity_dates", "within its validity period");
+  checkDates(r, claims, at);
   let oldest = null, stale = false;
   for (const entry of claims.credentialStatus) {
     const list = trust.statusLists.get(entry.statusListCredential);
