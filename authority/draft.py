@@ -28,6 +28,7 @@ from passport.trust import (
     TrustList,
     issuer_entry,
     key_entry,
+    newest,
 )
 
 MAX_CENTRES = 2000  # the trust list schema's limit
@@ -271,10 +272,9 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
 def rotation_warnings(draft: Draft, centre_id: str, request: KeyRotationRequest) -> list[str]:
     """What officials should know before they sign a list with this rotation in it."""
     centre = draft.centre(centre_id)
-    newest = max((k for k in centre.keys if k.compromised_since is None),
-                 key=lambda k: k.valid_from, default=None)
-    if newest is not None and newest.key.kid != request.old_kid:
-        return [f"the request is signed by {request.old_kid}, not by {newest.key.kid}, the "
+    latest = newest(k for k in centre.keys if k.compromised_since is None)
+    if latest is not None and latest.key.kid != request.old_kid:
+        return [f"the request is signed by {request.old_kid}, not by {latest.key.kid}, the "
                 f"newest key of {centre_id}: check with the centre that it asked for this"]
     return []
 

@@ -22,7 +22,7 @@ from passport.credential import Kind, StatusPurpose
 from passport.errors import Error, StorageError
 from passport.fileio import read_bytes
 from passport.keys import PrivateKey
-from passport.trust import CentreState, RootSet, TrustedIssuer, TrustList, TrustStore
+from passport.trust import CentreState, RootSet, TrustedIssuer, TrustList, TrustStore, newest
 
 TRUST_FILE_LIMIT = 16 * 1024 * 1024
 
@@ -145,13 +145,12 @@ class Centre:
             raise NotAccredited(f"{self.id} is not in the installed trust list (version "
                                 f"{trust_list.version}): send {self.home.request_file.name} to "
                                 "the national authority, then install the list it signs")
-        usable = [(k.valid_from, self.keys[k.key.kid]) for k in entry.keys
-                  if k.key.kid in self.keys and k.may_sign_at(at)]
-        if not usable:
+        usable = newest(k for k in entry.keys if k.key.kid in self.keys and k.may_sign_at(at))
+        if usable is None:
             raise NotAccredited("none of this centre's keys may sign now under the installed "
                                 f"trust list (version {trust_list.version}): it was retired or "
                                 "found compromised, or the new one is not listed yet")
-        return max(usable, key=lambda pair: pair[0])[1]
+        return self.keys[usable.key.kid]
 
     def require(self, kind: Kind, occupation: str, at: datetime) -> PrivateKey:
         """The signing key, if the installed list accredits this centre for kind x occupation."""

@@ -147,6 +147,16 @@ class TrustedIssuer:
         return "*" in allowed or occupation in allowed
 
 
+def newest(keys: Iterable[IssuerKey]) -> IssuerKey | None:
+    """The newest of `keys`: the latest validFrom; of two valid from the same second (a
+    rotation soon after accreditation), the one listed later, as a rotation appends its key."""
+    best: IssuerKey | None = None
+    for key in keys:
+        if best is None or key.valid_from >= best.valid_from:
+            best = key
+    return best
+
+
 @dataclass(frozen=True)
 class TrustList:
     version: int

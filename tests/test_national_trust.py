@@ -257,3 +257,14 @@ def test_a_record_of_more_credentials_than_one_key_signs_is_refused(world: World
     with pytest.raises(TrustError, match="rotates its key"):
         sign_record(issuer=world.issuer_id, kid=world.issuer_key.kid, entries=entries,
                     created=T, key=world.issuer_key)
+
+
+def test_the_newest_key_of_two_from_the_same_second_is_the_one_listed_later(world: World) -> None:
+    """A rotation within the second of the accreditation: the centre signs with the new key."""
+    from passport.trust import IssuerKey, newest
+
+    old = IssuerKey(world.issuer_key.public, T, T + timedelta(days=7))
+    new = IssuerKey(world.key("next issuer").public, T, None)
+    assert newest([old, new]) is new and newest([new, old]) is old
+    assert newest([new, IssuerKey(old.key, T - timedelta(seconds=1), None)]) is new
+    assert newest([]) is None

@@ -28,6 +28,7 @@ from passport.fileio import write_atomic
 from passport.keys import PrivateKey
 from passport.records import Entry, sign_record, signature_digest
 from passport.status import MAX_STATUS_LIST_JWS_CHARS
+from passport.trust import newest
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,11 @@ def issuance_record(session: Session, centre: Centre, actor: User, kid: str,
 
 def _newest_listed(centre: Centre) -> PrivateKey:
     entry = centre.entry()
-    held = [k for k in (entry.keys if entry else ()) if k.key.kid in centre.keys]
-    if not held:
+    held = newest(k for k in (entry.keys if entry else ()) if k.key.kid in centre.keys)
+    if held is None:
         raise NotAccredited("none of this centre's keys is in the installed trust list: send "
                             "the accreditation request to the national authority first")
-    return centre.keys[max(held, key=lambda k: k.valid_from).key.kid]
+    return centre.keys[held.key.kid]
 
 
 def _record_signer(centre: Centre, kid: str, at: datetime) -> PrivateKey:
