@@ -422,7 +422,7 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("qr2-literal-of-table-string", _qr2_edit(_qr2_context_literal), "invalid", "format",
            "bad_qr"),
     Attack("qr2-list-longer-than-bytes", _qr2_edit(
-        lambda b: b[:_CONTEXTS] + b"\x7f" + b[_CONTEXTS + 1:]), "invalid", "format", "bad_qr"),
+        lambda b: b[:_CONTEXTS] + b"\xff\x03" + b[_CONTEXTS + 1:]), "invalid", "format", "bad_qr"),
     # -- media types --------------------------------------------------------------------------------
     Attack("typ-jwt", _resigned(typ="JWT"), "invalid", "format", "wrong_media_type"),
     Attack("typ-uppercase", _resigned(typ="VC+JWT"), "invalid", "format", "wrong_media_type"),
