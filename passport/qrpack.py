@@ -23,9 +23,10 @@ import calendar
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, cast
 
-from passport.b64 import b64u_decode, b64u_encode
+from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 
 # Fields are counted from 2020-01-01T00:00:00Z: no credential of the product is older.
@@ -56,6 +57,9 @@ class Template:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.strings: tuple[str, ...] = tuple(doc["strings"])
         self.index = {s: i for i, s in enumerate(self.strings)}
+        # Unpacking writes UTF-8 bytes directly (no text to encode at the end).
+        self.strings_utf8: tuple[bytes, ...] = tuple(s.encode("utf-8") for s in self.strings)
+        self.index_utf8 = frozenset(self.strings_utf8)
         # A text literal's bytes: printable ASCII is itself, every other byte a token.
         token_bytes = [*range(0x00, 0x20), *range(0x7F, 0x100)]
         self.text_bytes = [chr(b) for b in range(256)]
@@ -64,6 +68,7 @@ class Template:
             self.text_bytes[b] = token
             self.token_codes[token] = b
         self.longest_token = max(map(len, self.token_codes), default=1)
+        self.text_utf8 = [t.encode("utf-8", "surrogatepass") for t in self.text_bytes]
         self.header = _compile(doc["header"])
         self.payload = _compile(doc["payload"])
         # Unpacking runs on every scan of a card: each item list becomes straight-line Python
@@ -272,12 +277,11 @@ class _Reader:
 
     def __init__(self, data: bytes, template: Template, limit: int) -> None:
         self.data, self.pos, self.template, self.limit = data, 0, template, limit
-        self.out: list[str] = []
 
-    def run(self, unpack: Callable[[_Reader, list[str]], None]) -> bytes:
-        self.out = []
-        unpack(self, self.out)
-        data = "".join(self.out).encode("utf-8")
+    def run(self, unpack: Callable[[_Reader, list[bytes]], None]) -> bytes:
+        out: list[bytes] = []
+        unpack(self, out)
+        data = b"".join(out)
         if len(data) > self.limit:
             raise InputTooLarge("unpacked QR content", len(data), self.limit)
         return data
@@ -317,35 +321,14 @@ class _Reader:
 
     # One method per field kind; `_generate` writes the calls in the template's order.
 
-    def _ref(self, env: dict[str, str], name: str) -> str:
-        value = env.get(name)
-        if value is None:
-            raise QRFormatError(f"packed credential refers to an absent {name}")
-        return value
-
     def _time(self) -> str:
-        v = self._varint()
-        mode, seconds = v & 3, (v >> 2) * _MODE_UNITS[v & 3]
-        if seconds > MAX_SECONDS:
-            raise QRFormatError("a packed date is out of range")
-        if mode and seconds % _MODE_UNITS[mode - 1] == 0:
-            raise QRFormatError("a packed date is not in its shortest form")
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(EPOCH + seconds))
+        return _time_text(self._varint()).decode("ascii")
 
     def _int(self) -> str:
-        v = self._varint()
-        if v >= 10 ** 15:
-            raise QRFormatError("a packed number is out of range")
-        return str(v)
-
-    def _hex(self, n: int) -> str:
-        return self._bytes(n).hex()
+        return _int_text(self._varint()).decode("ascii")
 
     def _crock(self, chars: int) -> str:
-        n = int.from_bytes(self._bytes((5 * chars + 7) // 8), "big")
-        if n >> (5 * chars):
-            raise QRFormatError("a packed id has padding bits set (not canonical)")
-        return "".join([CROCKFORD[(n >> 5 * (chars - 1 - i)) & 31] for i in range(chars)])
+        return _crockford(self._bytes((5 * chars + 7) // 8), chars).decode("ascii")
 
     def _b64(self, size: int) -> str:
         return b64u_encode(self._bytes(size or self._varint()))
@@ -358,41 +341,76 @@ class _Reader:
         return count
 
     def _string(self, stop: str) -> str:
-        h = self._varint()
-        template = self.template
-        if not h & 1:
-            if h >> 1 >= len(template.strings):
-                raise QRFormatError(f"unknown string {h >> 1} in the packed credential")
-            return template.strings[h >> 1]
-        if h & 15 == 7:
-            n = h >> 4
-            if not 0 < n <= MAX_DIGITS_JS_SAFE:
-                raise QRFormatError("a packed digit string has a bad length")
-            value = str(self._varint()).rjust(n, "0")
-            if len(value) != n:
-                raise QRFormatError("a packed digit string is longer than its length")
-            if value in template.index:
-                raise QRFormatError("a packed string is in the table (not canonical)")
-            return value
-        if h & 3 == 1:
-            text = template.text_bytes
-            value = "".join([text[b] for b in self._bytes(h >> 2)])
-        elif h & 7 == 3:
-            try:
-                value = self._bytes(h >> 3).decode("utf-8")
-            except UnicodeDecodeError:
-                raise QRFormatError("a packed string is not UTF-8") from None
-        else:
-            raw = self._bytes(h >> 4)
-            if not any(b & 0x80 for b in raw):
-                raise QRFormatError("a packed Khmer string has no Khmer (not canonical)")
-            value = "".join([chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b) for b in raw])
-        if value in template.index or (0 < len(value) <= MAX_DIGITS_JS_SAFE
-                                       and value.isascii() and value.isdigit()):
-            raise QRFormatError("a packed string is not in its shortest form (not canonical)")
-        if not _clean(value, stop):
-            raise QRFormatError("a packed string holds a character its place cannot")
-        return value
+        value, self.pos = _read_string(self.template, self.data, self.pos, stop.encode())
+        return value.decode("utf-8")
+
+
+def _varint_at(d: bytes, p: int) -> tuple[int, int]:
+    """A varint at `p`: (value, the position after it); at most 36 bits, no redundant byte."""
+    value, shift = 0, 0
+    while True:
+        if p >= len(d):
+            raise QRFormatError("packed credential ends early (truncated?)")
+        byte = d[p]
+        p += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            break
+        shift += 7
+        if shift > 35:
+            raise QRFormatError("a packed number is too long")
+    if byte == 0 and shift:
+        raise QRFormatError("a packed number has a redundant byte (not canonical)")
+    return value, p
+
+
+def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[bytes, int]:
+    """A string field at `p` (see `Template._string`), as UTF-8: (value, the position after)."""
+    h = d[p] if p < len(d) else 0x80
+    if h < 0x80:
+        p += 1
+    else:
+        h, p = _varint_at(d, p)
+    if not h & 1:
+        if h >> 1 >= len(template.strings):
+            raise QRFormatError(f"unknown string {h >> 1} in the packed credential")
+        return template.strings_utf8[h >> 1], p
+    if h & 15 == 7:
+        n = h >> 4
+        if not 0 < n <= MAX_DIGITS_JS_SAFE:
+            raise QRFormatError("a packed digit string has a bad length")
+        number, p = _varint_at(d, p)
+        value = b"%0*d" % (n, number)
+        if len(value) != n:
+            raise QRFormatError("a packed digit string is longer than its length")
+        if value in template.index_utf8:
+            raise QRFormatError("a packed string is in the table (not canonical)")
+        return value, p
+    n = h >> (2 if h & 3 == 1 else 3 if h & 7 == 3 else 4)
+    raw = d[p:p + n]
+    if len(raw) != n:
+        raise QRFormatError("packed credential ends early (truncated?)")
+    p += n
+    if h & 3 == 1:
+        text = template.text_utf8
+        value = b"".join([text[b] for b in raw])
+    elif h & 7 == 3:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise QRFormatError("a packed string is not UTF-8") from None
+        value = raw
+    else:
+        if not any(b & 0x80 for b in raw):
+            raise QRFormatError("a packed Khmer string has no Khmer (not canonical)")
+        value = "".join([chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)
+                         for b in raw]).encode("utf-8")
+    if value in template.index_utf8 or (0 < len(value) <= MAX_DIGITS_JS_SAFE
+                                        and value.isdigit()):
+        raise QRFormatError("a packed string is not in its shortest form (not canonical)")
+    if not _clean(value, stop):
+        raise QRFormatError("a packed string holds a character its place cannot")
+    return value, p
 
 
 def _scan(text: str, pos: int, stop: str) -> int:
@@ -406,9 +424,15 @@ def _scan(text: str, pos: int, stop: str) -> int:
     raise _NoMatch
 
 
-def _clean(value: str, stop: str) -> bool:
-    """Whether an unpacked string could have been packed in its place."""
-    return not any(c in stop or c == "\\" or c < " " for c in value)
+def _clean(value: bytes, stop: bytes) -> bool:
+    """Whether an unpacked string could have been packed in its place (UTF-8 bytes)."""
+    pattern = _UNCLEAN.get(stop)
+    if pattern is None:
+        pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
+    return pattern.search(value) is None
+
+
+_UNCLEAN: dict[bytes, re.Pattern[bytes]] = {}
 
 
 def _khmer_bytes(value: str) -> bytes | None:
@@ -468,15 +492,18 @@ def _compile(items: list[Any]) -> Items:
     return tuple(out)
 
 
-def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[str]], None]:
+def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]], None]:
     """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`.
 
-    The common cases (a string from the first 64 of the table, a choice) are read inline;
-    the rest call the reader's methods. Reading past the end raises IndexError, which
-    `Template.unpack` reports as a truncated text.
+    Every scan of a card runs it, so the common cases are inline: one-byte numbers, strings
+    from the table, fixed-size bytes; text goes out in runs (`extend`), and named values are
+    locals. The rest calls the reader's methods. Reading past the end raises IndexError or
+    meets a short slice, which `Template.unpack` reports as a truncated text.
     """
-    lines = ["def unpack(r, out):", " emit = out.append", " env = {}", " d = r.data",
-             " S = r.template.strings", " p = r.pos"]
+    lines = ["def unpack(r, out):", " emit = out.extend", " d = r.data",
+             " S = r.template.strings_utf8", " p = r.pos"]
+    names = sorted(_names(items))
+    lines += [f" n_{name} = None" for name in names]
     one_byte_strings = min(table_size, 64) << 1
     counter = [0]
 
@@ -485,56 +512,82 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[str]], N
         return f"v{counter[0]}"
 
     def gen(items: Items, ind: str) -> None:
-        pending: list[str] = []
+        pending: list[str] = []  # expressions of the run of text not yet emitted
 
         def flush() -> None:
             if pending:
-                lines.append(f"{ind}emit({''.join(pending)!r})")
+                lines.append(f"{ind}emit(({', '.join(pending)},))")
                 pending.clear()
 
-        def call(expr: str, name: str | None) -> None:
-            v = fresh()
-            lines.append(f"{ind}r.pos = p")
-            lines.append(f"{ind}{v} = {expr}")
-            lines.append(f"{ind}p = r.pos")
-            emit(v, name)
+        def number(v: str) -> None:
+            lines.extend([f"{ind}{v} = d[p]", f"{ind}if {v} < 128:", f"{ind} p += 1",
+                          f"{ind}else:", f"{ind} r.pos = p", f"{ind} {v} = r._varint()",
+                          f"{ind} p = r.pos"])
 
-        def emit(v: str, name: str | None) -> None:
-            if name:
-                lines.append(f"{ind}env[{name!r}] = {v}")
-            lines.append(f"{ind}emit({v})")
+        def take(v: str, n: int) -> None:
+            lines.extend([f"{ind}{v} = d[p:p + {n}]", f"{ind}if len({v}) != {n}:",
+                          f"{ind} r.fail('packed credential ends early (truncated?)')",
+                          f"{ind}p += {n}"])
+
+        def name(v: str, label: str | None) -> None:
+            if label:
+                lines.append(f"{ind}n_{label} = {v}")
+            pending.append(v)
 
         lines.append(f"{ind}pass")
         for item in items:
             op = item[0]
             if op == LIT:
-                pending.append(item[1])
-                continue
-            flush()
-            if op == STR:
-                v = fresh()
-                lines.extend([f"{ind}{v} = d[p]",
-                          f"{ind}if {v} < {one_byte_strings} and not {v} & 1:",
-                          f"{ind} {v} = S[{v} >> 1]",
-                          f"{ind} p += 1",
-                          f"{ind}else:",
-                          f"{ind} r.pos = p",
-                          f"{ind} {v} = r._string({item[2]!r})",
-                          f"{ind} p = r.pos"])
-                emit(v, item[1])
+                pending.append(repr(item[1].encode("utf-8")))
+            elif op == STR:
+                v, w = fresh(), fresh()
+                lines.extend([
+                    f"{ind}{v} = d[p]",
+                    f"{ind}if {v} < {one_byte_strings} and not {v} & 1:",
+                    f"{ind} {v} = S[{v} >> 1]",
+                    f"{ind} p += 1",
+                    # a table index in two bytes (the second nonzero: canonical)
+                    f"{ind}elif {v} & 129 == 128 and 0 < ({w} := d[p + 1]) < 128 and "
+                    f"(({v} & 127 | {w} << 7) >> 1) < {table_size}:",
+                    f"{ind} {v} = S[({v} & 127 | {w} << 7) >> 1]",
+                    f"{ind} p += 2",
+                    f"{ind}else:",
+                    f"{ind} {v}, p = _read_string(r.template, d, p, {item[2].encode()!r})"])
+                name(v, item[1])
             elif op == REF:
-                lines.append(f"{ind}emit(r._ref(env, {item[1]!r}))")
+                lines.append(f"{ind}if n_{item[1]} is None:")
+                lines.append(f"{ind} r.fail('packed credential refers to an absent {item[1]}')")
+                pending.append(f"n_{item[1]}")
             elif op == TIME:
-                call("r._time()", None)
+                v = fresh()
+                number(v)
+                lines.append(f"{ind}{v} = _time_text({v})")
+                pending.append(v)
             elif op == INT:
-                call("r._int()", None)
+                v = fresh()
+                number(v)
+                lines.append(f"{ind}{v} = _int_text({v})")
+                pending.append(v)
             elif op == HEX:
-                call(f"r._hex({item[1]})", None)
+                v = fresh()
+                take(v, item[1])
+                pending.append(f"{v}.hex().encode()")
             elif op == CROCK:
-                call(f"r._crock({item[1]})", item[2])
+                v = fresh()
+                take(v, (5 * item[1] + 7) // 8)
+                lines.append(f"{ind}{v} = _crockford({v}, {item[1]})")
+                name(v, item[2])
             elif op == B64:
-                call(f"r._b64({item[1]})", None)
+                v = fresh()
+                if item[1]:
+                    take(v, item[1])
+                    pending.append(f"b64u_encode_bytes({v})")
+                else:
+                    lines.extend([f"{ind}r.pos = p", f"{ind}{v} = r._b64(0).encode()",
+                                  f"{ind}p = r.pos"])
+                    pending.append(v)
             elif op == CHOICE:
+                flush()
                 v = fresh()
                 lines.extend([f"{ind}{v} = d[p]", f"{ind}p += 1"])
                 for i, alt in enumerate(item[1]):
@@ -543,20 +596,84 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[str]], N
                 lines.append(f"{ind}else:")
                 lines.append(f"{ind} r.fail('a packed choice is out of range')")
             elif op == REPEAT:
+                flush()
                 v = fresh()
-                lines.extend([f"{ind}r.pos = p", f"{ind}{v}n = r._count()", f"{ind}p = r.pos",
-                              f"{ind}for {v} in range({v}n):",
-                          f"{ind} if {v}:", f"{ind}  emit({item[1]!r})"])
+                number(f"{v}n")
+                lines.extend([
+                    # Every element costs at least one byte: a list cannot outgrow its text.
+                    f"{ind}if {v}n > {MAX_REPEAT} or {v}n > len(d) - p:",
+                    f"{ind} r.fail('a packed list is longer than its bytes')",
+                    f"{ind}for {v} in range({v}n):",
+                              f"{ind} if {v}:", f"{ind}  out.append({item[1].encode()!r})"])
                 gen(item[2], ind + " ")
             else:  # CAPTURE
+                flush()
                 v = fresh()
                 lines.append(f"{ind}{v} = len(out)")
                 gen(item[2], ind)
-                lines.append(f"{ind}env[{item[1]!r}] = ''.join(out[{v}:])")
+                lines.append(f"{ind}n_{item[1]} = b''.join(out[{v}:])")
         flush()
 
     gen(items, " ")
     lines.append(" r.pos = p")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
+                                 "_crockford": _crockford, "b64u_encode_bytes": b64u_encode_bytes,
+                                 "_read_string": _read_string}
     exec(compile("\n".join(lines), "<qr template>", "exec"), namespace)
-    return cast(Callable[[_Reader, list[str]], None], namespace["unpack"])
+    return cast(Callable[[_Reader, list[bytes]], None], namespace["unpack"])
+
+
+def _names(items: Items) -> set[str]:
+    out: set[str] = set()
+    for item in items:
+        if item[0] in (STR, REF):
+            out |= {item[1]} if item[1] else set()
+        elif item[0] == CROCK and item[2]:
+            out.add(item[2])
+        elif item[0] == CAPTURE:
+            out.add(item[1])
+            out |= _names(item[2])
+        elif item[0] == CHOICE:
+            for alt in item[1]:
+                out |= _names(alt)
+        elif item[0] == REPEAT:
+            out |= _names(item[2])
+    return out
+
+
+def _time_text(v: int) -> bytes:
+    mode, seconds = v & 3, (v >> 2) * _MODE_UNITS[v & 3]
+    if seconds > MAX_SECONDS:
+        raise QRFormatError("a packed date is out of range")
+    if mode and seconds % _MODE_UNITS[mode - 1] == 0:
+        raise QRFormatError("a packed date is not in its shortest form")
+    days, rest = divmod(seconds, 86_400)
+    return b"%sT%02d:%02d:%02dZ" % (_day_text(days), rest // 3600, rest // 60 % 60, rest % 60)
+
+
+@lru_cache(maxsize=4096)
+def _day_text(days: int) -> bytes:
+    return time.strftime("%Y-%m-%d", time.gmtime(EPOCH + 86_400 * days)).encode("ascii")
+
+
+def _int_text(v: int) -> bytes:
+    if v >= 10 ** 15:
+        raise QRFormatError("a packed number is out of range")
+    return b"%d" % v
+
+
+# Two Crockford digits for each 10 bits: a 60-bit id is six lookups.
+_CROCK_PAIRS = [(a + b).encode("ascii") for a in CROCKFORD for b in CROCKFORD]
+
+
+def _crockford(raw: bytes, chars: int) -> bytes:
+    """`chars` base-32 digits from their bits, right-aligned in `raw` (the spare bits zero)."""
+    bits = 5 * chars
+    n = int.from_bytes(raw, "big")
+    if n >> bits:
+        raise QRFormatError("a packed id has padding bits set (not canonical)")
+    if chars % 2:
+        n <<= 5  # a final half pair, dropped below
+    pairs = (bits + 9) // 10
+    text = b"".join([_CROCK_PAIRS[(n >> 10 * (pairs - 1 - i)) & 1023] for i in range(pairs)])
+    return text[:chars]
