@@ -145,6 +145,7 @@ def main() -> None:
     raw_verify = per_second(lambda: raw_verify_key.verify(signed))
     sign = per_second(lambda: sign_credential(credential, key))
     verify_qr = per_second(lambda: verify(text, at=AT, trust=bundle))
+    verify_qr_v1 = per_second(lambda: verify(text_v1, at=AT, trust=bundle))
     qr_encode = per_second(lambda: qr.encode(compact))
 
     results = {
@@ -163,6 +164,8 @@ def main() -> None:
         "sign_time_vs_raw_x": round(raw_sign / sign, 2),
         "verify_from_qr_time_vs_raw_x": round(raw_verify / verify_qr, 2),
         "verify_from_qr_us_per_call": round(1e6 / verify_qr, 1),
+        "verify_from_qr_v1_time_vs_raw_x": round(raw_verify / verify_qr_v1, 2),
+        "verify_from_qr_v1_us_per_call": round(1e6 / verify_qr_v1, 1),
         "machine": machine(),
         "per_kind": qr_sizes_per_kind(),
     }

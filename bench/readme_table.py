@@ -40,7 +40,9 @@ def table() -> str:
         ("verify from QR text", f"{core['verify_from_qr_text_per_s']:,} /s "
                                 f"({core['verify_from_qr_us_per_call']} µs), "
                                 f"{core['verify_from_qr_time_vs_raw_x']}x the time of raw pynacl "
-                                f"verify ({core['raw_pynacl_verify_per_s']:,} /s)"),
+                                f"verify ({core['raw_pynacl_verify_per_s']:,} /s); a v1 text "
+                                f"in the same run: {core['verify_from_qr_v1_us_per_call']} µs, "
+                                f"{core['verify_from_qr_v1_time_vs_raw_x']}x"),
         ("issue a card (sign + QR text + QR symbol + 300 dpi PNG), one core",
          f"{cards['cards_per_s_one_core']} /s ({cards['card_ms']} ms; raw pynacl sign in the "
          f"same run: {cards['raw_pynacl_sign_per_s']:,} /s)"),
