@@ -319,26 +319,17 @@ class _Reader:
         self.pos = end
         return chunk
 
-    # One method per field kind; `_generate` writes the calls in the template's order.
-
-    def _time(self) -> str:
-        return _time_text(self._varint()).decode("ascii")
-
-    def _int(self) -> str:
-        return _int_text(self._varint()).decode("ascii")
-
-    def _crock(self, chars: int) -> str:
-        return _crockford(self._bytes((5 * chars + 7) // 8), chars).decode("ascii")
+    # The slow paths `_generate`'s code calls (a variable-length key id), and single fields
+    # read as text (for tests of each field's one encoding).
 
     def _b64(self, size: int) -> str:
         return b64u_encode(self._bytes(size or self._varint()))
 
-    def _count(self) -> int:
-        count = self._varint()
-        # Every element costs at least one byte, so a list cannot outgrow its text.
-        if count > MAX_REPEAT or count > len(self.data) - self.pos:
-            raise QRFormatError("a packed list is longer than its bytes")
-        return count
+    def _time(self) -> str:
+        return _time_text(self._varint()).decode("ascii")
+
+    def _crock(self, chars: int) -> str:
+        return _crockford(self._bytes((5 * chars + 7) // 8), chars).decode("ascii")
 
     def _string(self, stop: str) -> str:
         value, self.pos = _read_string(self.template, self.data, self.pos, stop.encode())
