@@ -26,7 +26,8 @@ install: $(STAMP)
 
 # The phone verifier page: npm packages pinned by package-lock.json, bundled by esbuild.
 $(WEB_BUILT): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*) \
-              $(wildcard verifier/i18n/*.json) $(wildcard verifier/data/*.json) $(wildcard schemas/*.json) passport/data/qr-dict-v1.bin
+              $(wildcard verifier/i18n/*.json) $(wildcard verifier/data/*.json) $(wildcard schemas/*.json) passport/data/qr-dict-v1.bin \
+              passport/data/qr-template-v2.json
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
 
 # Headless Chromium for the browser tests: Debian's package, installed when missing.

@@ -29,15 +29,20 @@ def table() -> str:
     rows = [
         ("credential JSON", f"{core['credential_json_bytes']:,} bytes"),
         ("compact JWS", f"{core['jws_chars']:,} characters"),
-        ("QR text", f"{core['qr_text_chars']} characters"),
-        ("QR version", f"{core['qr_version_at_ecc_q']} at ECC Q (the codec's level), "
-                       f"{core['qr_version_at_ecc_m']} at ECC M"),
+        ("QR text (codec v2; v1 in the same run)",
+         f"{core['qr_text_chars']} characters (v1: {core['qr_v1_text_chars']})"),
+        ("QR version (codec v2; v1 in the same run)",
+         f"{core['qr_version_at_ecc_q']} at ECC Q (the codec's level), "
+         f"{core['qr_version_at_ecc_m']} at ECC M (v1: {core['qr_v1_version_at_ecc_q']} at "
+         "ECC Q)"),
         ("sign a credential", f"{core['sign_credential_per_s']:,} /s, {core['sign_time_vs_raw_x']}x "
                               f"the time of raw pynacl sign ({core['raw_pynacl_sign_per_s']:,} /s)"),
         ("verify from QR text", f"{core['verify_from_qr_text_per_s']:,} /s "
                                 f"({core['verify_from_qr_us_per_call']} µs), "
                                 f"{core['verify_from_qr_time_vs_raw_x']}x the time of raw pynacl "
-                                f"verify ({core['raw_pynacl_verify_per_s']:,} /s)"),
+                                f"verify ({core['raw_pynacl_verify_per_s']:,} /s); a v1 text "
+                                f"in the same run: {core['verify_from_qr_v1_us_per_call']} µs, "
+                                f"{core['verify_from_qr_v1_time_vs_raw_x']}x"),
         ("issue a card (sign + QR text + QR symbol + 300 dpi PNG), one core",
          f"{cards['cards_per_s_one_core']} /s ({cards['card_ms']} ms; raw pynacl sign in the "
          f"same run: {cards['raw_pynacl_sign_per_s']:,} /s)"),
@@ -58,7 +63,8 @@ def table() -> str:
         ("`skillpass verify` path from a 640 px card photo (JPEG), median",
          f"{ver['verify_card_photo_640px_median_ms']} ms"),
         ("`skillpass verify` path from QR text, median", f"{ver['verify_qr_text_median_ms']} ms"),
-        ("QR text encode (deflate search + Base45)", f"{core['qr_encode_per_s']:,} /s"),
+        ("QR text encode (template packing, deflate search, Base45)",
+         f"{core['qr_encode_per_s']:,} /s"),
         ("fuzz run (`bench/bench_fuzz.py`): hostile inputs to the QR codec, the verifier and "
          "the trust bundle loader, mutated at every layer",
          f"{fuzz['cases']:,} inputs over {len(_dict(fuzz['targets']))} targets (seed "
@@ -66,6 +72,21 @@ def table() -> str:
     ]
     lines = [f"Measured on: {core['machine']}.", "", "| figure | value |", "| --- | --- |"]
     lines += [f"| {a} | {b} |" for a, b in rows]
+    kinds = _dict(core["per_kind"])
+    lines += ["", "QR size per credential kind: the largest the product issues of each (every "
+                  f"bundled rubric; a statement lists all units but one), holder "
+                  f"{kinds['holder_name']} / {kinds['holder_name_km']} (the demo data's "
+                  "longest names), a 40-character course title, issued at a time with seconds:",
+              "", "| kind | credentials | QR text, v1 | QR version at ECC Q, v1 | QR text, v2 "
+                  "| QR version at ECC Q, v2 |", "| --- | --- | --- | --- | --- | --- |"]
+    for kind, label in (("certificate", "RPL full certificate"),
+                        ("statement", "RPL statement of attainment"),
+                        ("training", "TVET training record")):
+        lines.append(f"| {label} | {kinds[f'{kind}_count']} | "
+                     f"{kinds[f'{kind}_v1_chars_max']} characters | "
+                     f"{kinds[f'{kind}_v1_version_q_max']} | "
+                     f"{kinds[f'{kind}_v2_chars_max']} characters | "
+                     f"{kinds[f'{kind}_v2_version_q_max']} |")
     lines += ["", f"Publication by one centre, over HTTP ({store['server']}), median of "
                   f"{store['requests_per_figure']} requests, "
                   f"{float(str(store['revoked_share'])) * 100:g}% of credentials revoked at "

@@ -2,7 +2,8 @@
 
 A `Credential` is only ever built from claims that passed the schema and the semantic
 checks here (`Credential.from_claims`), or by the builders below, which go through the
-same gate. The JSON key order is fixed: it is what the QR dictionary was built from.
+same gate. The JSON key order is fixed: it is what the QR dictionary and the QR codec v2
+template were built from (another order still travels, deflated).
 """
 
 from __future__ import annotations

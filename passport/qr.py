@@ -1,18 +1,26 @@
 """The QR transport: a lossless, compact carriage of one exact compact JWS.
 
-    QR text = "SP" + version + ":" + Base45( signature || rawDeflate(zdict)( hlen || header || payload ) )
+    v1: QR text = "SP1:" + Base45( signature || rawDeflate(zdict)( hlen || header || payload ) )
+    v2: QR text = "SP2:" + Base45( signature || form || body )
+        form 1: body = the template's fields for header and payload (passport/qrpack.py)
+        form 0: body = rawDeflate(zdict)( hlen || header || payload ), as v1 (any other JWS)
 
 `hlen` is the header's byte length as a LEB128 varint; header and payload are the decoded
 bytes of the JWS's first two segments, the signature the raw 64 bytes. Decoding re-encodes
 them as base64url, so the result is byte-identical to the signed JWS: one signature, two
-transports. Each dictionary version is frozen (its SHA-256 is pinned below) so that a card
-printed today still decodes in twenty years.
+transports. Each dictionary and template is frozen (its SHA-256 is pinned below) so that a
+card printed today still decodes in twenty years. v2 packs the product's own credentials by
+their structure (a template with the fixed text, and only the fields that vary), which is what
+brings every credential kind within QR version 15 at ECC Q; a JWS the template does not
+describe (another issuer's, or a later credential shape) still round-trips, deflated. v2's
+deflate form uses v1's frozen dictionary.
 
 Only canonical text decodes, so that a card's text cannot be varied while its credential
 stays the same (a second text for one card would pass any check keyed on the text): the
 version is written without leading zeros ('SP1:', never 'SP01:'); the Base45 is the one
 encoding of its bytes (`base45.decode` refuses groups out of range); the deflate stream ends
-in its last byte, whose padding bits (after the final block) are zero, as zlib writes them.
+in its last byte, whose padding bits (after the final block) are zero, as zlib writes them;
+v2's form is a one-byte varint, and its template fields each have one encoding (qrpack).
 Surrounding whitespace is not part of the text (a scanner or a file may add a newline).
 """
 
@@ -25,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from passport import base45
+from passport import base45, jsonread, qrpack
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 
@@ -35,7 +43,9 @@ MAX_QR_TEXT = 4296
 # refused while inflating, so a small QR cannot become a large allocation.
 MAX_INFLATED = 16_384
 SIGNATURE_BYTES = 64
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
+# v2's forms: the template's packing of the product's credentials, or deflate of any JWS.
+FORM_DEFLATE, FORM_TEMPLATE = 0, 1
 # Error correction is the codec's choice, not the card's: Q survives 25% damage.
 ECC_LEVEL = "Q"
 # What may surround the text (a scanner's or a file's line end), and nothing else: Unicode's
@@ -52,6 +62,11 @@ class DictionaryVersion:
 
 DICTIONARIES = {
     1: DictionaryVersion(1, "qr-dict-v1.bin", "78f45050094f03c66d318d0accf82e77c7d58aa5551fb1e22c3e8194402bf182"),
+    # v2 deflates what its template does not describe with v1's dictionary.
+    2: DictionaryVersion(2, "qr-dict-v1.bin", "78f45050094f03c66d318d0accf82e77c7d58aa5551fb1e22c3e8194402bf182"),
+}
+TEMPLATES = {
+    2: DictionaryVersion(2, "qr-template-v2.json", "ae10804f4bfdddf28c7f521b58b63c5d2c035c58a809fdd2b69a85143a273f77"),
 }
 
 
@@ -65,6 +80,17 @@ def dictionary(version: int) -> bytes:
         # A frozen dictionary that changed would silently break every printed card.
         raise RuntimeError(f"QR dictionary v{version} does not match its pinned hash")
     return data
+
+
+@cache
+def template(version: int) -> qrpack.Template:
+    spec = TEMPLATES[version]
+    data = resources.files("passport").joinpath("data", spec.filename).read_bytes()
+    if hashlib.sha256(data).hexdigest() != spec.sha256:
+        raise RuntimeError(f"QR template v{version} does not match its pinned hash")
+    doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))
+    assert isinstance(doc, dict)
+    return qrpack.Template(doc)
 
 
 def prefix(version: int) -> str:
@@ -116,7 +142,17 @@ def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
     candidates = [_deflate(body, zdict, [])]
     for run in _HEX_RUN.finditer(body):
         candidates.append(_deflate(body, zdict, [run.start(), run.end()]))
-    packed = signature + min(candidates, key=len)
+    deflated = min(candidates, key=len)
+    if version in TEMPLATES:
+        # The template form when it is the shorter (it is, for every credential the product
+        # issues; a credential of long repetitive text deflates better).
+        fields = template(version).pack(header, payload)
+        if fields is not None and len(fields) <= len(deflated):
+            packed = signature + bytes((FORM_TEMPLATE,)) + fields
+        else:
+            packed = signature + bytes((FORM_DEFLATE,)) + deflated
+    else:
+        packed = signature + deflated
     text = prefix(version) + base45.encode(packed)
     if len(text) > MAX_QR_TEXT:
         raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
@@ -140,18 +176,29 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     if match.group(1).startswith("0"):
         raise QRFormatError("the codec version has a leading zero (canonical text starts "
                             "'SP1:')", position=2)
-    zdict = dictionary(int(match.group(1)))
+    version = int(match.group(1))
+    zdict = dictionary(version)
     packed = base45.decode(text[match.end():], offset=match.end())
-    if len(packed) <= SIGNATURE_BYTES:
+    start = SIGNATURE_BYTES + (version in TEMPLATES)
+    if len(packed) <= start:
         raise QRFormatError("too short to hold a signed credential (truncated?)",
                             position=len(text) - 1)
-    body = _inflate_canonical(packed[SIGNATURE_BYTES:], zdict, len(text) - 1)
     signature = packed[:SIGNATURE_BYTES]
-    header_len, used = _read_varint(body)
-    header = body[used:used + header_len]
-    if len(header) != header_len or header_len == 0:
-        raise QRFormatError("header length is out of range")
-    payload = body[used + header_len:]
+    form = packed[SIGNATURE_BYTES] if version in TEMPLATES else FORM_DEFLATE
+    if form == FORM_TEMPLATE:
+        header, payload = template(version).unpack(packed[start:], MAX_INFLATED)
+        if not header:
+            raise QRFormatError("header length is out of range")
+    elif form == FORM_DEFLATE:
+        body = _inflate_canonical(packed[start:], zdict, len(text) - 1)
+        header_len, used = _read_varint(body)
+        header = body[used:used + header_len]
+        if len(header) != header_len or header_len == 0:
+            raise QRFormatError("header length is out of range")
+        payload = body[used + header_len:]
+    else:
+        raise QRFormatError(f"unknown packing form {form} (a newer codec?)",
+                            position=match.end())
     signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
     compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
     return compact, header, payload, signature, signing_input

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from passport import base45, qr
+from passport import base45, qr, qrpack
 from passport.b64 import b64u_decode, b64u_encode
 from passport.keys import PrivateKey
 
@@ -182,8 +182,38 @@ def _standard_base64_header(f: Forge) -> str:
 
 
 # -- the QR transport ------------------------------------------------------------------------
+# The v1 rows build on v1's deflate layout (v1 cards are read forever); the qr2 rows on v2's.
+def _v1(f: Forge) -> str:
+    return qr.encode(f.genuine, version=1)
+
+
 def _packed(f: Forge) -> bytes:
-    return base45.decode(qr.encode(f.genuine)[4:])
+    return base45.decode(_v1(f)[4:])
+
+
+def _packed2(f: Forge) -> bytes:
+    packed = base45.decode(qr.encode(f.genuine, version=2)[4:])
+    assert packed[64] == qr.FORM_TEMPLATE, "the genuine credential is packed by the template"
+    return packed
+
+
+def _qr2_edit(edit: Callable[[bytes], bytes]) -> Callable[[Forge], str]:
+    """v2 text whose fields (after the signature and form byte) are edited."""
+    return lambda f: "SP2:" + base45.encode(_packed2(f)[:65] + edit(_packed2(f)[65:]))
+
+
+# v2 fields of the genuine credential: the header's choice (0) and key id (9 bytes), then the
+# payload's @context list: its count, then each URL by its index in the template's table.
+_CONTEXTS = 1 + 9
+
+
+def _qr2_context_literal(fields: bytes) -> bytes:
+    """The first context URL spelt out in UTF-8 instead of by its table index: the same JWS,
+    a second text."""
+    url = b"https://www.w3.org/ns/credentials/v2"
+    assert fields[_CONTEXTS + 1] == qr.template(2).index[url.decode()] << 1
+    literal = qrpack.varint(len(url) << 3 | 3) + url
+    return fields[:_CONTEXTS + 1] + literal + fields[_CONTEXTS + 2:]
 
 
 def _qr_last_char_variant(f: Forge) -> str:
@@ -196,7 +226,7 @@ def _qr_last_char_variant(f: Forge) -> str:
 
 def _qr_base45_out_of_range(f: Forge) -> str:
     """'GGW' is 65536: one more than two bytes hold, in the place of the first group."""
-    return "SP1:GGW" + qr.encode(f.genuine)[7:]
+    return "SP1:GGW" + _v1(f)[7:]
 
 
 def _deflated(body: bytes, level: int = 9) -> bytes:
@@ -228,7 +258,7 @@ def _qr_bomb(f: Forge) -> str:
 
 
 def _qr_truncated(chars: int) -> Callable[[Forge], str]:
-    return lambda f: qr.encode(f.genuine)[:-chars]
+    return lambda f: _v1(f)[:-chars]
 
 
 def _nested(depth: int) -> str:
@@ -357,13 +387,13 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("qr-cut-3", _qr_truncated(3), "invalid", "format", "bad_qr"),
     Attack("qr-prefix-only", lambda f: "SP1:", "invalid", "format", "bad_qr"),
     # -- the QR transport: canonical text only -----------------------------------------------
-    Attack("qr-version-leading-zero", lambda f: "SP01:" + qr.encode(f.genuine)[4:], "invalid",
+    Attack("qr-version-leading-zero", lambda f: "SP01:" + _v1(f)[4:], "invalid",
            "format", "bad_qr"),
-    Attack("qr-version-unknown", lambda f: "SP2:" + qr.encode(f.genuine)[4:], "invalid",
+    Attack("qr-version-unknown", lambda f: "SP9:" + _v1(f)[4:], "invalid",
            "format", "bad_qr"),
     Attack("qr-last-char-variant", _qr_last_char_variant, "invalid", "format", "bad_qr"),
     Attack("qr-base45-out-of-range", _qr_base45_out_of_range, "invalid", "format", "bad_qr"),
-    Attack("qr-lowercase", lambda f: "SP1:" + qr.encode(f.genuine)[4:].lower(), "invalid",
+    Attack("qr-lowercase", lambda f: "SP1:" + _v1(f)[4:].lower(), "invalid",
            "format", "bad_qr"),
     Attack("qr-trailing-byte", _qr_trailing_byte, "invalid", "format", "bad_qr"),
     Attack("qr-stored-block-bad-length", _qr_stored_block_bad_length, "invalid", "format",
@@ -374,6 +404,25 @@ ATTACKS: tuple[Attack, ...] = (
     Attack("qr-line-end-after", lambda f: qr.encode(f.genuine) + "\r\n", "valid", "format", "ok"),
     Attack("qr-version-arabic-indic-digit", lambda f: "SP\u0661:" + qr.encode(f.genuine)[4:],
            "invalid", "format", "bad_jws"),  # no QR prefix ('SP' and ASCII digits): a JWS?
+    # -- the QR transport v2: its template fields have one encoding each ------------------------
+    Attack("qr2-cut-1", lambda f: qr.encode(f.genuine)[:-1], "invalid", "format", "bad_qr"),
+    Attack("qr2-cut-3", lambda f: qr.encode(f.genuine)[:-3], "invalid", "format", "bad_qr"),
+    Attack("qr2-signature-only", lambda f: "SP2:" + base45.encode(f.signature), "invalid",
+           "format", "bad_qr"),
+    Attack("qr2-trailing-byte", _qr2_edit(lambda b: b + b"\x00"), "invalid", "format", "bad_qr"),
+    Attack("qr2-unknown-form", lambda f: "SP2:" + base45.encode(
+        _packed2(f)[:64] + b"\x07" + _packed2(f)[65:]), "invalid", "format", "bad_qr"),
+    Attack("qr2-header-choice-out-of-range", _qr2_edit(lambda b: b"\x05" + b[1:]), "invalid",
+           "format", "bad_qr"),
+    Attack("qr2-unknown-string", _qr2_edit(
+        lambda b: b[:_CONTEXTS + 1] + b"\xfe\x7f" + b[_CONTEXTS + 2:]), "invalid", "format", "bad_qr"),
+    Attack("qr2-overlong-count", _qr2_edit(
+        lambda b: b[:_CONTEXTS] + bytes((b[_CONTEXTS] | 0x80, 0)) + b[_CONTEXTS + 1:]),
+        "invalid", "format", "bad_qr"),
+    Attack("qr2-literal-of-table-string", _qr2_edit(_qr2_context_literal), "invalid", "format",
+           "bad_qr"),
+    Attack("qr2-list-longer-than-bytes", _qr2_edit(
+        lambda b: b[:_CONTEXTS] + b"\xff\x03" + b[_CONTEXTS + 1:]), "invalid", "format", "bad_qr"),
     # -- media types --------------------------------------------------------------------------------
     Attack("typ-jwt", _resigned(typ="JWT"), "invalid", "format", "wrong_media_type"),
     Attack("typ-uppercase", _resigned(typ="VC+JWT"), "invalid", "format", "wrong_media_type"),

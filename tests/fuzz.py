@@ -24,6 +24,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import segno
@@ -188,31 +189,43 @@ def mutate_json_text(rng: random.Random, text: str) -> str:
 
 
 # -- targets: each draws an input and runs one entry point ---------------------------------
+@cache
+def _text_of(compact: str, version: int) -> str:
+    return qr.encode(compact, version=version)
+
+
+def _qr_text(rng: random.Random, m: Material) -> str:
+    """The card's text in a codec version read today: v2 (issued now) or v1 (read forever)."""
+    return m.qr_text if rng.random() < 0.5 else _text_of(m.compact, 1)
+
+
 def qr_decode_mutated(rng: random.Random, m: Material) -> str:
+    original = _qr_text(rng, m)
     if rng.random() < 0.5:
-        text = mutate_text(rng, m.qr_text, base45.ALPHABET)
+        text = mutate_text(rng, original, base45.ALPHABET)
     else:
-        packed = base45.decode(m.qr_text[4:])
-        text = "SP1:" + base45.encode(mutate_bytes(rng, packed, start=64))
-    # QR text is canonical: no other text may carry the same credential.
-    if qr.decode(text) == m.compact and text.strip(qr.WHITESPACE) != m.qr_text:
+        packed = base45.decode(original[4:])
+        text = original[:4] + base45.encode(mutate_bytes(rng, packed, start=64))
+    # QR text is canonical: no other text of its version may carry the same credential.
+    if qr.decode(text) == m.compact and text.strip(qr.WHITESPACE) != original:
         raise AssertionError(f"{text!r} is another text for the same credential")
     return "decoded"
 
 
 def qr_decode_arbitrary(rng: random.Random, m: Material) -> str:
     body = "".join(rng.choice(base45.ALPHABET) for _ in range(rng.randrange(0, 400)))
-    qr.decode(rng.choice(("SP1:", "SP01:", "SP0:", "SP999:", "sp1:", "")) + body)
+    qr.decode(rng.choice(("SP1:", "SP2:", "SP01:", "SP0:", "SP999:", "sp1:", "")) + body)
     return "decoded"
 
 
 def verify_qr_mutated(rng: random.Random, m: Material) -> str:
-    packed = base45.decode(m.qr_text[4:])
+    original = _qr_text(rng, m)
+    packed = base45.decode(original[4:])
     choice = rng.randrange(3)
     if choice == 0:
-        text = mutate_text(rng, m.qr_text, base45.ALPHABET)
+        text = mutate_text(rng, original, base45.ALPHABET)
     elif choice == 1:
-        text = "SP1:" + base45.encode(mutate_bytes(rng, packed, start=64))
+        text = original[:4] + base45.encode(mutate_bytes(rng, packed, start=64))
     else:  # the JSON inside, edited: the codec is passed, the readers behind it are not
         _, header, payload, signature, _ = qr.decode_parts(m.qr_text)
         payload = mutate_json_text(rng, payload.decode()).encode("utf-8", "surrogatepass")

@@ -43,6 +43,9 @@ def test_demo_writes_credentials_that_verify(home: Path, tmp_path: Path, cli: Cl
         compact = (out / f"{name}.jwt").read_text().strip()
         text = (out / f"{name}.qr.txt").read_text().strip()
         assert qr.decode(text) == compact
+        # Issued with QR codec v2, whose template carries every kind within version 15 at
+        # ECC Q (v1 needed up to 17 for the demo's own credentials).
+        assert text.startswith("SP2:") and qr.qr_version(text) <= 15, (name, len(text))
         for presented in (str(out / f"{name}.jwt"), text):
             code, stdout, _ = cli("verify", presented, "--trust", str(out / "trust-bundle.json"),
                                   "--json")

@@ -59,3 +59,25 @@ def test_unit_titles_hold_every_bundled_rubric_unit_as_the_catalogue_names_it() 
                 f"{rubric.id} {unit.code}: run 'python tools/unit_titles.py' and commit the file")
     # And the file is exactly what the script writes over it (sorted, nothing dropped).
     assert unit_titles.build(json.loads(committed)) == committed
+
+
+def test_template_tool_still_describes_the_frozen_v2_template() -> None:
+    # The template's structure and string table, as the tool writes them. (Its token table
+    # takes the tool about a minute to train; the pinned hash in passport/qr.py guards it.)
+    from tools import make_qr_template
+
+    frozen = json.loads((REPO / "passport" / "data" / "qr-template-v2.json").read_text("utf-8"))
+    assert frozen["header"] == make_qr_template.HEADER
+    assert frozen["payload"] == make_qr_template.PAYLOAD
+    assert frozen["strings"] == make_qr_template.strings()
+    assert len(frozen["tokens"]) == len(make_qr_template.TOKEN_BYTES)
+    assert frozen["tokens"][:len(make_qr_template.HOST_TOKENS)] == make_qr_template.HOST_TOKENS
+
+
+def test_make_vectors_reproduces_the_released_v2_byte_for_byte(tmp_path: Path) -> None:
+    out = tmp_path / "v2"
+    make_vectors.main("v2", out)
+    released = sorted(p.name for p in (VECTORS / "v2").iterdir())
+    assert sorted(p.name for p in out.iterdir()) == released
+    for name in released:
+        assert (out / name).read_bytes() == (VECTORS / "v2" / name).read_bytes(), name

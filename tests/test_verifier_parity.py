@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from passport import qr
+from passport import base45, qr
 from passport.b64 import b64u_decode
 from passport.bundle import TrustBundle
 from passport.errors import TrustError
@@ -36,6 +36,17 @@ def load(case: dict[str, Any]) -> TrustBundle:
                                  roots=RootSet.from_json(world["root"]))
 
 
+def test_the_cases_carry_both_codec_versions() -> None:
+    # The page and the Python verifier read the same v1 and v2 texts (tests/web/ reads them
+    # all on the page); v2's template form and its deflate form both occur.
+    prefixes = {c["qr"][:4] for c in JUDGED}
+    assert {"SP1:", "SP2:"} <= prefixes
+    forms = {base45.decode(c["qr"][4:])[64] for c in JUDGED
+             if c["qr"].startswith("SP2:") and c["verdict"] == "valid"
+             and c["qr"] == c["qr"].strip()}
+    assert forms == {qr.FORM_TEMPLATE, qr.FORM_DEFLATE}
+
+
 def test_the_cases_cover_what_the_issue_lists() -> None:
     verdicts = {c["name"]: c.get("verdict", "refused") for c in CASES["cases"]
                 if not c["name"].startswith(("attack-", "vc2-"))}
@@ -44,6 +55,10 @@ def test_the_cases_cover_what_the_issue_lists() -> None:
         "valid": "valid", "revoked": "invalid", "expired": "invalid",
         "unknown-issuer": "invalid", "tampered": "invalid", "wrong-key": "invalid",
         "not-accredited": "invalid", "stale-status": "warning", "valid-on-list-3": "valid",
+        # Every kind in QR codec v2, and cards printed with v1, which are read forever.
+        "statement-of-attainment": "valid", "training-record": "valid",
+        "valid-v1": "valid", "revoked-v1": "invalid", "tampered-v1": "invalid",
+        "training-record-v1": "valid",
         "revoked-on-list-2": "invalid",
         # National trust: k of n root signatures and root rotation.
         "threshold-two-of-three": "valid", "threshold-one-of-three-refused": "refused",

@@ -1,6 +1,7 @@
 """Write the frozen test vectors of one QR codec version. Run once per version, then commit.
 
     python tests/vectors/make_vectors.py v1
+    python tests/vectors/make_vectors.py v2
 
 Fixed keys, ids and times make the output reproducible. A released version's folder is never
 regenerated: its files are the proof that cards printed with that version still verify. A
@@ -53,29 +54,39 @@ def main(version: str, out_dir: Path | None = None) -> None:
                    "cqfLevel": "C1", "title": {"en": "Forklift safety short course",
                                                "km": "វគ្គខ្លីសុវត្ថិភាពរថយន្តលើកទំនិញ"}},
         "start": "2026-10-05", "end": "2026-10-16"}), "vector").request(issued=ISSUED)
+    # v1's ids are kept as released; v2's are in the product's own id alphabet (Crockford
+    # base32), so that its vectors are packed by the template, and one v1-style id shows the
+    # deflate form that carries any other credential.
+    ids = {"v1": ("V1FULL000001", "V1PART000002", "V1TVET000003", "V1REVK000004")}.get(
+        version, ("V2CERT000001", "V2PART000002", "V2TVET000003", "V2REVK000004"))
     cases = {
         "full-certificate": world.claims(
             holder=HolderInput("Sok Dara", "សុខ ដារា", 1988, "010234567"),
             achievement=achievement_claims_for(masonry, full=True), index=11,
-            results=[u.code for u in masonry.units], credential_id="urn:skillpass:cred:V1FULL000001"),
+            results=[u.code for u in masonry.units], credential_id="urn:skillpass:cred:" + ids[0]),
         "statement-of-attainment": world.claims(
             holder=HolderInput("Chan Sophea", "ចាន់ សុភា", 1992, "020345678"),
             achievement=achievement_claims_for(welding, full=False), index=12,
-            results=[u.code for u in welding.units[:3]], credential_id="urn:skillpass:cred:V1PART000002"),
+            results=[u.code for u in welding.units[:3]], credential_id="urn:skillpass:cred:" + ids[1]),
         "training-record": world.claims(
             holder=course.holder, achievement=course.achievement, index=13, results=None,
-            activity=course.activity, credential_id="urn:skillpass:cred:V1TVET000003"),
+            activity=course.activity, credential_id="urn:skillpass:cred:" + ids[2]),
         "revoked": world.claims(
             holder=HolderInput("Meas Bopha", "មាស បុប្ផា", 1987, "050678901"),
             achievement=achievement_claims_for(masonry, full=True), index=14,
-            results=[u.code for u in masonry.units], credential_id="urn:skillpass:cred:V1REVK000004"),
+            results=[u.code for u in masonry.units], credential_id="urn:skillpass:cred:" + ids[3]),
     }
+    if version != "v1":
+        cases["deflate-form"] = world.claims(
+            holder=HolderInput("Keo Sreymom", "កែវ ស្រីមុំ", 1995, "060789012"),
+            achievement=achievement_claims_for(welding, full=True), index=15,
+            results=[u.code for u in welding.units], credential_id="urn:skillpass:cred:V2FULL000005")
     out.mkdir(parents=True)
     expected = {}
     for name, claims in cases.items():
         _, compact = sign_claims(claims, world.issuer_key)
         (out / f"{name}.jwt").write_text(compact + "\n")
-        (out / f"{name}.qr.txt").write_text(qr.encode(compact) + "\n")
+        (out / f"{name}.qr.txt").write_text(qr.encode(compact, version=int(version[1:])) + "\n")
         expected[name] = {"verdict": "invalid" if name == "revoked" else "valid",
                           "failed": ["revoked"] if name == "revoked" else []}
     (out / "trust-bundle.json").write_text(json.dumps(world.bundle_document(), indent=1) + "\n")

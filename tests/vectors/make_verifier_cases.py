@@ -38,7 +38,7 @@ from passport.signing import sign_claims
 from passport.trust import CentreState, RecordRef, RootSet, issuer_entry, key_entry
 from passport.verify import verify
 from rpl_rubrics import catalogue
-from rpl_rubrics.credentials import achievement_claims_for
+from rpl_rubrics.credentials import TrainingCompletion, achievement_claims_for
 from tests.attacks import ATTACKS, Forge
 from tests.vc2_table import ROWS as VC2_ROWS
 from tests.vc2_table import edited, signed
@@ -73,7 +73,7 @@ def main(out: Path = OUT) -> None:
         r = masonry if rubric == "masonry" else welding
         return world.claims(index=n, achievement=achievement_claims_for(r, full=True),
                             results=[u.code for u in r.units],
-                            credential_id=f"urn:skillpass:cred:PARITY{n:06d}", **extra)
+                            credential_id=f"urn:skillpass:cred:PARCAS{n:06d}", **extra)
 
     compact = {name: sign_claims(c, world.issuer_key)[1] for name, c in {
         "valid": claims(1),
@@ -94,13 +94,33 @@ def main(out: Path = OUT) -> None:
     # A full list 1 makes the centre open list 2, 3...: status entries then name a later list.
     compact["valid-on-list-3"] = sign_claims(claims(8, list_no=3), world.issuer_key)[1]
     compact["revoked-on-list-2"] = sign_claims(claims(9, list_no=2), world.issuer_key)[1]
+    # Every kind the product issues, as the page reads it (QR codec v2's template covers each).
+    compact["statement-of-attainment"] = sign_claims(world.claims(
+        index=10, achievement=achievement_claims_for(masonry, full=False),
+        results=[u.code for u in masonry.units[:2]],
+        credential_id="urn:skillpass:cred:PARCAS000010"), world.issuer_key)[1]
+    course = TrainingCompletion.from_text(json.dumps({
+        "type": "TrainingCompletion",
+        "candidate": {"name": "Vann Rithy", "nameKm": "វ៉ាន់ រិទ្ធី", "birthYear": 1990,
+                      "nationalId": "040567890"},
+        "course": {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344",
+                   "cqfLevel": "C1", "title": {"en": "Forklift safety short course",
+                                               "km": "វគ្គខ្លីសុវត្ថិភាពរថយន្តលើកទំនិញ"}},
+        "start": "2026-10-05", "end": "2026-10-16"}), "parity").request(issued=ISSUED)
+    compact["training-record"] = sign_claims(world.claims(
+        index=11, holder=course.holder, achievement=course.achievement, results=None,
+        activity=course.activity, credential_id="urn:skillpass:cred:PARCAS000011"),
+        world.issuer_key)[1]
 
     bundle_doc = world.bundle_document()
     bundle = TrustBundle.from_json(json.dumps(bundle_doc).encode(), roots=(world.root.public,))
     cases = []
-    for name, token in compact.items():
+    # Cards printed with codec v1 are read forever: some cases carry v1 text.
+    texts = {name: qr.encode(token) for name, token in compact.items()}
+    for name in ("valid", "revoked", "tampered", "training-record"):
+        texts[f"{name}-v1"] = qr.encode(compact[name], version=1)
+    for name, text in texts.items():
         at = CHECK_AT + timedelta(days=30) if name == "stale-status" else CHECK_AT
-        text = qr.encode(token)
         result = verify(text, at=at, trust=bundle)
         cases.append({"name": name, "qr": text, "at": at.isoformat(),
                       "verdict": result.verdict.value,

@@ -48,7 +48,9 @@ def python_code(text: str) -> str:
 
 def hostile_texts(rng: random.Random) -> list[str]:
     m = material()
-    packed = base45.decode(m.qr_text[4:])
+    # Mutated packed bytes of both codec versions: v2's template fields and v1's deflate.
+    packed = {"SP2:": base45.decode(qr.encode(m.compact, version=2)[4:]),
+              "SP1:": base45.decode(qr.encode(m.compact, version=1)[4:])}
     _, header, payload, signature, _ = qr.decode_parts(m.qr_text)
     texts = []
     for n in range(CASES):
@@ -56,7 +58,8 @@ def hostile_texts(rng: random.Random) -> list[str]:
         if kind == 0:
             texts.append(mutate_text(rng, m.qr_text, base45.ALPHABET))
         elif kind == 1:
-            texts.append("SP1:" + base45.encode(mutate_bytes(rng, packed, start=64)))
+            version = "SP2:" if n % 2 else "SP1:"
+            texts.append(version + base45.encode(mutate_bytes(rng, packed[version], start=64)))
         elif kind in (2, 3):
             part = payload if kind == 2 else header
             edited = mutate_json_text(rng, part.decode()).encode("utf-8", "surrogatepass")

@@ -6,6 +6,7 @@ import ZStream from "pako/lib/zlib/zstream.js";
 import * as zlib from "pako/lib/zlib/inflate.js";
 import { CLAIMS_LIMITS, CONTENT_TYPES, Failure, JWT_CLAIMS, MEDIA_TYPES, b64uEncode, enc, isObject,
   numericDate, parseJson, parseJws, signatureValid, splitCompact, vcJoseFailure } from "./jws.js";
+import { TEMPLATES, unpackTemplate } from "./qrpack.js";
 import { validate } from "./schema.js";
 import { utcTime, vouches } from "./trust.js";
 import { checkDataModel, instantBefore, instantOfMs, parseDateTimeStamp } from "./vcdm.js";
@@ -17,6 +18,7 @@ const CLOCK_SKEW_SECONDS = 300;
 export const CHECKS = ["format", "signature", "issuer_trusted", "key_valid_at_issuance",
   "issuer_accredited", "schema", "validity_dates", "status", "status_freshness"];
 const MAX_QR_TEXT = 4296, MAX_INFLATED = 16384;
+const DEFLATE_DICTIONARY = { 1: 1, 2: 1 }, FORM_DEFLATE = 0, FORM_TEMPLATE = 1;
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
 export function base45Decode(text) {
@@ -85,21 +87,33 @@ export function decodeQr(text, dictionaries) {
   const m = /^SP(\d{1,3}):/.exec(text);
   if (!m) throw new Failure("bad_qr", "does not start with a Skills Passport prefix such as 'SP1:'");
   if (m[1].startsWith("0")) throw new Failure("bad_qr", "the codec version has a leading zero (canonical text starts 'SP1:')");
-  const zdict = dictionaries[Number(m[1])];
+  const version = Number(m[1]);
+  // v2 deflates what its template does not describe with v1's dictionary (qr.DICTIONARIES).
+  const zdict = dictionaries[DEFLATE_DICTIONARY[version]];
   if (!zdict) throw new Failure("bad_qr", `unknown codec version ${m[1]}`);
   const packed = base45Decode(text.slice(m[0].length));
-  if (packed.length <= 64) throw new Failure("bad_qr", "too short to hold a signed credential");
+  const templated = version in TEMPLATES, start = 64 + (templated ? 1 : 0);
+  if (packed.length <= start) throw new Failure("bad_qr", "too short to hold a signed credential");
   const signature = packed.subarray(0, 64);
-  const body = inflateCanonical(packed.subarray(64), zdict);
-  let hlen = 0, used = 0;
-  for (;;) {  // qr._read_varint: at most 3 bytes
-    if (used === 3 || used === body.length) throw new Failure("bad_qr", "header length is malformed");
-    hlen |= (body[used] & 0x7f) << (7 * used);
-    if (!(body[used++] & 0x80)) break;
+  const form = templated ? packed[64] : FORM_DEFLATE;
+  let header, payload;
+  if (form === FORM_TEMPLATE) {
+    ({ header, payload } = unpackTemplate(packed.subarray(start), version, MAX_INFLATED));
+    if (header.length === 0) throw new Failure("bad_qr", "header length is out of range");
+  } else if (form === FORM_DEFLATE) {
+    const body = inflateCanonical(packed.subarray(start), zdict);
+    let hlen = 0, used = 0;
+    for (;;) {  // qr._read_varint: at most 3 bytes
+      if (used === 3 || used === body.length) throw new Failure("bad_qr", "header length is malformed");
+      hlen |= (body[used] & 0x7f) << (7 * used);
+      if (!(body[used++] & 0x80)) break;
+    }
+    header = body.subarray(used, used + hlen);
+    if (header.length !== hlen || hlen === 0) throw new Failure("bad_qr", "header length is out of range");
+    payload = body.subarray(used + hlen);
+  } else {
+    throw new Failure("bad_qr", `unknown packing form ${form} (a newer codec?)`);
   }
-  const header = body.subarray(used, used + hlen);
-  if (header.length !== hlen || hlen === 0) throw new Failure("bad_qr", "header length is out of range");
-  const payload = body.subarray(used + hlen);
   const signingInput = `${b64uEncode(header)}.${b64uEncode(payload)}`;
   return { compact: `${signingInput}.${b64uEncode(signature)}`, header, payload, signature,
            signingInput: enc.encode(signingInput) };

@@ -1,0 +1,670 @@
+"""The QR codec v2's structure-aware packer: a credential's JSON as a template plus fields.
+
+A template (passport/data/qr-template-v<N>.json, pinned by hash in passport/qr.py) is the
+credential's JSON text with holes: literal text, and fields that carry only what varies
+(a date as an integer, the credential id's random part as 60 bits, the identity hash as 32
+raw bytes, a known string as an index into the template's string table). `choice` and
+`repeat` cover optional members and lists; `capture` names a span that a later `ref` repeats
+for nothing (the salt is the credential id's random part; a status list URL starts with the
+issuer id). The template is data: it can describe a changed credential in a later version
+without code, and a credential it does not describe is simply not packed (the caller falls
+back to deflate).
+
+Unpacking concatenates text, so it restores the exact bytes the packer read. The packer
+proves that of its own output (pack, unpack, compare) and answers None otherwise. Each field
+has one encoding, and the unpacker refuses the others (an overlong varint, a literal of a
+string in the table, a Khmer string written as UTF-8...), so packed bytes cannot be varied
+while their credential stays the same.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, cast
+
+from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
+from passport.errors import InputTooLarge, QRFormatError
+
+# Fields are counted from 2020-01-01T00:00:00Z: no credential of the product is older.
+EPOCH = 1_577_836_800
+MAX_SECONDS = 253_402_300_799 - EPOCH  # 9999-12-31T23:59:59Z, the last the text form holds
+MAX_REPEAT = 1024
+MAX_DIGITS = 19  # below 2**63: one varint, and JavaScript reads it exactly below 2**53...
+MAX_DIGITS_JS_SAFE = 15  # ...so digit strings longer than this are carried as text
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+KHMER_FIRST = 0x1780  # Khmer block U+1780..U+17FF: one byte each in a Khmer literal
+
+# Opcodes of a compiled template.
+LIT, STR, REF, TIME, INT, HEX, CROCK, B64, CHOICE, REPEAT, CAPTURE = range(11)
+
+_TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_INT_TEXT = re.compile(r"0|[1-9][0-9]{0,14}")
+_B64_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+_HEX_TEXT = re.compile(r"[0-9a-f]*")
+_CROCK_INDEX = {c: i for i, c in enumerate(CROCKFORD)}
+_MODE_UNITS = (86_400, 3_600, 60, 1)  # a time is counted in days, hours, minutes or seconds
+
+Items = tuple[tuple[Any, ...], ...]
+
+
+class Template:
+    """A compiled template: header and payload item lists and the string table."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.strings: tuple[str, ...] = tuple(doc["strings"])
+        self.index = {s: i for i, s in enumerate(self.strings)}
+        # Unpacking writes UTF-8 bytes directly (no text to encode at the end).
+        self.strings_utf8: tuple[bytes, ...] = tuple(s.encode("utf-8") for s in self.strings)
+        self.index_utf8 = frozenset(self.strings_utf8)
+        # A text literal's bytes: printable ASCII is itself, every other byte a token.
+        token_bytes = [*range(0x00, 0x20), *range(0x7F, 0x100)]
+        self.text_bytes = [chr(b) for b in range(256)]
+        self.token_codes: dict[str, int] = {}
+        for b, token in zip(token_bytes, doc["tokens"], strict=False):
+            self.text_bytes[b] = token
+            self.token_codes[token] = b
+        self.longest_token = max(map(len, self.token_codes), default=1)
+        self.text_utf8 = [t.encode("utf-8", "surrogatepass") for t in self.text_bytes]
+        self.header = _compile(doc["header"])
+        self.payload = _compile(doc["payload"])
+        # Unpacking runs on every scan of a card: each item list becomes straight-line Python
+        # (the data's strings enter the source only as repr() literals), about four times
+        # faster than walking the items.
+        self._unpack_header = _generate(self.header, len(self.strings))
+        self._unpack_payload = _generate(self.payload, len(self.strings))
+
+    def pack(self, header: bytes, payload: bytes) -> bytes | None:
+        """The packed form of (header, payload), or None if the template does not fit them."""
+        try:
+            h, p = header.decode("utf-8"), payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        out = bytearray()
+        for items, text in ((self.header, h), (self.payload, p)):
+            env: dict[str, str] = {}
+            try:
+                end = self._match(items, text, 0, out, env)
+            except _NoMatch:
+                return None
+            if end != len(text):
+                return None
+        packed = bytes(out)
+        try:
+            if self.unpack(packed) != (header, payload):
+                return None
+        except (QRFormatError, InputTooLarge):
+            return None
+        return packed
+
+    def unpack(self, data: bytes, limit: int = 16_384) -> tuple[bytes, bytes]:
+        """Packed bytes -> (header, payload), each exactly as signed; refuses any other form."""
+        reader = _Reader(data, self, limit)
+        try:
+            header = reader.run(self._unpack_header)
+            payload = reader.run(self._unpack_payload)
+        except IndexError:
+            raise QRFormatError("packed credential ends early (truncated?)") from None
+        if reader.pos != len(data):
+            raise QRFormatError("unexpected bytes after the packed credential")
+        return header, payload
+
+    # -- packing: match the template against the text, writing fields ----------------------
+
+    def _match(self, items: Items, text: str, pos: int, out: bytearray,
+               env: dict[str, str]) -> int:
+        for item in items:
+            op = item[0]
+            if op == LIT:
+                if not text.startswith(item[1], pos):
+                    raise _NoMatch
+                pos += len(item[1])
+            elif op == STR:
+                end = _scan(text, pos, item[2])
+                value = text[pos:end]
+                out += self._string(value)
+                if item[1]:
+                    env[item[1]] = value
+                pos = end
+            elif op == REF:
+                known = env.get(item[1])
+                if known is None or not text.startswith(known, pos):
+                    raise _NoMatch
+                pos += len(known)
+            elif op == TIME:
+                value = text[pos:pos + 20]
+                if not _TIME_TEXT.fullmatch(value):
+                    raise _NoMatch
+                try:
+                    parsed = time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+                except ValueError:  # a date that does not exist (31 April) is carried as is
+                    raise _NoMatch from None
+                seconds = calendar.timegm(parsed) - EPOCH
+                if not 0 <= seconds <= MAX_SECONDS:
+                    raise _NoMatch
+                mode = next(m for m, unit in enumerate(_MODE_UNITS) if seconds % unit == 0)
+                out += varint((seconds // _MODE_UNITS[mode]) << 2 | mode)
+                pos += 20
+            elif op == INT:
+                m = _INT_TEXT.match(text, pos)
+                if not m:
+                    raise _NoMatch
+                out += varint(int(m.group()))
+                pos = m.end()
+            elif op == HEX:
+                value = text[pos:pos + 2 * item[1]]
+                if len(value) != 2 * item[1] or not _HEX_TEXT.fullmatch(value):
+                    raise _NoMatch
+                out += bytes.fromhex(value)
+                pos += len(value)
+            elif op == CROCK:
+                value = text[pos:pos + item[1]]
+                if len(value) != item[1] or any(c not in _CROCK_INDEX for c in value):
+                    raise _NoMatch
+                n = 0
+                for c in value:
+                    n = n << 5 | _CROCK_INDEX[c]
+                out += n.to_bytes((5 * item[1] + 7) // 8, "big")
+                if item[2]:
+                    env[item[2]] = value
+                pos += item[1]
+            elif op == B64:
+                m = _B64_TEXT.match(text, pos)
+                assert m is not None  # the pattern matches the empty string
+                try:
+                    raw = b64u_decode(m.group())
+                except ValueError:
+                    raise _NoMatch from None
+                if b64u_encode(raw) != m.group() or (item[1] and len(raw) != item[1]):
+                    raise _NoMatch
+                # A field of fixed size (a key id, a content hash) needs no length.
+                out += (b"" if item[1] else varint(len(raw))) + raw
+                pos = m.end()
+            elif op == CHOICE:
+                for i, alt in enumerate(item[1]):
+                    trial, trial_env = bytearray(varint(i)), dict(env)
+                    try:
+                        pos_after = self._match(alt, text, pos, trial, trial_env)
+                    except _NoMatch:
+                        continue
+                    out += trial
+                    env.update(trial_env)
+                    pos = pos_after
+                    break
+                else:
+                    raise _NoMatch
+            elif op == REPEAT:
+                sep, body = item[1], item[2]
+                count, trial = 0, bytearray()
+                while count < MAX_REPEAT:
+                    try:
+                        pos_after = self._match(body, text, pos, trial, env)
+                    except _NoMatch:
+                        if count:
+                            raise  # a separator was read, so another element must follow
+                        break
+                    count += 1
+                    pos = pos_after
+                    if not text.startswith(sep, pos):
+                        break
+                    pos += len(sep)
+                out += varint(count) + trial
+            else:  # CAPTURE
+                start = pos
+                pos = self._match(item[2], text, pos, out, env)
+                env[item[1]] = text[start:pos]
+        return pos
+
+    def _string(self, value: str) -> bytes:
+        """One string field. Its header varint's low bits say how it is carried: a table
+        index (..0), text of tokens (.01), UTF-8 (011), digits (0111) or Khmer (1111)."""
+        i = self.index.get(value)
+        if i is not None:
+            return varint(i << 1)
+        if 0 < len(value) <= MAX_DIGITS_JS_SAFE and value.isascii() and value.isdigit():
+            return varint(len(value) << 4 | 7) + varint(int(value))
+        raw = value.encode("utf-8")
+        forms = [varint(len(raw) << 3 | 3) + raw]
+        tokens = self._tokenize(value)
+        if tokens is not None:
+            forms.insert(0, varint(len(tokens) << 2 | 1) + tokens)
+        khmer = _khmer_bytes(value)
+        if khmer is not None:
+            forms.append(varint(len(khmer) << 4 | 15) + khmer)
+        return min(forms, key=len)
+
+    def _tokenize(self, value: str) -> bytes | None:
+        """The fewest token bytes that spell `value` (printable ASCII stands for itself)."""
+        n = len(value)
+        best: list[tuple[int, int, int] | None] = [(0, 0, 0)] + [None] * n
+        longest = self.longest_token
+        for end in range(1, n + 1):
+            for start in range(max(0, end - longest), end):
+                prev = best[start]
+                if prev is None:
+                    continue
+                piece = value[start:end]
+                code = self.token_codes.get(piece)
+                if code is None and len(piece) == 1 and 0x20 <= ord(piece) < 0x7F:
+                    code = ord(piece)
+                if code is None:
+                    continue
+                here = best[end]
+                if here is None or prev[0] + 1 < here[0]:
+                    best[end] = (prev[0] + 1, start, code)
+        if best[n] is None:
+            return None
+        out = bytearray()
+        end = n
+        while end:
+            step = best[end]
+            assert step is not None
+            out.append(step[2])
+            end = step[1]
+        return bytes(reversed(out))
+
+
+class _NoMatch(Exception):
+    """The template does not describe this text (the packer then answers None)."""
+
+
+class _Reader:
+    """Unpacking: one pass over the packed bytes, appending text (kept lean: every scan of a
+    card runs it)."""
+
+    def __init__(self, data: bytes, template: Template, limit: int) -> None:
+        self.data, self.pos, self.template, self.limit = data, 0, template, limit
+
+    def run(self, unpack: Callable[[_Reader, list[bytes]], None]) -> bytes:
+        out: list[bytes] = []
+        unpack(self, out)
+        data = b"".join(out)
+        if len(data) > self.limit:
+            raise InputTooLarge("unpacked QR content", len(data), self.limit)
+        return data
+
+    def fail(self, message: str) -> None:
+        raise QRFormatError(message)
+
+    def _varint(self) -> int:
+        data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # the common case: one byte
+            self.pos = pos + 1
+            return data[pos]
+        value, shift = 0, 0
+        while True:
+            if pos >= len(data):
+                raise QRFormatError("packed credential ends early (truncated?)")
+            byte = data[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                break
+            shift += 7
+            if shift > 35:
+                raise QRFormatError("a packed number is too long")
+        if byte == 0:
+            raise QRFormatError("a packed number has a redundant byte (not canonical)")
+        self.pos = pos
+        return value
+
+    def _bytes(self, n: int) -> bytes:
+        end = self.pos + n
+        if end > len(self.data):
+            raise QRFormatError("packed credential ends early (truncated?)")
+        chunk = self.data[self.pos:end]
+        self.pos = end
+        return chunk
+
+    # The slow paths `_generate`'s code calls (a variable-length key id), and single fields
+    # read as text (for tests of each field's one encoding).
+
+    def _b64(self, size: int) -> str:
+        return b64u_encode(self._bytes(size or self._varint()))
+
+    def _time(self) -> str:
+        return _time_text(self._varint()).decode("ascii")
+
+    def _crock(self, chars: int) -> str:
+        return _crockford(self._bytes((5 * chars + 7) // 8), chars).decode("ascii")
+
+    def _string(self, stop: str) -> str:
+        value, self.pos = _read_string(self.template, self.data, self.pos, stop.encode())
+        return value.decode("utf-8")
+
+
+def _varint_at(d: bytes, p: int) -> tuple[int, int]:
+    """A varint at `p`: (value, the position after it); at most 36 bits, no redundant byte."""
+    value, shift = 0, 0
+    while True:
+        if p >= len(d):
+            raise QRFormatError("packed credential ends early (truncated?)")
+        byte = d[p]
+        p += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            break
+        shift += 7
+        if shift > 35:
+            raise QRFormatError("a packed number is too long")
+    if byte == 0 and shift:
+        raise QRFormatError("a packed number has a redundant byte (not canonical)")
+    return value, p
+
+
+def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[bytes, int]:
+    """A string field at `p` (see `Template._string`), as UTF-8: (value, the position after)."""
+    h = d[p] if p < len(d) else 0x80
+    if h < 0x80:
+        p += 1
+    else:
+        h, p = _varint_at(d, p)
+    if not h & 1:
+        if h >> 1 >= len(template.strings):
+            raise QRFormatError(f"unknown string {h >> 1} in the packed credential")
+        return template.strings_utf8[h >> 1], p
+    if h & 15 == 7:
+        n = h >> 4
+        if not 0 < n <= MAX_DIGITS_JS_SAFE:
+            raise QRFormatError("a packed digit string has a bad length")
+        number, p = _varint_at(d, p)
+        value = b"%0*d" % (n, number)
+        if len(value) != n:
+            raise QRFormatError("a packed digit string is longer than its length")
+        if value in template.index_utf8:
+            raise QRFormatError("a packed string is in the table (not canonical)")
+        return value, p
+    n = h >> (2 if h & 3 == 1 else 3 if h & 7 == 3 else 4)
+    raw = d[p:p + n]
+    if len(raw) != n:
+        raise QRFormatError("packed credential ends early (truncated?)")
+    p += n
+    if h & 3 == 1:
+        text = template.text_utf8
+        value = b"".join([text[b] for b in raw])
+    elif h & 7 == 3:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise QRFormatError("a packed string is not UTF-8") from None
+        value = raw
+    else:
+        if not any(b & 0x80 for b in raw):
+            raise QRFormatError("a packed Khmer string has no Khmer (not canonical)")
+        value = "".join([chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)
+                         for b in raw]).encode("utf-8")
+    if value in template.index_utf8 or (0 < len(value) <= MAX_DIGITS_JS_SAFE
+                                        and value.isdigit()):
+        raise QRFormatError("a packed string is not in its shortest form (not canonical)")
+    if not _clean(value, stop):
+        raise QRFormatError("a packed string holds a character its place cannot")
+    return value, p
+
+
+def _scan(text: str, pos: int, stop: str) -> int:
+    """The end of a string field: its first stop character. JSON escapes are not packed."""
+    for end in range(pos, len(text)):
+        c = text[end]
+        if c in stop:
+            return end
+        if c == "\\" or c < " ":
+            raise _NoMatch
+    raise _NoMatch
+
+
+def _clean(value: bytes, stop: bytes) -> bool:
+    """Whether an unpacked string could have been packed in its place (UTF-8 bytes)."""
+    pattern = _UNCLEAN.get(stop)
+    if pattern is None:
+        pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
+    return pattern.search(value) is None
+
+
+_UNCLEAN: dict[bytes, re.Pattern[bytes]] = {}
+
+
+def _khmer_bytes(value: str) -> bytes | None:
+    """A string of printable ASCII and Khmer, with some Khmer, as one byte a character."""
+    out = bytearray()
+    khmer = False
+    for c in value:
+        o = ord(c)
+        if 0x20 <= o < 0x7F:
+            out.append(o)
+        elif KHMER_FIRST <= o < KHMER_FIRST + 0x80:
+            out.append(o - KHMER_FIRST + 0x80)
+            khmer = True
+        else:
+            return None
+    return bytes(out) if khmer else None
+
+
+def varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _compile(items: list[Any]) -> Items:
+    out: list[tuple[Any, ...]] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((LIT, item))
+            continue
+        t = item["t"]
+        if t == "str":
+            out.append((STR, item.get("name"), '"' + item.get("stop", "")))
+        elif t == "ref":
+            out.append((REF, item["name"]))
+        elif t == "time":
+            out.append((TIME,))
+        elif t == "int":
+            out.append((INT,))
+        elif t == "hex":
+            out.append((HEX, item["bytes"]))
+        elif t == "crock":
+            out.append((CROCK, item["chars"], item.get("name")))
+        elif t == "b64":
+            out.append((B64, item.get("bytes", 0)))
+        elif t == "choice":
+            out.append((CHOICE, tuple(_compile(alt) for alt in item["alts"])))
+        elif t == "repeat":
+            out.append((REPEAT, item["sep"], _compile(item["items"])))
+        elif t == "capture":
+            out.append((CAPTURE, item["name"], _compile(item["items"])))
+        else:
+            raise ValueError(f"unknown template item {t!r}")
+    return tuple(out)
+
+
+def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]], None]:
+    """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`.
+
+    Every scan of a card runs it, so the common cases are inline: one-byte numbers, strings
+    from the table, fixed-size bytes; text goes out in runs (`extend`), and named values are
+    locals. The rest calls the reader's methods. Reading past the end raises IndexError or
+    meets a short slice, which `Template.unpack` reports as a truncated text.
+    """
+    lines = ["def unpack(r, out):", " emit = out.extend", " d = r.data",
+             " S = r.template.strings_utf8", " p = r.pos"]
+    names = sorted(_names(items))
+    lines += [f" n_{name} = None" for name in names]
+    one_byte_strings = min(table_size, 64) << 1
+    counter = [0]
+
+    def fresh() -> str:
+        counter[0] += 1
+        return f"v{counter[0]}"
+
+    def gen(items: Items, ind: str) -> None:
+        pending: list[str] = []  # expressions of the run of text not yet emitted
+
+        def flush() -> None:
+            if pending:
+                lines.append(f"{ind}emit(({', '.join(pending)},))")
+                pending.clear()
+
+        def number(v: str) -> None:
+            lines.extend([f"{ind}{v} = d[p]", f"{ind}if {v} < 128:", f"{ind} p += 1",
+                          f"{ind}else:", f"{ind} r.pos = p", f"{ind} {v} = r._varint()",
+                          f"{ind} p = r.pos"])
+
+        def take(v: str, n: int) -> None:
+            lines.extend([f"{ind}{v} = d[p:p + {n}]", f"{ind}if len({v}) != {n}:",
+                          f"{ind} r.fail('packed credential ends early (truncated?)')",
+                          f"{ind}p += {n}"])
+
+        def name(v: str, label: str | None) -> None:
+            if label:
+                lines.append(f"{ind}n_{label} = {v}")
+            pending.append(v)
+
+        lines.append(f"{ind}pass")
+        for item in items:
+            op = item[0]
+            if op == LIT:
+                pending.append(repr(item[1].encode("utf-8")))
+            elif op == STR:
+                v, w = fresh(), fresh()
+                lines.extend([
+                    f"{ind}{v} = d[p]",
+                    f"{ind}if {v} < {one_byte_strings} and not {v} & 1:",
+                    f"{ind} {v} = S[{v} >> 1]",
+                    f"{ind} p += 1",
+                    # a table index in two bytes (the second nonzero: canonical)
+                    f"{ind}elif {v} & 129 == 128 and 0 < ({w} := d[p + 1]) < 128 and "
+                    f"(({v} & 127 | {w} << 7) >> 1) < {table_size}:",
+                    f"{ind} {v} = S[({v} & 127 | {w} << 7) >> 1]",
+                    f"{ind} p += 2",
+                    f"{ind}else:",
+                    f"{ind} {v}, p = _read_string(r.template, d, p, {item[2].encode()!r})"])
+                name(v, item[1])
+            elif op == REF:
+                lines.append(f"{ind}if n_{item[1]} is None:")
+                lines.append(f"{ind} r.fail('packed credential refers to an absent {item[1]}')")
+                pending.append(f"n_{item[1]}")
+            elif op == TIME:
+                v = fresh()
+                number(v)
+                lines.append(f"{ind}{v} = _time_text({v})")
+                pending.append(v)
+            elif op == INT:
+                v = fresh()
+                number(v)
+                lines.append(f"{ind}{v} = _int_text({v})")
+                pending.append(v)
+            elif op == HEX:
+                v = fresh()
+                take(v, item[1])
+                pending.append(f"{v}.hex().encode()")
+            elif op == CROCK:
+                v = fresh()
+                take(v, (5 * item[1] + 7) // 8)
+                lines.append(f"{ind}{v} = _crockford({v}, {item[1]})")
+                name(v, item[2])
+            elif op == B64:
+                v = fresh()
+                if item[1]:
+                    take(v, item[1])
+                    pending.append(f"b64u_encode_bytes({v})")
+                else:
+                    lines.extend([f"{ind}r.pos = p", f"{ind}{v} = r._b64(0).encode()",
+                                  f"{ind}p = r.pos"])
+                    pending.append(v)
+            elif op == CHOICE:
+                flush()
+                v = fresh()
+                lines.extend([f"{ind}{v} = d[p]", f"{ind}p += 1"])
+                for i, alt in enumerate(item[1]):
+                    lines.append(f"{ind}{'if' if i == 0 else 'elif'} {v} == {i}:")
+                    gen(alt, ind + " ")
+                lines.append(f"{ind}else:")
+                lines.append(f"{ind} r.fail('a packed choice is out of range')")
+            elif op == REPEAT:
+                flush()
+                v = fresh()
+                number(f"{v}n")
+                lines.extend([
+                    # Every element costs at least one byte: a list cannot outgrow its text.
+                    f"{ind}if {v}n > {MAX_REPEAT} or {v}n > len(d) - p:",
+                    f"{ind} r.fail('a packed list is longer than its bytes')",
+                    f"{ind}for {v} in range({v}n):",
+                              f"{ind} if {v}:", f"{ind}  out.append({item[1].encode()!r})"])
+                gen(item[2], ind + " ")
+            else:  # CAPTURE
+                flush()
+                v = fresh()
+                lines.append(f"{ind}{v} = len(out)")
+                gen(item[2], ind)
+                lines.append(f"{ind}n_{item[1]} = b''.join(out[{v}:])")
+        flush()
+
+    gen(items, " ")
+    lines.append(" r.pos = p")
+    namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
+                                 "_crockford": _crockford, "b64u_encode_bytes": b64u_encode_bytes,
+                                 "_read_string": _read_string}
+    exec(compile("\n".join(lines), "<qr template>", "exec"), namespace)
+    return cast(Callable[[_Reader, list[bytes]], None], namespace["unpack"])
+
+
+def _names(items: Items) -> set[str]:
+    out: set[str] = set()
+    for item in items:
+        if item[0] in (STR, REF):
+            out |= {item[1]} if item[1] else set()
+        elif item[0] == CROCK and item[2]:
+            out.add(item[2])
+        elif item[0] == CAPTURE:
+            out.add(item[1])
+            out |= _names(item[2])
+        elif item[0] == CHOICE:
+            for alt in item[1]:
+                out |= _names(alt)
+        elif item[0] == REPEAT:
+            out |= _names(item[2])
+    return out
+
+
+def _time_text(v: int) -> bytes:
+    mode, seconds = v & 3, (v >> 2) * _MODE_UNITS[v & 3]
+    if seconds > MAX_SECONDS:
+        raise QRFormatError("a packed date is out of range")
+    if mode and seconds % _MODE_UNITS[mode - 1] == 0:
+        raise QRFormatError("a packed date is not in its shortest form")
+    days, rest = divmod(seconds, 86_400)
+    return b"%sT%02d:%02d:%02dZ" % (_day_text(days), rest // 3600, rest // 60 % 60, rest % 60)
+
+
+@lru_cache(maxsize=4096)
+def _day_text(days: int) -> bytes:
+    return time.strftime("%Y-%m-%d", time.gmtime(EPOCH + 86_400 * days)).encode("ascii")
+
+
+def _int_text(v: int) -> bytes:
+    if v >= 10 ** 15:
+        raise QRFormatError("a packed number is out of range")
+    return b"%d" % v
+
+
+# Two Crockford digits for each 10 bits: a 60-bit id is six lookups.
+_CROCK_PAIRS = [(a + b).encode("ascii") for a in CROCKFORD for b in CROCKFORD]
+
+
+def _crockford(raw: bytes, chars: int) -> bytes:
+    """`chars` base-32 digits from their bits, right-aligned in `raw` (the spare bits zero)."""
+    bits = 5 * chars
+    n = int.from_bytes(raw, "big")
+    if n >> bits:
+        raise QRFormatError("a packed id has padding bits set (not canonical)")
+    if chars % 2:
+        n <<= 5  # a final half pair, dropped below
+    pairs = (bits + 9) // 10
+    text = b"".join([_CROCK_PAIRS[(n >> 10 * (pairs - 1 - i)) & 1023] for i in range(pairs)])
+    return text[:chars]
