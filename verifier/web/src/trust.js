@@ -4,7 +4,7 @@
 // lists must be signed by a key of their centre; issuance records must be exactly the ones the
 // trust list names by digest (each read when a card under its key is judged). Anything wrong
 // refuses the whole bundle.
-import { gunzipSync } from "fflate";
+import { Z_STREAM_END, inflateBounded } from "./inflate.js";
 import { b64uDecode, enc, hex, isObject, parseJson, parseJws, publicKey, sha256, signatureValid,
   splitCompact, vcJoseProblem } from "./jws.js";
 import { jsonEqual, validate } from "./schema.js";
@@ -247,13 +247,12 @@ async function follow(store, history, schemas) {
 function bitstring(encoded) {
   if (!encoded.startsWith("u")) throw new Error("encodedList must be multibase base64url ('u...')");
   const gz = b64uDecode(encoded.slice(1));
-  if (gz.length < 18) throw new Error("encodedList is not GZIP");
-  // GZIP's trailer states the inflated size: refuse more than a list may hold before inflating,
-  // and inflate into a buffer of that size (no zip bombs).
-  const size = new DataView(gz.buffer, gz.byteOffset + gz.length - 4, 4).getUint32(0, true);
-  if (size > MAX_LIST_BYTES) throw new Error("status list bitstring is too large");
-  let bits;
-  try { bits = gunzipSync(gz, { out: new Uint8Array(size) }); } catch (e) { throw new Error(`encodedList is not GZIP (${e.message})`); }
+  // Inflated into a buffer of the most a list may hold, as Bitstring.decode does (no zip bombs).
+  const r = inflateBounded(gz, { windowBits: 31, limit: MAX_LIST_BYTES });
+  if (r.status < 0) throw new Error(`encodedList is not GZIP (${r.msg})`);
+  if (r.out.length > MAX_LIST_BYTES) throw new Error("status list bitstring is too large");
+  if (r.status !== Z_STREAM_END) throw new Error("GZIP data is truncated");
+  const bits = r.out;
   if (bits.length < MIN_LIST_BYTES) throw new Error(`${bits.length * 8} entries, at least ${MIN_LIST_BYTES * 8} needed`);
   return bits;
 }

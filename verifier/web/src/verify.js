@@ -1,9 +1,6 @@
 // The browser verifier: the same checks, in the same order, with the same reason codes as
 // passport/verify.py. Pure: text + trust state + time in, a result object out.
-// pako is zlib's inflate, ported: it refuses every stream Python's zlib refuses (a stored
-// block whose length check fails, an incomplete Huffman code...), so both read the same texts.
-import ZStream from "pako/lib/zlib/zstream.js";
-import * as zlib from "pako/lib/zlib/inflate.js";
+import { Z_STREAM_END, inflateBounded } from "./inflate.js";
 import { CLAIMS_LIMITS, CONTENT_TYPES, Failure, JWT_CLAIMS, MEDIA_TYPES, b64uEncode, enc, isObject,
   numericDate, parseJson, parseJws, signatureValid, splitCompact, vcJoseFailure } from "./jws.js";
 import { TEMPLATES, unpackTemplate } from "./qrpack.js";
@@ -47,19 +44,8 @@ export function base45Decode(text) {
 /** Surrounding whitespace is not part of the text: ASCII's only, as qr.WHITESPACE. */
 export const trimText = (text) => text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
 
-/** Raw inflate with the dictionary, at most `limit` + 1 bytes out: zlib's status, output, and
- * the input left unread. */
-function inflateRaw(data, zdict, limit) {
-  const strm = new ZStream();
-  zlib.inflateInit2(strm, -15);
-  zlib.inflateSetDictionary(strm, zdict);
-  Object.assign(strm, { input: data, next_in: 0, avail_in: data.length,
-    output: new Uint8Array(limit + 1), next_out: 0, avail_out: limit + 1 });
-  const status = zlib.inflate(strm, 0);  // Z_NO_FLUSH, as Python's decompress
-  return { status, out: strm.output.subarray(0, strm.next_out), left: strm.avail_in, msg: strm.msg };
-}
-
-const Z_STREAM_END = 1;
+/** Raw inflate with the dictionary, at most `limit` + 1 bytes out. */
+const inflateRaw = (data, zdict, limit) => inflateBounded(data, { windowBits: -15, limit, zdict });
 
 /** qr._inflate_canonical: the stream ends in its last byte, and that byte's padding bits are
  * zero (its highest set bit, cleared, must change what the stream says). */
