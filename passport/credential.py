@@ -177,9 +177,13 @@ class Credential:
     @classmethod
     def from_vc_claims(cls, claims: dict[str, Any]) -> Credential:
         """`from_claims` for claims that already passed `check_vc_jose_claims`."""
-        content = claims if not any(c in claims for c in JWT_CLAIMS) else {
-            k: v for k, v in claims.items() if k not in JWT_CLAIMS}
-        schema.check("credential", content, what="credential")
+        schema.check("credential", schema_content(claims), what="credential")
+        return cls.from_schema_valid_claims(claims)
+
+    @classmethod
+    def from_schema_valid_claims(cls, claims: dict[str, Any]) -> Credential:
+        """`from_vc_claims` for claims whose `schema_content` the product schema accepted:
+        the rules a schema cannot state (dates that exist, units listed once...)."""
         subject = claims["credentialSubject"]
         ident = subject["identifier"][0]
         ach = subject["achievement"]
@@ -241,6 +245,12 @@ def _foreign(description: str) -> UnitResult:
 
 def _alignment(a: dict[str, Any]) -> Alignment:
     return Alignment(a["targetFramework"], a["targetCode"], a["targetName"])
+
+
+def schema_content(claims: dict[str, Any]) -> dict[str, Any]:
+    """What the product schema judges: the credential without the JWT claims beside it."""
+    return claims if not any(c in claims for c in JWT_CLAIMS) else {
+        k: v for k, v in claims.items() if k not in JWT_CLAIMS}
 
 
 def encode_claims(claims: dict[str, Any]) -> bytes:

@@ -95,6 +95,9 @@ class Instant(NamedTuple):
 
     @classmethod
     def of(cls, t: datetime) -> Instant:
+        if not t.microsecond:
+            # Whole seconds (the verifier's clock in most calls): the timestamp is exact.
+            return cls(int(t.timestamp()), "")
         whole = int(t.replace(microsecond=0).timestamp())
         return cls(whole, f"{t.microsecond:06d}".rstrip("0"))
 
@@ -243,9 +246,19 @@ def _path(parts: list[str | int]) -> str:
     return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
-def check(claims: dict[str, Any]) -> None:
+Period = tuple[Instant | None, Instant | None]
+
+
+def check(claims: dict[str, Any]) -> Period:
     """Raise a DataModelError for the first VC 2.0 rule `claims` break (the rules run in a
-    fixed order, the phone page's too). `claims` passed schemas/vc-core.schema.json."""
+    fixed order, the phone page's too). `claims` passed schemas/vc-core.schema.json.
+    Returns the instants validFrom and validUntil name (None for one that is absent)."""
+    _check_structure(claims)
+    return check_values(claims, claims)
+
+
+def _check_structure(claims: dict[str, Any]) -> None:
+    """Every rule before the language value objects, in `check`'s order."""
     _check_context(claims["@context"])
     _check_id(claims, "$")
     _check_types(claims["type"], "$.type")
@@ -307,7 +320,14 @@ def check(claims: dict[str, Any]) -> None:
         if any(e.get("id") == entry["id"] for e in _entries(claims["relatedResource"])[:i]):
             raise DataModelError(Rule.RELATED_RESOURCE, where,
                                  f"{entry['id']} is listed twice")
-    found = _bad_value_object(claims) if _has_language_values(claims) else None
+
+
+def check_values(claims: dict[str, Any], scope: dict[str, Any]) -> Period:
+    """The last of `check`'s rules, in its order: language value objects anywhere in `scope`,
+    then validFrom and validUntil, which must name instants, in order. `scope` is `claims`, or
+    the top-level members of it (in its order) that a closed profile's schema did not judge:
+    a schema's patterns cannot say whether a date exists or two dates are in order."""
+    found = _bad_value_object(scope) if _has_language_values(scope) else None
     if found is not None:
         node: Any = claims
         for step in found:
@@ -326,3 +346,4 @@ def check(claims: dict[str, Any]) -> None:
     if "validFrom" in times and "validUntil" in times and times["validUntil"] < times["validFrom"]:
         raise DataModelError(Rule.VALIDITY_INVERTED, "$.validUntil",
                              "validUntil is before validFrom")
+    return times.get("validFrom"), times.get("validUntil")

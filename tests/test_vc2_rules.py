@@ -4,15 +4,22 @@ against a trust bundle (the product's credential), each row's verdict and reason
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from passport import vcdm
-from passport.verify import Check, Code, verify
+from passport import schema, vcdm
+from passport.credential import Credential, check_vc_jose_claims, schema_content
+from passport.errors import CredentialError, SchemaError
+from passport.verify import Check, Code, _product_schema, _Run, verify
+from rpl_rubrics import catalogue
+from rpl_rubrics.credentials import TrainingCompletion, achievement_claims_for
+from tests import fuzz
 from tests.conftest import CHECK_AT, fixed_key
 from tests.vc2_table import BASE, ROWS, edited, signed
 from tests.world import World
@@ -119,3 +126,146 @@ def test_the_human_summary_names_a_vc2_refusal(tmp_path: Path, cli: Any) -> None
                          "--at", CHECK_AT.isoformat(), "--lang", "en")
     assert code == 1 and "Traceback" not in out + err
     assert '$.type: type "Example Credential" is neither a term nor an absolute URL' in out
+
+
+# -- trust mode tries the product schema first: the same first broken rule either way ---------
+
+def _vc2_first(claims: dict[str, Any]) -> tuple[str, str] | None:
+    """The schema check in the order the rules are written: every VC 2.0 rule (passport.vcdm),
+    then the product schema and what it cannot state: its (code, message), or None."""
+    try:
+        vcdm.check(claims)
+    except vcdm.DataModelError as exc:
+        return exc.rule.value, str(exc)
+    try:
+        Credential.from_vc_claims(claims)
+    except SchemaError as exc:
+        return Code.SCHEMA_INVALID.value, exc.diagnostics()
+    except CredentialError as exc:
+        return Code.SCHEMA_INVALID.value, str(exc)
+    return None
+
+
+def _product_first(claims: dict[str, Any]) -> tuple[str, str] | None:
+    """The same check as passport.verify runs it in trust mode."""
+    run = _Run()
+    if _product_schema(run, claims) is None:
+        failed = run.results[Check.SCHEMA]
+        return failed.code.value, failed.message
+    try:
+        Credential.from_schema_valid_claims(claims)
+    except CredentialError as exc:
+        return Code.SCHEMA_INVALID.value, str(exc)
+    return None
+
+
+def _same_either_way(claims: Any) -> bool:
+    """Whether both orders agree on `claims` (claims VC-JOSE refuses never reach either);
+    True when the product schema accepted them, so callers can count the telling cases."""
+    try:
+        check_vc_jose_claims(claims)
+    except CredentialError:
+        return False
+    assert _product_first(claims) == _vc2_first(claims)
+    return schema.is_valid("credential", schema_content(claims))
+
+
+def _genuine_claims() -> list[dict[str, Any]]:
+    """A credential of every kind the product issues: a certificate and a statement of
+    attainment (of a bundled rubric), and a training record."""
+    world = World(key_prefix="skills-passport vc2 order key", issued_at=CHECK_AT, index=131_000)
+    out = []
+    for rubric in list(catalogue.bundled().values())[:1]:
+        units = [u.code for u in rubric.units]
+        out.append(world.claims(achievement=achievement_claims_for(rubric, full=True),
+                                results=units, credential_id=None))
+        out.append(world.claims(achievement=achievement_claims_for(rubric, full=False),
+                                results=units[:-1], credential_id=None))
+    course = TrainingCompletion.from_text(json.dumps({
+        "type": "TrainingCompletion",
+        "candidate": {"name": "Sok Dara", "nameKm": "សុខ ដារា", "birthYear": 1990,
+                      "nationalId": "010234567"},
+        "course": {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344",
+                   "cqfLevel": "C2", "title": {"en": "Forklift safety", "km": "សុវត្ថិភាព"}},
+        "start": "2026-10-05", "end": "2026-10-16"}), "test").request(issued=CHECK_AT)
+    out.append(world.claims(holder=course.holder, achievement=course.achievement, results=None,
+                            activity=course.activity, credential_id=None))
+    return out
+
+
+def _string_leaves(doc: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) \
+        if isinstance(doc, list) else ()
+    out = [path] if isinstance(doc, str) else []
+    for key, value in items:
+        out += _string_leaves(value, (*path, key))
+    return out
+
+
+# Values a schema pattern may let through where a VC 2.0 rule refuses them, or the reverse.
+_TRICKY = ("", " ", "x y", "a\n", "\u0000", "urn:x", "https://a b", "2026-02-30T00:00:00Z",
+           "2026-13-01T00:00:00Z", "0000-01-01T00:00:00Z", "2026-01-01T24:00:00Z",
+           "1999-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-01-01T00:00:00.5Z",
+           "2026-01-01T07:00:00+07:00", "@value", "https://www.w3.org/ns/credentials/v2")
+# JWT claims the product schema never sees, with language value objects the rule refuses.
+_JWT_EXTRAS: list[dict[str, Any]] = [
+    {"iat": {"@value": "x", "@language": "not a tag"}},
+    {"iat": [{"@value": 1, "@direction": "ltr"}]},
+    {"iat": {"@value": "x", "@language": "km"}},
+    {"exp": 2_000_000_000, "iat": {"a": [{"@direction": "up", "@value": "x"}]}},
+    {"iat": "2026-01-01"},
+]
+
+
+def test_the_product_schema_is_a_closed_profile() -> None:
+    """What makes "the product schema passes, so every structural VC 2.0 rule holds" true:
+    every object it describes is closed, and @context and every type are constants."""
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object":
+                assert node.get("additionalProperties") is False, where
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+    doc = schema.load("credential")
+    walk(doc, "#")
+    assert doc["properties"]["@context"]["const"][0] == vcdm.CONTEXT_V2
+    assert "const" in doc["properties"]["type"]
+
+
+def test_every_rule_row_meets_the_same_first_rule_in_both_orders(world: World) -> None:
+    accepted = 0
+    for row in JWK_ROWS:
+        _same_either_way(edited(BASE, row, CHECK_AT))
+    for row in TRUST_ROWS:
+        accepted += _same_either_way(edited(world.claims(), row, CHECK_AT))
+    assert accepted
+
+
+def test_genuine_credentials_edited_meet_the_same_first_rule_in_both_orders() -> None:
+    accepted = refused_by_vc2 = 0
+    for claims in _genuine_claims():
+        assert _product_first(claims) is None
+        variants = [{**claims, **extra} for extra in _JWT_EXTRAS]
+        for path in _string_leaves(claims):
+            for value in _TRICKY:
+                variant = copy.deepcopy(claims)
+                node: Any = variant
+                for step in path[:-1]:
+                    node = node[step]
+                node[path[-1]] = value
+                variants.append(variant)
+        variants.append({**claims, "validUntil": "2020-01-01T00:00:00Z"})
+        for variant in variants:
+            if _same_either_way(variant):
+                accepted += 1
+                found = _product_first(variant)
+                refused_by_vc2 += found is not None and found[0] != Code.SCHEMA_INVALID.value
+    # Both branches were taken: accepted by the product schema, some then refused by VC 2.0.
+    assert accepted and refused_by_vc2
+
+
+def test_fuzzed_claims_meet_the_same_first_rule_in_both_orders() -> None:
+    m = fuzz.material()
+    rng = random.Random(20261121)
+    for _ in range(2000):
+        _same_either_way(fuzz.mutate_json(rng, m.claims))
