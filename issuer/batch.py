@@ -32,10 +32,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from issuer.centre import normalize_national_id
+from issuer.db import User
 from issuer.installation import Installation
 from issuer.service import accounts, candidates, credentials, issuance
+from issuer.service.errors import Forbidden
 from passport.bitmap import PackedBitmap
-from passport.card import CardFace, render
+from passport.card import render
 from passport.credential import HolderInput, Kind
 from passport.errors import DocumentError, Error, StorageError
 from passport.fileio import read_bytes, write_atomic
@@ -65,8 +67,23 @@ class Row:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of one row: where (line, column) and what, as a code a page translates.
+
+    `message` is the English text the command line prints; `code` and `args` let the web
+    import say the same in the reader's language (issuer/i18n, keys "import.problem.CODE").
+    """
+
     line: int
     message: str
+    column: str = ""
+    code: str = "invalid"
+    args: tuple[tuple[str, str], ...] = ()
+
+    def text(self) -> str:
+        return f"{self.column}: {self.message}" if self.column else self.message
+
+
+MAX_FIELD_CHARS = 1000  # far above any name, list of criteria or dates a row needs
 
 
 def _slug(name: str) -> str:
@@ -74,22 +91,59 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "candidate"
 
 
-def _assessment_doc(row: dict[str, str]) -> dict[str, Any]:
-    rubric = catalogue.get(row["rubric"].strip())
+def _assessment_doc(row: dict[str, str], line: int) -> tuple[dict[str, Any] | None,
+                                                         list[Problem]]:
+    """The assessment document a row stands for, and every problem found in its fields.
+
+    A bad field is replaced by a harmless stand-in so that the schema still checks all the
+    others: a person fixing the file sees every problem of the row at once, not one per run.
+    The document is only to be used when the list is empty.
+    """
+    problems: list[Problem] = []
+    for column, value in row.items():
+        if len(value) > MAX_FIELD_CHARS:
+            problems.append(Problem(line, f"{len(value)} characters, the limit is "
+                                          f"{MAX_FIELD_CHARS}", column, "too_long",
+                                    (("limit", str(MAX_FIELD_CHARS)),)))
+            row = {**row, column: ""}
+    rubric_id = row["rubric"].strip()
     try:
-        birth_year = int(row["birth_year"])
-    except ValueError:
-        raise DocumentError("row", [("birth_year", f"{row['birth_year']!r} is not a year")]) from None
+        rubric = catalogue.get(rubric_id)
+        known_rubric = True
+    except Error:
+        problems.append(Problem(line, f"no bundled rubric {rubric_id[:80]!r}", "rubric",
+                                "rubric_unknown", (("value", rubric_id[:80]),)))
+        # Any rubric stands in, so that the other columns are still checked.
+        rubric, known_rubric = next(iter(catalogue.bundled().values())), False
+    text_year = row["birth_year"].strip()
+    if text_year.isascii() and text_year.isdigit() and len(text_year) <= 4:
+        birth_year = int(text_year)
+    else:
+        problems.append(Problem(line, f"{text_year[:20]!r} is not a year", "birth_year",
+                                "not_a_year", (("value", text_year[:20]),)))
+        birth_year = 1990
     evidence = row["evidence_sha256"].strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", evidence):
-        raise DocumentError("row", [("evidence_sha256", "must be the 64-hex SHA-256 of the "
-                                                        "candidate's evidence")])
+        problems.append(Problem(line, "must be the 64-hex SHA-256 of the candidate's evidence",
+                                "evidence_sha256", "not_a_hash"))
+        evidence = "0" * 64
+    keys = {c.key for u in rubric.units for c in u.criteria}
     not_met = set(row.get("not_met", "").split())
     not_assessed = set(row.get("not_assessed", "").split())
-    unknown = sorted((not_met | not_assessed) - {c.key for u in rubric.units for c in u.criteria})
-    if unknown:
-        raise DocumentError("row", [("not_met/not_assessed",
-                                     f"no criterion {', '.join(unknown)} in {rubric.id}")])
+    for column, listed in (("not_met", not_met), ("not_assessed", not_assessed)):
+        unknown = sorted(listed - keys)
+        if unknown and known_rubric:
+            names = ", ".join(unknown)[:200]
+            problems.append(Problem(line, f"no criterion {names} in {rubric.id}", column,
+                                    "criterion_unknown", (("value", names),
+                                                          ("rubric", rubric.id))))
+        listed &= keys
+    both = sorted(not_met & not_assessed)
+    if both:
+        problems.append(Problem(line, f"{', '.join(both)[:200]} is both not met and not "
+                                      "assessed", "not_met/not_assessed", "criterion_twice",
+                                (("value", ", ".join(both)[:200]),)))
+        not_met -= not_assessed
     dates = [row["assessment_date"].strip(), *row.get("occasions", "").split()]
     judgments: list[dict[str, Any]] = []
     for unit in rubric.units:
@@ -109,7 +163,7 @@ def _assessment_doc(row: dict[str, str]) -> dict[str, Any]:
         "rubric": {"id": rubric.id, "version": rubric.version, "sha256": rubric.sha256},
         "assessor": {"id": row["assessor_id"].strip(), "name": row["assessor_name"].strip()},
         "date": dates[0], "judgments": judgments,
-    }
+    }, problems
 
 
 def _open(path: Path) -> csv.DictReader[str]:
@@ -168,38 +222,68 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
                 from None
         line = reader.line_num
         if None in record or any(v is None for v in record.values()):
-            yield Problem(line, "wrong number of fields")
+            yield Problem(line, "wrong number of fields", "", "field_count")
             continue
         fields = {k: v for k, v in record.items() if k is not None}
         if not any(v.strip() for v in fields.values()):
             continue
+        doc, problems = _assessment_doc(fields, line)
         try:
-            doc = _assessment_doc(fields)
             text_doc = json.dumps(doc, ensure_ascii=False, sort_keys=True)
             assessment = Assessment.from_text(text_doc, f"line {line}")
+        except DocumentError as exc:
+            problems += [Problem(line, msg, _column(where), "schema", (("detail", msg),))
+                         for where, msg in exc.problems]
+        if problems:
+            yield from problems
+            continue
+        try:
             decision = decide(catalogue.get(assessment.rubric_id), assessment)
         except DocumentError as exc:
             for where, msg in exc.problems:
-                yield Problem(line, f"{_column(where)}: {msg}")
+                yield Problem(line, msg, _column(where), "schema", (("detail", msg),))
             continue
-        except Error as exc:  # an unknown rubric, for one: report it with the others
-            yield Problem(line, str(exc))
+        except Error as exc:  # anything else the engine refuses: reported with the others
+            yield Problem(line, str(exc), "", "schema", (("detail", str(exc)),))
             continue
+        assert doc is not None
         key = input_key(doc)
         yield Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision)
 
 
-def check_rows(installation: Installation, path: Path) -> int:
-    """Every row checked, against the file and the database; one DocumentError lists all.
+@dataclass(frozen=True)
+class Preview:
+    """A row that can be issued, as the import page lists it before anything is issued."""
 
-    Returns the number of rows to issue. What is kept per row is a few strings, so a file of
-    any allowed size is checked in little memory.
+    line: int
+    name: str
+    name_km: str
+    rubric: str
+    award: str  # the engine's decision: "certificate", "statement_of_attainment", "no_award"
+
+
+@dataclass(frozen=True)
+class Review:
+    rows: int  # rows to issue
+    problems: list[Problem]  # every problem of every row, by line
+    previews: list[Preview]  # kept only when asked for (the web import's bounded files)
+    last_line: int
+
+
+def review_rows(installation: Installation, path: Path, *, keep: bool = False) -> Review:
+    """Every row checked, against the file and the database; every problem, by line.
+
+    What is kept per row is a few strings, so a file of any allowed size is checked in little
+    memory (`keep` adds one short preview per row: for the web import's bounded files only).
+    The command line and the web import both check through here, and `issue_rows` checks
+    again, so nothing is issued from a file that changed after its preview.
     """
     centre = installation.centre
     now = datetime.now(UTC)
     centre.signing_key(now)  # the whole file: no list installed, suspended, no key may sign
     entry = centre.entry()
     problems: list[Problem] = []
+    previews: list[Preview] = []
     seen: dict[tuple[str, str], int] = {}
     people: dict[str, tuple[int, HolderInput]] = {}  # national ID -> first line, holder
     awards: dict[str, list[tuple[int, str, date, str]]] = {}  # ID -> line, rubric, date, key
@@ -215,22 +299,31 @@ def check_rows(installation: Installation, path: Path) -> int:
         national = normalize_national_id(holder.national_id)
         identity = (national, item.decision.rubric.id)
         if identity in seen:
-            problems.append(Problem(item.line, f"same candidate and rubric as line {seen[identity]}"))
+            problems.append(Problem(item.line, f"same candidate and rubric as line "
+                                               f"{seen[identity]}", "national_id/rubric",
+                                    "duplicate", (("other", str(seen[identity])),)))
             continue
         seen[identity] = item.line
         first_line, first = people.setdefault(national, (item.line, holder))
         if not candidates.same_person(first, holder):
             problems.append(Problem(item.line, f"national ID …{national[-4:]} names "
                                                f"{first.name} ({first.birth_year}) on line "
-                                               f"{first_line}"))
+                                               f"{first_line}", "national_id", "other_person",
+                                    (("last4", national[-4:]), ("name", first.name),
+                                     ("other", str(first_line)))))
             continue
         rubric = item.decision.rubric
         if item.decision.award is not Award.NO_AWARD and entry is not None \
                 and not entry.accredited_for(Kind.RPL, rubric.isco08):
             problems.append(Problem(item.line, f"this centre is not accredited to certify rpl "
-                                               f"in ISCO-08 {rubric.isco08} ({rubric.id})"))
+                                               f"in ISCO-08 {rubric.isco08} ({rubric.id})",
+                                    "rubric", "not_accredited",
+                                    (("isco", rubric.isco08), ("rubric", rubric.id))))
             continue
         rows += 1
+        if keep:
+            previews.append(Preview(item.line, holder.name, holder.name_km, rubric.id,
+                                    item.decision.award.value))
         if item.decision.award is not Award.NO_AWARD:
             awards.setdefault(national, []).append((item.line, item.decision.rubric.achievement_id,
                                                     item.decision.assessment.date, item.key))
@@ -241,19 +334,27 @@ def check_rows(installation: Installation, path: Path) -> int:
                 continue
             problem = candidates.mismatch(found, holder)
             if problem:
-                problems.append(Problem(line, f"candidate: {problem}"))
+                problems.append(Problem(line, f"candidate: {problem}", "national_id",
+                                        "registered_differs", (("detail", problem),)))
                 continue
             for row_line, achievement, assessed, key in awards.get(national, []):
                 if credentials.by_request_key(s, key) is None:
                     twice = issuance.certified_before(s, found, achievement, assessed)
                     if twice:
-                        problems.append(Problem(row_line, twice))
-    if problems:
-        problems.sort(key=lambda p: p.line)
-        raise DocumentError(str(path), [(f"line {p.line}", p.message) for p in problems])
-    if not rows:
-        raise DocumentError(str(path), [(f"line {last_line}", "no rows to issue")])
-    return rows
+                        problems.append(Problem(row_line, twice, "rubric", "certified_before",
+                                                (("detail", twice),)))
+    problems.sort(key=lambda p: p.line)
+    return Review(rows, problems, previews, last_line)
+
+
+def check_rows(installation: Installation, path: Path) -> int:
+    """The number of rows to issue; or one DocumentError listing every problem of every row."""
+    found = review_rows(installation, path)
+    if found.problems:
+        raise DocumentError(str(path), [(f"line {p.line}", p.text()) for p in found.problems])
+    if not found.rows:
+        raise DocumentError(str(path), [(f"line {found.last_line}", "no rows to issue")])
+    return found.rows
 
 
 class Progress:
@@ -299,13 +400,16 @@ class _Outcome:
     withheld: str = ""  # "revoked" or "suspended": issued before, and not to be printed
 
 
-def _issue_chunk(installation: Installation, source: Path, chunk: list[Row],
-                 at: datetime) -> list[_Outcome]:
+def _issue_chunk(installation: Installation, label: str, chunk: list[Row],
+                 at: datetime, actor_id: int | None) -> list[_Outcome]:
     """One transaction: each row's candidate, and the credential of each awarded row."""
     centre = installation.centre
     outcomes: list[_Outcome] = []
     with installation.store.transaction() as s:
-        actor = accounts.command_line_user(s)
+        # The command line's account signs nothing in, so it is never "active"; a person's is.
+        actor = accounts.command_line_user(s) if actor_id is None else s.get(User, actor_id)
+        if actor is None or (actor_id is not None and not actor.active):
+            raise Forbidden("the account importing the file no longer exists or is inactive")
         for row in chunk:
             holder = row.decision.assessment.candidate
             earlier = credentials.by_request_key(s, row.key)
@@ -314,7 +418,7 @@ def _issue_chunk(installation: Installation, source: Path, chunk: list[Row],
                     "suspended" if earlier.suspended else ""
                 outcomes.append(_Outcome(row, (earlier.jws, earlier.qr), False, withheld))
                 continue
-            where = f"{source}: line {row.line}"
+            where = f"{label}: line {row.line}"
             candidate = candidates.find_or_create(s, centre, actor, holder, source=where)
             if row.decision.award is Award.NO_AWARD:
                 outcomes.append(_Outcome(row, None, new=False))
@@ -381,6 +485,34 @@ class _Sheet:
             self._tmp.unlink(missing_ok=True)
 
 
+def issue_rows(installation: Installation, source: Path, *, at: datetime,
+               on_outcome: Callable[[_Outcome], None], actor_id: int | None = None,
+               label: str | None = None, chunk: int = CHUNK) -> int:
+    """Issue every row of a file `check_rows` accepted, in chunks of one transaction each.
+
+    The one issuing path of a CSV file, for `skillpass issue-batch` (the command line's
+    account) and the web import (the signed-in person's account) alike. `on_outcome` sees
+    each row after its chunk committed. Returns the number of rows."""
+    rows = check_rows(installation, source)  # refuses the whole file before anything is issued
+    name = label or str(source)
+
+    def flush(pending: list[Row]) -> None:
+        for outcome in _issue_chunk(installation, name, pending, at, actor_id):
+            on_outcome(outcome)
+
+    pending: list[Row] = []
+    for item in parse_rows(source):
+        if isinstance(item, Problem):  # every row was checked: the file changed under us
+            raise DocumentError(name, [(f"line {item.line}", item.text())])
+        pending.append(item)
+        if len(pending) >= chunk:
+            flush(pending)
+            pending = []
+    if pending:
+        flush(pending)
+    return rows
+
+
 def issue_batch(installation: Installation, source: Path, out: Path, *, at: datetime,
                 progress: Callable[[int], Progress] = Progress, chunk: int = CHUNK) -> BatchReport:
     rows = check_rows(installation, source)  # refuses the whole file before anything is issued
@@ -390,47 +522,36 @@ def issue_batch(installation: Installation, source: Path, out: Path, *, at: date
             stale.unlink()
     except OSError as exc:
         raise StorageError(str(out), exc.strerror or str(exc)) from None
-    issuer_names = (installation.centre.profile.name, installation.centre.profile.name_km)
+    face_of = installation.centre.card_face_maker()
     bar = progress(rows)
     counts = {"issued": 0, "already": 0, "no_award": 0, "withheld": 0}
     sheet = _Sheet(out)
 
-    def flush(pending: list[Row]) -> None:
+    def written(outcome: _Outcome) -> None:
         # Files are written only after the chunk's transaction committed.
-        for outcome in _issue_chunk(installation, source, pending, at):
-            row = outcome.row
-            write_atomic(out / "decisions" / f"{row.stem}.json",
-                         json.dumps(row.decision.to_json(), ensure_ascii=False,
-                                    indent=1).encode(), durable=False)
-            if outcome.record is None:
-                counts["no_award"] += 1
-            elif outcome.withheld:
-                counts["withheld"] += 1  # its files stay as they were; no card is printed
-            else:
-                counts["issued" if outcome.new else "already"] += 1
-                compact, text = outcome.record
-                card = render(CardFace.from_credential(credentials.parsed_jws(compact), text,
-                                                       issuer_names))
-                for suffix, data in ((".jwt", compact.encode() + b"\n"),
-                                     (".qr.txt", text.encode() + b"\n"), (".png", card.to_png())):
-                    write_atomic(out / f"{row.stem}{suffix}", data, durable=False)
-                sheet.add(card)
-            bar.step()
+        row = outcome.row
+        write_atomic(out / "decisions" / f"{row.stem}.json",
+                     json.dumps(row.decision.to_json(), ensure_ascii=False,
+                                indent=1).encode(), durable=False)
+        if outcome.record is None:
+            counts["no_award"] += 1
+        elif outcome.withheld:
+            counts["withheld"] += 1  # its files stay as they were; no card is printed
+        else:
+            counts["issued" if outcome.new else "already"] += 1
+            compact, text = outcome.record
+            card = render(face_of(credentials.parsed_jws(compact), text))
+            for suffix, data in ((".jwt", compact.encode() + b"\n"),
+                                 (".qr.txt", text.encode() + b"\n"), (".png", card.to_png())):
+                write_atomic(out / f"{row.stem}{suffix}", data, durable=False)
+            sheet.add(card)
+        bar.step()
 
     try:
-        pending: list[Row] = []
-        for item in parse_rows(source):
-            if isinstance(item, Problem):  # every row was checked: the file changed under us
-                raise DocumentError(str(source), [(f"line {item.line}", item.message)])
-            pending.append(item)
-            if len(pending) >= chunk:
-                flush(pending)
-                pending = []
-        if pending:
-            flush(pending)
-        written = sheet.finish()
+        issue_rows(installation, source, at=at, on_outcome=written, chunk=chunk)
+        sheet_file = sheet.finish()
     except BaseException:
         sheet.discard()
         raise
     return BatchReport(counts["issued"], counts["already"], counts["no_award"],
-                       counts["withheld"], sheet.cards, written)
+                       counts["withheld"], sheet.cards, sheet_file)

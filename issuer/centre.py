@@ -12,17 +12,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from issuer.home import Home, IssuerProfile
 from issuer.service.errors import Conflict
-from passport.credential import Kind, StatusPurpose
+from passport.card import CardFace
+from passport.credential import Credential, Kind, StatusPurpose
 from passport.errors import Error, StorageError
 from passport.fileio import read_bytes
 from passport.keys import PrivateKey
 from passport.trust import CentreState, RootSet, TrustedIssuer, TrustList, TrustStore, newest
+from rpl_rubrics.catalogue import unit_title_pairs
 
 TRUST_FILE_LIMIT = 16 * 1024 * 1024
 
@@ -72,6 +75,18 @@ class Centre:
             for key in self.home.centre_keys(self._secret):
                 self.keys.setdefault(key.kid, key)
             self._cache["keys"] = stamp
+
+    def card_face_maker(self) -> Callable[[Credential, str], CardFace]:
+        """How this centre's credentials print: its names, its verifier address, and the
+        unit titles of its rubrics, on every card made from a credential and its QR text."""
+        names = (self.profile.name, self.profile.name_km)
+        address = self.profile.verifier_address
+
+        def face(credential: Credential, qr_text: str) -> CardFace:
+            return CardFace.from_credential(
+                credential, qr_text, names, verify_url=address,
+                unit_titles=unit_title_pairs(credential.achievement.id))
+        return face
 
     def new_key(self) -> PrivateKey:
         """A further key, kept sealed in the home; it signs once the authority lists it."""

@@ -316,6 +316,12 @@ def _entries(args: argparse.Namespace, names: list[str]) -> list[BookletEntry]:
             store.close()
 
 
+def _address() -> str:
+    """The home's verifier address for the cards it prints; none outside a centre's home."""
+    home = Home(home_path())
+    return home.profile().verifier_address if home.exists() else ""
+
+
 def _print_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust", metavar="BUNDLE", help="trust bundle to check the credentials "
                                                      "against (default: the home's)")
@@ -346,7 +352,7 @@ def run_card(args: argparse.Namespace) -> int:
     from passport.printing import card_face
 
     entry = _entries(args, [args.credential])[0]
-    write_atomic(Path(args.out), render(card_face(entry), _photo(args.photo)).to_png())
+    write_atomic(Path(args.out), render(card_face(entry, _address()), _photo(args.photo)).to_png())
     print(args.out)
     return 0
 
@@ -364,7 +370,7 @@ def run_sheet(args: argparse.Namespace) -> int:
     from passport.printing import card_face, pdf, sheet_pages
 
     entries = _entries(args, args.credentials)
-    pages = sheet_pages([render(card_face(e)) for e in entries])
+    pages = sheet_pages([render(card_face(e, _address())) for e in entries])
     write_atomic(Path(args.out), pdf(pages))
     print(f"{args.out}: {len(entries)} cards on {len(pages)} page(s)")
     return 0

@@ -39,21 +39,51 @@ def passphrase() -> str:
     return value
 
 
+MAX_VERIFY_URL = 48  # printed in one line under the QR code, at a readable size
+
+
+def check_verify_url(value: str, where: str) -> str:
+    """A verifier address fit to print on a card: https, no spaces, short; else UsageError."""
+    if not (value.startswith("https://") and len(value) > len("https://")
+            and value.isprintable() and " " not in value):
+        raise UsageError(f"{where}: the verifier address {value[:80]!r} must be an https:// URL")
+    if len(value) > MAX_VERIFY_URL:
+        raise UsageError(f"{where}: the verifier address {value[:80]!r} has {len(value)} "
+                         f"characters; a card has room for {MAX_VERIFY_URL}")
+    return value
+
+
 @dataclass(frozen=True)
 class IssuerProfile:
     id: str
     name: str
     name_km: str
     accreditations: dict[Kind, list[str]]
+    # Where a card's reader gets a verifier (issuer.json "verifyUrl"); empty: the default.
+    verify_url: str = ""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> IssuerProfile:
+        verify_url = doc.get("verifyUrl", "")
+        if verify_url:
+            verify_url = check_verify_url(str(verify_url), "issuer.json verifyUrl")
         return cls(doc["id"], doc["name"], doc["nameKm"],
-                   {Kind(k): list(v) for k, v in doc["accreditations"].items()})
+                   {Kind(k): list(v) for k, v in doc["accreditations"].items()}, verify_url)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "nameKm": self.name_km,
-                "accreditations": {k.value: v for k, v in self.accreditations.items()}}
+        doc: dict[str, Any] = {"id": self.id, "name": self.name, "nameKm": self.name_km,
+                               "accreditations": {k.value: v
+                                                  for k, v in self.accreditations.items()}}
+        if self.verify_url:
+            doc["verifyUrl"] = self.verify_url
+        return doc
+
+    @property
+    def verifier_address(self) -> str:
+        """The address printed on cards: the setting, else the centre's own verifier page,
+        which every issuer serves at /verify/ (without the scheme, to save room)."""
+        address = self.verify_url or f"{self.id.rstrip('/')}/verify/"
+        return address.removeprefix("https://")
 
 
 class Home:

@@ -320,6 +320,10 @@ def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
     return out
 
 
+def _address() -> str:
+    return centre().profile.verifier_address
+
+
 def _valid_records(candidate_id: int) -> list[CredentialRecord]:
     with transaction() as s:
         candidates.get(s, candidate_id)
@@ -340,7 +344,7 @@ def card(credential_id: str) -> Response:
         record = credentials.get(s, credential_id)
     if record.revoked or record.suspended:
         raise Conflict("a revoked or suspended credential is not printed")
-    png = render(card_face(_entries([record])[0])).to_png()
+    png = render(card_face(_entries([record])[0], _address())).to_png()
     return Response(png, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{credential_id[-12:]}.png"'})
 
@@ -360,7 +364,7 @@ def sheet(candidate_id: int) -> Response:
     from passport.card import render
     from passport.printing import card_face, pdf, sheet_pages
 
-    cards = [render(card_face(e)) for e in _entries(_valid_records(candidate_id))]
+    cards = [render(card_face(e, _address())) for e in _entries(_valid_records(candidate_id))]
     return Response(pdf(sheet_pages(cards)), mimetype="application/pdf")
 
 

@@ -251,8 +251,9 @@ def booklet_pages(entries: Sequence[BookletEntry], *, printed: date,
     holder = entries[0].credential.holder
     cover = _Page(A5)
     cover.y = 200
-    cover.line("SKILLS PASSPORT", 64, "Bold")
-    cover.line("លិខិតឆ្លងដែនជំនាញ", 56, "Bold", gap=60)
+    # Khmer first: the holder and most readers at home read it first; English follows.
+    cover.line("លិខិតឆ្លងដែនជំនាញ", 60, "Bold", gap=10)
+    cover.line("SKILLS PASSPORT", 56, "Bold", gap=60)
     if photo is not None:
         portrait = ImageOps.fit(photo.convert("L"), (360, 450)).convert("1")
         cover.bitmap.draw(PackedBitmap.from_image(portrait), cover.margin, cover.y)
@@ -269,9 +270,9 @@ def booklet_pages(entries: Sequence[BookletEntry], *, printed: date,
         cover.line(f"{a.name}  ·  {AWARD_NAMES[a.type][1]}", 28, indent=30)
     cover.y = A5[1] - 330
     cover.rule()
+    cover.line("ទំព័រនីមួយៗមានកូដ QR ដែលបានចុះហត្ថលេខា អាចផ្ទៀងផ្ទាត់ដោយគ្មានអ៊ីនធឺណិត", 26, gap=6)
     cover.line(f"Printed {printed.isoformat()}. Each page carries a signed QR code.", 26, gap=6)
     cover.line("Any Skills Passport verifier checks it with no network.", 26, gap=6)
-    cover.line("ទំព័រនីមួយៗមានកូដ QR ដែលបានចុះហត្ថលេខា អាចផ្ទៀងផ្ទាត់ដោយគ្មានអ៊ីនធឺណិត", 26)
     return [cover.bitmap] + [_credential_page(e) for e in entries]
 
 
@@ -313,5 +314,6 @@ def _credential_page(entry: BookletEntry) -> PackedBitmap:
     return page.bitmap
 
 
-def card_face(entry: BookletEntry) -> CardFace:
-    return CardFace.from_credential(entry.credential, entry.qr_text, entry.issuer)
+def card_face(entry: BookletEntry, verify_url: str = "") -> CardFace:
+    return CardFace.from_credential(entry.credential, entry.qr_text, entry.issuer,
+                                    verify_url=verify_url, unit_titles=entry.unit_titles)

@@ -283,3 +283,20 @@ def test_rows_the_centre_is_not_accredited_for_are_named_by_line(
         assert not (tmp_path / "out").exists()
         with installation.store.read() as s:
             assert s.execute(select(func.count()).select_from(CredentialRecord)).scalar() == 0
+
+
+def test_every_bad_field_of_a_row_is_reported_at_once(installation: Installation,
+                                                      tmp_path: Path) -> None:
+    def edit(table: list[list[str]]) -> None:
+        table[1][2] = "nineteen-ninety"  # birth_year
+        table[1][8] = "MAS-XXX/9.9"  # not_met: no such criterion
+        table[1][10] = "not-a-hash"  # evidence_sha256
+        table[1][5] = "2026-02-30"  # assessment_date: no such day
+
+    source = _csv(tmp_path, 3, edit)
+    with pytest.raises(DocumentError) as caught:
+        issue_batch(installation, source, tmp_path / "out", at=datetime.now(UTC), progress=_quiet)
+    line2 = [msg for where, msg in caught.value.problems if where == "line 2"]
+    columns = {msg.split(":", 1)[0] for msg in line2}
+    assert {"birth_year", "not_met", "evidence_sha256"} <= columns, line2
+    assert not (tmp_path / "out").exists()

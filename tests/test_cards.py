@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from passport import qr
 from passport.card import HEIGHT, WIDTH, CardFace, render
@@ -153,3 +153,34 @@ def test_unreadable_images_are_clear_errors(tmp_path: Path, cli: Cli, demo: Path
 def test_qr_text_from_a_card_is_the_codec_text() -> None:
     image, _text = _card()
     assert qr.decode(zxingcpp.read_barcodes(image)[0].text) == _vector("full-certificate")[1]
+
+
+def test_a_statement_lists_its_units_and_every_card_names_its_verifier() -> None:
+    from passport.card import ISSUER_TOP, UNITS_TOP, unit_lines
+    from rpl_rubrics.catalogue import unit_title_pairs
+
+    cred, _, text = _vector("statement-of-attainment")
+    face = CardFace.from_credential(cred, text, ISSUER, verify_url="ntti.edu.kh/verify/",
+                                    unit_titles=unit_title_pairs(cred.achievement.id))
+    assert face.units and all(u.split()[0] == r.unit for u, r in zip(face.units, cred.results,
+                                                                      strict=True))
+    lines = unit_lines(face)
+    assert UNITS_TOP + sum(b.height + 5 for b in lines) <= ISSUER_TOP  # above the issuer
+    # Many units: the last line says how many more, and the list still fits.
+    many = CardFace(**{**face.__dict__, "units": tuple(f"U-{n}  A long unit title that goes "
+                                                       "on and on past the card's edge"
+                                                       for n in range(9))})
+    lines = unit_lines(many)
+    assert len(lines) == 4 and UNITS_TOP + sum(b.height + 5 for b in lines) <= ISSUER_TOP
+    assert max(b.width for b in lines) <= 480
+    image = render(face).to_image()
+    decoded = zxingcpp.read_barcodes(image)
+    assert [d.text for d in decoded] == [text]
+    # A certificate lists no units: its title is the whole rubric.
+    cert, _, cert_text = _vector("full-certificate")
+    assert CardFace.from_credential(cert, cert_text, ISSUER,
+                                    unit_titles=unit_title_pairs(cert.achievement.id)).units == ()
+    # The verifier line is drawn under the hint: the card with it differs only at the bottom.
+    plain = render(CardFace(**{**face.__dict__, "verify_url": ""})).to_image()
+    diff = ImageChops.difference(plain.convert("L"), image.convert("L")).getbbox()
+    assert diff is not None and diff[1] > HEIGHT - 110 and diff[0] > WIDTH - 534
