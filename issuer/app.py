@@ -55,6 +55,7 @@ def _create(home: Home | None, *, secret: str | None, database_url: str | None,
             testing: bool) -> Flask:
     from issuer.api import api, publish, verifier_dist
     from issuer.web import web
+    from issuer.web_batch import MAX_IMPORT_BYTES, days
 
     opened = Installation.open(home or Home(home_path()), secret=secret,
                                database_url=database_url)
@@ -63,7 +64,9 @@ def _create(home: Home | None, *, secret: str | None, database_url: str | None,
         app = Flask(__name__)
         app.config.update(
             SECRET_KEY=hmac.new(installation, b"flask sessions", hashlib.sha256).digest(),
-            MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False)
+            MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, TESTING=testing, JSON_SORT_KEYS=False,
+            # The import's confirm form carries the previewed file back as one field.
+            MAX_FORM_MEMORY_SIZE=2 * MAX_IMPORT_BYTES)
         security.install(app, verifier_dist() / "index.html")
     except BaseException:
         opened.close()
@@ -74,6 +77,7 @@ def _create(home: Home | None, *, secret: str | None, database_url: str | None,
     app.register_blueprint(api)
     app.register_blueprint(publish)
     app.register_blueprint(web)
+    app.register_blueprint(days)
     _errors(app)
     auth.check_every_view_declares_roles(app)
     # Connections opened while starting (migrations, publication) are not handed to forked

@@ -211,10 +211,11 @@ def _route_app() -> Flask:
     from issuer import security
     from issuer.api import api, publish
     from issuer.web import web
+    from issuer.web_batch import days
 
     app = Flask("routes")
     app.url_map.converters["int"] = security.DatabaseId
-    for blueprint in (api, publish, web):
+    for blueprint in (api, publish, web, days):
         app.register_blueprint(blueprint)
     return app
 
