@@ -140,6 +140,9 @@ class AssessmentRecord(Base):
     decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     state: Mapped[str] = mapped_column(String(20), default="open")  # open|decided|issued
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The web form as last entered (see service.assessments.Draft): kept apart from
+    # `judgments`, which only ever holds input the engine accepted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class CredentialRecord(Base):

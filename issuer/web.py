@@ -25,13 +25,14 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from issuer.auth import browser_session_key, public, roles, sign_in_browser
-from issuer.db import AssessmentRecord, CredentialRecord, User, utcnow
+from issuer.db import AssessmentRecord, CredentialRecord, Evidence, User, utcnow
 from issuer.security import form_id
 from issuer.service import (
     accounts,
     assessments,
     candidates,
     credentials,
+    drafts,
     evidence,
     issuance,
     passwords,
@@ -218,39 +219,86 @@ def _number(value: str | None, largest: int) -> int:
 
 @web.get("/assessments/<int:assessment_id>")
 @roles("assessor", "admin")
-def assessment(assessment_id: int, error: str | None = None) -> Page:
+def assessment(assessment_id: int, problems: list[drafts.Problem] | None = None,
+               engine_error: str | None = None) -> Page:
     with transaction() as s:
         a = assessments.get(s, assessment_id)
         c = candidates.get(s, a.candidate_id)
-    judged = {j["criterion"]: j["result"] for j in a.judgments}
-    return render_template("assessment.html", a=a, c=c, rubric=catalogue.get(a.rubric_id),
-                           judged=judged, decision=a.decision, error=error)
+        rubric = catalogue.get(a.rubric_id)
+        draft = drafts.current(rubric, a)
+        earlier = drafts.previous(s, a)
+        named = {*draft.get("files", []),
+                 *(h for e in draft["criteria"].values() for h in e.get("files", []))}
+        uploaded = {e.sha256: e for e in s.query(Evidence).filter(Evidence.sha256.in_(named))}
+    by_place: dict[str, list[str]] = {}
+    for p in problems or []:
+        by_place.setdefault(p.where, []).append(_problem_text(p))
+    before = {u["code"]: u["outcome"] for u in (earlier.decision or {}).get("units", [])} \
+        if earlier else {}
+    return render_template("assessment.html", a=a, c=c, rubric=rubric, draft=draft,
+                           problems=by_place, problem_count=len(problems or []),
+                           engine_error=engine_error, decision=a.decision, earlier=earlier,
+                           before=before, uploaded=uploaded, as_unit=drafts.AS_UNIT)
+
+
+def _problem_text(problem: drafts.Problem) -> str:
+    """A draft's problem in the page's language; method names are translated too."""
+    values = {k: " / ".join(t(m) for m in v.split()) if k == "methods" else t(f"field.{v}")
+              if k == "field" else v for k, v in problem.values.items()}
+    try:
+        return t(problem.key).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation naming a value it is not given
+        return t(problem.key)
 
 
 @web.post("/assessments/<int:assessment_id>")
 @roles("assessor")
 def judge(assessment_id: int) -> Page:
+    """Save the form as a draft first, whatever it holds, then judge and decide if it is
+    complete. Nothing entered is lost: a problem re-renders the saved draft beside it."""
+    with transaction() as s:
+        a = assessments.get(s, assessment_id)
+        rubric = catalogue.get(a.rubric_id)
+        kept = drafts.current(rubric, a)
+        day = a.date
+    keys = {c.key for u in rubric.units for c in u.criteria}
+    uploads = [("", f) for f in request.files.getlist("evidence")] + [
+        (name.removeprefix("file:"), f) for name, f in request.files.items(multi=True)
+        if name.startswith("file:") and name.removeprefix("file:") in keys]
+    new_files: dict[str, list[str]] = {}
+    problems: list[drafts.Problem] = []
+    for key, f in uploads:
+        if not f.filename:
+            continue
+        try:  # one file at a time: a refused photo does not take the others with it
+            with transaction() as s:
+                digest = evidence.store(s, centre(), g.user, f.read(evidence.MAX_BYTES + 1),
+                                        f.mimetype or "")
+            new_files.setdefault(key, []).append(digest)
+        except UsageError:
+            problems.append(drafts.Problem(key or "files", "err.file",
+                                           {"name": f.filename[:60], "type": f.mimetype or "?"}))
+    draft = drafts.from_form(rubric, request.form, kept, new_files)
+    with transaction() as s:
+        drafts.save(s, g.user, assessments.get(s, assessment_id), draft)
+    if request.form.get("action") == "draft":
+        if not problems:
+            flash(t("draft_saved"))
+            return redirect(url_for("web.assessment", assessment_id=assessment_id))
+        return assessment(assessment_id, problems=problems), 400  # type: ignore[return-value]
+    planned, found = drafts.check(rubric, date.fromisoformat(day), draft)
+    problems += found
+    if problems:
+        return assessment(assessment_id, problems=problems), 400  # type: ignore[return-value]
     try:
         with transaction() as s:
             a = assessments.get(s, assessment_id)
-            refs = [evidence.store(s, centre(), g.user, f.read(evidence.MAX_BYTES + 1),
-                                   f.mimetype or "")
-                    for f in request.files.getlist("evidence") if f.filename]
-        rubric = catalogue.get(a.rubric_id)
-        judgments = []
-        for criterion in (c for u in rubric.units for c in u.criteria):
-            result = request.form.get(f"result:{criterion.key}", "not_assessed")
-            if result not in ("met", "not_met", "not_assessed"):
-                raise DocumentError("form", [(criterion.key, f"unknown result {result!r}")])
-            methods = request.form.getlist(f"method:{criterion.key}")
-            cited = [] if result == "not_assessed" else [
-                {"method": m, "ref": f"sha256:{ref}", "date": a.date} for m in methods for ref in refs]
-            judgments.append({"criterion": criterion.key, "result": result, "evidence": cited})
-        with transaction() as s:
-            assessments.record_judgments(s, g.user, assessment_id, judgments)
+            judged = drafts.judgments(s, centre(), g.user, a, planned)
+            assessments.record_judgments(s, g.user, assessment_id, judged)
             assessments.decide_recorded(s, g.user, assessment_id)
-    except UsageError as exc:
-        return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
+    except UsageError as exc:  # what only the engine sees (a rubric changed under the form...)
+        return assessment(assessment_id, engine_error=exc.diagnostics()), 400  # type: ignore[return-value]
+    flash(t("decided"))
     return redirect(url_for("web.assessment", assessment_id=assessment_id))
 
 
@@ -262,7 +310,7 @@ def issue_assessment(assessment_id: int) -> Page:
             record = issuance.issue_assessment(s, centre(), g.user, assessment_id,
                                                request.form.get("nationalId", ""))
     except UsageError as exc:
-        return assessment(assessment_id, error=exc.diagnostics()), 400  # type: ignore[return-value]
+        return assessment(assessment_id, engine_error=exc.diagnostics()), 400  # type: ignore[return-value]
     return redirect(url_for("web.credential", credential_id=record.id))
 
 

@@ -1,0 +1,149 @@
+"""An assessor's day in headless Chromium, on a tablet (800x1280), in Khmer: a candidate from
+the registration form to an issued full certificate in at most 8 taps for a 5-unit rubric
+judged all met, and a validation error that keeps every judgment entered. The pages run no
+script: everything here is plain HTML forms under the issuer's policy."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.homes import accredited_home
+from tests.issuer.conftest import PASSWORD, Service, make_service, store_of
+from tests.web.test_phone_verifier import CHROMIUM, FLAGS, SHOTS
+
+TABLET = {"width": 800, "height": 1280}
+RUBRIC = "fnb-service-c1"  # 5 units; FBS-ORD must be seen on two occasions
+# Every checked box and radio, and every typed value, of the judging form: what "kept" means.
+FORM_STATE = """() => Array.from(document.querySelectorAll('form.judging input'))
+    .filter(e => e.type !== 'hidden' && e.type !== 'file')
+    .map(e => (e.type === 'radio' || e.type === 'checkbox')
+        ? (e.checked ? `${e.name}=${e.value}` : null) : `${e.name}:${e.value}`)
+    .filter(x => x !== null).sort()"""
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, str]]:
+    root = tmp_path_factory.mktemp("assessor-day")
+    svc = make_service(accredited_home(root / "home", "test passphrase"),
+                       f"sqlite:///{root / 'issuer.db'}")
+    server = make_server("127.0.0.1", 0, svc.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield svc, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        store_of(svc.app).close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: 'make test' installs it")
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Taps:
+    """Clicks through one counter, so the test states how many taps the flow costs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, page: Any, selector: str) -> None:
+        self.count += 1
+        page.click(selector)
+
+
+def _signed_in(browser: Any, base: str, username: str) -> Any:
+    context = browser.new_context(viewport=TABLET, locale="km-KH")
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button")
+    page.wait_for_url(f"{base}/")
+    assert page.locator("html").get_attribute("lang") == "km"  # Khmer is the default
+    return page
+
+
+def test_registration_to_full_certificate_in_at_most_8_taps(served: tuple[Service, str],
+                                                            browser: Any) -> None:
+    _, base = served
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    desk = _signed_in(browser, base, "registrar")
+    assessor = _signed_in(browser, base, "assessor")
+    tap = Taps()
+    # The registration desk keeps its form open all day: the count starts there.
+    desk.goto(f"{base}/candidates/new")
+    desk.fill("input[name=nameKm]", "សុខ ដារា")
+    desk.fill("input[name=name]", "Sok Dara")
+    desk.fill("input[name=birthDate]", "1990-05-01")
+    desk.fill("input[name=nationalId]", "010234567")
+    tap(desk, "form[action$='/candidates'] button")
+    desk.wait_for_url("**/candidates/*")
+
+    assessor.fill("input[name=q]", "Sok Dara")
+    tap(assessor, "main form button")
+    assessor.screenshot(path=str(SHOTS / "assessor-worklist-km.png"), full_page=True)
+    tap(assessor, "text=សុខ ដារា")
+    tap(assessor, f"button[name=rubricId][value={RUBRIC}]")
+    assessor.wait_for_url("**/assessments/*")
+    assessor.screenshot(path=str(SHOTS / "assessor-form-km.png"), full_page=True)
+    tap(assessor, "input[name=allMet]")
+    earlier = (datetime.now(UTC).date() - timedelta(days=14)).isoformat()
+    assessor.fill("input[name='date2:FBS-ORD']", earlier)
+    tap(assessor, "button[name=action][value=decide]")
+    assert assessor.locator("#decision").get_attribute("data-award") == "full_certificate"
+    assessor.fill("input[name=nationalId]", "010234567")
+    tap(assessor, "form[action$='/credential'] button")
+    assessor.wait_for_url("**/credentials/*")
+    assert assessor.locator(".qr svg").count() == 1
+    assert tap.count <= 8, tap.count
+    assessor.context.close()
+    desk.context.close()
+
+
+def test_a_validation_error_keeps_every_judgment(served: tuple[Service, str],
+                                                 browser: Any) -> None:
+    svc, base = served
+    from tests.issuer.workflow import register
+
+    candidate = register(svc, national_id="020345678", name="Chan Sophea", nameKm="ចាន់ សុភា")
+    page = _signed_in(browser, base, "assessor")
+    page.goto(f"{base}/candidates/{candidate['id']}")
+    page.click(f"button[name=rubricId][value={RUBRIC}]")
+    page.wait_for_url("**/assessments/*")
+    radios = page.locator("form.judging input[type=radio]")
+    names = sorted(set(radios.evaluate_all("els => els.map(e => e.name)")))
+    choices = ("met", "not_met", "not_assessed")
+    for i, name in enumerate(names):  # a mix of every answer, criterion by criterion
+        page.check(f"input[name='{name}'][value={choices[i % 3]}]")
+    first = names[0].removeprefix("result:")
+    page.check(f"input[name='{names[0]}'][value=met]")
+    page.locator(f"input[name='method:{first}']").evaluate_all(
+        "els => els.forEach(e => { e.checked = false; })")
+    page.fill("input[name='date1:FBS-PRP']", "2020-01-01")  # older than 3 years: not current
+    before = page.evaluate(FORM_STATE)
+    page.click("button[name=action][value=decide]")
+    page.wait_for_selector("#problems")
+    after = page.evaluate(FORM_STATE)
+    assert after == before  # 100 % of what was entered, judgments, methods and dates
+    assert page.locator(".criterion.has-error .error").count() >= 1
+    assert "សូមធីកភស្តុតាងដែលត្រូវការ" in page.locator(".criterion.has-error").first.inner_text()
+    page.screenshot(path=str(SHOTS / "assessor-form-error-km.png"), full_page=True)
+    page.reload()  # the tablet slept: the server kept the draft
+    assert page.evaluate(FORM_STATE) == before
+    page.context.close()
