@@ -177,7 +177,7 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
             doc = _assessment_doc(fields)
             text_doc = json.dumps(doc, ensure_ascii=False, sort_keys=True)
             assessment = Assessment.from_text(text_doc, f"line {line}")
-            decision = decide(catalogue.get(assessment.rubric_id), assessment)
+            decision = decide(catalogue.get(assessment.rubric_id, assessment.rubric_version), assessment)
         except DocumentError as exc:
             for where, msg in exc.problems:
                 yield Problem(line, f"{_column(where)}: {msg}")

@@ -223,7 +223,7 @@ def assessment(assessment_id: int, error: str | None = None) -> Page:
         a = assessments.get(s, assessment_id)
         c = candidates.get(s, a.candidate_id)
     judged = {j["criterion"]: j["result"] for j in a.judgments}
-    return render_template("assessment.html", a=a, c=c, rubric=catalogue.get(a.rubric_id),
+    return render_template("assessment.html", a=a, c=c, rubric=catalogue.get(a.rubric_id, a.rubric_version),
                            judged=judged, decision=a.decision, error=error)
 
 
@@ -236,7 +236,7 @@ def judge(assessment_id: int) -> Page:
             refs = [evidence.store(s, centre(), g.user, f.read(evidence.MAX_BYTES + 1),
                                    f.mimetype or "")
                     for f in request.files.getlist("evidence") if f.filename]
-        rubric = catalogue.get(a.rubric_id)
+        rubric = catalogue.get(a.rubric_id, a.rubric_version)
         judgments = []
         for criterion in (c for u in rubric.units for c in u.criteria):
             result = request.form.get(f"result:{criterion.key}", "not_assessed")

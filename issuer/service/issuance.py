@@ -117,7 +117,7 @@ def issue_assessment(session: Session, centre: Centre, actor: User, assessment_i
         raise Conflict(f"assessment {assessment_id} has already been issued")
     candidate = candidates.get(session, record.candidate_id)
     _holder_check(centre, candidate, national_id)
-    decision = decide(catalogue.get(record.rubric_id),
+    decision = decide(catalogue.get(record.rubric_id, record.rubric_version),
                       assessments.as_assessment(session, record, list(record.judgments),
                                                 national_id))
     if decision.award is Award.NO_AWARD:
