@@ -16,7 +16,7 @@ import logging
 import sys
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, session
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -98,7 +98,15 @@ def _error(status: int, code: str, message: str, problems: list[Any] | None = No
         if problems:
             payload["problems"] = problems
         return jsonify(payload), status
-    return render_template("error.html", code=status, message=message), status
+    # A page in the reader's language, never Werkzeug's English one. The service's own words
+    # (which record, which rule) are English: shown beneath, to a reader of English only.
+    from issuer.web import t
+
+    key = "http.csrf" if code == "csrf" else f"http.{status}"
+    english = session.get("lang", "km") == "en"
+    text = t(key) if key != t(key) else t("error")
+    return render_template("error.html", code=status, message=text,
+                           detail=message if english and message != text else None), status
 
 
 def _errors(app: Flask) -> None:

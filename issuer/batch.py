@@ -238,7 +238,7 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
             yield from problems
             continue
         try:
-            decision = decide(catalogue.get(assessment.rubric_id), assessment)
+            decision = decide(catalogue.get(assessment.rubric_id, assessment.rubric_version), assessment)
         except DocumentError as exc:
             for where, msg in exc.problems:
                 yield Problem(line, msg, _column(where), "schema", (("detail", msg),))

@@ -55,14 +55,66 @@ def translations(lang: str) -> dict[str, str]:
     return table
 
 
-def t(key: str) -> str:
+def t(key: str, **params: object) -> str:
     lang = session.get("lang", "km")
-    return translations(lang).get(key) or translations("en").get(key, key)
+    text = translations(lang).get(key) or translations("en").get(key, key)
+    return text.format(**params) if params else text
+
+
+@web.before_app_request
+def language_from_query() -> None:
+    """`?lang=km` on any page sets the language as the switch does (a link can name it)."""
+    code = request.args.get("lang")
+    if code in LANGS:
+        session["lang"] = code
+
+
+def reason_texts(unit: dict[str, Any]) -> list[str]:
+    """A recorded decision's reasons for one unit, in the reader's language.
+
+    Decisions record each reason as a message key and parameters (rpl_rubrics.engine.Reason);
+    one recorded before that has only the English text, shown as it was written."""
+    codes = unit.get("reasonCodes")
+    if codes is None:
+        return list(unit.get("reasons", []))
+    out = []
+    for code in codes:
+        params = dict(code["params"])
+        if code["key"] == "reason.critical_not_met":
+            params["criteria"] = ", ".join(f"{cid} ({t(state)})" for cid, state in params["criteria"])
+        out.append(t(code["key"], **params))
+    return out
+
+
+def credential_title(record: CredentialRecord) -> str:
+    """The achievement's name in the reader's language (the record keeps the English one)."""
+    if session.get("lang", "km") == "km":
+        name_km = credentials.parsed(record).achievement.name_km
+        if name_km:
+            return name_km
+    return record.title
+
+
+def rubric_title(rubric_id: str, version: int) -> str:
+    try:
+        return catalogue.get(rubric_id, version).title.get(session.get("lang", "km"))
+    except UsageError:
+        return rubric_id
+
+
+def problem_text(exc: UsageError) -> str:
+    """A refusal for the page: messages the pages know in the reader's language, else as said."""
+    if isinstance(exc, DocumentError) and [m for _, m in exc.problems] == [
+            issuance.NATIONAL_ID_MISMATCH]:
+        return t("msg.national_id_mismatch")
+    return exc.diagnostics()
 
 
 @web.app_context_processor
 def context() -> dict[str, Any]:
-    return {"t": t, "lang": session.get("lang", "km"), "user": g.get("user")}
+    return {"t": t, "lang": session.get("lang", "km"), "user": g.get("user"),
+            "reason_texts": reason_texts, "credential_title": credential_title,
+            "rubric_title": rubric_title}
 
 
 Page = str | WerkzeugResponse
@@ -141,7 +193,7 @@ def change_password() -> Page:
             error = exc.diagnostics()
         else:
             sign_in_browser(key)
-            flash(t("password_changed"))
+            flash(t("password_changed"), "ok")
             return redirect(url_for("web.home"))
     return render_template("password.html", error=error), (400 if error else 200)  # type: ignore[return-value]
 
@@ -224,7 +276,7 @@ def assessment(assessment_id: int, problems: list[drafts.Problem] | None = None,
     with transaction() as s:
         a = assessments.get(s, assessment_id)
         c = candidates.get(s, a.candidate_id)
-        rubric = catalogue.get(a.rubric_id)
+        rubric = catalogue.get(a.rubric_id, a.rubric_version)
         draft = drafts.current(rubric, a)
         earlier = drafts.previous(s, a)
         named = {*draft.get("files", []),
@@ -258,7 +310,7 @@ def judge(assessment_id: int) -> Page:
     complete. Nothing entered is lost: a problem re-renders the saved draft beside it."""
     with transaction() as s:
         a = assessments.get(s, assessment_id)
-        rubric = catalogue.get(a.rubric_id)
+        rubric = catalogue.get(a.rubric_id, a.rubric_version)
         kept = drafts.current(rubric, a)
         day = a.date
     keys = {c.key for u in rubric.units for c in u.criteria}
@@ -310,7 +362,7 @@ def issue_assessment(assessment_id: int) -> Page:
             record = issuance.issue_assessment(s, centre(), g.user, assessment_id,
                                                request.form.get("nationalId", ""))
     except UsageError as exc:
-        return assessment(assessment_id, engine_error=exc.diagnostics()), 400  # type: ignore[return-value]
+        return assessment(assessment_id, engine_error=problem_text(exc)), 400  # type: ignore[return-value]
     return redirect(url_for("web.credential", credential_id=record.id))
 
 
@@ -331,7 +383,7 @@ def create_training() -> Page:
                                              validate("TrainingIssue", body, source="form"))
     except UsageError as exc:
         return redirect(url_for("web.candidate", candidate_id=candidate_id,
-                                error=exc.diagnostics()))
+                                error=problem_text(exc)))
     return redirect(url_for("web.credential", credential_id=record.id))
 
 
@@ -352,7 +404,9 @@ def credential_status(credential_id: str) -> Page:
             status.change(s, centre(), g.user, credential_id, request.form.get("action", ""),
                           request.form.get("reason", ""))
     except UsageError as exc:
-        flash(exc.diagnostics())
+        flash(problem_text(exc), "error")  # refused: the error style, never the success one
+    else:
+        flash(t("status_changed"), "ok")
     return redirect(url_for("web.credential", credential_id=credential_id))
 
 

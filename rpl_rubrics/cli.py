@@ -65,11 +65,11 @@ def render_rubric(r: Rubric, lang: str) -> str:
         occasions = f", evidence on {u.min_occasions} occasions" if u.min_occasions > 1 else ""
         lines.append(f"\n{u.code}  {u.title.get(lang)}{occasions}")
         for e in u.elements:
-            lines.append(f"  {e.number}. {e.title}")
+            lines.append(f"  {e.number}. {e.title.get(lang)}")
             for c in e.criteria:
                 flag = " [critical]" if c.critical else ""
                 required = ", ".join(sorted(m.value for m in c.required)) or "any accepted"
-                lines.append(f"     {c.id} {c.text}{flag}  (required: {required})")
+                lines.append(f"     {c.id} {c.text.get(lang)}{flag}  (required: {required})")
     return "\n".join(lines)
 
 
@@ -82,7 +82,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_assess(args: argparse.Namespace) -> int:
     assessment = Assessment.from_file(Path(args.file))
-    decision = decide(catalogue.get(assessment.rubric_id), assessment)
+    decision = decide(catalogue.get(assessment.rubric_id, assessment.rubric_version), assessment)
     if args.json:
         print(json.dumps(decision.to_json(), ensure_ascii=False, indent=1))
     else:

@@ -32,12 +32,39 @@ class Award(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a unit is not yet competent, as a message key and its parameters, so that each page
+    renders it in its reader's language (issuer/i18n `reason.*`); `text` is the English."""
+    key: str
+    params: dict[str, object]
+
+    @property
+    def text(self) -> str:
+        p = self.params
+        if self.key == "reason.critical_not_met":
+            criteria = p["criteria"]
+            assert isinstance(criteria, list)
+            return "critical criteria not met: " + ", ".join(
+                f"{cid} ({state.replace('_', ' ')})" for cid, state in criteria)
+        if self.key == "reason.share_of_others":
+            return f"{p['met']} of {p['total']} other criteria met; at least {p['share']}% required"
+        return f"evidence from {p['found']} occasion(s); at least {p['needed']} required"
+
+    def to_json(self) -> dict[str, object]:
+        return {"key": self.key, "params": self.params}
+
+
+@dataclass(frozen=True)
 class UnitDecision:
     unit: Unit
     outcome: UnitOutcome
-    reasons: tuple[str, ...]
+    why: tuple[Reason, ...]
     met: int
     total: int
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(r.text for r in self.why)
 
 
 @dataclass(frozen=True)
@@ -62,7 +89,8 @@ class Decision:
             "award": self.award.value,
             "units": [{"code": u.unit.code, "title": u.unit.title.en, "titleKm": u.unit.title.km,
                        "outcome": u.outcome.value, "criteriaMet": u.met, "criteria": u.total,
-                       "reasons": list(u.reasons)} for u in self.units],
+                       "reasons": list(u.reasons),
+                       "reasonCodes": [r.to_json() for r in u.why]} for u in self.units],
             "competentUnits": [u.code for u in self.competent_units],
             "gapTraining": [{"code": u.code, "title": u.title.en, "titleKm": u.title.km}
                             for u in self.gap_training],
@@ -135,8 +163,8 @@ def decide(rubric: Rubric, assessment: Assessment) -> Decision:
 
 
 def _unit_decision(rubric: Rubric, unit: Unit, judged: dict[str, CriterionJudgment]) -> UnitDecision:
-    reasons: list[str] = []
-    met_critical_missing = []
+    reasons: list[Reason] = []
+    critical_missing: list[list[str]] = []
     others = met_others = 0
     occasions: set[date] = set()
     met_total = 0
@@ -148,18 +176,19 @@ def _unit_decision(rubric: Rubric, unit: Unit, judged: dict[str, CriterionJudgme
             occasions.update(e.date for e in j.evidence)
         if c.critical:
             if not met:
-                state = "not assessed" if j is None or j.result is Judgment.NOT_ASSESSED else "not met"
-                met_critical_missing.append(f"{c.id} ({state})")
+                state = ("not_assessed" if j is None or j.result is Judgment.NOT_ASSESSED
+                         else "not_met")
+                critical_missing.append([c.id, state])
         else:
             others += 1
             met_others += met
-    if met_critical_missing:
-        reasons.append("critical criteria not met: " + ", ".join(met_critical_missing))
+    if critical_missing:
+        reasons.append(Reason("reason.critical_not_met", {"criteria": critical_missing}))
     if others and met_others < rubric.min_share_other * others:
-        reasons.append(f"{met_others} of {others} other criteria met; at least "
-                       f"{rubric.min_share_other:.0%} required")
+        reasons.append(Reason("reason.share_of_others", {
+            "met": met_others, "total": others, "share": round(rubric.min_share_other * 100)}))
     if met_total and len(occasions) < unit.min_occasions:
-        reasons.append(f"evidence from {len(occasions)} occasion(s); at least "
-                       f"{unit.min_occasions} required")
+        reasons.append(Reason("reason.occasions", {"found": len(occasions),
+                                                   "needed": unit.min_occasions}))
     outcome = UnitOutcome.NOT_YET_COMPETENT if reasons else UnitOutcome.COMPETENT
     return UnitDecision(unit, outcome, tuple(reasons), met_total, len(unit.criteria))

@@ -51,5 +51,5 @@ def read_input(path: Path, *, issued: datetime) -> InputFile:
         raise DocumentError(str(path), [("type", "expected 'RplAssessment' or "
                                                  "'TrainingCompletion'")])
     assessment = Assessment.from_text(text, str(path))
-    decision = decide(catalogue.get(assessment.rubric_id), assessment)
+    decision = decide(catalogue.get(assessment.rubric_id, assessment.rubric_version), assessment)
     return InputFile(request_for(decision, issued=issued), decision, input_key(doc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ class Bilingual:
 class Criterion:
     key: str  # "UNIT/1.2": unique within the rubric
     id: str
-    text: str
+    text: Bilingual
     critical: bool
     accepted: frozenset[Method]
     required: frozenset[Method]
@@ -53,7 +54,7 @@ class Criterion:
 @dataclass(frozen=True)
 class Element:
     number: int
-    title: str
+    title: Bilingual
     criteria: tuple[Criterion, ...]
 
 
@@ -99,15 +100,17 @@ class Rubric:
         return next((c for u in self.units for c in u.criteria if c.key == key), None)
 
     @classmethod
-    def from_file(cls, path: Path) -> Rubric:
-        return cls.from_text(read_document(path, limit=MAX_RUBRIC_BYTES), str(path))
+    def from_file(cls, path: Path, *, legacy: bool = False) -> Rubric:
+        return cls.from_text(read_document(path, limit=MAX_RUBRIC_BYTES), str(path), legacy=legacy)
 
     @classmethod
-    def from_text(cls, text: str, source: str) -> Rubric:
+    def from_text(cls, text: str, source: str, *, legacy: bool = False) -> Rubric:
+        """`legacy` admits a superseded version-1 rubric, whose element and criterion texts are
+        English only; every current rubric must carry Khmer for every text shown to users."""
         doc = jsonpos.loads_located(text, source)
         schema.check_document("rubric", doc, text=text, source=source)
         assert isinstance(doc, dict)
-        problems = _semantic_problems(doc)
+        problems = _semantic_problems(doc) + ([] if legacy else _khmer_problems(doc))
         if problems:
             offsets = jsonpos.value_offsets(text)
             raise DocumentError(source, [(f"line {jsonpos.line_for(text, p, offsets)} at "
@@ -156,12 +159,40 @@ def _semantic_problems(doc: dict[str, Any]) -> list[tuple[tuple[str | int, ...],
     return out
 
 
+KHMER_LETTER = re.compile("[\u1780-\u17ff]")
+
+
+def _khmer_problems(doc: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every text an assessor or a returnee reads must be in Khmer too (the issuer's pages and
+    cards show the reader's language): titles, occupation, elements and criteria."""
+    shown: list[tuple[tuple[str | int, ...], Any]] = [
+        (("title",), doc["title"]), (("occupation", "title"), doc["occupation"]["title"])]
+    for ui, unit in enumerate(doc["units"]):
+        shown.append((("units", ui, "title"), unit["title"]))
+        for ei, element in enumerate(unit["elements"]):
+            shown.append((("units", ui, "elements", ei, "title"), element["title"]))
+            shown += [(("units", ui, "elements", ei, "criteria", ci, "text"), crit["text"])
+                      for ci, crit in enumerate(element["criteria"])]
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for where, value in shown:
+        if isinstance(value, str):
+            out.append((where, 'no Khmer text: write {"en": "...", "km": "..."}'))
+        elif not KHMER_LETTER.search(value["km"]):
+            out.append(((*where, "km"), "the Khmer text has no Khmer letters"))
+    return out
+
+
+def _shown(value: str | dict[str, str]) -> Bilingual:
+    # A superseded version-1 text is English only: shown as written in either language.
+    return Bilingual(value, value) if isinstance(value, str) else Bilingual(**value)
+
+
 def _build(doc: dict[str, Any], source: str) -> Rubric:
     units = []
     for unit in doc["units"]:
         elements = tuple(
-            Element(e["number"], e["title"], tuple(
-                Criterion(f"{unit['code']}/{c['id']}", c["id"], c["text"], c["critical"],
+            Element(e["number"], _shown(e["title"]), tuple(
+                Criterion(f"{unit['code']}/{c['id']}", c["id"], _shown(c["text"]), c["critical"],
                           frozenset(Method(m) for m in c["evidence"]["accepted"]),
                           frozenset(Method(m) for m in c["evidence"]["required"]))
                 for c in e["criteria"]))

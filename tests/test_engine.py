@@ -127,7 +127,7 @@ def test_statement_of_attainment_lists_only_competent_units(world: World) -> Non
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["rubric"].update(sha256="0" * 64), "content hash differs"),
-    (lambda d: d["rubric"].update(version=2), "not masonry-c1 version 1"),
+    (lambda d: d["rubric"].update(version=3), "not masonry-c1 version 2"),
     (lambda d: d["judgments"].append({"criterion": "MAS-XXX/1.1", "result": "met",
                                       "evidence": d["judgments"][0]["evidence"]}),
      "no criterion MAS-XXX/1.1"),

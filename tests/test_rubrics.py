@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from passport.errors import DocumentError
+from passport.errors import DocumentError, UsageError
 from rpl_rubrics import catalogue
 from rpl_rubrics.rubric import Rubric
 
@@ -44,7 +45,7 @@ def test_bundled_rubric(path: Path, cli: Cli) -> None:
 def test_content_hash_changes_with_any_edit(tmp_path: Path) -> None:
     doc = json.loads(RUBRIC_FILES[0].read_text())
     original = Rubric.from_file(RUBRIC_FILES[0]).sha256
-    doc["units"][0]["elements"][0]["criteria"][0]["text"] += "."
+    doc["units"][0]["elements"][0]["criteria"][0]["text"]["km"] += "។"
     (tmp_path / "r.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2))
     assert Rubric.from_file(tmp_path / "r.json").sha256 != original
     # Reformatting alone does not change what the rubric means, nor its hash.
@@ -61,7 +62,7 @@ def _broken(tmp_path: Path, edit: Callable[[str], str]) -> DocumentError:
 
 
 def test_syntax_error_names_line_and_column(tmp_path: Path) -> None:
-    err = _broken(tmp_path, lambda t: t.replace('"version": 1,', '"version": 1', 1))
+    err = _broken(tmp_path, lambda t: t.replace('"version": 2,', '"version": 2', 1))
     assert re.search(r"line \d+, column \d+", err.diagnostics())
 
 
@@ -107,3 +108,44 @@ def test_rubric_list_and_show(cli: Cli) -> None:
     assert code == 0 and "ជាងសំណង់ឥដ្ឋ" in out and "MAS-SET" in out and "[critical]" in out
     code, _, err = cli("rubric", "show", "no-such-rubric")
     assert code == 2 and "known:" in err
+
+
+def test_check_refuses_a_text_shown_to_users_without_khmer(tmp_path: Path, cli: Cli) -> None:
+    doc = json.loads((catalogue.rubric_dir() / "welding-c1.json").read_text())
+    doc["units"][1]["elements"][0]["title"] = doc["units"][1]["elements"][0]["title"]["en"]
+    doc["units"][0]["elements"][0]["criteria"][1]["text"]["km"] = "Same as the English"
+    path = tmp_path / "no-khmer.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2))
+    code, out, err = cli("rubric", "check", str(path))
+    assert code == 2 and not out and "Traceback" not in err
+    assert "$.units[1].elements[0].title: no Khmer text" in err
+    assert "$.units[0].elements[0].criteria[1].text.km: the Khmer text has no Khmer letters" in err
+
+
+def test_every_element_and_criterion_reads_in_khmer() -> None:
+    for rubric in catalogue.bundled().values():
+        for unit in rubric.units:
+            for element in unit.elements:
+                assert KHMER.search(element.title.km), (rubric.id, unit.code, element.number)
+                for c in element.criteria:
+                    assert KHMER.search(c.text.km) and c.text.km != c.text.en, (rubric.id, c.key)
+
+
+def test_a_superseded_version_still_decides_what_was_begun_under_it() -> None:
+    """Texts changed in version 2 (Khmer added), so version 1 moved aside byte for byte: its
+    hash, and the achievement id on cards issued under it, are what they were."""
+    for rubric_id, current in catalogue.bundled().items():
+        old = catalogue.get(rubric_id, 1)
+        assert current.version == 2 and old.version == 1
+        assert old.sha256 != current.sha256 and old.achievement_id != current.achievement_id
+        assert [c.key for u in old.units for c in u.criteria] == [
+            c.key for u in current.units for c in u.criteria]
+        assert catalogue.unit_titles(old.achievement_id) == catalogue.unit_titles(
+            current.achievement_id)
+    # The released v1 vectors name version 1 of masonry; the catalogue still resolves it.
+    jws = (Path(__file__).parent / "vectors" / "v1" / "full-certificate.jwt").read_text().strip()
+    claims = json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "=="))
+    assert claims["credentialSubject"]["achievement"]["id"] == catalogue.get(
+        "masonry-c1", 1).achievement_id
+    with pytest.raises(UsageError, match="has no version 7"):
+        catalogue.get("masonry-c1", 7)

@@ -124,7 +124,7 @@ def strings() -> list[str]:
         table += [texts[kind]["description"], texts[kind]["criteria"]]
     for code, level in sorted(cqf.items()):
         table += [code, level["name"]]
-    for rubric in catalogue.bundled().values():
+    for rubric in catalogue.edition(1).values():  # as frozen with codec v2
         table += [rubric.id, rubric.title.en, rubric.title.km, rubric.occupation.en]
         table += [u.code for u in rubric.units]
     table += [name for _, name in sorted(isco.items())]
@@ -147,7 +147,7 @@ def corpus() -> list[str]:
     cqf = json.loads((data / "cqf-levels.json").read_text())["levels"]
     texts: list[str] = list(isco.values())
     texts += [level[k] for level in cqf.values() for k in ("name", "nameKm")]
-    for rubric in catalogue.bundled().values():
+    for rubric in catalogue.edition(1).values():  # as frozen with codec v2
         texts += [rubric.title.en, rubric.title.km, rubric.occupation.en, rubric.occupation.km]
         texts += [t for u in rubric.units for t in (u.title.en, u.title.km)]
     return texts

@@ -73,7 +73,8 @@ def _sha_of_sample(claims: dict[str, object]) -> str:
 def _catalogue_strings() -> list[bytes]:
     """Each bundled rubric's achievement and full result list, exactly as credentials spell them."""
     out = []
-    for rubric in catalogue.bundled().values():
+    # Version 1 of each rubric: the catalogue as it stood when this dictionary was frozen.
+    for rubric in catalogue.edition(1).values():
         # A statement of attainment differs only in achievementType, which the templates hold.
         out.append(b'"achievement":' + encode_claims(achievement_claims_for(rubric, full=True)))
         results = [{"type": ["Result"], "resultDescription": f"{rubric.achievement_id}#{u.code}",

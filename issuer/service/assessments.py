@@ -69,7 +69,7 @@ def record_judgments(session: Session, actor: User, assessment_id: int,
             if session.get(Evidence, e["ref"].removeprefix("sha256:")) is None:
                 raise DocumentError("judgments", [(j["criterion"], f"evidence {e['ref']} was "
                                                    "never uploaded")])
-    check_input(catalogue.get(record.rubric_id), as_assessment(session, record, judgments))
+    check_input(catalogue.get(record.rubric_id, record.rubric_version), as_assessment(session, record, judgments))
     record.judgments = judgments
     record.decision, record.state = None, "open"
     audit.append(session, actor.username, "assessment.judge", f"assessment:{record.id}",
@@ -79,7 +79,7 @@ def record_judgments(session: Session, actor: User, assessment_id: int,
 
 def decide_recorded(session: Session, actor: User, assessment_id: int) -> Decision:
     record = get(session, assessment_id)
-    decision = decide(catalogue.get(record.rubric_id),
+    decision = decide(catalogue.get(record.rubric_id, record.rubric_version),
                       as_assessment(session, record, list(record.judgments)))
     if record.state != "issued":
         record.decision, record.state = decision.to_json(), "decided"

@@ -102,11 +102,14 @@ def certified_before(session: Session, candidate: Candidate, achievement_id: str
     return None
 
 
+# The pages show this refusal in the reader's language (issuer/web.py problem_text).
+NATIONAL_ID_MISMATCH = "does not match the registered candidate's national ID number"
+
+
 def _holder_check(centre: Centre, candidate: Candidate, national_id: str) -> None:
     if candidate.national_id_hash is None or not hmac.compare_digest(
             centre.national_id_hash(national_id), candidate.national_id_hash):
-        raise DocumentError("body", [("nationalId", "does not match the registered candidate's "
-                                                    "national ID number")])
+        raise DocumentError("body", [("nationalId", NATIONAL_ID_MISMATCH)])
 
 
 def issue_assessment(session: Session, centre: Centre, actor: User, assessment_id: int,
@@ -117,7 +120,7 @@ def issue_assessment(session: Session, centre: Centre, actor: User, assessment_i
         raise Conflict(f"assessment {assessment_id} has already been issued")
     candidate = candidates.get(session, record.candidate_id)
     _holder_check(centre, candidate, national_id)
-    decision = decide(catalogue.get(record.rubric_id),
+    decision = decide(catalogue.get(record.rubric_id, record.rubric_version),
                       assessments.as_assessment(session, record, list(record.judgments),
                                                 national_id))
     if decision.award is Award.NO_AWARD:

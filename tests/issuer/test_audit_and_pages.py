@@ -82,7 +82,7 @@ def test_pages_walk_the_workflow(sqlite_svc: Service) -> None:
     r = assessor.post(assessment_url, data=form, content_type="multipart/form-data")  # type: ignore[attr-defined]
     assert r.status_code == 302, r.get_data(as_text=True)[-600:]
     page = assessor.get(assessment_url).get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "statement_of_attainment" in page or "full_certificate" in page
+    assert "សេចក្តីបញ្ជាក់សមិទ្ធផល" in page or "វិញ្ញាបនបត្រពេញលេញ" in page  # the award, in Khmer
     r = assessor.post(assessment_url + "/credential",  # type: ignore[attr-defined]
                       data={"nationalId": "010234567", "csrf_token": atoken()})
     assert r.status_code == 302 and "/credentials/" in r.headers["Location"]

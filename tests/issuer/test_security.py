@@ -90,7 +90,7 @@ def test_csrf_is_required_on_every_form_and_session_api_call(sqlite_svc: Service
     form = {"name": "Sok Dara", "nameKm": "សុខ ដារា", "birthDate": "1988-04-12",
             "nationalId": "010234567"}
     missing = client.post("/candidates", data=form)
-    assert missing.status_code == 400 and b"CSRF" in missing.data
+    assert missing.status_code == 400 and "ទម្រង់បែបបទផុតកំណត់".encode() in missing.data
     wrong = client.post("/candidates", data={**form, "csrf_token": "x" * 43})
     assert wrong.status_code == 400
     ok = client.post("/candidates", data={**form, "csrf_token": token})

@@ -45,7 +45,8 @@ def main(version: str, out_dir: Path | None = None) -> None:
         trust_issued=ISSUED - timedelta(days=30), trust_expires=ISSUED + timedelta(days=3650),
         lists=1, revoked={1: {14}}, status_from=ISSUED, status_valid_for=timedelta(days=7),
         synced_at=ISSUED, issued_at=ISSUED)
-    masonry, welding = catalogue.get("masonry-c1"), catalogue.get("welding-c1")
+    # The rubric versions these vectors were released with; later versions have other ids.
+    masonry, welding = catalogue.get("masonry-c1", 1), catalogue.get("welding-c1", 1)
     course = TrainingCompletion.from_text(json.dumps({
         "type": "TrainingCompletion",
         "candidate": {"name": "Vann Rithy", "nameKm": "វ៉ាន់ រិទ្ធី", "birthYear": 1990,
