@@ -49,6 +49,13 @@ class BadImport(DocumentError):
     """The upload cannot be read as a job fair's file at all (HTTP 400, with the reason)."""
 
 
+
+@days.errorhandler(BadImport)
+def bad_import(exc: BadImport) -> tuple[str, int]:
+    """Its problems are already in the reader's language: shown as the page's message."""
+    return render_template("error.html", code=400,
+                           message="; ".join(message for _, message in exc.problems)), 400
+
 def _digest(text: bytes) -> str:
     # Binds the previewed file to the person who previewed it: a confirm sends back exactly
     # what this server read, and only that person's session can send it.
