@@ -63,6 +63,13 @@ class Row:
     key: str  # content hash of the row's assessment: the same row is the same key
     stem: str
     decision: Decision
+    # The same row's key under each earlier version of its rubric: a file issued before a
+    # rubric's text changed is found again, never certified twice.
+    earlier_keys: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key, *self.earlier_keys)
 
 
 @dataclass(frozen=True)
@@ -248,7 +255,11 @@ def parse_rows(path: Path) -> Iterator[Row | Problem]:
             continue
         assert doc is not None
         key = input_key(doc)
-        yield Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision)
+        earlier = tuple(input_key({**doc, "rubric": {"id": r.id, "version": r.version,
+                                                      "sha256": r.sha256}})
+                        for r in catalogue.every_version()
+                        if r.id == doc["rubric"]["id"] and r.version != doc["rubric"]["version"])
+        yield Row(line, key, f"{_slug(fields['name'])}-{key[:10]}", decision, earlier)
 
 
 @dataclass(frozen=True)
@@ -286,7 +297,7 @@ def review_rows(installation: Installation, path: Path, *, keep: bool = False) -
     previews: list[Preview] = []
     seen: dict[tuple[str, str], int] = {}
     people: dict[str, tuple[int, HolderInput]] = {}  # national ID -> first line, holder
-    awards: dict[str, list[tuple[int, str, date, str]]] = {}  # ID -> line, rubric, date, key
+    awards: dict[str, list[tuple[int, str, date, tuple[str, ...]]]] = {}  # ID -> line, rubric, date, keys
     rows = 0
     last_line = 1
     for item in parse_rows(path):
@@ -326,7 +337,7 @@ def review_rows(installation: Installation, path: Path, *, keep: bool = False) -
                                     item.decision.award.value))
         if item.decision.award is not Award.NO_AWARD:
             awards.setdefault(national, []).append((item.line, item.decision.rubric.achievement_id,
-                                                    item.decision.assessment.date, item.key))
+                                                    item.decision.assessment.date, item.keys))
     with installation.store.read() as s:
         for national, (line, holder) in people.items():
             found = candidates.find(s, installation.centre, national)
@@ -337,8 +348,8 @@ def review_rows(installation: Installation, path: Path, *, keep: bool = False) -
                 problems.append(Problem(line, f"candidate: {problem}", "national_id",
                                         "registered_differs", (("detail", problem),)))
                 continue
-            for row_line, achievement, assessed, key in awards.get(national, []):
-                if credentials.by_request_key(s, key) is None:
+            for row_line, achievement, assessed, keys in awards.get(national, []):
+                if credentials.by_request_keys(s, keys) is None:
                     twice = issuance.certified_before(s, found, achievement, assessed)
                     if twice:
                         problems.append(Problem(row_line, twice, "rubric", "certified_before",
@@ -412,7 +423,7 @@ def _issue_chunk(installation: Installation, label: str, chunk: list[Row],
             raise Forbidden("the account importing the file no longer exists or is inactive")
         for row in chunk:
             holder = row.decision.assessment.candidate
-            earlier = credentials.by_request_key(s, row.key)
+            earlier = credentials.by_request_keys(s, row.keys)
             if earlier is not None:
                 withheld = "revoked" if earlier.revoked else \
                     "suspended" if earlier.suspended else ""

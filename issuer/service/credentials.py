@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,15 @@ def get(session: Session, credential_id: str) -> CredentialRecord:
 def by_request_key(session: Session, key: str) -> CredentialRecord | None:
     return session.execute(select(CredentialRecord).where(CredentialRecord.request_key == key)) \
         .scalar_one_or_none()
+
+
+def by_request_keys(session: Session, keys: Sequence[str]) -> CredentialRecord | None:
+    """The credential issued for the first of `keys` that has one."""
+    for key in keys:
+        found = by_request_key(session, key)
+        if found is not None:
+            return found
+    return None
 
 
 def parsed(record: CredentialRecord) -> Credential:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import issuer
 from issuer.home import Home
 from rpl_rubrics import catalogue
 from tests.issuer.conftest import PASSPHRASE, PASSWORD, Service, store_of
@@ -82,7 +84,8 @@ def test_pages_walk_the_workflow(sqlite_svc: Service) -> None:
     r = assessor.post(assessment_url, data=form, content_type="multipart/form-data")  # type: ignore[attr-defined]
     assert r.status_code == 302, r.get_data(as_text=True)[-600:]
     page = assessor.get(assessment_url).get_data(as_text=True)  # type: ignore[attr-defined]
-    assert "សេចក្តីបញ្ជាក់សមិទ្ធផល" in page or "វិញ្ញាបនបត្រពេញលេញ" in page  # the award, in Khmer
+    km = json.loads((Path(issuer.__file__).parent / "i18n" / "km.json").read_text("utf-8"))
+    assert km["award.statement_of_attainment"] in page or km["award.full_certificate"] in page
     r = assessor.post(assessment_url + "/credential",  # type: ignore[attr-defined]
                       data={"nationalId": "010234567", "csrf_token": atoken()})
     assert r.status_code == 302 and "/credentials/" in r.headers["Location"]
