@@ -228,6 +228,9 @@ def test_the_product_schema_is_a_closed_profile() -> None:
                 walk(value, f"{where}/{key}")
     doc = schema.load("credential")
     walk(doc, "#")
+    # Nor can any language value object pass (no property, no constant names one): trust
+    # mode looks for them only in the JWT claims beside (passport.verify._product_schema).
+    assert "@language" not in json.dumps(doc) and "@direction" not in json.dumps(doc)
     assert doc["properties"]["@context"]["const"][0] == vcdm.CONTEXT_V2
     assert "const" in doc["properties"]["type"]
 
