@@ -122,12 +122,22 @@ def parse_date_time_stamp(text: str) -> Instant:
     if m is None:
         raise bad("is not a date-time with a time zone, like 2026-01-31T00:00:00Z or "
                   "2026-01-31T07:00:00.5+07:00")
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    if len(text) == 20:
+        # YYYY-MM-DDTHH:MM:SSZ, the form every credential of the product writes (two on every
+        # scan): C reads it. It refuses just what the checks below refuse (year 0000, a day
+        # or a time that does not exist), and those go on to say which.
+        try:
+            t = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return _instant(Instant, ((t.toordinal() - _UNIX_DAY) * 86400 + t.hour * 3600
+                                      + t.minute * 60 + t.second, ""))
+    year, month, day, hour, minute, second = map(int, m.group(1, 2, 3, 4, 5, 6))
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days_in_month = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
     if year == 0:
         raise bad("has year 0000: years 0001 to 9999 are accepted")
-    if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
+    if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[leap][month - 1]:
         raise bad("names a day that does not exist")
     if hour > 23 or minute > 59 or second > 59:
         raise bad("names a time that does not exist (hours 00-23, no leap second)")
@@ -140,7 +150,15 @@ def parse_date_time_stamp(text: str) -> Instant:
         offset = (oh * 3600 + om * 60) * (-1 if zone[0] == "-" else 1)
     seconds = (_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
                - offset)
-    return Instant(seconds, (m.group(7) or "").rstrip("0"))
+    fraction = m.group(7)
+    return _instant(Instant, (seconds, fraction.rstrip("0") if fraction else ""))
+
+
+_UNIX_DAY = 719_163  # date(1970, 1, 1).toordinal()
+_DAYS_IN_MONTH = ((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31),
+                  (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31))
+# An Instant built without NamedTuple's Python-level __new__ (its fields are given in order).
+_instant = tuple.__new__
 
 
 def _entries(value: Any) -> list[Any]:

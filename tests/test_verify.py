@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from passport import qr
 from passport.b64 import b64u_decode, b64u_encode
 from passport.bundle import TrustBundle
-from passport.credential import Kind
+from passport.credential import Credential, Kind
 from passport.errors import RollbackError, TrustError, VerificationFailed
 from passport.trust import Anchor, CentreState
 from passport.verify import Check, Code, Outcome, Verdict, verify, verify_or_raise
@@ -46,6 +47,22 @@ def test_valid_from_jws_and_from_qr(world: World) -> None:
         assert result.credential.holder.matches_national_id("0102 34567")
         assert not result.credential.holder.matches_national_id("010234568")
         assert result.status_as_of == ISSUED_AT
+
+
+def test_the_scan_path_builds_the_credential_its_constructors_build(world: World) -> None:
+    """Credential.from_schema_valid_claims fills its frozen objects' fields at once; the same
+    objects through their generated __init__ are equal, field for field, and hash alike."""
+    claims = world.claims()
+    claims["credentialSubject"]["activityStartDate"] = "2026-01-05T00:00:00Z"
+    claims["validUntil"] = "2036-01-05T00:00:00Z"
+    built = Credential.from_schema_valid_claims(claims)
+    for obj in (built, built.holder, built.achievement):
+        again = dataclasses.replace(obj)
+        assert again == obj and repr(again) == repr(obj)
+        assert vars(again) == vars(obj) and list(vars(again)) == list(vars(obj))
+        assert [f.name for f in dataclasses.fields(obj)] == list(vars(obj))
+    assert hash(built.holder) == hash(dataclasses.replace(built.holder))
+    assert built.activity_start is not None and built.valid_until is not None
 
 
 def test_tampered_payload(world: World) -> None:
