@@ -97,15 +97,6 @@ def prefix(version: int) -> str:
     return f"SP{version}:"
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
     comp = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=zdict)
     out, start = [], 0
@@ -134,7 +125,7 @@ def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
         raise QRFormatError(f"JWS segment is {exc}") from None
     if len(signature) != SIGNATURE_BYTES:
         raise QRFormatError("only 64-byte Ed25519 signatures are carried")
-    body = _varint(len(header)) + header + payload
+    body = qrpack.varint(len(header)) + header + payload
     if len(body) > MAX_INFLATED:
         raise InputTooLarge("JWS header and payload", len(body), MAX_INFLATED)
     zdict = dictionary(version)

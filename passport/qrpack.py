@@ -294,21 +294,7 @@ class _Reader:
         if pos < len(data) and data[pos] < 0x80:  # the common case: one byte
             self.pos = pos + 1
             return data[pos]
-        value, shift = 0, 0
-        while True:
-            if pos >= len(data):
-                raise QRFormatError("packed credential ends early (truncated?)")
-            byte = data[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                break
-            shift += 7
-            if shift > 35:
-                raise QRFormatError("a packed number is too long")
-        if byte == 0:
-            raise QRFormatError("a packed number has a redundant byte (not canonical)")
-        self.pos = pos
+        value, self.pos = _varint_at(data, pos)
         return value
 
     def _bytes(self, n: int) -> bytes:

@@ -5,18 +5,15 @@ script: everything here is plain HTML forms under the issuer's policy."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.homes import accredited_home
-from tests.issuer.conftest import PASSWORD, Service, make_service, store_of
-from tests.web.test_phone_verifier import CHROMIUM, FLAGS, SHOTS
+from tests.issuer.conftest import PASSWORD, Service
+from tests.web.chromium import issuer_served, launched
+from tests.web.test_phone_verifier import SHOTS
 
 TABLET = {"width": 800, "height": 1280}
 RUBRIC = "fnb-service-c1"  # 5 units; FBS-ORD must be seen on two occasions
@@ -30,30 +27,14 @@ FORM_STATE = """() => Array.from(document.querySelectorAll('form.judging input')
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, str]]:
-    root = tmp_path_factory.mktemp("assessor-day")
-    svc = make_service(accredited_home(root / "home", "test passphrase"),
-                       f"sqlite:///{root / 'issuer.db'}")
-    server = make_server("127.0.0.1", 0, svc.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield svc, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        store_of(svc.app).close()
+    with issuer_served(tmp_path_factory.mktemp("assessor-day")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: 'make test' installs it")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+    with launched() as b:
+        yield b
 
 
 class Taps:

@@ -5,19 +5,17 @@ issuer's own pages render with their stylesheet and font under their stricter po
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.homes import accredited_home
-from tests.issuer.conftest import Service, make_service, store_of
+from tests.issuer.conftest import Service
 from tests.issuer.workflow import browser as signed_in
 from tests.issuer.workflow import register
-from tests.web.test_phone_verifier import CHROMIUM, FLAGS, SHOTS
+from tests.web.chromium import issuer_served, launched
+from tests.web.test_phone_verifier import SHOTS
 
 COURSE = {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344", "cqfLevel": "C1",
           "title": {"en": "Forklift safety", "km": "សុវត្ថិភាពរថយន្តលើកទំនិញ"}}
@@ -33,18 +31,8 @@ document.addEventListener("securitypolicyviolation",
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service, str]]:
-    root = tmp_path_factory.mktemp("issuer-page")
-    svc = make_service(accredited_home(root / "home", "test passphrase"),
-                       f"sqlite:///{root / 'issuer.db'}")
-    server = make_server("127.0.0.1", 0, svc.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield svc, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        store_of(svc.app).close()
+    with issuer_served(tmp_path_factory.mktemp("issuer-page")) as served:
+        yield served
 
 
 def _credential(svc: Service) -> tuple[str, str]:
@@ -65,15 +53,8 @@ def _violations(page: Any, console: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: 'make test' installs it")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            *FLAGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-        yield launched
-        launched.close()
+    with launched(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]) as b:
+        yield b
 
 
 def test_the_phone_page_works_under_its_policy(served: tuple[Service, str], browser: Any,

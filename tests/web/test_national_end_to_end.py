@@ -24,7 +24,8 @@ from passport import qr
 from passport.credential import format_time
 from passport.jws import parse
 from passport.signing import sign_claims
-from tests.web.test_phone_verifier import CHROMIUM, FLAGS, _served, wait_for
+from tests.web.chromium import launched
+from tests.web.test_phone_verifier import _served, wait_for
 
 Cli = Callable[..., tuple[int, str, str]]
 PASSPHRASE = "end to end passphrase"
@@ -202,12 +203,7 @@ def _deciding(checks: dict[str, list[str]]) -> str:
 
 
 def _page_results(site: Path, texts: dict[str, str], at: str) -> dict[str, dict[str, Any]]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: 'make test' installs it")
-    with _served(site) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with _served(site) as url, launched() as browser:
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         page.goto(url)
         wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")

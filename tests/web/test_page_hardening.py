@@ -26,7 +26,8 @@ import pytest
 from passport import jws, qr
 from passport.b64 import b64u_encode
 from passport.card import qr_bitmap
-from tests.web.test_phone_verifier import CHROMIUM, FLAGS, _served, wait_for
+from tests.web.chromium import launched
+from tests.web.test_phone_verifier import _served, wait_for
 from tests.world import ISSUED, World
 from verifier.webapp import config, dist_dir, export
 
@@ -138,14 +139,8 @@ class Tab:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: 'make test' installs it")
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+    with launched() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from passport.jws import parse
 from passport.qr import decode
 from passport.trust import issuer_entry, key_entry, sign_trust_list, trust_list_document
 from tests.conftest import CHECK_AT
+from tests.web.chromium import launched
 from tests.world import World, rotated_root_bundles
 from verifier.webapp import export
 
@@ -37,9 +38,6 @@ SHARED = {"root": {"rootKeys": CASES["rootKeys"]}, "bundle": CASES["bundle"]}
 JUDGED = [c for c in CASES["cases"] if "refused" not in c]
 REFUSED = [c for c in CASES["cases"] if "refused" in c]
 SHOTS = REPO / "test-output" / "web"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def wait_for(page: Any, expression: str, seconds: float = 30) -> Any:
@@ -91,13 +89,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(site: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: 'make test' installs it")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with launched() as browser:
         context = browser.new_context(viewport={"width": 412, "height": 915}, device_scale_factor=1)
         page = context.new_page()
         page.goto(site)
@@ -112,7 +105,6 @@ def page(site: str) -> Iterator[Any]:
         page.reload()
         wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
         yield page
-        browser.close()
 
 
 def _use(page: Any, trust: dict[str, Any]) -> str | None:
