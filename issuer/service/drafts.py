@@ -21,11 +21,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from issuer import audit
 from issuer.centre import Centre
-from issuer.db import AssessmentRecord, Evidence, User
+from issuer.db import AssessmentRecord, User
+from issuer.service import evidence
 from issuer.service.errors import Conflict, Forbidden
-from passport.fileio import write_atomic
 from rpl_rubrics.rubric import Method, Rubric, Unit
 
 RESULTS = ("met", "not_met", "not_assessed")
@@ -226,20 +225,11 @@ def judgments(session: Session, centre: Centre, actor: User, record: AssessmentR
 def assessor_record(session: Session, centre: Centre, actor: User, record: AssessmentRecord,
                     criterion: str, method: str, day: str) -> str:
     """Store the assessor's record of one observation (no personal data: ids, method, date)."""
-    import hashlib
-
     data = json.dumps({"type": "AssessorRecord", "assessment": record.id, "criterion": criterion,
                        "method": method, "date": day, "assessor": actor.id},
                       sort_keys=True, separators=(",", ":")).encode()
-    digest = hashlib.sha256(data).hexdigest()
-    if session.get(Evidence, digest) is None:
-        write_atomic(centre.home.uploads / digest, data, mode=0o600)
-        session.add(Evidence(sha256=digest, media_type=RECORD_TYPE, size=len(data),
-                             uploaded_by=actor.id))
-        audit.append(session, actor.username, "evidence.record", f"sha256:{digest}",
-                     {"assessment": record.id, "criterion": criterion})
-        session.flush()
-    return digest
+    return evidence.keep(session, centre, actor, data, RECORD_TYPE, action="evidence.record",
+                         details={"assessment": record.id, "criterion": criterion})
 
 
 def previous(session: Session, record: AssessmentRecord) -> AssessmentRecord | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,19 @@ def store(session: Session, centre: Centre, actor: User, data: bytes, media_type
     magic = TYPES[media_type]
     if (magic and not data.startswith(magic)) or (media_type == "video/mp4" and data[4:8] != b"ftyp"):
         raise UsageError(f"the file's content is not {media_type}")
+    return keep(session, centre, actor, data, media_type, action="evidence.upload",
+                details={"type": media_type, "size": len(data)})
+
+
+def keep(session: Session, centre: Centre, actor: User, data: bytes, media_type: str, *,
+         action: str, details: dict[str, Any]) -> str:
+    """Keep bytes once under their SHA-256 (the file, its row, an audit entry); the digest.
+    Uploaded files and the assessor's own records of an observation alike."""
     digest = hashlib.sha256(data).hexdigest()
     if session.get(Evidence, digest) is None:
         write_atomic(centre.home.uploads / digest, data, mode=0o600)
         session.add(Evidence(sha256=digest, media_type=media_type, size=len(data),
                              uploaded_by=actor.id))
-        audit.append(session, actor.username, "evidence.upload", f"sha256:{digest}",
-                     {"type": media_type, "size": len(data)})
+        audit.append(session, actor.username, action, f"sha256:{digest}", details)
+        session.flush()
     return digest
