@@ -165,19 +165,19 @@ def _status_change(credential_id: str, action: str) -> Response:
 
 
 @api.post("/credentials/<credential_id>/revoke")
-@roles("admin")
+@roles(*status.ACTION_ROLES["revoke"])
 def revoke(credential_id: str) -> Response:
     return _status_change(credential_id, "revoke")
 
 
 @api.post("/credentials/<credential_id>/suspend")
-@roles("admin")
+@roles(*status.ACTION_ROLES["suspend"])
 def suspend(credential_id: str) -> Response:
     return _status_change(credential_id, "suspend")
 
 
 @api.post("/credentials/<credential_id>/reinstate")
-@roles("admin")
+@roles(*status.ACTION_ROLES["reinstate"])
 def reinstate(credential_id: str) -> Response:
     return _status_change(credential_id, "reinstate")
 
