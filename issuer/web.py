@@ -229,6 +229,7 @@ def home() -> Page:
     scope = scope if scope in ("mine", "centre") else "mine"
     with transaction() as s:
         found = candidates.search(s, centre(), q) if q else []
+        identity.purge(s, utcnow())
         work = worklist.build(s, g.user, mine=scope == "mine", now=utcnow())
     return render_template("home.html", candidates=found, q=q, work=work, scope=scope)
 
@@ -274,10 +275,13 @@ _FORM_LABELS = {"nameKm": "name_km", "name": "name", "birthYear": "birth_year",
 
 def _field(where: str, message: str) -> str:
     """The label's key of the field a schema problem is about ("$.birthYear", "birthDate", or
-    "$" with "'nationalId' is a required property"), "reg.form" if none is named."""
+    "$" with "'nationalId' is a required property"), "reg.form" if none is named. (A message
+    at "$" may quote the whole input: only its leading name is read.)"""
     name = where.removeprefix("$").removeprefix(".").split(".")[0].split("[")[0]
-    if not name:
-        name = next((f for f in _FORM_LABELS if f"'{f}'" in message), "")
+    if not name and message.endswith("is a required property"):
+        name = next((f for f in _FORM_LABELS if message.startswith(f"'{f}'")), "")
+    elif not name and "any of the given schemas" in message:
+        name = "birthYear"  # the schema's one anyOf: a birth year or a birth date
     return _FORM_LABELS.get(name, "reg.form")
 
 
@@ -337,6 +341,9 @@ def assessment(assessment_id: int, problems: list[drafts.Problem] | None = None,
     before = {u["code"]: u["outcome"] for u in (earlier.decision or {}).get("units", [])} \
         if earlier else {}
     with transaction() as s:
+        # Expired holds are deleted here and on the home page, which are open all day: a
+        # refused issuance rolls back its own purge.
+        identity.purge(s, utcnow())
         hold_until = identity.expires(s, c.id, utcnow())
     return render_template("assessment.html", a=a, c=c, rubric=rubric, draft=draft,
                            hold_until=hold_until,
