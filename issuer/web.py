@@ -117,9 +117,15 @@ def problem_text(exc: UsageError) -> str:
 
 
 def assessor_may_register() -> bool:
-    """The centre's setting: assessors register walk-ins (a job fair without a desk)."""
-    with transaction() as s:
-        return settings.enabled(s, settings.ASSESSOR_REGISTRATION)
+    """The centre's setting: assessors register walk-ins (a job fair without a desk).
+
+    Read on every page an assessor opens (the menu's link): a read-only transaction, which
+    on SQLite never queues behind the writers."""
+    if "may_register" in g:
+        return bool(g.may_register)
+    with store().read() as s:
+        g.may_register = settings.enabled(s, settings.ASSESSOR_REGISTRATION)
+    return bool(g.may_register)
 
 
 def may_register() -> bool:
@@ -280,8 +286,6 @@ def _field(where: str, message: str) -> str:
     name = where.removeprefix("$").removeprefix(".").split(".")[0].split("[")[0]
     if not name and message.endswith("is a required property"):
         name = next((f for f in _FORM_LABELS if message.startswith(f"'{f}'")), "")
-    elif not name and "any of the given schemas" in message:
-        name = "birthYear"  # the schema's one anyOf: a birth year or a birth date
     return _FORM_LABELS.get(name, "reg.form")
 
 

@@ -40,6 +40,9 @@ def register(session: Session, centre: Centre, actor: User, body: dict[str, Any]
             raise DocumentError("body", [("birthDate", "not a calendar date")]) from None
         if not date(1900, 1, 1) <= born <= datetime.now(UTC).date():
             raise DocumentError("body", [("birthDate", "out of range")])
+    if born is None and "birthYear" not in body:
+        # Checked here, not by the schema: one of two fields, named in the refusal.
+        raise DocumentError("body", [("birthYear", "a birth year (or birthDate) is required")])
     year = born.year if born else int(body["birthYear"])
     if not 1900 <= year <= datetime.now(UTC).year:
         raise DocumentError("body", [("birthYear", "out of range")])
