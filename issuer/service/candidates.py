@@ -1,7 +1,9 @@
 """Returnees: registered at the desk, or found (or created) by national ID from a batch row.
 
-The full national ID number is never stored: a keyed hash finds the candidate and the last
-4 digits are kept for the card. A batch row or an input file whose number is already
+The full national ID number is not kept with the candidate: a keyed hash finds them and the
+last 4 digits are kept for the card. The number typed at a registration is held, sealed, for
+that working day only, so the day's credential can be signed without typing it again
+(service.identity). A batch row or an input file whose number is already
 registered must name the same person; a mismatch is refused, never merged.
 """
 

@@ -120,7 +120,12 @@ def test_registration_to_full_certificate_in_at_most_8_taps(served: tuple[Servic
     from tests.issuer.workflow import register
 
     register(svc, national_id="050678912", name="Chan Sophea", nameKm="ចាន់ សុភា")
+    started = register(svc, national_id="060789123", name="Keo Sina", nameKm="កែវ ស៊ីណា")
+    assessor.goto(f"{base}/candidates/{started['id']}")
+    assessor.click(f"button[name=rubricId][value={RUBRIC}]")  # in progress
+    assessor.wait_for_url("**/assessments/*")
     assessor.goto(f"{base}/?scope=centre")
+    assert assessor.locator("#in-progress a").count() >= 1
     assert assessor.locator("#issued a").count() >= 1
     assert assessor.locator("#waiting a").count() >= 1
     assessor.screenshot(path=str(SHOTS / "assessor-worklist-km.png"), full_page=True)
