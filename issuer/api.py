@@ -137,8 +137,9 @@ def decide(assessment_id: int) -> Response:
 def issue_assessment(assessment_id: int) -> tuple[Response, int]:
     data = body("IssueAssessment")
     with transaction() as s:
-        record = issuance.issue_assessment(s, centre(), _user(), assessment_id,
-                                           data["nationalId"])
+        record = issuance.issue_assessment(
+            s, centre(), _user(), assessment_id, data["nationalId"],
+            checked_at_registration=data.get("checkedAtRegistration", False) is True)
         return _created(credentials.to_json(record))
 
 

@@ -30,8 +30,6 @@ def register(session: Session, centre: Centre, actor: User, body: dict[str, Any]
     """A registrar's registration: the API or form body, already valid against its schema."""
     national = normalize_national_id(body["nationalId"])
     digest = centre.national_id_hash(national)
-    if session.execute(select(Candidate.id).where(Candidate.national_id_hash == digest)).first():
-        raise Conflict("a candidate with this national ID number is already registered")
     # The year is all a credential carries (DESIGN: birth year, not the full date), so the
     # form asks only the year; the API still takes a full date from systems that have one.
     born: date | None = None
@@ -48,6 +46,9 @@ def register(session: Session, centre: Centre, actor: User, body: dict[str, Any]
     year = born.year if born else int(body["birthYear"])
     if not 1900 <= year <= datetime.now(UTC).year:
         raise DocumentError("body", [("birthYear", "out of range")])
+    # Bad input is refused as such before the duplicate check: a typo is named as a typo.
+    if session.execute(select(Candidate.id).where(Candidate.national_id_hash == digest)).first():
+        raise Conflict("a candidate with this national ID number is already registered")
     candidate = Candidate(
         name=body["name"].strip(), name_km=body["nameKm"].strip(), birth_year=year,
         birth_date=born.isoformat() if born else None, national_id_hash=digest, national_id_last4=national[-4:],

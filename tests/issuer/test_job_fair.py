@@ -180,3 +180,20 @@ def test_the_worklist_separates_mine_from_the_centres(svc: Service) -> None:
     assert f'href="{started.removeprefix("http://localhost")}"' in mine  # in progress
     assert catalogue.get(RUBRIC).title.get("km") in mine
     assert assessor.get("/?scope=nonsense").status_code == 200
+
+
+def test_the_api_issues_with_the_last_4_digits_too(svc: Service) -> None:
+    r = svc.call("registrar", "post", "/api/candidates", json={**WALK_IN, "birthYear": 1990})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["birthYear"] == 1990 and r.get_json()["birthDate"] is None
+    missing = svc.call("registrar", "post", "/api/candidates",
+                       json={k: v for k, v in WALK_IN.items() if k != "birthYear"})
+    assert missing.status_code == 400 and "birthYear" in missing.get_json()["message"]
+    assessor = Browser(svc, "assessor")
+    url = _decided(assessor, str(r.get_json()["id"]))
+    path = url.removeprefix("http://localhost").replace("/assessments/", "/api/assessments/")
+    bare = svc.call("assessor", "post", path + "/credential", json={"nationalId": "4567"})
+    assert bare.status_code == 400  # 4 digits are not the number without the confirmation
+    issued = svc.call("assessor", "post", path + "/credential",
+                      json={"nationalId": "4567", "checkedAtRegistration": True})
+    assert issued.status_code == 201, issued.get_json()
