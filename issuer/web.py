@@ -499,10 +499,13 @@ def credential_status(credential_id: str, action: str) -> Page:
             status.change(s, centre(), g.user, cr.id, action, reason)
     except Conflict:  # changed meanwhile (someone else got there first)
         flash(t(f"status.not_applicable.{action}"), "error")
-    except UsageError:  # the reason: too short, too long, control characters
-        return confirm_status(cr.id, action, error=t(  # type: ignore[return-value]
-            "status.reason_invalid", min=status.MIN_REASON, max=status.MAX_REASON),
-            reason=reason[:status.MAX_REASON]), 400
+    except UsageError as exc:
+        if isinstance(exc, DocumentError) and [w for w, _ in exc.problems] == ["reason"]:
+            # Too short, too long, control characters: asked again, kept as typed.
+            return confirm_status(cr.id, action, error=t(  # type: ignore[return-value]
+                "status.reason_invalid", min=status.MIN_REASON, max=status.MAX_REASON),
+                reason=reason[:status.MAX_REASON]), 400
+        flash(problem_text(exc), "error")  # the centre cannot sign now (a key retired, say)
     else:
         flash(t(f"status.done.{action}"), "ok")
     return redirect(url_for("web.credential", credential_id=cr.id))
