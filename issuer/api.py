@@ -137,8 +137,9 @@ def decide(assessment_id: int) -> Response:
 def issue_assessment(assessment_id: int) -> tuple[Response, int]:
     data = body("IssueAssessment")
     with transaction() as s:
-        record = issuance.issue_assessment(s, centre(), _user(), assessment_id,
-                                           data["nationalId"])
+        record = issuance.issue_assessment(
+            s, centre(), _user(), assessment_id, data["nationalId"],
+            checked_at_registration=data.get("checkedAtRegistration", False) is True)
         return _created(credentials.to_json(record))
 
 
@@ -165,19 +166,19 @@ def _status_change(credential_id: str, action: str) -> Response:
 
 
 @api.post("/credentials/<credential_id>/revoke")
-@roles("admin")
+@roles(*status.ACTION_ROLES["revoke"])
 def revoke(credential_id: str) -> Response:
     return _status_change(credential_id, "revoke")
 
 
 @api.post("/credentials/<credential_id>/suspend")
-@roles("admin")
+@roles(*status.ACTION_ROLES["suspend"])
 def suspend(credential_id: str) -> Response:
     return _status_change(credential_id, "suspend")
 
 
 @api.post("/credentials/<credential_id>/reinstate")
-@roles("admin")
+@roles(*status.ACTION_ROLES["reinstate"])
 def reinstate(credential_id: str) -> Response:
     return _status_change(credential_id, "reinstate")
 

@@ -43,9 +43,15 @@ class PasswordChangeRequired(Forbidden):
                          "password page)")
 
 
-def roles(*allowed: str, before_password_change: bool = False) -> Callable[[F], F]:
-    """`before_password_change`: also for a browser still on a one-time password."""
-    unknown = set(allowed) - set(accounts.ROLES)
+def roles(*allowed: str, before_password_change: bool = False,
+          when: dict[str, Callable[[], bool]] | None = None) -> Callable[[F], F]:
+    """`before_password_change`: also for a browser still on a one-time password.
+
+    `when`: roles let in only while a centre setting allows it (an assessor registering at
+    a job fair). `_roles` lists only the roles always let in, so the role-matrix tests, which
+    run with every setting at its default, see the others refused."""
+    conditional = dict(when or {})
+    unknown = (set(allowed) | set(conditional)) - set(accounts.ROLES)
     if unknown or not allowed:
         raise ValueError(f"bad role list {allowed}")
 
@@ -55,7 +61,8 @@ def roles(*allowed: str, before_password_change: bool = False) -> Callable[[F], 
             user: User | None = g.get("user")
             if user is None:
                 abort(401)
-            if user.role not in allowed:
+            if user.role not in allowed and not (
+                    user.role in conditional and conditional[user.role]()):
                 abort(403)
             if user.must_change_password and not g.get("via_token") \
                     and not before_password_change:
@@ -64,6 +71,7 @@ def roles(*allowed: str, before_password_change: bool = False) -> Callable[[F], 
                 return redirect(url_for("web.change_password"))
             return view(*args, **kwargs)
         wrapper._roles = allowed  # type: ignore[attr-defined]
+        wrapper._roles_when = tuple(conditional)  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
     return decorate
 

@@ -118,6 +118,27 @@ class Candidate(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
+class CentreSetting(Base):
+    """A setting the centre's admin changed; a missing row is the default (service.settings)."""
+
+    __tablename__ = "centre_settings"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    changed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IdentityHold(Base):
+    """The national ID number typed at registration, sealed with the centre's key, until
+    `expires_at` (the same working day): see service.identity. Never longer, never decrypted
+    except to sign that day's credential."""
+
+    __tablename__ = "identity_holds"
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class Evidence(Base):
     __tablename__ = "evidence"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -34,9 +34,12 @@ from issuer.service import (
     credentials,
     drafts,
     evidence,
+    identity,
     issuance,
     passwords,
+    settings,
     status,
+    worklist,
 )
 from issuer.service.errors import Conflict, NotFound, Throttled
 from issuer.web_common import centre, store, transaction, validate
@@ -107,14 +110,35 @@ def problem_text(exc: UsageError) -> str:
     if isinstance(exc, DocumentError) and [m for _, m in exc.problems] == [
             issuance.NATIONAL_ID_MISMATCH]:
         return t("msg.national_id_mismatch")
+    if isinstance(exc, DocumentError) and [m for _, m in exc.problems] == [
+            issuance.HOLD_EXPIRED]:
+        return t("msg.hold_expired")
     return exc.diagnostics()
+
+
+def assessor_may_register() -> bool:
+    """The centre's setting: assessors register walk-ins (a job fair without a desk).
+
+    Read on every page an assessor opens (the menu's link): a read-only transaction, which
+    on SQLite never queues behind the writers."""
+    if "may_register" in g:
+        return bool(g.may_register)
+    with store().read() as s:
+        g.may_register = settings.enabled(s, settings.ASSESSOR_REGISTRATION)
+    return bool(g.may_register)
+
+
+def may_register() -> bool:
+    user = g.get("user")
+    return user is not None and (user.role in ("registrar", "admin") or (
+        user.role == "assessor" and assessor_may_register()))
 
 
 @web.app_context_processor
 def context() -> dict[str, Any]:
     return {"t": t, "lang": session.get("lang", "km"), "user": g.get("user"),
             "reason_texts": reason_texts, "credential_title": credential_title,
-            "rubric_title": rubric_title}
+            "rubric_title": rubric_title, "may_register": may_register}
 
 
 Page = str | WerkzeugResponse
@@ -206,30 +230,63 @@ def home() -> Page:
     if g.user.must_change_password:
         return redirect(url_for("web.change_password"))
     q = request.args.get("q", "")[:80]
+    # An assessor's day is their own first; a registrar or admin watches the whole centre.
+    scope = request.args.get("scope") or ("mine" if g.user.role == "assessor" else "centre")
+    scope = scope if scope in ("mine", "centre") else "mine"
     with transaction() as s:
-        found = candidates.search(s, centre(), q)
-    return render_template("home.html", candidates=found, q=q)
+        found = candidates.search(s, centre(), q) if q else []
+        identity.purge(s, utcnow())
+        work = worklist.build(s, g.user, mine=scope == "mine", now=utcnow())
+    return render_template("home.html", candidates=found, q=q, work=work, scope=scope)
 
 
 @web.get("/candidates/new")
-@roles("registrar", "admin")
+@roles("registrar", "admin", when={"assessor": assessor_may_register})
 def new_candidate() -> Page:
-    return render_template("candidate_new.html", error=None)
+    return render_template("candidate_new.html", error=None, form={})
 
 
 @web.post("/candidates")
-@roles("registrar", "admin")
+@roles("registrar", "admin", when={"assessor": assessor_may_register})
 def create_candidate() -> Page:
-    form = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    form["languages"] = form.get("languages", "").split()  # type: ignore[assignment]
+    form: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    kept = dict(form)  # what was typed goes back into the form with the message
+    form["languages"] = form.get("languages", "").split()
+    year = form.get("birthYear", "")
+    if year.isascii() and year.isdigit() and len(year) <= 4:
+        form["birthYear"] = int(year)  # the schema's integer; anything else it refuses
     try:
         data = validate("CandidateCreate", {k: v for k, v in form.items() if v not in ("", [])},
                         source="form")
         with transaction() as s:
             candidate = candidates.register(s, centre(), g.user, data)
+    except Conflict:
+        return render_template("candidate_new.html", error=t("msg.already_registered"),
+                               form=kept), 409  # type: ignore[return-value]
     except UsageError as exc:
-        return render_template("candidate_new.html", error=exc.diagnostics()), 400  # type: ignore[return-value]
+        problems = exc.problems if isinstance(exc, DocumentError) else [("$", "")]
+        fields = sorted({t(_field(where, message)) for where, message in problems})
+        return render_template("candidate_new.html", error=t(
+            "msg.registration_invalid", fields=", ".join(fields)),
+            form=kept), 400  # type: ignore[return-value]
     return redirect(url_for("web.candidate", candidate_id=candidate.id))
+
+
+# The registration form's fields and the translation keys of their labels.
+_FORM_LABELS = {"nameKm": "name_km", "name": "name", "birthYear": "birth_year",
+                "birthDate": "birth_year", "nationalId": "national_id", "phone": "phone",
+                "province": "province", "occupationAbroad": "occupation_abroad",
+                "languages": "languages"}
+
+
+def _field(where: str, message: str) -> str:
+    """The label's key of the field a schema problem is about ("$.birthYear", "birthDate", or
+    "$" with "'nationalId' is a required property"), "reg.form" if none is named. (A message
+    at "$" may quote the whole input: only its leading name is read.)"""
+    name = where.removeprefix("$").removeprefix(".").split(".")[0].split("[")[0]
+    if not name and message.endswith("is a required property"):
+        name = next((f for f in _FORM_LABELS if message.startswith(f"'{f}'")), "")
+    return _FORM_LABELS.get(name, "reg.form")
 
 
 @web.get("/candidates/<int:candidate_id>")
@@ -287,7 +344,13 @@ def assessment(assessment_id: int, problems: list[drafts.Problem] | None = None,
         by_place.setdefault(p.where, []).append(_problem_text(p))
     before = {u["code"]: u["outcome"] for u in (earlier.decision or {}).get("units", [])} \
         if earlier else {}
+    with transaction() as s:
+        # Expired holds are deleted here and on the home page, which are open all day: a
+        # refused issuance rolls back its own purge.
+        identity.purge(s, utcnow())
+        hold_until = identity.expires(s, c.id, utcnow())
     return render_template("assessment.html", a=a, c=c, rubric=rubric, draft=draft,
+                           hold_until=hold_until,
                            problems=by_place, problem_count=len(problems or []),
                            engine_error=engine_error, decision=a.decision, earlier=earlier,
                            before=before, uploaded=uploaded, as_unit=drafts.AS_UNIT)
@@ -359,8 +422,9 @@ def judge(assessment_id: int) -> Page:
 def issue_assessment(assessment_id: int) -> Page:
     try:
         with transaction() as s:
-            record = issuance.issue_assessment(s, centre(), g.user, assessment_id,
-                                               request.form.get("nationalId", ""))
+            record = issuance.issue_assessment(
+                s, centre(), g.user, assessment_id, request.form.get("nationalId", ""),
+                checked_at_registration=request.form.get("checkedAtRegistration") == "1")
     except UsageError as exc:
         return assessment(assessment_id, engine_error=problem_text(exc)), 400  # type: ignore[return-value]
     return redirect(url_for("web.credential", credential_id=record.id))
@@ -393,21 +457,58 @@ def credential(credential_id: str) -> Page:
     with transaction() as s:
         cr = credentials.get(s, credential_id)
     svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
-    return render_template("credential.html", cr=cr, qr_svg=svg)
+    return render_template("credential.html", cr=cr, qr_svg=svg,
+                           actions=status.applicable(cr, g.user.role))
 
 
-@web.post("/credentials/<credential_id>/status")
-@roles("admin")
-def credential_status(credential_id: str) -> Page:
+STATUS_ROLES = tuple(sorted({r for rs in status.ACTION_ROLES.values() for r in rs}))
+
+
+def _status_action(credential_id: str, action: str) -> CredentialRecord:
+    """The credential, if `action` applies to it now and the user's role may take it."""
+    with transaction() as s:
+        cr = credentials.get(s, credential_id)
+    if action not in status.ACTIONS:
+        raise NotFound(f"no status action {action[:20]!r}")
+    if g.user.role not in status.ACTION_ROLES[action]:
+        abort(403)
+    return cr
+
+
+@web.get("/credentials/<credential_id>/status/<action>")
+@roles(*STATUS_ROLES)
+def confirm_status(credential_id: str, action: str, error: str | None = None,
+                   reason: str = "") -> Page:
+    """The confirmation step: what will happen, and why (the reason is kept in the audit)."""
+    cr = _status_action(credential_id, action)
+    if action not in status.applicable(cr, g.user.role):
+        flash(t(f"status.not_applicable.{action}"), "error")
+        return redirect(url_for("web.credential", credential_id=cr.id))
+    return render_template("status_confirm.html", cr=cr, action=action, error=error,
+                           reason=reason, min_reason=status.MIN_REASON,
+                           max_reason=status.MAX_REASON)
+
+
+@web.post("/credentials/<credential_id>/status/<action>")
+@roles(*STATUS_ROLES)
+def credential_status(credential_id: str, action: str) -> Page:
+    cr = _status_action(credential_id, action)
+    reason = request.form.get("reason", "")[:status.MAX_REASON + 1]
     try:
         with transaction() as s:
-            status.change(s, centre(), g.user, credential_id, request.form.get("action", ""),
-                          request.form.get("reason", ""))
+            status.change(s, centre(), g.user, cr.id, action, reason)
+    except Conflict:  # changed meanwhile (someone else got there first)
+        flash(t(f"status.not_applicable.{action}"), "error")
     except UsageError as exc:
-        flash(problem_text(exc), "error")  # refused: the error style, never the success one
+        if isinstance(exc, DocumentError) and [w for w, _ in exc.problems] == ["reason"]:
+            # Too short, too long, control characters: asked again, kept as typed.
+            return confirm_status(cr.id, action, error=t(  # type: ignore[return-value]
+                "status.reason_invalid", min=status.MIN_REASON, max=status.MAX_REASON),
+                reason=reason[:status.MAX_REASON]), 400
+        flash(problem_text(exc), "error")  # the centre cannot sign now (a key retired, say)
     else:
-        flash(t("status_changed"), "ok")
-    return redirect(url_for("web.credential", credential_id=credential_id))
+        flash(t(f"status.done.{action}"), "ok")
+    return redirect(url_for("web.credential", credential_id=cr.id))
 
 
 def _entries(records: list[CredentialRecord]) -> list[BookletEntry]:
@@ -510,6 +611,20 @@ def user_active(user_id: int) -> WerkzeugResponse:
     with transaction() as s:
         accounts.set_active(s, g.user, user_id, request.form.get("active") == "1")
     return redirect(url_for("web.users"))
+
+
+@web.route("/admin/settings", methods=["GET", "POST"])
+@roles("admin")
+def centre_settings() -> Page:
+    if request.method == "POST":
+        with transaction() as s:
+            settings.set_enabled(s, g.user, settings.ASSESSOR_REGISTRATION,
+                                 request.form.get(settings.ASSESSOR_REGISTRATION) == "on")
+        flash(t("settings.saved"), "ok")
+        return redirect(url_for("web.centre_settings"))
+    with transaction() as s:
+        values = {name: settings.enabled(s, name) for name in settings.DEFAULTS}
+    return render_template("settings.html", values=values)
 
 
 @web.route("/admin/tokens", methods=["GET", "POST"])

@@ -1,7 +1,9 @@
 """Returnees: registered at the desk, or found (or created) by national ID from a batch row.
 
-The full national ID number is never stored: a keyed hash finds the candidate and the last
-4 digits are kept for the card. A batch row or an input file whose number is already
+The full national ID number is not kept with the candidate: a keyed hash finds them and the
+last 4 digits are kept for the card. The number typed at a registration is held, sealed, for
+that working day only, so the day's credential can be signed without typing it again
+(service.identity). A batch row or an input file whose number is already
 registered must name the same person; a mismatch is refused, never merged.
 """
 
@@ -17,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from issuer import audit
 from issuer.centre import Centre, normalize_national_id
-from issuer.db import Candidate, User
+from issuer.db import Candidate, CredentialRecord, User
+from issuer.service import credentials, identity
 from issuer.service.errors import Conflict, NotFound
 from passport.credential import HolderInput
 from passport.errors import DocumentError
@@ -27,22 +30,35 @@ def register(session: Session, centre: Centre, actor: User, body: dict[str, Any]
     """A registrar's registration: the API or form body, already valid against its schema."""
     national = normalize_national_id(body["nationalId"])
     digest = centre.national_id_hash(national)
+    # The year is all a credential carries (DESIGN: birth year, not the full date), so the
+    # form asks only the year; the API still takes a full date from systems that have one.
+    born: date | None = None
+    if "birthDate" in body:
+        try:
+            born = date.fromisoformat(body["birthDate"])
+        except ValueError:
+            raise DocumentError("body", [("birthDate", "not a calendar date")]) from None
+        if not date(1900, 1, 1) <= born <= datetime.now(UTC).date():
+            raise DocumentError("body", [("birthDate", "out of range")])
+    if born is None and "birthYear" not in body:
+        # Checked here, not by the schema: one of two fields, named in the refusal.
+        raise DocumentError("body", [("birthYear", "a birth year (or birthDate) is required")])
+    year = born.year if born else int(body["birthYear"])
+    if not 1900 <= year <= datetime.now(UTC).year:
+        raise DocumentError("body", [("birthYear", "out of range")])
+    # Bad input is refused as such before the duplicate check: a typo is named as a typo.
     if session.execute(select(Candidate.id).where(Candidate.national_id_hash == digest)).first():
         raise Conflict("a candidate with this national ID number is already registered")
-    try:
-        born = date.fromisoformat(body["birthDate"])
-    except ValueError:
-        raise DocumentError("body", [("birthDate", "not a calendar date")]) from None
-    if not date(1900, 1, 1) <= born <= datetime.now(UTC).date():
-        raise DocumentError("body", [("birthDate", "out of range")])
     candidate = Candidate(
-        name=body["name"].strip(), name_km=body["nameKm"].strip(), birth_year=born.year,
-        birth_date=born.isoformat(), national_id_hash=digest, national_id_last4=national[-4:],
+        name=body["name"].strip(), name_km=body["nameKm"].strip(), birth_year=year,
+        birth_date=born.isoformat() if born else None, national_id_hash=digest, national_id_last4=national[-4:],
         phone=body.get("phone", ""), province=body.get("province", ""),
         occupation_abroad=body.get("occupationAbroad", ""),
         languages=list(body.get("languages", [])), created_by=actor.id)
     session.add(candidate)
     session.flush()
+    # The number was typed in full from the ID card just now: held for the day (see identity).
+    identity.hold(session, centre, candidate, national, datetime.now(UTC))
     audit.append(session, actor.username, "candidate.register", f"candidate:{candidate.id}")
     return candidate
 
@@ -134,6 +150,12 @@ def search(session: Session, centre: Centre, query: str, limit: int = 50) -> Seq
                    Candidate.national_id_hash == centre.national_id_hash(digits)]
         if len(digits) == 4:  # the last 4 digits, as printed on the card
             matches.append(Candidate.national_id_last4 == digits)
+        # The credential number printed on a card (12 characters, as `skillpass revoke`
+        # takes it; read aloud it may come with spaces or dashes): its holder.
+        number = "".join(q.split()).replace("-", "")
+        if credentials.is_number(number):
+            matches.append(Candidate.id.in_(select(CredentialRecord.candidate_id).where(
+                CredentialRecord.id == credentials.full_id(number))))
         stmt = stmt.where(or_(*matches))
     return session.execute(stmt).scalars().all()
 

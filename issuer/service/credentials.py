@@ -24,6 +24,11 @@ def full_id(credential_id: str) -> str:
     return ID_PREFIX + text.upper() if _NUMBER.fullmatch(text) else text
 
 
+def is_number(text: str) -> bool:
+    """Whether `text` has the shape of the 12-character number printed on a card."""
+    return _NUMBER.fullmatch(text) is not None
+
+
 _ID = re.compile(r"urn:skillpass:cred:[0-9A-Z]{12}")
 
 

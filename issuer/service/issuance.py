@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer import audit
-from issuer.centre import Centre
+from issuer.centre import Centre, normalize_national_id
 from issuer.db import Candidate, CredentialRecord, User, as_utc, utcnow
-from issuer.service import assessments, candidates, credentials, status
+from issuer.service import assessments, candidates, credentials, identity, status
 from issuer.service.errors import Conflict
 from passport import qr
 from passport.credential import (
@@ -112,13 +112,33 @@ def _holder_check(centre: Centre, candidate: Candidate, national_id: str) -> Non
         raise DocumentError("body", [("nationalId", NATIONAL_ID_MISMATCH)])
 
 
+# Issuing from the registration's hold when it has expired (or never was: an import).
+HOLD_EXPIRED = "identity was not checked at a registration here today: type the whole number"
+
+
 def issue_assessment(session: Session, centre: Centre, actor: User, assessment_id: int,
-                     national_id: str) -> CredentialRecord:
-    """Issue what a recorded assessment decides; the holder's number is typed at issuance."""
+                     national_id: str, *, checked_at_registration: bool = False
+                     ) -> CredentialRecord:
+    """Issue what a recorded assessment decides; the holder's number is typed at issuance.
+
+    `checked_at_registration`: the assessor confirms the ID card was checked when this
+    centre registered the candidate today, and `national_id` is then the last 4 digits
+    only; the whole number comes from the registration's hold (service.identity)."""
     record = assessments.get(session, assessment_id)
     if record.state == "issued":
         raise Conflict(f"assessment {assessment_id} has already been issued")
     candidate = candidates.get(session, record.candidate_id)
+    if checked_at_registration:
+        whole = identity.held(session, centre, candidate.id, utcnow())
+        if whole is None:
+            raise DocumentError("body", [("nationalId", HOLD_EXPIRED)])
+        # The last 4 digits, read from the card in hand, still tie the card to this record.
+        if not hmac.compare_digest(normalize_national_id(national_id).encode(),
+                                   whole[-4:].encode()):
+            raise DocumentError("body", [("nationalId", NATIONAL_ID_MISMATCH)])
+        national_id = whole
+        audit.append(session, actor.username, "identity.from_registration",
+                     f"candidate:{candidate.id}", {"assessment": record.id})
     _holder_check(centre, candidate, national_id)
     decision = decide(catalogue.get(record.rubric_id, record.rubric_version),
                       assessments.as_assessment(session, record, list(record.judgments),

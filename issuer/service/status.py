@@ -41,6 +41,12 @@ VALIDITY = timedelta(days=7)  # a signed list's validUntil - validFrom
 # of" stays within a day and validUntil always lies at least six days ahead.
 REFRESH_AFTER = timedelta(days=1)
 ACTIONS = ("revoke", "suspend", "reinstate")
+# Who may do what (README, roles): an assessor at a job fair may suspend a card in doubt on
+# the spot (reversible, and the verifier says "suspended" at once); revoking is final and
+# reinstating ends a doubt, so both stay with the admin, who sees the whole record.
+ACTION_ROLES: dict[str, tuple[str, ...]] = {"revoke": ("admin",),
+                                            "suspend": ("admin", "assessor"),
+                                            "reinstate": ("admin",)}
 MIN_REASON, MAX_REASON = 3, 300  # the audit log keeps why; "x" says nothing
 
 
@@ -117,6 +123,17 @@ def _set_bit(session: Session, centre: Centre, purpose: StatusPurpose, record: C
     row.bits, row.changed_at = bytes(bits.bits), now
     sign(centre, row, now)
     mark_published_change(session, sets_bits=value)
+
+
+def applicable(record: CredentialRecord, role: str) -> list[str]:
+    """The actions this credential's state allows and `role` may take: what the page offers."""
+    if record.revoked:
+        possible: list[str] = []
+    elif record.suspended:
+        possible = ["revoke", "reinstate"]
+    else:
+        possible = ["revoke", "suspend"]
+    return [a for a in possible if role in ACTION_ROLES[a]]
 
 
 def change(session: Session, centre: Centre, actor: User, credential_id: str, action: str,

@@ -123,7 +123,8 @@ def _seed(svc: Service) -> dict[str, str]:
         kid = str(credentials.get(s, credential_id).kid)
     return {"candidate_id": candidate_id, "assessment_id": assessment_url.rsplit("/", 1)[1],
             "credential_id": credential_id, "kid": kid, "code": "km", "purpose": "revocation",
-            "number": "1", "name": "index.html", "token_id": "1", "user_id": "1"}
+            "number": "1", "name": "index.html", "token_id": "1", "user_id": "1",
+            "action": "suspend"}
 
 
 def test_every_page_reads_in_khmer_for_every_role(sqlite_svc: Service) -> None:

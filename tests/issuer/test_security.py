@@ -67,6 +67,32 @@ def test_pages_refuse_roles(sqlite_svc: Service) -> None:
     assert _page_roles(sqlite_svc, "admin", "/admin/users") == 200
     assert _page_roles(sqlite_svc, "assessor", "/candidates/new") == 403
     assert sqlite_svc.app.test_client().get("/candidates/new").status_code == 401
+    assert _page_roles(sqlite_svc, "assessor", "/admin/settings") == 403
+    assert _page_roles(sqlite_svc, "registrar", "/admin/settings") == 403
+
+
+def test_assessor_registration_follows_the_centre_setting(sqlite_svc: Service) -> None:
+    """Registration's conditional role: the matrix above runs with the setting at its default
+    (off, 403); on, an assessor opens the form and registers; off again, 403 again."""
+    from issuer.db import User
+    from issuer.service import settings
+    from tests.issuer.conftest import store_of
+
+    def switch(on: bool) -> None:
+        with store_of(sqlite_svc.app).transaction() as s:
+            admin = s.query(User).filter_by(username="admin").one()
+            settings.set_enabled(s, admin, settings.ASSESSOR_REGISTRATION, on)
+
+    switch(True)
+    assert _page_roles(sqlite_svc, "assessor", "/candidates/new") == 200
+    client, token = _logged_in(sqlite_svc, "assessor")
+    r = client.post("/candidates", data={"name": "Sok Dara", "nameKm": "សុខ ដារា",
+                                         "birthYear": "1990", "nationalId": "010234567",
+                                         "csrf_token": token})
+    assert r.status_code == 302
+    switch(False)
+    assert _page_roles(sqlite_svc, "assessor", "/candidates/new") == 403
+    assert _page_roles(sqlite_svc, "registrar", "/candidates/new") == 200
 
 
 def _logged_in(svc: Service, role: str) -> tuple[Any, str]:
