@@ -14,7 +14,7 @@ import pytest
 
 from issuer.db import User
 from issuer.service import settings
-from tests.issuer.conftest import PASSWORD, Service
+from tests.issuer.conftest import PASSWORD, Service, store_of
 from tests.web.chromium import issuer_served, launched
 from tests.web.test_phone_verifier import SHOTS
 
