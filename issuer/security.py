@@ -3,8 +3,11 @@
 - Every response carries a Content-Security-Policy with `frame-ancestors 'none'`,
   X-Frame-Options, X-Content-Type-Options, Referrer-Policy and Permissions-Policy; HSTS
   when the request came over HTTPS or the operator says the site is HTTPS-only.
-- The issuer's pages run no script at all and load styles, fonts and images from this
-  origin only. The phone verifier page under /verify/ (built by others, served as built)
+- The issuer's pages load scripts, styles, fonts and images from this origin only, and
+  fetch from it only. One page runs a script: the assessment form's autosave
+  (`static/autosave.js`, no inline script, no eval); Trusted Types with no policy at all,
+  since it never writes HTML. Every page works, that one too, without script.
+- The phone verifier page under /verify/ (built by others, served as built)
   runs its own scripts and WebAssembly (the QR reader), its service worker and the camera,
   under the policy the built page carries in its <meta> (plus frame-ancestors).
 - `SKILLPASS_SECURE_COOKIES=1`: the site is HTTPS-only: the session cookie is `Secure` and
@@ -37,8 +40,12 @@ from passport.errors import UsageError
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds, on SQLite and PostgreSQL alike
 HSTS = "max-age=31536000"
 
-PAGES_CSP = ("default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self'; "
-             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# One script, from this origin, on one page: the assessment form's autosave (static/autosave.js).
+# It only reads and writes form fields and posts the form back here (connect-src), and never
+# writes HTML, so Trusted Types can refuse every HTML/script sink outright: no policy exists.
+PAGES_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+             "font-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+             "base-uri 'none'; require-trusted-types-for 'script'; trusted-types 'none'")
 DOCUMENTS_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 VERIFIER_PREFIX = "/verify/"
 # The phone page's own policy, in its <meta> (one text for static hosts and for this server).

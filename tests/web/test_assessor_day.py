@@ -1,8 +1,8 @@
 """An assessor's day in headless Chromium, on a tablet (800x1280), in Khmer: a walk-in the
 assessor registers (the centre allows it) to an issued full certificate in at most 8 taps for
 a 5-unit rubric judged all met, the worklist, and a validation error that keeps every
-judgment entered. The pages run no
-script: everything here is plain HTML forms under the issuer's policy."""
+judgment entered. Everything here is plain HTML forms under the issuer's policy; the
+assessment page's one script (autosave, tests/web/test_autosave.py) only adds to them."""
 
 from __future__ import annotations
 
