@@ -12,9 +12,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import qr
 from passport.errors import Error, StorageError, UsageError
@@ -89,24 +88,113 @@ class _Parser(argparse.ArgumentParser):
         self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[A-Za-z0-9_-]{11}$")
 
 
-def build_parser() -> argparse.ArgumentParser:
+GROUP = "skillpass.commands"
+
+
+class Command(NamedTuple):
+    """One `skillpass.commands` entry point: a command name and `module:function`."""
+
+    name: str
+    value: str
+
+    def load(self) -> Any:
+        import importlib
+
+        module, _, attr = self.value.partition(":")
+        obj: Any = importlib.import_module(module.strip())
+        for part in attr.strip().split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+def commands() -> list[Command]:
+    """Every registered command, read from the installed distributions' entry_points.txt.
+
+    importlib.metadata would find the same, but importing it costs more than a whole
+    verification (email, zipfile, csv...: ~30 ms, a bare interpreter's start-up): a recruiter
+    runs `skillpass verify` once per card. A distribution is taken from the first sys.path
+    folder that has it, as importlib.metadata does; anything unusual falls back to it.
+    """
+    found: dict[str, Command] = {}
+    seen: set[str] = set()
+    try:
+        for folder in sys.path:
+            try:
+                names = sorted(os.listdir(folder or "."))
+            except OSError:
+                continue
+            for name in names:
+                if not name.endswith((".dist-info", ".egg-info")):
+                    continue
+                dist = name.rsplit("-", 1)[0] if name.endswith(".dist-info") \
+                    else name[: -len(".egg-info")]
+                dist = re.sub(r"[-_.]+", "_", dist.split("-")[0]).lower()
+                if dist in seen:
+                    continue
+                seen.add(dist)
+                path = os.path.join(folder or ".", name, "entry_points.txt")
+                if os.path.isfile(path):
+                    for command in _group(Path(path).read_text(encoding="utf-8")):
+                        found.setdefault(command.name, command)
+    except (OSError, UnicodeDecodeError, ValueError):
+        from importlib.metadata import entry_points
+
+        return sorted((Command(ep.name, ep.value) for ep in entry_points(group=GROUP)),
+                      key=lambda c: c.name)
+    return sorted(found.values(), key=lambda c: c.name)
+
+
+def _group(text: str) -> list[Command]:
+    """The `[skillpass.commands]` section of an entry_points.txt (an INI file)."""
+    out, inside = [], False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            inside = line == f"[{GROUP}]"
+        elif inside:
+            name, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError(f"entry point line {line!r} has no '='")
+            out.append(Command(name.strip(), value.strip()))
+    return out
+
+
+def _wanted(argv: Sequence[str], available: list[Command]) -> list[Command]:
+    """Only the command being run is loaded (`verify` must not import the issuer's Flask and
+    SQLAlchemy); help, or a name no entry point has, loads them all so argparse can list or
+    refuse them."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first == "qr" and "-h" not in argv[:1] and "--help" not in argv[:1]:
+        return []  # the core's own command
+    named = [c for c in available if c.name == first]
+    help_asked = any(a in ("-h", "--help") for a in argv[: argv.index(first)]) if first else True
+    return named if named and not help_asked else available
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with `argv`, only the command it names is loaded."""
     parser: argparse.ArgumentParser = _Parser(
         prog="skillpass",
         description="Skills Passport: RPL and TVET credentials as offline-verifiable QR cards.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _register_qr(sub)
-    for ep in sorted(entry_points(group="skillpass.commands"), key=lambda e: e.name):
+    available = commands()
+    for command in (available if argv is None else _wanted(argv, available)):
         try:
-            register = ep.load()
+            register = command.load()
         except ImportError as exc:
-            register = _missing(ep.name, exc)
+            register = _missing(command.name, exc)
         register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

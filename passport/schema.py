@@ -12,14 +12,16 @@ import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import jsonschema
-import referencing
-import referencing.jsonschema
+from typing import TYPE_CHECKING, Any
 
 from passport import jsonpos, schemac
 from passport.errors import DocumentError, SchemaError
+
+if TYPE_CHECKING:
+    # jsonschema and referencing are imported where a document fails (or a test asks): a
+    # valid document never needs them, and they cost a verifier's start-up ~50 ms.
+    import jsonschema
+    import referencing
 
 SCHEMA_FILES = {
     "credential": "credential.schema.json",
@@ -54,6 +56,8 @@ def registry() -> referencing.Registry[Any]:
 
 @cache
 def _registry() -> referencing.Registry[Any]:
+    import referencing
+
     pairs = [(uri, referencing.Resource.from_contents(doc)) for uri, doc in _by_id().items()]
     return referencing.Registry().with_resources(pairs)
 
@@ -62,12 +66,16 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any,
                   schema: Any) -> Iterator[jsonschema.ValidationError]:
     """`pattern` as JSON Schema defines it (ECMA-262), not as Python's `re` reads it: the
     reference engine must explain exactly what the compiled one refuses."""
+    import jsonschema
+
     if validator.is_type(instance, "string") and not schemac.ecma_regex(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load(name)
     base = jsonschema.validators.validator_for(schema)
     base.check_schema(schema)
