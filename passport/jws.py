@@ -97,7 +97,9 @@ def sign(payload: bytes, key: PrivateKey, *, typ: str, cty: str | None = None) -
     if cty:
         headers["cty"] = cty
     # pyjwt types its keys as `cryptography` objects; ours are handled by _NaclEd25519.
-    return _pyjws().encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM, headers=headers)
+    token: str = _pyjws().encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM,
+                                 headers=headers)
+    return token
 
 
 def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
