@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from passport import jsonpos, schemac
 from passport.errors import DocumentError, SchemaError
+from passport.fileio import package_file
 
 if TYPE_CHECKING:
     # jsonschema and referencing are imported where a document fails (or a test asks): a
@@ -40,7 +40,7 @@ SCHEMA_FILES = {
 
 @cache
 def load(name: str) -> dict[str, Any]:
-    text = resources.files("schemas").joinpath(SCHEMA_FILES[name]).read_text(encoding="utf-8")
+    text = package_file("schemas", SCHEMA_FILES[name]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

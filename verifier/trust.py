@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from passport import jsonread, schema
 from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document, checked_status_list
 from passport.credential import parse_time
 from passport.errors import RollbackError, SchemaError, StorageError, TrustError, UsageError
-from passport.fileio import read_bytes, write_atomic
+from passport.fileio import package_file, read_bytes, write_atomic
 from passport.records import MAX_RECORD_CHARS
 from passport.status import StatusList
 from passport.trust import CentreState, RootSet, TrustList, TrustStore, decode_signed
@@ -50,7 +49,7 @@ def pinned_roots(root_file: str | None) -> RootSet:
     elif (home() / "root-keys.json").exists():
         data = read_bytes(home() / "root-keys.json", limit=ROOT_FILE_LIMIT)
     else:
-        data = resources.files("passport").joinpath("data", "root-keys.json").read_bytes()
+        data = package_file("passport", "data", "root-keys.json").read_bytes()
     try:
         doc = jsonread.loads(data, SMALL_FILE_LIMITS)
     except jsonread.JSONRejected as exc:
