@@ -8,6 +8,7 @@ compare the two engines' verdicts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -84,9 +85,42 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return v
 
 
+# The schemas a verifier checks on every run: their validators are also generated into
+# passport/_schemas_compiled.py (tools/schema_module.py), which imports from bytecode in a
+# millisecond where compiling them costs ~10 ms at each `skillpass verify`.
+PRECOMPILED = ("credential", "vc-core", "trust-list", "status-list-credential", "trust-bundle",
+               "issuance-record", "passport-bundle")
+
+
+def digest() -> str:
+    """Of every schema file: the generated validators are used only while it matches."""
+    h = hashlib.sha256()
+    for name, filename in sorted(SCHEMA_FILES.items()):
+        data = package_file("schemas", filename).read_bytes()
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+@cache
+def _precompiled() -> dict[str, Callable[[Any], bool]]:
+    try:
+        from passport import _schemas_compiled as generated
+    except ImportError:
+        return {}
+    # A schema edited since the module was generated: compile at run time instead.
+    return dict(generated.ENTRIES) if digest() == generated.DIGEST else {}
+
+
 @cache
 def compiled(name: str) -> Callable[[Any], bool]:
-    return schemac.compile_schema(load(name), _by_id())
+    fn = _precompiled().get(name) if name in PRECOMPILED else None
+    return fn or schemac.compile_schema(load(name), _by_id())
+
+
+def module_source() -> str:
+    """passport/_schemas_compiled.py as the schema files now make it."""
+    return schemac.module_source({n: load(n) for n in PRECOMPILED}, _by_id(), digest())
 
 
 def problems(name: str, document: Any) -> list[tuple[str, str]]:
