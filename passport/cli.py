@@ -8,6 +8,7 @@ whose extra is not installed still shows its commands, with the install hint.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -79,11 +80,30 @@ def _missing(name: str, error: Exception) -> Callable[
     return register
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without importing shutil (argparse builds one per option
+    it adds, and shutil with its compression modules costs every start ~2 ms)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            try:
+                width = int(os.environ["COLUMNS"])
+            except (KeyError, ValueError):
+                try:
+                    width = os.get_terminal_size(sys.stdout.fileno()).columns
+                except (OSError, ValueError, AttributeError):
+                    width = 80
+            width -= 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     """Key ids are 12 base64url characters, and one in 64 begins with '-': such a value is an
     argument (as a negative number would be), never an unknown option."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[A-Za-z0-9_-]{11}$")
 
@@ -161,16 +181,17 @@ def _group(text: str) -> list[Command]:
     return out
 
 
-def _wanted(argv: Sequence[str], available: list[Command]) -> list[Command]:
+def _wanted(argv: Sequence[str], available: list[Command]) -> list[Command] | None:
     """Only the command being run is loaded (`verify` must not import the issuer's Flask and
-    SQLAlchemy); help, or a name no entry point has, loads them all so argparse can list or
-    refuse them."""
+    SQLAlchemy); None (all of them) for help, or a name no entry point has, so argparse can
+    list or refuse them."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first == "qr" and "-h" not in argv[:1] and "--help" not in argv[:1]:
+    if first is None or any(a in ("-h", "--help") for a in argv[: argv.index(first)]):
+        return None
+    if first == "qr":
         return []  # the core's own command
     named = [c for c in available if c.name == first]
-    help_asked = any(a in ("-h", "--help") for a in argv[: argv.index(first)]) if first else True
-    return named if named and not help_asked else available
+    return named or None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -180,9 +201,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="Skills Passport: RPL and TVET credentials as offline-verifiable QR cards.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _register_qr(sub)
     available = commands()
-    for command in (available if argv is None else _wanted(argv, available)):
+    wanted = None if argv is None else _wanted(argv, available)
+    if wanted is None or not wanted:  # every command, or the core's own `qr`
+        _register_qr(sub)
+    for command in (available if wanted is None else wanted):
         try:
             register = command.load()
         except ImportError as exc:
@@ -194,8 +217,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    # Start-up builds thousands of objects that all stay (modules, classes, the parser): a
+    # collection pass over them finds nothing to free and costs a few ms of every
+    # `skillpass verify`. Collection resumes before any command runs.
+    gc.disable()
+    try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+    finally:
+        gc.enable()
     try:
         code: int = args.func(args)
     except Error as exc:

@@ -24,10 +24,9 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import jsonread, qr, scan, schema
 from passport.bundle import TrustBundle
@@ -47,8 +46,9 @@ FOLDER_SUFFIXES = (".qr.txt", ".txt", ".jwt", ".png", ".jpg", ".jpeg", ".pdf", "
 _JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$")
 
 
-@dataclass(frozen=True)
-class Source:
+# Plain classes and named tuples, not dataclasses: each dataclass costs ~0.5 ms to create
+# (it compiles its methods), and this module loads at every `skillpass verify`.
+class Source(NamedTuple):
     """One input: `label` names it in the output (a file, `file.csv:12`, `stdin:3`, the
     first characters of QR text); `value` is what `read_presented` takes, or None when the
     bytes are already read (standard input)."""
@@ -58,8 +58,7 @@ class Source:
     data: bytes | None = None
 
 
-@dataclass(frozen=True)
-class CredentialRow:
+class CredentialRow(NamedTuple):
     """One credential verified: from its own input, or one of a passport's."""
 
     source: str
@@ -73,18 +72,18 @@ class CredentialRow:
         return self.result is not None and self.result.valid and self.holder_problem is None
 
 
-@dataclass
 class Person:
     """Every credential presented for one holder (name, birth year, last four ID digits)."""
 
-    name: str
-    name_km: str
-    birth_year: int
-    id_last4: str
-    sources: list[str] = field(default_factory=list)
-    rows: list[CredentialRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    id_checked: bool = False  # the typed national ID matched every credential of this person
+    def __init__(self, name: str, name_km: str, birth_year: int, id_last4: str,
+                 sources: list[str] | None = None, *, id_checked: bool = False) -> None:
+        self.name, self.name_km, self.birth_year, self.id_last4 = \
+            name, name_km, birth_year, id_last4
+        self.sources: list[str] = sources or []
+        self.rows: list[CredentialRow] = []
+        self.problems: list[str] = []
+        # The typed national ID matched every credential of this person.
+        self.id_checked = id_checked
 
     @property
     def valid(self) -> int:
@@ -95,10 +94,10 @@ class Person:
         return not self.problems and all(r.valid for r in self.rows)
 
 
-@dataclass
 class Report:
-    rows: list[CredentialRow] = field(default_factory=list)
-    people: list[Person] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.rows: list[CredentialRow] = []
+        self.people: list[Person] = []
 
     @property
     def unreadable(self) -> bool:
@@ -249,8 +248,7 @@ def read_passport(data: bytes, where: str) -> dict[str, Any]:
 # -- verification ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Verifier:
+class Verifier(NamedTuple):
     """What every input is verified against: a trust bundle or one key, at one time."""
 
     at: datetime
