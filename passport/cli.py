@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from passport import qr
 from passport.errors import Error, StorageError, UsageError
 from passport.fileio import read_bytes
 
@@ -41,6 +40,8 @@ def read_text_input(value: str, *, what: str = "input") -> str:
 
 
 def _qr_encode(args: argparse.Namespace) -> int:
+    from passport import qr  # loaded by the command that needs it, after start-up (see main)
+
     text = qr.encode(read_text_input(args.file, what="JWS").strip())
     print(text)
     if args.stats:
@@ -50,6 +51,8 @@ def _qr_encode(args: argparse.Namespace) -> int:
 
 
 def _qr_decode(args: argparse.Namespace) -> int:
+    from passport import qr
+
     text = read_text_input("-", what="QR text") if args.text == "-" else args.text
     print(qr.decode(text))
     return EXIT_OK
