@@ -202,3 +202,35 @@ def test_verify_does_not_load_the_issuer() -> None:
     for heavy in ("issuer", "flask", "sqlalchemy", "rpl_rubrics", "alembic", "authority",
                   "jsonschema", "jwt", "PIL", "zxingcpp"):
         assert heavy not in roots, heavy
+
+
+def test_a_long_run_shows_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifier.cli import _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert _progress(10) is None  # a short run: no bar
+    show = _progress(100)
+    assert show is not None
+    for done in range(1, 101):
+        show(done)
+    assert terminal.getvalue().endswith("] 100/100\n")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a file or a pipe: no bar
+    assert _progress(100) is None
+
+
+def test_a_passport_on_standard_input(cli: Cli, tmp_path: Path, world: World,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    common, entries = _passport_world(tmp_path, world)
+    data = json.dumps(passport_bundle(entries, ISSUED), indent=1).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = cli("verify", "-", *common, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [c["source"] for c in doc["credentials"]] == ["stdin#credentials[0]",
+                                                        "stdin#credentials[1]"]
+    assert doc["people"][0]["credential"] == "2 of 2 valid"
