@@ -176,7 +176,7 @@ def test_a_passport_with_another_holders_credential_is_not_valid(
 @pytest.mark.parametrize(("content", "expected"), [
     ('{"type": "SkillsPassportBundle", "version": 1,\n "holder": {}}', "line 2 at $.holder"),
     ('{"type": "SkillsPassportBundle",\n  "version": 1,,}', "line 2"),
-    ('{"a": ' * 40 + "1" + "}" * 40, "nest"),
+    ('{"type": "SkillsPassportBundle", "a": ' + '{"a": ' * 40 + "1" + "}" * 41, "nest"),
 ])
 def test_a_bad_passport_file_is_named_with_its_place(cli: Cli, tmp_path: Path, content: str,
                                                      expected: str) -> None:

@@ -157,7 +157,7 @@ def _in_folder(path: Path) -> bool:
     if name.endswith(FOLDER_SUFFIXES):
         return True
     if name.endswith(".json"):
-        return b'"SkillsPassportBundle"' in read_bytes(path, limit=PASSPORT_LIMITS.max_bytes)
+        return PASSPORT_MARK in read_bytes(path, limit=PASSPORT_LIMITS.max_bytes)
     return False
 
 
@@ -174,7 +174,7 @@ def _file_sources(path: Path) -> Iterator[Source]:
 
 
 def _stdin_sources(data: bytes) -> Iterator[Source]:
-    if scan.looks_like_image(data) or data.lstrip().startswith(b"{"):
+    if scan.looks_like_image(data) or data.lstrip()[:1] == b"{":  # JSON: one document
         yield Source("stdin", data=data)
         return
     try:
@@ -225,9 +225,20 @@ def _looks_presented(cell: str) -> bool:
 # -- passports -------------------------------------------------------------------------------
 
 
+PASSPORT_MARK = b'"SkillsPassportBundle"'
+
+
 def is_passport(data: bytes) -> bool:
-    """JSON (a passport bundle) rather than QR text, a JWS or an image."""
-    return data.lstrip()[:1] == b"{"
+    """A JSON object that says it is a passport bundle (then any fault in it is the file's,
+    named with its place); other JSON (an unsecured credential, say) is presented to the
+    verifier as before, which refuses it as a credential."""
+    return data.lstrip()[:1] == b"{" and PASSPORT_MARK in data
+
+
+def presents_passport(source: Source) -> bool:
+    """Whether this input is a passport file (or a passport on standard input)."""
+    data = source.data if source.data is not None else _file_bytes(source.value)
+    return data is not None and is_passport(data)
 
 
 def read_passport(data: bytes, where: str) -> dict[str, Any]:

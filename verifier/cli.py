@@ -188,7 +188,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.jwk and args.trust:
         raise UsageError("give either --jwk or --trust, not both")
     single = len(sources) == 1 and not (args.format or args.out or args.national_id) \
-        and not _is_passport(sources[0])
+        and not bulk.presents_passport(sources[0])
     if not single:
         verifier = bulk.Verifier(at=at, key=_load_jwk(args.jwk) if args.jwk else None,
                                  trust=None if args.jwk else load_bundle(args.trust, args.root),
@@ -216,13 +216,6 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(render_text(result, args.lang))
     return EXIT_VALID if result.valid else EXIT_INVALID
-
-
-def _is_passport(source: bulk.Source) -> bool:
-    if source.data is not None:
-        return bulk.is_passport(source.data)
-    return source.value is not None and source.value.lower().endswith(".json") \
-        and Path(source.value).is_file()
 
 
 def _progress(total: int) -> Callable[[int], None] | None:
