@@ -20,7 +20,6 @@ from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document, checked
 from passport.credential import parse_time
 from passport.errors import RollbackError, SchemaError, StorageError, TrustError, UsageError
 from passport.fileio import package_file, read_bytes, write_atomic
-from passport.records import MAX_RECORD_CHARS
 from passport.status import StatusList
 from passport.trust import CentreState, RootSet, TrustList, TrustStore, decode_signed
 from verifier import memory
@@ -216,6 +215,8 @@ def _named_records(trust_list: TrustList, held: TrustBundle | None,
              *offered.get("issuanceRecords", [])]
     records = home() / "records"
     if records.is_dir():
+        from passport.records import MAX_RECORD_CHARS
+
         found += [read_bytes(p, limit=MAX_RECORD_CHARS + 2).decode("ascii", "replace").strip()
                   for p in sorted(records.glob("*.jwt"))]
     by_digest = {hashlib.sha256(r.encode("ascii", "replace")).hexdigest(): r for r in found}
