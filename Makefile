@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_cards.py
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_verifier.py
+	$(BIN)/python bench/bench_bulk.py
 	$(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_national.py

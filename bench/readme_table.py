@@ -23,7 +23,7 @@ def table() -> str:
     core, cards = _load("results.json"), _load("results-cards.json")
     api, ver = _load("results-api.json"), _load("results-verifier.json")
     batch, store = _load("results-batch.json"), _load("results-store.json")
-    fuzz = _load("results-fuzz.json")
+    fuzz, bulk = _load("results-fuzz.json"), _load("results-bulk.json")
     small, large = (_rows(batch, n) for n in ("500", "5000"))
     growth = _dict(store["growth"])
     rows = [
@@ -63,6 +63,12 @@ def table() -> str:
         ("`skillpass verify` path from a 640 px card photo (JPEG), median",
          f"{ver['verify_card_photo_640px_median_ms']} ms"),
         ("`skillpass verify` path from QR text, median", f"{ver['verify_qr_text_median_ms']} ms"),
+        (f"`skillpass verify -` of {bulk['qr_texts']:,} QR texts ({bulk['candidates']} "
+         "candidates), one call, start-up included, median",
+         f"{bulk['bulk_verify_seconds']} s ({bulk['bulk_verify_per_s']:,} /s)"),
+        ("`skillpass verify QR` cold start (one card, start-up included), median",
+         f"{bulk['single_verify_cold_ms']} ms, {bulk['single_vs_bare_x']}x a bare "
+         f"`python -c pass` in the same run ({bulk['bare_python_start_ms']} ms)"),
         ("QR text encode (template packing, deflate search, Base45)",
          f"{core['qr_encode_per_s']:,} /s"),
         ("fuzz run (`bench/bench_fuzz.py`): hostile inputs to the QR codec, the verifier and "

@@ -14,15 +14,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from passport import centreid, jsonread, jws, schema
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
-from passport.records import IssuanceRecord
 from passport.status import StatusList, parse_status_list
 from passport.trust import Anchor, RootSet, TrustList, TrustStore
+
+if TYPE_CHECKING:
+    from passport.records import IssuanceRecord
 
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 # A bundle nests its trust lists two levels down; signed documents inside are strings.
@@ -80,6 +82,9 @@ class TrustBundle:
         named = {key.record.sha256: (issuer.id, key.key.kid, key.record.entries)
                  for issuer in trust_list.issuers.values() for key in issuer.keys if key.record}
         records: dict[tuple[str, str], IssuanceRecord] = {}
+        if doc.get("issuanceRecords"):
+            # Only a national bundle carries records: a centre's own never loads their code.
+            from passport.records import IssuanceRecord
         for compact in doc.get("issuanceRecords", ()):
             sha256 = hashlib.sha256(compact.encode("ascii")).hexdigest()
             if sha256 not in named:

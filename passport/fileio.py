@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-import tempfile
 from pathlib import Path
 
 from passport.errors import DocumentError, StorageError
@@ -14,6 +14,8 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
 
     `durable=False` skips fsync, for outputs that can be regenerated from a durable record.
     """
+    import tempfile  # writers only: `skillpass verify` reads, and starts without it
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -30,6 +32,15 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise StorageError(str(path), exc.strerror or str(exc)) from None
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """A data file shipped inside an installed package (a plain folder on disk, as pip and
+    the editable install lay it out). importlib.resources would find the same file, but its
+    import (tempfile, shutil, zipfile) costs the verifier's start-up more than reading does."""
+    origin = importlib.import_module(package).__file__
+    assert origin is not None, f"{package} is not a package on disk"
+    return Path(origin).parent.joinpath(*parts)
 
 
 def read_bytes(path: Path, *, limit: int) -> bytes:

@@ -7,13 +7,10 @@ taken from a header. `EdDSA` (RFC 8037) and its RFC 9864 name `Ed25519` are the 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, cast
-
-import jwt
-import jwt.algorithms
-import jwt.exceptions
 
 from passport import jsonread
 from passport.b64 import b64u_decode
@@ -34,40 +31,49 @@ JWK_LIMITS = jsonread.Limits(max_bytes=64 * 1024, max_depth=8)
 _UNDERSTOOD_CRITICAL: frozenset[str] = frozenset()
 
 
-class _NaclEd25519(jwt.algorithms.Algorithm):
-    """Ed25519 for pyjwt, backed by libsodium; keys are our own key objects."""
+@functools.cache
+def _pyjws() -> Any:
+    """pyjwt, set up with Ed25519 over libsodium: signing and the reference check use it;
+    verification does not (it checks the signature with `signature_valid`), so the
+    verifier's start-up never imports pyjwt and the `cryptography` package under it."""
+    import jwt
+    import jwt.algorithms
+    import jwt.exceptions
 
-    def prepare_key(self, key: Any) -> Any:
-        if not isinstance(key, PrivateKey | PublicKey):
-            raise jwt.exceptions.InvalidKeyError("expected a passport key object")
-        return key
+    class _NaclEd25519(jwt.algorithms.Algorithm):
+        """Ed25519 for pyjwt, backed by libsodium; keys are our own key objects."""
 
-    def sign(self, msg: bytes, key: Any) -> bytes:
-        if not isinstance(key, PrivateKey):
-            raise jwt.exceptions.InvalidKeyError("signing needs a private key")
-        return key.sign(msg)
+        def prepare_key(self, key: Any) -> Any:
+            if not isinstance(key, PrivateKey | PublicKey):
+                raise jwt.exceptions.InvalidKeyError("expected a passport key object")
+            return key
 
-    def verify(self, msg: bytes, key: Any, sig: bytes) -> bool:
-        public = key.public if isinstance(key, PrivateKey) else key
-        return isinstance(public, PublicKey) and public.verify(msg, sig)
+        def sign(self, msg: bytes, key: Any) -> bytes:
+            if not isinstance(key, PrivateKey):
+                raise jwt.exceptions.InvalidKeyError("signing needs a private key")
+            return key.sign(msg)
 
-    @staticmethod
-    def to_jwk(key_obj: Any, as_dict: bool = False) -> Any:
-        jwk = key_obj.jwk()
-        return jwk if as_dict else json.dumps(jwk)
+        def verify(self, msg: bytes, key: Any, sig: bytes) -> bool:
+            public = key.public if isinstance(key, PrivateKey) else key
+            return isinstance(public, PublicKey) and public.verify(msg, sig)
 
-    @staticmethod
-    def from_jwk(jwk: Any) -> Any:
-        try:
-            doc = jsonread.loads(jwk, JWK_LIMITS) if isinstance(jwk, str) else jwk
-        except jsonread.JSONRejected as exc:
-            raise jwt.exceptions.InvalidKeyError(f"JWK: {exc}") from None
-        return PublicKey.from_jwk(doc)
+        @staticmethod
+        def to_jwk(key_obj: Any, as_dict: bool = False) -> Any:
+            jwk = key_obj.jwk()
+            return jwk if as_dict else json.dumps(jwk)
 
+        @staticmethod
+        def from_jwk(jwk: Any) -> Any:
+            try:
+                doc = jsonread.loads(jwk, JWK_LIMITS) if isinstance(jwk, str) else jwk
+            except jsonread.JSONRejected as exc:
+                raise jwt.exceptions.InvalidKeyError(f"JWK: {exc}") from None
+            return PublicKey.from_jwk(doc)
 
-_JWS = jwt.PyJWS(algorithms=[])
-for _name in ALLOWED_ALGORITHMS:
-    _JWS.register_algorithm(_name, _NaclEd25519())
+    pyjws = jwt.PyJWS(algorithms=[])
+    for name in ALLOWED_ALGORITHMS:
+        pyjws.register_algorithm(name, _NaclEd25519())
+    return pyjws
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,9 @@ def sign(payload: bytes, key: PrivateKey, *, typ: str, cty: str | None = None) -
     if cty:
         headers["cty"] = cty
     # pyjwt types its keys as `cryptography` objects; ours are handled by _NaclEd25519.
-    return _JWS.encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM, headers=headers)
+    token: str = _pyjws().encode(payload, cast(Any, key), algorithm=SIGNING_ALGORITHM,
+                                 headers=headers)
+    return token
 
 
 def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
@@ -151,8 +159,10 @@ def signature_valid(token: ParsedJWS, key: PublicKey) -> bool:
 
 def verify_with_pyjwt(compact: str, key: PublicKey) -> bytes:
     """Full pyjwt verification with the fixed allow-list; returns the payload bytes."""
+    import jwt.exceptions
+
     try:
-        result = _JWS.decode_complete(compact, cast(Any, key), algorithms=list(ALLOWED_ALGORITHMS))
+        result = _pyjws().decode_complete(compact, cast(Any, key), algorithms=list(ALLOWED_ALGORITHMS))
     except jwt.exceptions.InvalidAlgorithmError:
         raise AlgorithmNotAllowed(compact.split(".")[0]) from None
     except jwt.exceptions.PyJWTError as exc:

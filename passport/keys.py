@@ -13,8 +13,6 @@ from functools import cached_property
 from typing import Any
 
 import nacl.exceptions
-import nacl.pwhash
-import nacl.secret
 import nacl.signing
 import nacl.utils
 
@@ -121,6 +119,9 @@ class PrivateKey:
 
 def seal(key: PrivateKey, passphrase: str, *, label: str = "") -> dict[str, Any]:
     """Encrypt a private key for storage. The result is safe to write to disk."""
+    import nacl.pwhash  # sealing and unsealing only: a verifier holds no private key
+    import nacl.secret
+
     if not passphrase:
         raise KeyFileError("a passphrase is required to store a private key")
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
@@ -140,6 +141,9 @@ def seal(key: PrivateKey, passphrase: str, *, label: str = "") -> dict[str, Any]
 
 
 def unseal(document: object, passphrase: str) -> PrivateKey:
+    import nacl.pwhash
+    import nacl.secret
+
     if not isinstance(document, dict) or document.get("format") != SEALED_KEY_FORMAT:
         raise KeyFileError(f"not a sealed key file (expected format {SEALED_KEY_FORMAT!r})")
     try:

@@ -31,11 +31,11 @@ import re
 import zlib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from passport import base45, jsonread, qrpack
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
+from passport.fileio import package_file
 
 # The largest QR code (version 40-L) holds 4296 alphanumeric characters.
 MAX_QR_TEXT = 4296
@@ -75,7 +75,7 @@ def dictionary(version: int) -> bytes:
     spec = DICTIONARIES.get(version)
     if spec is None:
         raise QRFormatError(f"unknown codec version {version}", position=2)
-    data = resources.files("passport").joinpath("data", spec.filename).read_bytes()
+    data = package_file("passport", "data", spec.filename).read_bytes()
     if hashlib.sha256(data).hexdigest() != spec.sha256:
         # A frozen dictionary that changed would silently break every printed card.
         raise RuntimeError(f"QR dictionary v{version} does not match its pinned hash")
@@ -85,7 +85,7 @@ def dictionary(version: int) -> bytes:
 @cache
 def template(version: int) -> qrpack.Template:
     spec = TEMPLATES[version]
-    data = resources.files("passport").joinpath("data", spec.filename).read_bytes()
+    data = package_file("passport", "data", spec.filename).read_bytes()
     if hashlib.sha256(data).hexdigest() != spec.sha256:
         raise RuntimeError(f"QR template v{version} does not match its pinned hash")
     doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))

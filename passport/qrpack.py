@@ -19,7 +19,6 @@ while their credential stays the same.
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
 from collections.abc import Callable
@@ -142,6 +141,8 @@ class Template:
                     parsed = time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
                 except ValueError:  # a date that does not exist (31 April) is carried as is
                     raise _NoMatch from None
+                import calendar  # encoding only: a verifier never loads it (nor locale)
+
                 seconds = calendar.timegm(parsed) - EPOCH
                 if not 0 <= seconds <= MAX_SECONDS:
                     raise _NoMatch

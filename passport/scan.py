@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from typing import Any, cast
-
-import zxingcpp
-from PIL import Image
+from typing import TYPE_CHECKING, Any, cast
 
 from passport import qr
 from passport.errors import InputTooLarge, QRFormatError
+
+if TYPE_CHECKING:
+    # Pillow and zxing-cpp load when an image arrives: a verifier given QR text (or a
+    # thousand of them) never pays their start-up.
+    from PIL import Image
 
 MAX_IMAGE_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 60-megapixel photo; more is refused before decoding
@@ -23,8 +25,7 @@ PDF_DPI = 200
 # What Pillow raises on a broken file, by plugin: OSError (truncated data), SyntaxError (a
 # broken PNG chunk), ValueError (an impossible palette), EOFError and struct.error (a header
 # cut short). All of them say the same: not a readable image.
-_BROKEN_IMAGE = (OSError, SyntaxError, ValueError, EOFError, struct.error,
-                 Image.DecompressionBombError, Image.DecompressionBombWarning)
+_BROKEN_FILE = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 
 
 def looks_like_image(data: bytes) -> bool:
@@ -55,6 +56,8 @@ def qr_texts(data: bytes) -> list[str]:
         raise InputTooLarge("image", len(data), MAX_IMAGE_BYTES)
     if data.startswith(b"%PDF"):
         return [text for page in _pdf_pages(data) for text in _read(page)]
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -65,7 +68,7 @@ def qr_texts(data: bytes) -> list[str]:
                 raise InputTooLarge("image", image.width * image.height, MAX_PIXELS)
             image.load()
             image = _gray(image)
-    except _BROKEN_IMAGE as exc:
+    except (*_BROKEN_FILE, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise QRFormatError(f"not a readable image ({exc})") from None
     return _read(image)
 
@@ -75,6 +78,8 @@ def _gray(image: Image.Image) -> Image.Image:
 
 
 def _read(image: Image.Image) -> list[str]:
+    import zxingcpp
+
     image = _gray(image)
     found = zxingcpp.read_barcodes(image, formats=cast(Any, zxingcpp.BarcodeFormat.QRCode))
     return [b.text for b in found if b.valid and qr.is_qr_text(b.text)]

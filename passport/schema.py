@@ -8,18 +8,21 @@ compare the two engines' verdicts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
-from typing import Any
-
-import jsonschema
-import referencing
-import referencing.jsonschema
+from typing import TYPE_CHECKING, Any
 
 from passport import jsonpos, schemac
 from passport.errors import DocumentError, SchemaError
+from passport.fileio import package_file
+
+if TYPE_CHECKING:
+    # jsonschema and referencing are imported where a document fails (or a test asks): a
+    # valid document never needs them, and they cost a verifier's start-up ~50 ms.
+    import jsonschema
+    import referencing
 
 SCHEMA_FILES = {
     "credential": "credential.schema.json",
@@ -38,7 +41,7 @@ SCHEMA_FILES = {
 
 @cache
 def load(name: str) -> dict[str, Any]:
-    text = resources.files("schemas").joinpath(SCHEMA_FILES[name]).read_text(encoding="utf-8")
+    text = package_file("schemas", SCHEMA_FILES[name]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -54,6 +57,8 @@ def registry() -> referencing.Registry[Any]:
 
 @cache
 def _registry() -> referencing.Registry[Any]:
+    import referencing
+
     pairs = [(uri, referencing.Resource.from_contents(doc)) for uri, doc in _by_id().items()]
     return referencing.Registry().with_resources(pairs)
 
@@ -62,12 +67,16 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any,
                   schema: Any) -> Iterator[jsonschema.ValidationError]:
     """`pattern` as JSON Schema defines it (ECMA-262), not as Python's `re` reads it: the
     reference engine must explain exactly what the compiled one refuses."""
+    import jsonschema
+
     if validator.is_type(instance, "string") and not schemac.ecma_regex(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 @cache
 def validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load(name)
     base = jsonschema.validators.validator_for(schema)
     base.check_schema(schema)
@@ -76,9 +85,42 @@ def validator(name: str) -> jsonschema.protocols.Validator:
     return v
 
 
+# The schemas a verifier checks on every run: their validators are also generated into
+# passport/_schemas_compiled.py (tools/schema_module.py), which imports from bytecode in a
+# millisecond where compiling them costs ~10 ms at each `skillpass verify`.
+PRECOMPILED = ("credential", "vc-core", "trust-list", "status-list-credential", "trust-bundle",
+               "issuance-record", "passport-bundle")
+
+
+def digest() -> str:
+    """Of every schema file: the generated validators are used only while it matches."""
+    h = hashlib.sha256()
+    for name, filename in sorted(SCHEMA_FILES.items()):
+        data = package_file("schemas", filename).read_bytes()
+        h.update(f"{name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+@cache
+def _precompiled() -> dict[str, Callable[[Any], bool]]:
+    try:
+        from passport import _schemas_compiled as generated
+    except ImportError:
+        return {}
+    # A schema edited since the module was generated: compile at run time instead.
+    return dict(generated.ENTRIES) if digest() == generated.DIGEST else {}
+
+
 @cache
 def compiled(name: str) -> Callable[[Any], bool]:
-    return schemac.compile_schema(load(name), _by_id())
+    fn = _precompiled().get(name) if name in PRECOMPILED else None
+    return fn or schemac.compile_schema(load(name), _by_id())
+
+
+def module_source() -> str:
+    """passport/_schemas_compiled.py as the schema files now make it."""
+    return schemac.module_source({n: load(n) for n in PRECOMPILED}, _by_id(), digest())
 
 
 def problems(name: str, document: Any) -> list[tuple[str, str]]:

@@ -81,3 +81,27 @@ def test_make_vectors_reproduces_the_released_v2_byte_for_byte(tmp_path: Path) -
     assert sorted(p.name for p in out.iterdir()) == released
     for name in released:
         assert (out / name).read_bytes() == (VECTORS / "v2" / name).read_bytes(), name
+
+
+def test_the_precompiled_schema_validators_match_the_schema_files() -> None:
+    """passport/_schemas_compiled.py is what tools/schema_module.py makes of schemas/ now:
+    run the tool after editing a schema."""
+    from passport import schema
+
+    assert (REPO / "passport" / "_schemas_compiled.py").read_text(encoding="utf-8") \
+        == schema.module_source()
+    assert set(schema._precompiled()) == set(schema.PRECOMPILED)
+
+
+def test_an_edited_schema_is_compiled_at_run_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from passport import schema
+
+    monkeypatch.setattr(schema, "digest", lambda: "edited since")
+    schema._precompiled.cache_clear()
+    schema.compiled.cache_clear()
+    try:
+        assert schema._precompiled() == {}
+        assert not schema.is_valid("credential", {"type": "nothing"})
+    finally:
+        schema._precompiled.cache_clear()
+        schema.compiled.cache_clear()

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from passport import jsonread
 from passport.credential import Kind
 from passport.errors import KeyFileError, UsageError
-from passport.fileio import read_bytes
+from passport.fileio import read_bytes, write_atomic
 from passport.jws import JWK_LIMITS
 from passport.keys import PublicKey
 from passport.verify import Code, Outcome, Verdict, VerificationResult, verify
+from verifier import bulk
 from verifier.i18n import LANGUAGES, has, t
 from verifier.inputs import read_presented
 from verifier.trust import load_bundle
@@ -24,9 +30,13 @@ EXIT_VALID, EXIT_INVALID = 0, 1
 
 
 def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("verify", help="verify a credential offline (QR text, .jwt file, or -)")
-    p.add_argument("input", help="QR text, a compact JWS, a .jwt/.qr.txt file, a PNG/JPEG photo "
-                                 "of a card, a PDF (booklet page), or - for stdin")
+    p = sub.add_parser("verify", help="verify credentials offline (QR text, files, folders, "
+                                      "CSV, passports, or -)")
+    p.add_argument("input", nargs="+",
+                   help="QR text, a compact JWS, a .jwt/.qr.txt file, a PNG/JPEG photo of a "
+                        "card, a PDF (booklet page), a passport (passport.json), a CSV file "
+                        "(column qr, credential or file), a folder, or - for stdin (one input "
+                        "per line)")
     p.add_argument("--trust", metavar="BUNDLE", help="trust bundle (default: the home's)")
     p.add_argument("--root", metavar="FILE", help="root key file to check the bundle against")
     p.add_argument("--jwk", metavar="FILE",
@@ -34,6 +44,13 @@ def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--at", metavar="TIME", help="verify as of this UTC time (default: now)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the summary")
+    p.add_argument("--format", choices=("table", "csv", "json"),
+                   help="one row per input and per person (the default for several inputs "
+                        "or a passport: table)")
+    p.add_argument("--out", metavar="FILE", help="write the rows to FILE instead of stdout")
+    p.add_argument("--national-id", metavar="ID",
+                   help="the holder's national ID number, typed from the ID card: checked "
+                        "against every credential's salted hash")
     p.set_defaults(func=run_verify)
 
 
@@ -157,12 +174,40 @@ def _at(text: str | None) -> datetime:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    stdin = sys.stdin.buffer.read(25 << 20) if args.input == "-" else None
-    presented = read_presented(args.input, stdin=stdin)
+    stdin_data: list[bytes] = []
+
+    def stdin() -> bytes:
+        if not stdin_data:  # read once: `-` given twice is the same input
+            stdin_data.append(sys.stdin.buffer.read(bulk.MAX_STDIN_BYTES))
+        return stdin_data[0]
+
+    sources = list(bulk.expand(args.input, stdin=stdin))
+    if not sources:
+        raise UsageError("no input: the folders, CSV files or standard input given were empty")
     at = _at(args.at)
+    if args.jwk and args.trust:
+        raise UsageError("give either --jwk or --trust, not both")
+    single = len(sources) == 1 and not (args.format or args.out or args.national_id) \
+        and not bulk.presents_passport(sources[0])
+    if not single:
+        verifier = bulk.Verifier(at=at, key=_load_jwk(args.jwk) if args.jwk else None,
+                                 trust=None if args.jwk else load_bundle(args.trust, args.root),
+                                 national_id=args.national_id)
+        report = bulk.run(sources, verifier, progress=_progress(len(sources)))
+        for row in report.rows:
+            if row.error:  # said where a person reads it too, whatever the output format
+                print(f"skillpass: {row.error}", file=sys.stderr)
+        fmt = args.format or ("json" if args.json else "table")
+        text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](report)
+        if args.out:
+            write_atomic(Path(args.out), text.encode("utf-8"), durable=False)
+        else:
+            sys.stdout.write(text)
+        return report.exit_code
+    # One credential: the full summary, as it always was.
+    source = sources[0]
+    presented = read_presented(source.value or "-", stdin=source.data)
     if args.jwk:
-        if args.trust:
-            raise UsageError("give either --jwk or --trust, not both")
         result = verify(presented, at=at, key=_load_jwk(args.jwk))
     else:
         result = verify(presented, at=at, trust=load_bundle(args.trust, args.root))
@@ -171,6 +216,103 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(render_text(result, args.lang))
     return EXIT_VALID if result.valid else EXIT_INVALID
+
+
+def _progress(total: int) -> Callable[[int], None] | None:
+    """A bar on stderr for a long run, only when a person watches it (a terminal)."""
+    if total < 50 or not sys.stderr.isatty():
+        return None
+    last = [0.0]
+
+    def show(done: int) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 0.1:
+            return
+        last[0] = now
+        filled = done * 30 // total
+        sys.stderr.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+_COLUMNS = ("row", "source", "verdict", "holder", "holder_km", "birth_year", "id_last4",
+            "credential", "award", "issuer", "problems")
+
+
+def _credential_cells(row: bulk.CredentialRow) -> dict[str, str]:
+    result = row.result
+    cred = result.credential if result else None
+    problems = [row.error] if row.error else []
+    if row.holder_problem:
+        problems.append(row.holder_problem)
+    if result is not None:
+        problems += [f"{c.check.value}: {c.message}" for c in result.checks
+                     if c.outcome in (Outcome.FAIL, Outcome.WARN)]
+    return {
+        "row": "credential", "source": row.source, "verdict": bulk.verdict_of(row),
+        "holder": cred.holder.name if cred else "", "holder_km": cred.holder.name_km if cred else "",
+        "birth_year": str(cred.holder.birth_year) if cred else "",
+        "id_last4": cred.holder.national_id_last4 if cred else "",
+        "credential": cred.id if cred else "",
+        "award": f"{cred.achievement.name} ({cred.achievement.level.name})" if cred else "",
+        "issuer": result.issuer_name[0] if result and result.issuer_name else "",
+        "problems": "; ".join(problems),
+    }
+
+
+def _person_cells(person: bulk.Person) -> dict[str, str]:
+    id_note = "national ID matches" if person.id_checked else ""
+    return {
+        "row": "person", "source": " ".join(person.sources),
+        "verdict": "valid" if person.all_valid else "not-valid",
+        "holder": person.name, "holder_km": person.name_km,
+        "birth_year": str(person.birth_year) if person.birth_year else "",
+        "id_last4": person.id_last4, "credential": f"{person.valid} of {len(person.rows)} valid",
+        "award": id_note, "issuer": "", "problems": "; ".join(person.problems),
+    }
+
+
+def _all_cells(report: bulk.Report) -> list[dict[str, str]]:
+    return [_credential_cells(r) for r in report.rows] + [_person_cells(p) for p in report.people]
+
+
+def render_csv(report: bulk.Report) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(_all_cells(report))
+    return out.getvalue()
+
+
+def render_json(report: bulk.Report) -> str:
+    cells: list[dict[str, Any]] = []
+    for row in report.rows:
+        cell: dict[str, Any] = _credential_cells(row)
+        del cell["row"]
+        cell["checks"] = [] if row.result is None else row.result.to_json()["checks"]
+        cells.append(cell)
+    people = [{k: v for k, v in _person_cells(p).items() if k != "row"} for p in report.people]
+    doc = {"credentials": cells, "people": people, "exitCode": report.exit_code}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def render_table(report: bulk.Report) -> str:
+    def line(c: dict[str, str]) -> str:
+        holder = f"{c['holder_km']} / {c['holder']}" if c["holder"] else "-"
+        born = f" ({c['birth_year']}, …{c['id_last4']})" if c["birth_year"] else ""
+        what = " ".join(x for x in (c["credential"], c["award"]) if x)
+        problems = "".join(f"\n      {p}" for p in c["problems"].splitlines())
+        return f"{c['verdict']:<16} {c['source']}\n      {holder}{born}  {what}{problems}"
+
+    lines = ["Credentials:"] + [line(_credential_cells(r)) for r in report.rows]
+    lines += ["", "People:"] + [line(_person_cells(p)) for p in report.people]
+    valid = sum(r.valid for r in report.rows)
+    lines += ["", f"{valid} of {len(report.rows)} credential(s) valid, "
+                  f"{sum(p.all_valid for p in report.people)} of {len(report.people)} "
+                  "person(s) with every credential valid"]
+    return "\n".join(lines) + "\n"
 
 
 _MARK = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARN: "warn", Outcome.SKIP: "--  "}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+
+from passport.fileio import package_file
 
 LANGUAGES = ("km", "en", "th", "ja", "ko", "ms", "ar")
 
 
 @cache
 def table(lang: str) -> dict[str, str]:
-    text = resources.files("verifier").joinpath("i18n", f"{lang}.json").read_text(encoding="utf-8")
+    text = package_file("verifier", "i18n", f"{lang}.json").read_text(encoding="utf-8")
     data: dict[str, str] = json.loads(text)
     return data
 

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ from passport import jsonread, schema
 from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document, checked_status_list
 from passport.credential import parse_time
 from passport.errors import RollbackError, SchemaError, StorageError, TrustError, UsageError
-from passport.fileio import read_bytes, write_atomic
-from passport.records import MAX_RECORD_CHARS
+from passport.fileio import package_file, read_bytes, write_atomic
 from passport.status import StatusList
 from passport.trust import CentreState, RootSet, TrustList, TrustStore, decode_signed
 from verifier import memory
@@ -50,7 +48,7 @@ def pinned_roots(root_file: str | None) -> RootSet:
     elif (home() / "root-keys.json").exists():
         data = read_bytes(home() / "root-keys.json", limit=ROOT_FILE_LIMIT)
     else:
-        data = resources.files("passport").joinpath("data", "root-keys.json").read_bytes()
+        data = package_file("passport", "data", "root-keys.json").read_bytes()
     try:
         doc = jsonread.loads(data, SMALL_FILE_LIMITS)
     except jsonread.JSONRejected as exc:
@@ -217,6 +215,8 @@ def _named_records(trust_list: TrustList, held: TrustBundle | None,
              *offered.get("issuanceRecords", [])]
     records = home() / "records"
     if records.is_dir():
+        from passport.records import MAX_RECORD_CHARS
+
         found += [read_bytes(p, limit=MAX_RECORD_CHARS + 2).decode("ascii", "replace").strip()
                   for p in sorted(records.glob("*.jwt"))]
     by_digest = {hashlib.sha256(r.encode("ascii", "replace")).hexdigest(): r for r in found}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+
+from passport.fileio import package_file
 
 
 @cache
 def _titles() -> dict[str, dict[str, str]]:
-    text = resources.files("verifier").joinpath("data", "unit-titles.json").read_text(encoding="utf-8")
+    text = package_file("verifier", "data", "unit-titles.json").read_text(
+        encoding="utf-8")
     titles: dict[str, dict[str, str]] = json.loads(text)["titles"]
     return titles
 
