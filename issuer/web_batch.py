@@ -31,7 +31,7 @@ from issuer import batch
 from issuer.auth import roles
 from issuer.db import Candidate, CredentialRecord
 from issuer.installation import Installation
-from issuer.service import credentials
+from issuer.service import credentials, worklist
 from issuer.web import Page, t
 from issuer.web_common import centre, store, transaction
 from passport.bitmap import PackedBitmap
@@ -85,11 +85,19 @@ def _upload() -> tuple[bytes, str]:
     return data, name
 
 
-def _check_size(data: bytes, name: str) -> None:
+def _canonical(data: bytes, name: str) -> bytes:
+    """The file as the preview shows it and the confirm sends it back: UTF-8 without a byte
+    order mark, every line ending LF. A browser submits a textarea's line ends as CRLF, so the
+    preview's digest is of this form, not of the bytes as uploaded."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadImport(name, [("file", t("import.not_utf8"))]) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n").encode()
+
+
+def _check_size(data: bytes, name: str) -> None:
+    text = _canonical(data, name).decode()
     if text.count("\n") > MAX_IMPORT_ROWS + 1:
         raise BadImport(name, [("file", t("import.too_many_rows").format(limit=MAX_IMPORT_ROWS))])
 
@@ -134,12 +142,13 @@ def import_page() -> Page:
 def import_preview() -> Page:
     """Check the file and show every problem and every good row; issue nothing."""
     data, name = _upload()
+    data = _canonical(data, name)
     review = _review(data, name)
     problems = [(p.line, p.column, _problem_text(p)) for p in review.problems]
     bad = {p.line for p in review.problems}
     good = [r for r in review.previews if r.line not in bad]
     return render_template("import.html", review=review, problems=problems, good=good,
-                           csv_text=data.decode("utf-8-sig"), digest=_digest(data), name=name,
+                           csv_text=data.decode(), digest=_digest(data), name=name,
                            max_rows=MAX_IMPORT_ROWS)
 
 
@@ -160,7 +169,7 @@ def import_issue() -> Page:
     """Issue the good rows of a previewed file, checked again now."""
     text = request.form.get("csv", "")
     name = os.path.basename(request.form.get("name", ""))[:80] or "upload.csv"
-    data = text.encode()
+    data = _canonical(text.encode(), name)
     if len(data) > MAX_IMPORT_BYTES or not hmac.compare_digest(
             _digest(data).encode(), request.form.get("digest", "").encode("utf-8", "replace")):
         raise BadImport(name, [("file", t("import.altered"))])
@@ -193,11 +202,17 @@ def import_issue() -> Page:
 
 def _day(value: str | None) -> date:
     if not value:
-        return datetime.now(UTC).date()
+        return datetime.now(UTC).astimezone(worklist.CENTRE_TIME).date()
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
         raise BadImport("day", [("day", t("print.bad_day").format(value=value[:20]))]) from None
+
+
+def _local_time(stored: datetime) -> str:
+    """A stored time (UTC; SQLite gives it back without a zone) as the centre's clock reads."""
+    aware = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    return aware.astimezone(worklist.CENTRE_TIME).strftime("%H:%M")
 
 
 def _refusal(record: CredentialRecord) -> str:
@@ -211,7 +226,8 @@ def _refusal(record: CredentialRecord) -> str:
 def print_day() -> Page:
     """A day's credentials, each printable one ticked; the refused ones say why."""
     day = _day(request.args.get("day"))
-    start = datetime.combine(day, time(), tzinfo=UTC)
+    # The centre's day (Cambodia time), as the worklist's "today"; stored times are UTC.
+    start = datetime.combine(day, time(), tzinfo=worklist.CENTRE_TIME).astimezone(UTC)
     with transaction() as s:
         rows = s.execute(select(CredentialRecord, Candidate)
                          .join(Candidate, Candidate.id == CredentialRecord.candidate_id)
@@ -219,7 +235,8 @@ def print_day() -> Page:
                                 CredentialRecord.issued_at < start + timedelta(days=1))
                          .order_by(CredentialRecord.issued_at, CredentialRecord.id)
                          .limit(MAX_PRINT + 1)).all()
-    listed = [(r, c, _refusal(r) if r.revoked or r.suspended else "") for r, c in rows]
+    listed = [(r, c, _refusal(r) if r.revoked or r.suspended else "", _local_time(r.issued_at))
+              for r, c in rows]
     return render_template("print.html", day=day, listed=listed[:MAX_PRINT],
                            more=len(listed) > MAX_PRINT, limit=MAX_PRINT)
 

@@ -22,7 +22,7 @@ LIMIT = 100
 
 @dataclass(frozen=True)
 class Worklist:
-    waiting: Sequence[Candidate]  # registered today, no assessment yet
+    waiting: Sequence[Candidate]  # registered today, no assessment or credential yet
     in_progress: Sequence[tuple[AssessmentRecord, Candidate]]  # open (a draft or judgments)
     decided: Sequence[tuple[AssessmentRecord, Candidate]]  # decided, not issued
     issued: Sequence[tuple[CredentialRecord, Candidate]]  # issued today
@@ -36,9 +36,12 @@ def day_start(now: datetime) -> datetime:
 
 def build(session: Session, user: User, *, mine: bool, now: datetime) -> Worklist:
     since = day_start(now)
+    # Waiting: nothing assessed or issued for them yet (a job fair's import issues without an
+    # assessment record on the web; its candidates are not waiting for one).
     waiting = select(Candidate).where(
         Candidate.created_at >= since,
-        ~exists().where(AssessmentRecord.candidate_id == Candidate.id))
+        ~exists().where(AssessmentRecord.candidate_id == Candidate.id),
+        ~exists().where(CredentialRecord.candidate_id == Candidate.id))
     if mine:
         waiting = waiting.where(Candidate.created_by == user.id)
 

@@ -116,3 +116,30 @@ def test_a_day_prints_on_sheets_of_ten_and_refused_cards_say_why(sqlite_svc: Ser
     refused = client.get("/print/sheet.pdf", query_string={"id": ids[0]})
     assert refused.status_code == 409 and "issued in error" in refused.get_data(as_text=True)
     assert client.get("/print", query_string={"day": "not-a-day"}).status_code == 400
+
+
+def test_a_file_with_lf_line_ends_and_a_bom_is_confirmed_as_a_browser_sends_it_back(
+        sqlite_svc: Service) -> None:
+    """Saved on Linux or macOS (LF), or as "CSV UTF-8" (a byte order mark): the preview's
+    textarea comes back from a browser with CRLF line ends and no mark, and still issues."""
+    client, token = browser(sqlite_svc, "registrar")
+    uploaded = b"\xef\xbb\xbf" + _bytes(_table(2)).replace(b"\r\n", b"\n")
+    r = client.post("/import", data={"csrf_token": token,
+                                     "file": (io.BytesIO(uploaded), "fair.csv")},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200, page[-800:]
+    sent_back = uploaded.decode("utf-8-sig").replace("\n", "\r\n")
+    r = client.post("/import/issue", data={"csrf_token": token, "name": "fair.csv",
+                                           "digest": _hidden(page, "digest"), "csv": sent_back},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_data(as_text=True)[-800:]
+    assert _credentials(sqlite_svc) > 0
+    # Issued by the import: on the worklist as issued today, not as waiting for an assessment.
+    from issuer.db import User
+    from issuer.service import worklist
+
+    with store_of(sqlite_svc.app).read() as s:
+        admin = s.query(User).filter_by(username="admin").one()
+        work = worklist.build(s, admin, mine=False, now=datetime.now(UTC))
+        assert work.issued and not work.waiting
