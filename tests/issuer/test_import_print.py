@@ -52,7 +52,7 @@ def test_preview_lists_every_problem_then_one_confirm_issues_the_good_rows(
     page = r.get_data(as_text=True)
     assert r.status_code == 200, page[-800:]
     assert "birth_year" in page and "evidence_sha256" in page and "rubric" in page
-    assert "មិនមែនជាឆ្នាំទេ" in page and "មិនស្គាល់រូប្រិក" in page  # in the reader's language
+    assert "មិនមែនជាឆ្នាំទេ" in page and "មិនស្គាល់តារាងវាយតម្លៃ" in page  # in the reader's language
     assert _credentials(sqlite_svc) == 0  # the preview issued nothing
     digest = _hidden(page, "digest")
     text = _bytes(table).decode()
