@@ -373,6 +373,7 @@ def judge(assessment_id: int) -> Page:
     complete. Nothing entered is lost: a problem re-renders the saved draft beside it."""
     with transaction() as s:
         a = assessments.get(s, assessment_id)
+        drafts.check_writer(g.user, a)  # before any upload of the request is stored
         rubric = catalogue.get(a.rubric_id, a.rubric_version)
         kept = drafts.current(rubric, a)
         day = a.date

@@ -158,8 +158,15 @@ def _good_rows_only(data: bytes, bad: set[int]) -> bytes:
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    before = 0  # the line the previous record ended on
     for record in reader:
-        writer.writerow([""] * len(record) if reader.line_num in bad else record)
+        if reader.line_num in bad:
+            # Empty lines, as many as the record spanned: the batch reader skips them whatever
+            # the bad row's number of fields was, and the rows after keep their line numbers.
+            out.write("\n" * (reader.line_num - before))
+        else:
+            writer.writerow(record)
+        before = reader.line_num
     return out.getvalue().encode()
 
 
@@ -204,9 +211,12 @@ def _day(value: str | None) -> date:
     if not value:
         return datetime.now(UTC).astimezone(worklist.CENTRE_TIME).date()
     try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
+        day = date.fromisoformat(value[:10])
+        # The centre's midnight in UTC must exist too (not before year 1 or after 9999).
+        datetime.combine(day, time(), tzinfo=worklist.CENTRE_TIME).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadImport("day", [("day", t("print.bad_day").format(value=value[:20]))]) from None
+    return day
 
 
 def _local_time(stored: datetime) -> str:

@@ -113,11 +113,16 @@ def _files(old: list[str], new: list[str]) -> list[str]:
     return list(dict.fromkeys([*old, *new]))[:MAX_FILES]
 
 
-def save(session: Session, actor: User, record: AssessmentRecord, draft: dict[str, Any]) -> None:
+def check_writer(actor: User, record: AssessmentRecord) -> None:
+    """Whether `actor` may save into this assessment: before anything of theirs is stored."""
     if record.state == "issued":
         raise Conflict("this assessment has been issued; start a reassessment instead")
     if record.assessor_id != actor.id:
         raise Forbidden("only the assessor who started this assessment records its judgments")
+
+
+def save(session: Session, actor: User, record: AssessmentRecord, draft: dict[str, Any]) -> None:
+    check_writer(actor, record)
     record.draft = draft
 
 

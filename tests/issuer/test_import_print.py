@@ -143,3 +143,32 @@ def test_a_file_with_lf_line_ends_and_a_bom_is_confirmed_as_a_browser_sends_it_b
         admin = s.query(User).filter_by(username="admin").one()
         work = worklist.build(s, admin, mine=False, now=datetime.now(UTC))
         assert work.issued and not work.waiting
+
+
+def test_a_row_with_the_wrong_number_of_fields_does_not_stop_the_good_ones(
+        sqlite_svc: Service) -> None:
+    """The preview offers the good rows; the confirm issues them, whatever the bad row holds."""
+    client, token = browser(sqlite_svc, "registrar")
+    text = _bytes(_table(3)).decode().replace("\r\n", "\n")
+    lines = text.split("\n")
+    lines.insert(2, 'junk,"two\nlines"')  # a bad row, quoted across two lines
+    lines.insert(5, "x")  # and one of a single field
+    uploaded = "\n".join(lines).encode()
+    r = client.post("/import", data={"csrf_token": token,
+                                     "file": (io.BytesIO(uploaded), "fair.csv")},
+                    content_type="multipart/form-data")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200, page[-800:]
+    r = client.post("/import/issue", data={"csrf_token": token, "name": "fair.csv",
+                                           "digest": _hidden(page, "digest"),
+                                           "csv": uploaded.decode()},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200, r.get_data(as_text=True)[-800:]
+    assert _credentials(sqlite_svc) > 0
+
+
+def test_a_day_that_has_no_midnight_is_a_400(sqlite_svc: Service) -> None:
+    client, _ = browser(sqlite_svc, "registrar")
+    for day in ("0001-01-01", "2026-02-30", "x"):
+        assert client.get(f"/print?day={day}").status_code == 400, day
+    assert client.get("/print?day=9999-12-31").status_code == 200
