@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from passport.errors import DocumentError, StorageError
@@ -67,3 +69,22 @@ def read_document(path: Path, *, limit: int) -> str:
         return read_bytes(path, limit=limit).decode("utf-8")
     except UnicodeDecodeError:
         raise DocumentError(str(path), [("file", "is not UTF-8 text")]) from None
+
+
+@contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created if missing) for the block: one
+    writer at a time across processes (POSIX flock)."""
+    import fcntl  # on lockers only: `skillpass verify` reads, and starts without it
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a")
+    except OSError as exc:
+        raise StorageError(str(path), exc.strerror or str(exc)) from None
+    with fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

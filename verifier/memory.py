@@ -28,8 +28,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ from passport import jsonread
 from passport.bundle import TrustBundle
 from passport.credential import format_time, parse_time
 from passport.errors import Error, RollbackError, StorageError
-from passport.fileio import read_bytes, write_atomic
+from passport.fileio import exclusive_lock, read_bytes, write_atomic
 from passport.trust import Anchor, RootSet
 
 STATE_FILE = "trust-state.json"
@@ -204,27 +204,8 @@ def remember(home: Path, roots: RootSet, bundle: TrustBundle) -> None:
     seen = Seen.of(bundle)
     if read_state(home).seen(roots).covers(seen):
         return  # the usual case, every verification of the same bundle: no write
-    with _locked(home / (STATE_FILE + ".lock")):
+    # Windows has no flock: there the re-read and merge below still only move forwards.
+    with nullcontext() if sys.platform == "win32" else exclusive_lock(home / (STATE_FILE + ".lock")):
         # Read again under the lock: two verifiers remembering at once both move it forwards.
         state = read_state(home)
         write_atomic(home / STATE_FILE, state.with_seen(roots, seen).to_json())
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    if sys.platform == "win32":  # no flock: the re-read and merge still only move forwards
-        yield
-        return
-    import fcntl
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = path.open("a")
-    except OSError as exc:
-        raise StorageError(str(path), exc.strerror or str(exc)) from None
-    with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

@@ -11,15 +11,12 @@ answered without building the document. The home's `trust-bundle.json`, which
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,8 +29,7 @@ from issuer.store import Store, mark_published_change
 from passport import jws
 from passport.bundle import bundle_document
 from passport.credential import StatusPurpose
-from passport.errors import StorageError
-from passport.fileio import read_bytes, write_atomic
+from passport.fileio import exclusive_lock, read_bytes, write_atomic
 from passport.records import MAX_RECORD_CHARS
 from passport.status import MAX_STATUS_LIST_JWS_CHARS
 from passport.trust import TrustedIssuer
@@ -185,7 +181,7 @@ def publish_home(store: Store, centre: Centre, now: datetime | None = None) -> b
     if centre.trust() is None:
         return False
     _current(store, centre, now or utcnow())  # re-sign what is due first (that publishes too)
-    with _locked(centre.home.publish_lock_file), store.read() as s:
+    with exclusive_lock(centre.home.publish_lock_file), store.read() as s:
         return _write_home(centre, _bundle(centre, _signed(s)).build())
 
 
@@ -200,23 +196,8 @@ class HomePublisher:
         # The transaction's own view, revocations included, before anyone else sees them.
         if self.centre.trust() is None:
             return
-        with _locked(self.centre.home.publish_lock_file):
+        with exclusive_lock(self.centre.home.publish_lock_file):
             _write_home(self.centre, _bundle(self.centre, _signed(session)).build())
 
     def after_commit(self) -> None:
         publish_home(self.store, self.centre)
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = path.open("a")
-    except OSError as exc:
-        raise StorageError(str(path), exc.strerror or str(exc)) from None
-    with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
