@@ -94,16 +94,7 @@ def test_a_rotation_needs_k_of_the_new_keys_and_exactly_one_version(world: World
 
 def _signed(world: World, officials: list[int], root: RootSet, signers: list[int]) -> dict[
         str, Any]:
-    from passport.trust import issuer_entry, sign_trust_list, trust_list_document
-
-    doc = trust_list_document(
-        version=world.version, issued=world.trust_issued, expires=world.trust_expires,
-        root_keys=list(root.keys), threshold=root.threshold,
-        issuers=[issuer_entry(issuer_id=world.issuer_id, name=world.issuer_name,
-                              name_km=world.issuer_name_km,
-                              keys=[key_entry(world.issuer_key.public, *world.key_window)],
-                              accreditations=world.accreditations)])
-    return sign_trust_list(doc, [world.official(n) for n in signers])
+    return world.signed_under(root, signers)
 
 
 # -- a suspended centre ------------------------------------------------------------------

@@ -143,6 +143,19 @@ class World:
         signers = self.signers or list(range(1, (self.threshold or self.officials) + 1))
         return sign_trust_list(doc, [self.official(n) for n in signers])
 
+    def signed_under(self, root: RootSet, signers: list[int],
+                     version: int | None = None) -> dict[str, Any]:
+        """The world's centre alone, with one key, on a list naming `root` as its root and
+        signed by `signers` (a root rotation, or a list forged by old officials)."""
+        doc = trust_list_document(
+            version=self.version if version is None else version, issued=self.trust_issued,
+            expires=self.trust_expires, root_keys=list(root.keys), threshold=root.threshold,
+            issuers=[issuer_entry(issuer_id=self.issuer_id, name=self.issuer_name,
+                                  name_km=self.issuer_name_km,
+                                  keys=[key_entry(self.issuer_key.public, *self.key_window)],
+                                  accreditations=self.accreditations)])
+        return sign_trust_list(doc, [self.official(n) for n in signers])
+
     def status_lists(self) -> list[str]:
         """Every list that exists, signed: lists 1..lists of revocation, then of suspension."""
         marks = {StatusPurpose.REVOCATION: self.revoked, StatusPurpose.SUSPENSION: self.suspended}
@@ -205,14 +218,7 @@ def rotated_root_bundles(world: World) -> dict[str, bytes]:
     new_root = RootSet(tuple(world.official(n).public for n in (1, 2, 4)), 2)
 
     def signed(version: int, root: RootSet, signers: list[int]) -> dict[str, Any]:
-        doc = trust_list_document(
-            version=version, issued=world.trust_issued, expires=world.trust_expires,
-            root_keys=list(root.keys), threshold=root.threshold,
-            issuers=[issuer_entry(issuer_id=world.issuer_id, name=world.issuer_name,
-                                  name_km=world.issuer_name_km,
-                                  keys=[key_entry(world.issuer_key.public, *world.key_window)],
-                                  accreditations=world.accreditations)])
-        return sign_trust_list(doc, [world.official(n) for n in signers])
+        return world.signed_under(root, signers, version)
 
     def bundle(trust_list: dict[str, Any], history: list[dict[str, Any]]) -> bytes:
         return json.dumps({**world.bundle_document(), "trustList": trust_list,
