@@ -157,10 +157,7 @@ def accredit(draft: Draft, request: AccreditationRequest, grants: Grants | None,
                                             f"({existing.state.value}); a centre's new key "
                                             "goes through rotate-key")])
     _check_id(draft, centre_id, source)
-    owner = draft.owner_of(request.key.kid)
-    if owner is not None:
-        raise DocumentError(source, [("jwk", f"key {request.key.kid} is already a key of "
-                                             f"{owner}")])
+    _check_key_unused(draft, request.key.kid, "jwk", source)
     if len(draft.centres) >= MAX_CENTRES:
         raise UsageError(f"a trust list names at most {MAX_CENTRES} centres")
     centre = TrustedIssuer(request.centre_id, request.name, request.name_km,
@@ -248,10 +245,7 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
         raise DocumentError(source, [("oldKid", f"key {old.key.kid}'s window closed on "
                                                 f"{format_time(old.valid_until)}: only a key "
                                                 "still valid can ask for its successor")])
-    owner = draft.owner_of(request.new_key.kid)
-    if owner is not None:
-        raise DocumentError(source, [("newJwk", f"key {request.new_key.kid} is already a key "
-                                                f"of {owner}")])
+    _check_key_unused(draft, request.new_key.kid, "newJwk", source)
     if len(centre.keys) >= MAX_KEYS:
         raise UsageError(f"{centre_id} already has {MAX_KEYS} keys, the most a trust list holds")
     if overlap < timedelta(0):
@@ -267,6 +261,13 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
     centre = _with_key(centre, old)
     centre = replace(centre, keys=(*centre.keys, IssuerKey(request.new_key, now, None)))
     return draft.with_centre(centre)
+
+
+def _check_key_unused(draft: Draft, kid: str, field: str, source: str) -> None:
+    """A key belongs to one centre: one that is already another's (or this one's) is refused."""
+    owner = draft.owner_of(kid)
+    if owner is not None:
+        raise DocumentError(source, [(field, f"key {kid} is already a key of {owner}")])
 
 
 def rotation_warnings(draft: Draft, centre_id: str, request: KeyRotationRequest) -> list[str]:
