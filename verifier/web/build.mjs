@@ -13,9 +13,15 @@ const dist = join(here, "dist");
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "i18n"), { recursive: true });
 
-await build({ entryPoints: [join(here, "src", "app.js")], bundle: true, format: "esm", minify: true,
-  target: ["chrome109", "safari16"], outfile: join(dist, "app.js"), legalComments: "linked" });
-for (const f of ["index.html", "style.css", "manifest.webmanifest", "icon.svg"]) copyFileSync(join(here, "src", f), join(dist, f));
+// Two pages share the folder, its data and its service worker: the verifier (index.html, app.js)
+// and the holder's passport (holder.html, holder.js).
+await build({ entryPoints: [join(here, "src", "app.js"), join(here, "src", "holder.js")], bundle: true, format: "esm",
+  splitting: true, chunkNames: "chunk-[hash]", minify: true, target: ["chrome109", "safari16"], outdir: dist,
+  legalComments: "linked" });
+// What both pages use (verification, the QR reader's loader) is one shared chunk, loaded once.
+const chunks = readdirSync(dist).filter((f) => /^chunk-[A-Z0-9]+\.js$/.test(f));
+const pages = ["index.html", "style.css", "manifest.webmanifest", "icon.svg", "holder.html", "holder.css", "holder.webmanifest"];
+for (const f of pages) copyFileSync(join(here, "src", f), join(dist, f));
 copyFileSync(join(here, "node_modules", "zxing-wasm", "dist", "reader", "zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
 // Khmer glyphs travel with the page: a phone or laptop without a Khmer font still reads names.
 const fonts = [];
@@ -24,7 +30,13 @@ for (const weight of ["400", "700"]) {
   copyFileSync(join(here, "node_modules", "@fontsource", "noto-sans-khmer", "files", file), join(dist, file));
   fonts.push(file);
 }
-for (const f of readdirSync(join(repo, "verifier", "i18n"))) copyFileSync(join(repo, "verifier", "i18n", f), join(dist, "i18n", f));
+const languages = {};
+for (const f of readdirSync(join(repo, "verifier", "i18n"))) {
+  copyFileSync(join(repo, "verifier", "i18n", f), join(dist, "i18n", f));
+  languages[f.replace(/\.json$/, "")] = JSON.parse(readFileSync(join(repo, "verifier", "i18n", f), "utf8")).language;
+}
+// Each language's name in itself, for the pickers: one small file instead of seven tables.
+writeFileSync(join(dist, "languages.json"), JSON.stringify(languages));
 const dictionaries = {};
 for (const f of readdirSync(join(repo, "passport", "data")).filter((f) => /^qr-dict-v\d+\.bin$/.test(f))) {
   copyFileSync(join(repo, "passport", "data", f), join(dist, f));
@@ -32,7 +44,9 @@ for (const f of readdirSync(join(repo, "passport", "data")).filter((f) => /^qr-d
 }
 const schemas = {};
 // The trust bundle's documents are checked against their schemas as passport/bundle.py does.
-for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "status-list-credential", "issuance-record"]) {
+// A passport file (the holder's shared selection, a centre's download) is checked as Python does.
+for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "status-list-credential", "issuance-record",
+  "passport-bundle"]) {
   copyFileSync(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
   schemas[name] = `${name}.schema.json`;
 }
@@ -44,7 +58,7 @@ copyFileSync(join(repo, "verifier", "data", unitTitles), join(dist, unitTitles))
 // issuer's /verify route; the build only names the static files. The pin (verifier-config.json)
 // is not cached: the export and the issuer write it into sw.js, which serves it (see sw.js).
 writeFileSync(join(dist, "build.json"), JSON.stringify({ dictionaries, schemas, unitTitles }, null, 1));
-const files = ["index.html", "style.css", "app.js", "manifest.webmanifest", "icon.svg", "zxing_reader.wasm", ...fonts,
+const files = [...pages, "app.js", "holder.js", ...chunks, "languages.json", "zxing_reader.wasm", ...fonts,
   ...Object.values(dictionaries), ...Object.values(schemas), unitTitles, ...readdirSync(join(dist, "i18n")).map((f) => `i18n/${f}`)];
 const assets = ["./", ...files, "trust-bundle.json"];
 // The service worker serves a cached file only if it still has the bytes built here.

@@ -70,7 +70,14 @@ self.addEventListener("fetch", (event) => {
       const copy = r.clone();
       caches.open(VERSION).then((c) => c.put(new URL("trust-bundle.json", self.registration.scope).href, copy));
       return r;
-    }).catch(() => caches.match(new URL("trust-bundle.json", self.registration.scope).href)));
+    }).catch(async () => {
+      // Offline: the copy kept, marked so that the page can say the update did not happen.
+      const kept = await caches.match(new URL("trust-bundle.json", self.registration.scope).href);
+      if (!kept) return Response.error();
+      const headers = new Headers(kept.headers);
+      headers.set("Skillpass-Offline", "1");
+      return new Response(kept.body, { status: kept.status, headers });
+    }));
     return;
   }
   if (file !== null && Object.hasOwn(DIGESTS, file)) event.respondWith(verified(file));

@@ -1,0 +1,455 @@
+// The holder's passport on the phone: the returnee's own credentials, kept on the device,
+// each verified on import with the verifier page's code (verify.js), shown as a card with its
+// QR full-screen, and shared (a chosen few) as a passport file or a sequence of QR codes.
+// Nothing leaves the phone unless the holder shares it: the page's only requests are its own
+// files, the trust data, and the one download a centre's link asks for.
+import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
+import { encode } from "uqr";
+import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
+import { Failure, readJson } from "./jws.js";
+import { validate } from "./schema.js";
+import { decodeQr, verifyText } from "./verify.js";
+
+prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
+
+const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
+const STORE = "passport-credentials";
+// A passport file (the holder's or a centre's) is a few hundred kB at most: 200 credentials.
+const PASSPORT_LIMITS = { maxBytes: 2 << 20, maxDepth: 16, maxDigits: 32 };
+const DOWNLOAD = "../passport/download";
+const $ = (id) => document.getElementById(id);
+const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
+  wallet: [], results: new Map(), unpicked: new Set(), view: null, clock: () => Date.now() };
+
+/** Every string goes into the page as text: never markup (the CSP enforces Trusted Types). */
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.filter((c) => c !== undefined && c !== null).map((c) => (c instanceof Node ? c : String(c))));
+  return node;
+}
+
+function t(key, values = {}) {
+  const text = (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+}
+
+// -- what the phone keeps -----------------------------------------------------------------
+/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said, never wiped. */
+function readWallet() {
+  const text = localStorage.getItem(STORE);
+  if (text === null) return [];
+  const doc = JSON.parse(text);
+  if (!Array.isArray(doc)) throw new Error("the credentials stored on this phone are damaged");
+  return doc.filter((e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string");
+}
+
+function saveWallet() {
+  localStorage.setItem(STORE, JSON.stringify(state.wallet));
+}
+
+// -- import ----------------------------------------------------------------------------------
+/** Verify one credential given as QR text (and the JWS it must decode to, from a file), and
+ * keep it if it verifies. Returns { outcome: "added"|"already"|"refused", result }. */
+async function importOne(qr, jws = null) {
+  let compact;
+  try {
+    compact = decodeQr(String(qr), state.env.dictionaries).compact;
+  } catch (e) {
+    return { outcome: "refused", code: e instanceof Failure ? e.code : "bad_qr", result: null };
+  }
+  // A file's two forms must be one credential: the QR is what the holder will show.
+  if (jws !== null && jws !== compact) return { outcome: "refused", code: "bad_payload", result: null };
+  const result = await verifyText(qr, state.trust.current, state.env, state.clock());
+  if (result.verdict === "invalid" || !result.claims) {
+    const failed = result.checks.find((c) => c.status === "fail");
+    return { outcome: "refused", code: failed ? failed.code : "bad_payload", result };
+  }
+  const id = result.claims.id;
+  if (state.wallet.some((e) => e.id === id)) return { outcome: "already", result };
+  state.wallet.push({ id, qr: String(qr).trim(), jws: compact, added: new Date(state.clock()).toISOString() });
+  state.results.set(id, result);
+  return { outcome: "added", result };
+}
+
+/** Import several (a passport file, a download); one line per credential in the notice. */
+async function importMany(items) {
+  const lines = [];
+  for (const item of items) lines.push(await importOne(item.qr, item.jws ?? null));
+  saveWallet();
+  showNotice(lines.map(noticeLine));
+  renderWallet();
+  return lines.map((l) => l.outcome);
+}
+
+function noticeLine(line) {
+  const a = line.result && line.result.claims ? line.result.claims.credentialSubject.achievement : null;
+  const what = a ? (state.lang === "km" ? a.nameKm : a.name) : "";
+  if (line.outcome === "added") return el("p", { class: "good" }, `✓ ${t("holder.added")}: ${what}`);
+  if (line.outcome === "already") return el("p", null, `${what}: ${t("holder.already")}`);
+  return el("p", { class: "bad", "data-code": line.code }, `✕ ${t("holder.not_added")}: ${t(`code.${line.code}`)}${what ? ` (${what})` : ""}`);
+}
+
+function showNotice(nodes) {
+  $("notice").replaceChildren(...nodes);
+}
+
+/** A passport file's credentials, or an Error naming what is wrong with it. */
+function passportItems(bytes) {
+  let doc;
+  try {
+    doc = readJson(bytes, PASSPORT_LIMITS);
+  } catch (e) {
+    throw new Error(`${t("ui.unreadable_file")}: ${e.message}`);
+  }
+  if (!validate(state.env.schemas, "passport-bundle", doc)) {
+    throw new Error(t("ui.unreadable_file"));
+  }
+  return doc.credentials.map((c) => ({ qr: c.qr, jws: c.jws }));
+}
+
+async function fromFile(file) {
+  try {
+    const items = passportItems(new Uint8Array(await file.arrayBuffer()));
+    return await importMany(items);
+  } catch (e) {
+    showNotice([el("p", { class: "bad" }, e.message)]);
+    return [];
+  }
+}
+
+/** A text read from a QR: a credential, or a centre's download link. */
+async function fromScanned(text) {
+  if (/^SP\d{1,3}:/.test(text.trim())) return importMany([{ qr: text }]);
+  if (tokenOf(text)) return download(text);
+  showNotice([el("p", { class: "bad" }, `✕ ${t("code.bad_qr")}`)]);
+  return [];
+}
+
+/** The one-time token of a centre's link (…/holder.html#get=TOKEN), or a bare token. */
+function tokenOf(text) {
+  const s = String(text).trim();
+  const m = /[#&]get=([A-Za-z0-9_-]{16,128})$/.exec(s) || /^([A-Za-z0-9_-]{16,128})$/.exec(s);
+  return m ? m[1] : null;
+}
+
+/** Fetch the credentials a centre's one-time link gives: the link's token goes to this page's
+ * own server, and only there (the link names that server; the CSP allows no other). */
+async function download(link) {
+  const token = tokenOf(link);
+  if (!token) { showNotice([el("p", { class: "bad" }, t("holder.link_used"))]); return []; }
+  let response;
+  try {
+    response = await fetch(DOWNLOAD, { method: "POST", cache: "no-store", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token }) });
+  } catch {
+    showNotice([el("p", { class: "bad" }, t("holder.offline"))]);
+    return [];
+  }
+  if (!response.ok) {
+    showNotice([el("p", { class: "bad" }, t(response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.offline"))]);
+    return [];
+  }
+  try {
+    return await importMany(passportItems(new Uint8Array(await response.arrayBuffer())));
+  } catch (e) {
+    showNotice([el("p", { class: "bad" }, e.message)]);
+    return [];
+  }
+}
+
+async function fromImage(blob) {
+  let found;
+  try {
+    found = await readBarcodes(blob, { formats: ["QRCode"], tryHarder: true });
+  } catch {
+    found = [];
+  }
+  const hit = found.find((b) => b.isValid);
+  if (!hit) { showNotice([el("p", { class: "bad" }, `✕ ${t("code.bad_qr")}`)]); return []; }
+  return fromScanned(hit.text);
+}
+
+async function scan() {
+  const video = $("video");
+  let stream;
+  try {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw Object.assign(new Error("no camera"), { name: "NotFoundError" });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  } catch (e) {
+    showNotice([el("p", { class: "bad" }, t(e && e.name === "NotAllowedError" ? "ui.camera_denied" : "ui.no_camera"))]);
+    return [];
+  }
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  while (video.srcObject) {
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    ctx.drawImage(video, 0, 0);
+    const found = await readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), { formats: ["QRCode"] });
+    const hit = found.find((b) => b.isValid);
+    if (hit) {
+      stream.getTracks().forEach((tr) => tr.stop());
+      video.srcObject = null; video.hidden = true;
+      return fromScanned(hit.text);
+    }
+    await new Promise((r) => setTimeout(r, 120));
+  }
+  return [];
+}
+
+// -- the cards -------------------------------------------------------------------------------
+const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
+
+/** The verdict in words: a revoked card says so, with the date of the status data. */
+function verdictText(result) {
+  const failed = result.checks.find((c) => c.status === "fail") || result.checks.find((c) => c.status === "warn");
+  const head = t(`verdict.${result.verdict}`);
+  if (result.verdict === "valid" && result.statusAsOf !== null) {
+    return `${head} · ${t("label.status_as_of")} ${day(result.statusAsOf)}`;
+  }
+  return failed ? `${head}: ${t(`code.${failed.code}`)}` : head;
+}
+
+const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+function card(entry) {
+  const result = state.results.get(entry.id);
+  const verdict = result ? result.verdict : "invalid";
+  const parts = [];
+  // The holder's own card: its claims are shown once its signature verified (a card that was
+  // revoked since still names what it was; its verdict says it is no longer valid).
+  if (result && result.claims && passed(result, "signature")) {
+    const c = result.claims, s = c.credentialSubject, a = s.achievement;
+    const level = a.alignment.find((x) => x.targetFramework === "CQF");
+    const n = level ? Number(String(level.targetCode).replace(/^C/, "")) : null;
+    parts.push(el("h3", null, state.lang === "km" ? a.nameKm : `${a.name} / ${a.nameKm}`),
+      el("p", null, `${t(`award.${a.achievementType}`)}${n ? ` · CQF ${n}` : ""}`),
+      el("p", null, `${s.nameKm} / ${s.name}`),
+      el("p", null, `${result.issuer ? (state.lang === "km" ? result.issuer.nameKm : result.issuer.name) : ""} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
+  } else {
+    parts.push(el("h3", null, entry.id));
+  }
+  parts.push(el("p", { class: "verdict" }, result ? verdictText(result) : t("verdict.invalid")));
+  // Chosen to show unless the holder unticks it (a card no longer valid: unticked).
+  const pick = el("input", { type: "checkbox", class: "pick", "data-id": entry.id,
+    checked: verdict !== "invalid" && !state.unpicked.has(entry.id) });
+  pick.addEventListener("change", () => { if (pick.checked) state.unpicked.delete(entry.id); else state.unpicked.add(entry.id); });
+  const show = el("button", { class: "show" }, t("holder.show_qr"));
+  show.addEventListener("click", () => openView([entry]));
+  const remove = el("button", { class: "remove" }, t("holder.remove"));
+  remove.addEventListener("click", () => {
+    state.wallet = state.wallet.filter((e) => e.id !== entry.id);
+    state.results.delete(entry.id);
+    saveWallet();
+    renderWallet();
+  });
+  return el("article", { class: `card ${verdict}`, "data-id": entry.id },
+    el("label", { class: "pick" }, pick, el("span", null, t("holder.select"))), ...parts,
+    el("div", { class: "actions" }, show, remove));
+}
+
+function renderWallet() {
+  $("wallet").replaceChildren(...state.wallet.map(card));
+  $("empty").hidden = state.wallet.length > 0;
+  $("add").open = state.wallet.length === 0;
+  showShare();
+}
+
+function selected() {
+  const ids = new Set([...document.querySelectorAll("input.pick:checked")].map((x) => x.dataset.id));
+  return state.wallet.filter((e) => ids.has(e.id));
+}
+
+function showShare() {
+  $("share").hidden = state.wallet.length === 0;
+}
+
+/** Re-verify what the phone holds (the trust data may be newer than at import). */
+async function verifyWallet() {
+  for (const entry of state.wallet) {
+    state.results.set(entry.id, await verifyText(entry.qr, state.trust.current, state.env, state.clock()));
+  }
+  renderWallet();
+}
+
+// -- sharing ---------------------------------------------------------------------------------
+/** The chosen credentials as a passport file (schemas/passport-bundle.schema.json). */
+function passportOf(entries) {
+  const subjects = entries.map((e) => state.results.get(e.id)).filter((r) => r && r.claims).map((r) => r.claims.credentialSubject);
+  if (subjects.length !== entries.length) throw new Error(t("ui.unreadable_file"));
+  const s = subjects[0];
+  const same = (x) => x.name === s.name && x.nameKm === s.nameKm && x.birthYear === s.birthYear && x.nationalIdLast4 === s.nationalIdLast4;
+  if (!subjects.every(same)) throw new Error(t("label.holder_mismatch"));
+  return {
+    type: "SkillsPassportBundle", version: 1,
+    holder: { name: s.name, nameKm: s.nameKm, birthYear: s.birthYear, nationalIdLast4: s.nationalIdLast4 },
+    credentials: entries.map((e) => ({ id: e.id, jws: e.jws, qr: e.qr })),
+    created: new Date(state.clock()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
+}
+
+async function shareFile() {
+  const entries = selected();
+  if (!entries.length) { showNotice([el("p", { class: "bad" }, t("holder.nothing_selected"))]); return null; }
+  let doc;
+  try {
+    doc = passportOf(entries);
+  } catch (e) {
+    showNotice([el("p", { class: "bad" }, e.message)]);
+    return null;
+  }
+  const text = JSON.stringify(doc, null, 1);
+  const file = new File([text], "skills-passport.json", { type: "application/json" });
+  // The phone's own share sheet when it has one (the holder picks the app and the person);
+  // otherwise the file is saved on the phone, for the holder to send as they choose.
+  if (navigator.canShare && navigator.canShare({ files: [file] })) {
+    try {
+      await navigator.share({ files: [file], title: t("holder.title") });
+      return text;
+    } catch (e) {
+      if (e && e.name === "AbortError") return null;
+    }
+  }
+  const url = URL.createObjectURL(file);
+  const a = el("a", { href: url, download: "skills-passport.json", hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return text;
+}
+
+function shareQr() {
+  const entries = selected();
+  if (!entries.length) { showNotice([el("p", { class: "bad" }, t("holder.nothing_selected"))]); return; }
+  openView(entries);
+}
+
+// -- the QR, full-screen ---------------------------------------------------------------------
+let wakeLock = null;
+
+function openView(entries) {
+  state.view = { entries, at: 0 };
+  $("qrview").hidden = false;
+  drawView();
+  // A recruiter's scanner needs the screen on and the code alone on it.
+  if (navigator.wakeLock) navigator.wakeLock.request("screen").then((l) => { wakeLock = l; }).catch(() => {});
+  const view = $("qrview");
+  if (view.requestFullscreen) view.requestFullscreen().catch(() => {});
+}
+
+function closeView() {
+  state.view = null;
+  $("qrview").hidden = true;
+  if (wakeLock) { wakeLock.release().catch(() => {}); wakeLock = null; }
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+}
+
+function drawView() {
+  const { entries, at } = state.view;
+  const entry = entries[at];
+  // Error correction Q, as the printed cards: a scratched screen protector or glare still reads.
+  const code = encode(entry.qr, { ecc: "Q", boostEcc: false, border: 4 });
+  const canvas = $("qr");
+  const side = Math.min(window.innerWidth, window.innerHeight * 0.8);
+  const scale = Math.max(1, Math.floor((side * (window.devicePixelRatio || 1)) / code.size));
+  canvas.width = canvas.height = code.size * scale;
+  canvas.style.width = canvas.style.height = `${(code.size * scale) / (window.devicePixelRatio || 1)}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = "#000";
+  code.data.forEach((row, y) => row.forEach((dark, x) => { if (dark) ctx.fillRect(x * scale, y * scale, scale, scale); }));
+  const result = state.results.get(entry.id);
+  const a = result && result.claims ? result.claims.credentialSubject.achievement : null;
+  const name = a ? (state.lang === "km" ? a.nameKm : a.name) : entry.id;
+  $("qrcaption").textContent = entries.length > 1 ? `${name} · ${t("holder.n_of", { i: at + 1, n: entries.length })}` : name;
+  $("qr-prev").hidden = $("qr-next").hidden = entries.length < 2;
+  $("qr-prev").disabled = at === 0;
+  $("qr-next").disabled = at === entries.length - 1;
+}
+
+function step(by) {
+  if (!state.view) return;
+  state.view.at = Math.min(state.view.entries.length - 1, Math.max(0, state.view.at + by));
+  drawView();
+}
+
+// -- language, trust, start ------------------------------------------------------------------
+async function setLanguage(lang) {
+  if (!LANGS.includes(lang)) return;
+  if (!state.tables[lang]) state.tables[lang] = await json(`i18n/${lang}.json`);
+  state.lang = lang;
+  localStorage.setItem("lang", lang);
+  document.documentElement.lang = lang;
+  document.documentElement.dir = t("dir") || "ltr";
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  $("lang").value = lang;
+  showTrust();
+  renderWallet();
+  if (state.view) drawView();
+}
+
+function showTrust() {
+  if (!state.trust || !state.trust.current) return;
+  const days = Math.floor((state.clock() - state.trust.current.syncedAt) / 86400000);
+  $("age").textContent = `${t("label.bundle_age")}: ${days <= 0 ? t("label.today") : `${days} ${t("label.days_ago")}`}`;
+}
+
+function showRefusal(e) {
+  $("refused").hidden = !e;
+  if (e) $("refused").textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : String(e.message);
+}
+
+async function init() {
+  state.tables.en = await json("i18n/en.json");
+  state.env = await loadEnvironment();
+  state.trust = new TrustState(state.env);
+  showRefusal(await state.trust.start());
+  // The language picker names each language in itself (languages.json, from the tables).
+  const names = await json("languages.json");
+  for (const lang of LANGS) $("lang").append(el("option", { value: lang }, names[lang] || lang));
+  try {
+    state.wallet = readWallet();
+  } catch (e) {
+    showNotice([el("p", { class: "bad" }, e.message)]);
+  }
+  await setLanguage(state.lang);
+  registerServiceWorker();
+  // Refresh the trust data when online, quietly (revocations reach the holder's cards too);
+  // offline, the stored data stays.
+  await state.trust.sync().then(() => showTrust(), () => {});
+  await verifyWallet();
+  $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
+  $("scan").addEventListener("click", () => scan());
+  $("photo").addEventListener("change", async (e) => { if (e.target.files[0]) await fromImage(e.target.files[0]); });
+  $("file").addEventListener("change", async (e) => { if (e.target.files[0]) await fromFile(e.target.files[0]); });
+  $("link-go").addEventListener("click", () => download($("link").value));
+  $("share-file").addEventListener("click", () => shareFile());
+  $("share-qr").addEventListener("click", shareQr);
+  $("qr-prev").addEventListener("click", () => step(-1));
+  $("qr-next").addEventListener("click", () => step(1));
+  $("qr-close").addEventListener("click", closeView);
+  document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.view) closeView(); });
+  // A centre's link opens this page with the token in the fragment (never sent to a server
+  // with the page): take it out of the address at once, then download once.
+  const token = tokenOf(location.hash);
+  if (token) {
+    history.replaceState(null, "", location.pathname + location.search);
+    $("link").value = "";
+    await download(token);
+  }
+  window.SkillsPassportHolder.ready = true;
+}
+
+// Tests drive the page through this object, as they do the verifier's (window.SkillsPassport).
+const setClock = (ms) => { state.clock = () => ms; showTrust(); };
+window.SkillsPassportHolder = { ready: false, importText: (text) => fromScanned(text), fromImage, fromFile,
+  download, shareFile, shareQr, setLanguage, setClock, verifyWallet,
+  held: () => state.wallet.map((e) => ({ id: e.id, verdict: state.results.get(e.id)?.verdict ?? null })) };
+init().catch((e) => { document.body.dataset.error = e.message; showNotice([el("p", { class: "bad" }, e.message)]); });
