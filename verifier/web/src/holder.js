@@ -407,12 +407,15 @@ function showRefusal(e) {
 }
 
 async function init() {
-  state.tables.en = await json("i18n/en.json");
-  state.env = await loadEnvironment();
+  // Everything the first screen needs, at once (on a slow link, round trips add up).
+  const [en, env, names] = await Promise.all([json("i18n/en.json"), loadEnvironment(), json("languages.json"),
+    LANGS.includes(state.lang) && state.lang !== "en" ? json(`i18n/${state.lang}.json`).then((table) => { state.tables[state.lang] = table; }) : null]);
+  state.tables.en = en;
+  state.env = env;
   state.trust = new TrustState(state.env);
-  showRefusal(await state.trust.start());
+  const { refused, fetched } = await state.trust.start();
+  showRefusal(refused);
   // The language picker names each language in itself (languages.json, from the tables).
-  const names = await json("languages.json");
   for (const lang of LANGS) $("lang").append(el("option", { value: lang }, names[lang] || lang));
   try {
     state.wallet = readWallet();
@@ -421,9 +424,6 @@ async function init() {
   }
   await setLanguage(state.lang);
   registerServiceWorker();
-  // Refresh the trust data when online, quietly (revocations reach the holder's cards too);
-  // offline, the stored data stays.
-  await state.trust.sync().then(() => showTrust(), () => {});
   await verifyWallet();
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
   $("scan").addEventListener("click", () => scan());
@@ -445,6 +445,9 @@ async function init() {
     await download(token);
   }
   window.SkillsPassportHolder.ready = true;
+  // Then refresh the trust data when online, quietly: a revocation reaches the holder's cards
+  // too. Offline, the stored data stays.
+  if (!fetched) state.trust.sync().then(() => { showTrust(); return verifyWallet(); }, () => {});
 }
 
 // Tests drive the page through this object, as they do the verifier's (window.SkillsPassport).

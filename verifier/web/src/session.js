@@ -26,15 +26,16 @@ const MEMORY = "trust-memory";
  * unitTitles, languages }. */
 export async function loadEnvironment() {
   const config = await json("verifier-config.json");
-  const dictionaries = {};
-  for (const [version, file] of Object.entries(config.dictionaries)) dictionaries[version] = await bytes(file);
-  const schemas = {};
-  for (const [name, file] of Object.entries(config.schemas)) schemas[name] = await json(file);
+  // All at once: on a slow link each request costs a round trip, one after another they add up.
+  const named = (table, read) => Promise.all(Object.entries(table).map(async ([k, file]) => [k, await read(file)]))
+    .then(Object.fromEntries);
+  const [dictionaries, schemas, unitTitles] = await Promise.all([named(config.dictionaries, bytes),
+    named(config.schemas, json),
+    // Titles of the units cards list (by ResultDescription): the page's own data, shown as
+    // text. A site exported before they were bundled has none, and shows unit codes alone.
+    config.unitTitles ? json(config.unitTitles).then((d) => d.titles) : {}]);
   // The pinned national root: its keys and how many of them must sign (1 when not given).
   const pin = { rootKeys: config.rootKeys, ...("threshold" in config ? { threshold: config.threshold } : {}) };
-  // Titles of the units cards list (by ResultDescription): the page's own data, shown as text.
-  // A site exported before they were bundled has none, and shows unit codes alone.
-  const unitTitles = config.unitTitles ? (await json(config.unitTitles)).titles : {};
   return { pin, dictionaries, schemas: schemaSet(schemas), unitTitles };
 }
 
@@ -64,20 +65,23 @@ export class TrustState {
     return candidate;
   }
 
-  /** At start: the stored bundle, else the served one. Returns the refusal of the stored copy
-   * (someone put an older copy back), or null. A refused copy is never the last word; an
-   * older served bundle is refused in turn (the caller then says why and verifies nothing). */
+  /** At start: the stored bundle, else the served one. Returns { refused, fetched }: the
+   * refusal of the stored copy (someone put an older copy back) or null, and whether the
+   * served bundle was just fetched (then a sync now would fetch the same again). A refused
+   * copy is never the last word; an older served bundle is refused in turn (the caller then
+   * says why and verifies nothing). */
   async start() {
     let refused = null;
     const cached = localStorage.getItem(BUNDLE);
     try {
       if (!cached) throw new Error("no cached bundle");
       await this.take(JSON.parse(cached), false);
+      return { refused, fetched: false };
     } catch (e) {
       if (e instanceof RollbackError) refused = e;
       await this.take(await json("trust-bundle.json"));
+      return { refused, fetched: true };
     }
-    return refused;
   }
 
   /** Fetch the served bundle and take it. Resolves to "done"; rejects with the reason, an
@@ -89,6 +93,8 @@ export class TrustState {
     } catch (e) {
       throw Object.assign(new Error(String(e && e.message)), { offline: true });
     }
+    // The service worker's kept copy, served because the network is down: not an update.
+    if (response.headers.get("Skillpass-Offline")) throw Object.assign(new Error("offline"), { offline: true });
     if (!response.ok) throw new Error(`trust-bundle.json: ${response.status}`);
     await this.take(await response.json());
     return "done";
