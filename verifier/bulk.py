@@ -104,6 +104,8 @@ class Person:
         self.problems: list[str] = []
         # The typed national ID matched every credential of this person.
         self.id_checked = id_checked
+        # The typed national ID is not that of one of this person's credentials.
+        self.id_mismatch = False
 
     @property
     def valid(self) -> int:
@@ -366,7 +368,7 @@ def _person(people: dict[tuple[str, str, int, str], Person], row: CredentialRow,
 def _check_id(person: Person, cred: Credential, verifier: Verifier) -> None:
     if verifier.national_id is not None and not cred.holder.matches_national_id(
             verifier.national_id):
-        person.id_checked = False
+        person.id_checked, person.id_mismatch = False, True
         problem = f"{cred.id}: the national ID typed is not the holder's"
         if problem not in person.problems:
             person.problems.append(problem)

@@ -207,8 +207,7 @@ def _reading(lang: str) -> Iterator[None]:
 
 
 def _reason_text(lang: str, key: str, detail: str) -> str:
-    reason = t(lang, key)
-    return f"{reason}:\n{detail}" if "\n" in detail else _detail(reason, detail)
+    return _detail(t(lang, key), detail)
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -367,8 +366,10 @@ def _verdict_word(row: bulk.CredentialRow, lang: str) -> str:
 
 
 def _detail(text: str, detail: str) -> str:
-    """A translated text with the English detail after it."""
-    return f"{text} ({detail})" if detail and detail != text else text
+    """A translated text with the English detail after it (below it when it has lines)."""
+    if not detail or detail == text:
+        return text
+    return f"{text}:\n{detail}" if "\n" in detail else f"{text} ({detail})"
 
 
 def _row_problems(row: bulk.CredentialRow, lang: str) -> list[str]:
@@ -393,7 +394,7 @@ def _person_summary(person: bulk.Person, lang: str) -> list[str]:
                       "label.holder_mismatch"))
     if person.id_matches:
         said.append(t(lang, "label.id_matches"))
-    elif any("national ID" in p for p in person.problems):
+    elif person.id_mismatch:
         said.append(t(lang, "label.id_mismatch"))
     return said
 
