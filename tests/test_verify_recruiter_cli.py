@@ -19,9 +19,21 @@ import pytest
 from passport import qr
 from passport.b64 import b64u_decode
 from passport.credential import Credential
+from passport.errors import (
+    AlgorithmNotAllowed,
+    CredentialError,
+    Error,
+    InputTooLarge,
+    JWSFormatError,
+    QRFormatError,
+    SchemaError,
+    StorageError,
+    UsageError,
+)
 from passport.jws import parse
 from tests.attacks import signed
 from tests.world import ISSUED, SOK_DARA, World
+from verifier.bulk import reason_key
 from verifier.i18n import LANGUAGES, fill, t, table
 from verifier.units import unit_line
 
@@ -267,3 +279,35 @@ def test_exit_codes(cli: Cli, tmp_path: Path, world: World) -> None:
         assert cli("verify", good, _forged(world), *common, "--lang", lang)[0] == 1
         assert cli("verify", good, "nothing-readable", *common, "--lang", lang)[0] == 2
         assert cli("verify", "nothing-readable", *common, "--lang", lang)[0] == 2
+
+
+@pytest.mark.parametrize(("error", "key"), [
+    (InputTooLarge("image", 10, 5), "code.too_large"),
+    (StorageError("big.txt", "file is 99 bytes, the limit is 10"), "code.too_large"),
+    (UsageError("card.txt is over 1048576 bytes"), "code.too_large"),
+    (QRFormatError("not a readable image (cannot identify image file)"), "code.bad_qr"),
+    (AlgorithmNotAllowed("HS256"), "code.alg_not_allowed"),
+    (JWSFormatError("JWS: not three parts"), "code.bad_jws"),
+    (UsageError("'x' is neither QR text, a compact JWS, nor an existing file"), "code.bad_jws"),
+    (CredentialError("payload is not JSON"), "code.bad_payload"),
+    (StorageError("p.json", "not a passport file: line 2: bad JSON"), "ui.unreadable_file"),
+    (SchemaError("p.json", [("$.holder", "'name' is a required property")]),
+     "ui.unreadable_file"),
+    (StorageError("missing.qr.txt", "no such file"), None),  # said as it is: the file's name
+])
+def test_each_unreadable_input_has_its_reason(error: Error, key: str | None) -> None:
+    assert reason_key(error) == key
+    assert key is None or t("en", key)
+
+
+def test_a_file_too_large_and_a_broken_passport_in_the_language(cli: Cli, tmp_path: Path) -> None:
+    big = tmp_path / "big.qr.txt"
+    big.write_text("SP1:" + "A" * (1 << 20))
+    code, _, err = cli("verify", str(big), *COMMON, "--lang", "th")
+    assert code == 2 and err.startswith(f"skillpass: {t('th', 'code.too_large')} (")
+    broken = tmp_path / "passport.json"
+    broken.write_text('{"type": "SkillsPassportBundle", "version": 1,\n "holder": {}}')
+    code, out, err = cli("verify", str(broken), *COMMON, "--lang", "ja")
+    assert code == 2 and out.startswith(f"{t('ja', 'verdict.invalid')} ")
+    assert f"      {t('ja', 'ui.unreadable_file')}:" in out and "line 2 at $.holder" in out
+    assert f"skillpass: {t('ja', 'ui.unreadable_file')}:\n" in err
