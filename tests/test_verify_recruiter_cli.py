@@ -311,3 +311,13 @@ def test_a_file_too_large_and_a_broken_passport_in_the_language(cli: Cli, tmp_pa
     assert code == 2 and out.startswith(f"{t('ja', 'verdict.invalid')} ")
     assert f"      {t('ja', 'ui.unreadable_file')}:" in out and "line 2 at $.holder" in out
     assert f"skillpass: {t('ja', 'ui.unreadable_file')}:\n" in err
+
+
+def test_a_person_whose_credentials_only_warn_is_said_to_warn(cli: Cli) -> None:
+    # A year later the status lists are out of date: valid, with a warning, not invalid.
+    code, out, _ = cli("verify", str(FULL), str(REVOKED), *COMMON[:4],
+                       "--at", "2027-11-05T12:00:00Z", "--lang", "ms")
+    assert code == 1
+    people = [x for x in out.splitlines() if x.startswith(t("ms", "label.person") + ": ")]
+    assert people == [f"{t('ms', 'label.person')}: {t('ms', 'verdict.warning')}",
+                      f"{t('ms', 'label.person')}: {t('ms', 'verdict.invalid')}"]

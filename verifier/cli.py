@@ -421,7 +421,11 @@ def render_table(report: bulk.Report, lang: str = "en") -> str:
             lines.append(f"      {claims}")
         lines += [f"      {p}" for p in "\n".join(_row_problems(row, lang)).splitlines()]
     for person in report.people:
-        word = t(lang, "verdict.valid" if person.all_valid else "verdict.invalid")
+        lesser = not person.all_valid and not person.problems and all(
+            r.result is not None and r.result.verdict is Verdict.WARNING for r in person.rows
+            if not r.valid)  # valid, some with a warning: said as a warning, not as invalid
+        word = t(lang, "verdict.valid" if person.all_valid else
+                 "verdict.warning" if lesser else "verdict.invalid")
         lines += ["", f"{t(lang, 'label.person')}: {word}"]
         if person.birth_year:  # a holder is named (not a credential nothing could be read of)
             if not person.trusted:
