@@ -31,10 +31,21 @@ from typing import Any, NamedTuple
 from passport import jsonread, qr, scan, schema
 from passport.bundle import TrustBundle
 from passport.credential import Credential
-from passport.errors import Error, StorageError, UsageError
+from passport.errors import (
+    AlgorithmNotAllowed,
+    CredentialError,
+    DocumentError,
+    Error,
+    InputTooLarge,
+    JWSFormatError,
+    QRFormatError,
+    SchemaError,
+    StorageError,
+    UsageError,
+)
 from passport.fileio import read_bytes
 from passport.keys import PublicKey
-from passport.verify import VerificationResult, verify
+from passport.verify import Verdict, VerificationResult, verify
 from verifier.inputs import read_presented
 
 # 200 credentials (the schema's maximum) of a few kilobytes each, as JWS and QR text.
@@ -66,10 +77,19 @@ class CredentialRow(NamedTuple):
     error: str | None = None
     passport: str | None = None  # the passport file it came from
     holder_problem: str | None = None  # the binding check, when it failed
+    reason: str | None = None  # why it could not be read, as a text key (`reason_key`)
 
     @property
     def valid(self) -> bool:
         return self.result is not None and self.result.valid and self.holder_problem is None
+
+    @property
+    def trusted(self) -> bool:
+        """Whether its claims (holder, award) may be read as true: a credential whose
+        signature verified and whose verdict is not invalid. A revoked or forged one's claims
+        are what someone wrote, nothing more."""
+        return self.result is not None and self.result.credential is not None \
+            and self.result.verdict is not Verdict.INVALID
 
 
 class Person:
@@ -84,6 +104,8 @@ class Person:
         self.problems: list[str] = []
         # The typed national ID matched every credential of this person.
         self.id_checked = id_checked
+        # The typed national ID is not that of one of this person's credentials.
+        self.id_mismatch = False
 
     @property
     def valid(self) -> int:
@@ -92,6 +114,27 @@ class Person:
     @property
     def all_valid(self) -> bool:
         return not self.problems and all(r.valid for r in self.rows)
+
+    @property
+    def trusted(self) -> bool:
+        """Whether who this person is rests on at least one credential that verified: a
+        person seen only on invalid credentials (or a passport file's unsigned holder block)
+        is a claim."""
+        return any(r.trusted for r in self.rows)
+
+    @property
+    def same_holder(self) -> bool | None:
+        """True: every credential verified and names this holder; False: one names another
+        (a passport's binding check); None: not known, a credential's claims are untrusted."""
+        if any(r.holder_problem for r in self.rows):
+            return False
+        return True if self.rows and all(r.trusted for r in self.rows) else None
+
+    @property
+    def id_matches(self) -> bool:
+        """The typed national ID matched every credential, and at least one of them verified:
+        an invalid credential alone never makes the ID match."""
+        return self.id_checked and self.trusted
 
 
 class Report:
@@ -289,7 +332,8 @@ def run(sources: Sequence[Source] | Iterator[Source], verifier: Verifier, *,
                 report.rows.append(row)
                 _person(people, row, source.label, verifier).rows.append(row)
         except Error as exc:
-            report.rows.append(CredentialRow(source.label, None, error=exc.diagnostics()))
+            report.rows.append(CredentialRow(source.label, None, error=exc.diagnostics(),
+                                             reason=reason_key(exc)))
         if progress is not None:
             progress(done)
     report.people = list(people.values())
@@ -324,7 +368,7 @@ def _person(people: dict[tuple[str, str, int, str], Person], row: CredentialRow,
 def _check_id(person: Person, cred: Credential, verifier: Verifier) -> None:
     if verifier.national_id is not None and not cred.holder.matches_national_id(
             verifier.national_id):
-        person.id_checked = False
+        person.id_checked, person.id_mismatch = False, True
         problem = f"{cred.id}: the national ID typed is not the holder's"
         if problem not in person.problems:
             person.problems.append(problem)
@@ -367,6 +411,34 @@ def _binding(entry: dict[str, Any], block: dict[str, Any],
     if (h.name, h.name_km, h.birth_year, h.national_id_last4) != said:
         return (f"issued to {h.name} / {h.name_km} ({h.birth_year}, …{h.national_id_last4}), "
                 f"not to the passport's {said[0]} / {said[1]} ({said[2]}, …{said[3]})")
+    return None
+
+
+_TOO_LARGE = re.compile(r"\blimit\b|\bis over \d+ bytes")
+
+
+def reason_key(exc: Error) -> str | None:
+    """Why an input could not be read, as the key of its translated text (`code.*` where a
+    verifier reason fits); None when no text fits (a file that does not exist: the message
+    names it). The English message stays the detail."""
+    if isinstance(exc, InputTooLarge):
+        return "code.too_large"
+    if isinstance(exc, AlgorithmNotAllowed):
+        return "code.alg_not_allowed"
+    if isinstance(exc, QRFormatError):
+        return "code.bad_qr"
+    if isinstance(exc, JWSFormatError):
+        return "code.bad_jws"
+    if isinstance(exc, SchemaError | DocumentError):  # a passport file that breaks its schema
+        return "ui.unreadable_file"
+    if isinstance(exc, CredentialError):
+        return "code.bad_payload"
+    if isinstance(exc, StorageError):
+        if exc.reason.startswith("not a passport file"):
+            return "ui.unreadable_file"
+        return "code.too_large" if _TOO_LARGE.search(exc.reason) else None
+    if isinstance(exc, UsageError):  # read_presented: too long, or not a credential at all
+        return "code.too_large" if _TOO_LARGE.search(str(exc)) else "code.bad_jws"
     return None
 
 

@@ -6,22 +6,33 @@ import argparse
 import csv
 import io
 import json
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from passport import jsonread
-from passport.credential import Kind
-from passport.errors import KeyFileError, UsageError
+from passport.bundle import TrustBundle
+from passport.credential import Kind, StatusPurpose
+from passport.errors import Error, KeyFileError, UsageError
 from passport.fileio import read_bytes, write_atomic
 from passport.jws import JWK_LIMITS
 from passport.keys import PublicKey
-from passport.verify import Code, Outcome, Verdict, VerificationResult, verify
+from passport.verify import (
+    Check,
+    CheckResult,
+    Code,
+    Outcome,
+    Verdict,
+    VerificationResult,
+    verify,
+)
 from verifier import bulk
-from verifier.i18n import LANGUAGES, has, t
+from verifier.i18n import LANGUAGES, fill, has, own, t
 from verifier.inputs import read_presented
 from verifier.trust import load_bundle
 from verifier.units import unit_line
@@ -43,7 +54,9 @@ def register_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="verify against this one public key (JWK or verification method)")
     p.add_argument("--at", metavar="TIME", help="verify as of this UTC time (default: now)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the summary")
+    p.add_argument("--lang", choices=LANGUAGES, default="en",
+                   help="language of the summary and of the table (csv and json stay in "
+                        "English, json with a message in the language)")
     p.add_argument("--format", choices=("table", "csv", "json"),
                    help="one row per input and per person (the default for several inputs "
                         "or a passport: table)")
@@ -173,6 +186,30 @@ def _at(text: str | None) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+class UnreadableInput(Error):
+    """An input that could not be read, said in the recruiter's language with the English
+    detail after (the command line prints it as any error, exit status 2)."""
+
+    def __init__(self, lang: str, key: str, detail: str) -> None:
+        super().__init__(_reason_text(lang, key, detail))
+
+
+@contextmanager
+def _reading(lang: str) -> Iterator[None]:
+    """Errors of reading the inputs, with their reason translated where a text fits."""
+    try:
+        yield
+    except Error as exc:
+        key = bulk.reason_key(exc)
+        if key is None:
+            raise
+        raise UnreadableInput(lang, key, exc.diagnostics()) from None
+
+
+def _reason_text(lang: str, key: str, detail: str) -> str:
+    return _detail(t(lang, key), detail)
+
+
 def run_verify(args: argparse.Namespace) -> int:
     stdin_data: list[bytes] = []
 
@@ -181,40 +218,46 @@ def run_verify(args: argparse.Namespace) -> int:
             stdin_data.append(sys.stdin.buffer.read(bulk.MAX_STDIN_BYTES))
         return stdin_data[0]
 
-    sources = list(bulk.expand(args.input, stdin=stdin))
+    with _reading(args.lang):
+        sources = list(bulk.expand(args.input, stdin=stdin))
     if not sources:
         raise UsageError("no input: the folders, CSV files or standard input given were empty")
     at = _at(args.at)
     if args.jwk and args.trust:
         raise UsageError("give either --jwk or --trust, not both")
-    single = len(sources) == 1 and not (args.format or args.out or args.national_id) \
-        and not bulk.presents_passport(sources[0])
+    with _reading(args.lang):
+        single = len(sources) == 1 and not (args.format or args.out or args.national_id) \
+            and not bulk.presents_passport(sources[0])
+    key = _load_jwk(args.jwk) if args.jwk else None
+    trust = None if key is not None else load_bundle(args.trust, args.root)
     if not single:
-        verifier = bulk.Verifier(at=at, key=_load_jwk(args.jwk) if args.jwk else None,
-                                 trust=None if args.jwk else load_bundle(args.trust, args.root),
-                                 national_id=args.national_id)
+        verifier = bulk.Verifier(at=at, key=key, trust=trust, national_id=args.national_id)
         report = bulk.run(sources, verifier, progress=_progress(len(sources)))
         for row in report.rows:
             if row.error:  # said where a person reads it too, whatever the output format
-                print(f"skillpass: {row.error}", file=sys.stderr)
+                text = _reason_text(args.lang, row.reason, row.error) if row.reason else row.error
+                print(f"skillpass: {text}", file=sys.stderr)
         fmt = args.format or ("json" if args.json else "table")
-        text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](report)
+        text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](
+            report, args.lang)
         if args.out:
             write_atomic(Path(args.out), text.encode("utf-8"), durable=False)
         else:
             sys.stdout.write(text)
         return report.exit_code
-    # One credential: the full summary, as it always was.
+    # One credential: the full summary.
     source = sources[0]
-    presented = read_presented(source.value or "-", stdin=source.data)
-    if args.jwk:
-        result = verify(presented, at=at, key=_load_jwk(args.jwk))
-    else:
-        result = verify(presented, at=at, trust=load_bundle(args.trust, args.root))
+    with _reading(args.lang):
+        presented = read_presented(source.value or "-", stdin=source.data)
+    result = verify(presented, at=at, key=key, trust=trust)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        doc = result.to_json()
+        # An invalid credential's content is what someone wrote: a script must not take it
+        # as true either.
+        doc["claimsTrusted"] = result.verdict is not Verdict.INVALID
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
     else:
-        print(render_text(result, args.lang))
+        print(render_text(result, args.lang, trust))
     return EXIT_VALID if result.valid else EXIT_INVALID
 
 
@@ -238,10 +281,12 @@ def _progress(total: int) -> Callable[[int], None] | None:
 
 
 _COLUMNS = ("row", "source", "verdict", "holder", "holder_km", "birth_year", "id_last4",
-            "credential", "award", "issuer", "problems")
+            "credential", "award", "issuer", "problems", "claims_trusted")
 
 
 def _credential_cells(row: bulk.CredentialRow) -> dict[str, str]:
+    """A credential's row, machine-readable: English words and codes. An invalid
+    credential's holder and award are what it claims; `claims_trusted` says so."""
     result = row.result
     cred = result.credential if result else None
     problems = [row.error] if row.error else []
@@ -259,11 +304,12 @@ def _credential_cells(row: bulk.CredentialRow) -> dict[str, str]:
         "award": f"{cred.achievement.name} ({cred.achievement.level.name})" if cred else "",
         "issuer": result.issuer_name[0] if result and result.issuer_name else "",
         "problems": "; ".join(problems),
+        "claims_trusted": "true" if row.trusted else "false",
     }
 
 
 def _person_cells(person: bulk.Person) -> dict[str, str]:
-    id_note = "national ID matches" if person.id_checked else ""
+    id_note = "national ID matches" if person.id_matches else ""
     return {
         "row": "person", "source": " ".join(person.sources),
         "verdict": "valid" if person.all_valid else "not-valid",
@@ -271,6 +317,7 @@ def _person_cells(person: bulk.Person) -> dict[str, str]:
         "birth_year": str(person.birth_year) if person.birth_year else "",
         "id_last4": person.id_last4, "credential": f"{person.valid} of {len(person.rows)} valid",
         "award": id_note, "issuer": "", "problems": "; ".join(person.problems),
+        "claims_trusted": "true" if person.trusted else "false",
     }
 
 
@@ -278,7 +325,8 @@ def _all_cells(report: bulk.Report) -> list[dict[str, str]]:
     return [_credential_cells(r) for r in report.rows] + [_person_cells(p) for p in report.people]
 
 
-def render_csv(report: bulk.Report) -> str:
+def render_csv(report: bulk.Report, lang: str = "en") -> str:
+    """CSV for a spreadsheet or a script: English column names and words whatever `lang`."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -286,68 +334,211 @@ def render_csv(report: bulk.Report) -> str:
     return out.getvalue()
 
 
-def render_json(report: bulk.Report) -> str:
+def render_json(report: bulk.Report, lang: str = "en") -> str:
+    """JSON for a script: English keys, words and codes; `message` says the same in `lang`."""
     cells: list[dict[str, Any]] = []
     for row in report.rows:
         cell: dict[str, Any] = _credential_cells(row)
-        del cell["row"]
+        del cell["row"], cell["claims_trusted"]
+        cell["claimsTrusted"] = row.trusted
+        if row.reason:
+            cell["reason"] = row.reason.split(".", 1)[1]
+        cell["message"] = " / ".join([_verdict_word(row, lang), *_row_problems(row, lang)])
         cell["checks"] = [] if row.result is None else row.result.to_json()["checks"]
         cells.append(cell)
-    people = [{k: v for k, v in _person_cells(p).items() if k != "row"} for p in report.people]
+    people: list[dict[str, Any]] = []
+    for person in report.people:
+        doc: dict[str, Any] = {k: v for k, v in _person_cells(person).items()
+                               if k not in ("row", "claims_trusted")}
+        doc["claimsTrusted"] = person.trusted
+        doc["message"] = "; ".join(_person_summary(person, lang))
+        people.append(doc)
     doc = {"credentials": cells, "people": people, "exitCode": report.exit_code}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
-def render_table(report: bulk.Report) -> str:
-    def line(c: dict[str, str]) -> str:
-        holder = f"{c['holder_km']} / {c['holder']}" if c["holder"] else "-"
-        born = f" ({c['birth_year']}, …{c['id_last4']})" if c["birth_year"] else ""
-        what = " ".join(x for x in (c["credential"], c["award"]) if x)
-        problems = "".join(f"\n      {p}" for p in c["problems"].splitlines())
-        return f"{c['verdict']:<16} {c['source']}\n      {holder}{born}  {what}{problems}"
+def _verdict_word(row: bulk.CredentialRow, lang: str) -> str:
+    """A row's verdict in `lang`: anything but a verifier's valid or warning is NOT VALID
+    (unreadable, another holder's); the reason follows on its own line."""
+    if row.result is not None and row.holder_problem is None:
+        return t(lang, f"verdict.{row.result.verdict.value}")
+    return t(lang, "verdict.invalid")
 
-    lines = ["Credentials:"] + [line(_credential_cells(r)) for r in report.rows]
-    lines += ["", "People:"] + [line(_person_cells(p)) for p in report.people]
+
+def _detail(text: str, detail: str) -> str:
+    """A translated text with the English detail after it (below it when it has lines)."""
+    if not detail or detail == text:
+        return text
+    return f"{text}:\n{detail}" if "\n" in detail else f"{text} ({detail})"
+
+
+def _row_problems(row: bulk.CredentialRow, lang: str) -> list[str]:
+    """Why a row is not valid, in `lang` (the English detail after a translated reason)."""
+    problems = []
+    if row.error:
+        problems.append(_detail(t(lang, row.reason), row.error) if row.reason else row.error)
+    if row.holder_problem:
+        problems.append(_detail(t(lang, "label.holder_mismatch"), row.holder_problem))
+    if row.result is not None:
+        problems += [f"{t(lang, 'check.' + c.check.value)}: {_check_text(c, lang)}"
+                     for c in row.result.checks if c.outcome in (Outcome.FAIL, Outcome.WARN)]
+    return problems
+
+
+def _person_summary(person: bulk.Person, lang: str) -> list[str]:
+    """What a recruiter reads of a person: how many credentials are valid, whether they all
+    name this person, and whether the typed national ID matched, each only when known."""
+    said = [fill(t(lang, "label.valid_count"), valid=person.valid, total=len(person.rows))]
+    if person.same_holder is not None:
+        said.append(t(lang, "label.same_holder" if person.same_holder else
+                      "label.holder_mismatch"))
+    if person.id_matches:
+        said.append(t(lang, "label.id_matches"))
+    elif person.id_mismatch:
+        said.append(t(lang, "label.id_mismatch"))
+    return said
+
+
+def render_table(report: bulk.Report, lang: str = "en") -> str:
+    """The rows for a person to read, in `lang`: every credential, then every person."""
+    untrusted = f"--- {t(lang, 'label.untrusted')} ---"
+
+    def holder(name_km: str, name: str, born: int, last4: str) -> str:
+        return (f"{name_km} / {name}  ({t(lang, 'label.born')} {born}, {t(lang, 'label.id')} "
+                f"…{last4})")
+
+    lines: list[str] = []
+    for row in report.rows:
+        lines.append(f"{_verdict_word(row, lang):<16} {row.source}")
+        cred = row.result.credential if row.result else None
+        if cred is not None:
+            a = cred.achievement
+            h = cred.holder
+            claims = (f"{holder(h.name_km, h.name, h.birth_year, h.national_id_last4)}  "
+                      f"{cred.id}  {a.name} ({a.level.name})")
+            if not row.trusted:
+                lines.append(f"      {untrusted}")
+            lines.append(f"      {claims}")
+        lines += [f"      {p}" for p in "\n".join(_row_problems(row, lang)).splitlines()]
+    for person in report.people:
+        lesser = not person.all_valid and not person.problems and all(
+            r.result is not None and r.result.verdict is Verdict.WARNING for r in person.rows
+            if not r.valid)  # valid, some with a warning: said as a warning, not as invalid
+        word = t(lang, "verdict.valid" if person.all_valid else
+                 "verdict.warning" if lesser else "verdict.invalid")
+        lines += ["", f"{t(lang, 'label.person')}: {word}"]
+        if person.birth_year:  # a holder is named (not a credential nothing could be read of)
+            if not person.trusted:
+                lines.append(f"      {untrusted}")
+            lines.append("      " + holder(person.name_km, person.name, person.birth_year,
+                                           person.id_last4))
+        lines.append(f"      {'; '.join(_person_summary(person, lang))}")
+        lines += [f"      {s}" for s in person.sources]
+        lines += [f"      ({p})" if lang != "en" else f"      {p}" for p in person.problems]
     valid = sum(r.valid for r in report.rows)
-    lines += ["", f"{valid} of {len(report.rows)} credential(s) valid, "
-                  f"{sum(p.all_valid for p in report.people)} of {len(report.people)} "
-                  "person(s) with every credential valid"]
+    lines += ["", fill(t(lang, "label.valid_count"), valid=valid, total=len(report.rows))]
     return "\n".join(lines) + "\n"
 
 
 _MARK = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARN: "warn", Outcome.SKIP: "--  "}
 
 
-def render_text(result: VerificationResult, lang: str = "en") -> str:
+def _check_text(c: CheckResult, lang: str) -> str:
+    """A check's result: its English message, or in another language its reason's text."""
+    return c.message if lang == "en" else t(lang, f"code.{c.code.value}")
+
+
+def status_dates(result: VerificationResult,
+                 trust: TrustBundle | None) -> tuple[datetime | None, datetime | None]:
+    """(status as of, revoked or suspended on or before): when the status check ran, the time
+    of the status data it read; for a credential found revoked or suspended, the time of the
+    list that says so (the change was made on or before it). Read from the result, and for a
+    revoked one from the bundle it was verified against, without verifying anything again."""
+    status = result.check(Check.STATUS)
+    if status.outcome is Outcome.PASS:
+        return result.status_as_of, None
+    cred = result.credential
+    if status.code not in (Code.REVOKED, Code.SUSPENDED) or cred is None or trust is None:
+        return None, None
+    purpose = StatusPurpose.REVOCATION if status.code is Code.REVOKED \
+        else StatusPurpose.SUSPENSION
+    for entry in cred.status:
+        listed = trust.status_lists.get(entry.list_url)
+        if entry.purpose is purpose and listed is not None and listed.issuer == cred.issuer \
+                and entry.list_index < listed.bitstring.size and listed.is_set(entry.list_index):
+            return listed.valid_from, listed.valid_from
+    return None, None
+
+
+def _claim_lines(result: VerificationResult, lang: str, *, trusted: bool) -> list[str]:
+    """What the credential says: holder, award, level, occupation, units, issuer, dates."""
     def tr(key: str) -> str:
         return t(lang, key)
 
-    lines = [f"{tr('label.verdict')}: {tr('verdict.' + result.verdict.value)}"]
     cred = result.credential
-    if cred is not None:
-        a = cred.achievement
-        lines.append(f"{tr('label.holder')}: {cred.holder.name_km} / {cred.holder.name}  "
-                     f"({tr('label.born')} {cred.holder.birth_year}, {tr('label.id')} "
-                     f"…{cred.holder.national_id_last4})")
-        lines.append(f"{tr('label.award')}: {a.name_km} / {a.name}  [{tr('award.' + a.type.value)}, "
-                     f"{a.level.name}]")
-        occupation = t(lang, f"isco.{a.occupation.code}") if has(lang, f"isco.{a.occupation.code}") \
-            else a.occupation.name
-        lines.append(f"{tr('label.occupation')}: {occupation} (ISCO-08 {a.occupation.code})")
-        if cred.results:
-            lines.append(f"{tr('label.units')}:")
-            lines += [f"  {unit_line(r.unit, r.result_description, lang)}" for r in cred.results]
-        if a.learning_hours:
-            lines.append(f"{tr('label.course')}: {a.learning_hours} {tr('label.hours')}")
-        if result.issuer_name:
-            lines.append(f"{tr('label.issuer')}: {result.issuer_name[0]} / {result.issuer_name[1]}")
-        lines.append(f"{tr('label.issued')}: {cred.valid_from:%Y-%m-%d}   {tr('label.number')} "
-                     f"{cred.id.rsplit(':', 1)[1]}")
+    assert cred is not None
+    a = cred.achievement
+    lines = [f"{tr('label.holder')}: {cred.holder.name_km} / {cred.holder.name}  "
+             f"({tr('label.born')} {cred.holder.birth_year}, {tr('label.id')} "
+             f"…{cred.holder.national_id_last4})",
+             f"{tr('label.award')}: {a.name_km} / {a.name}  [{tr('award.' + a.type.value)}, "
+             f"{a.level.name}]"]
+    level = _CQF_LEVEL.match(a.level.code)
+    if level:
+        lines.append(f"{tr('label.level')}: {fill(tr('cqf.explain'), n=level.group(1))}")
+    occupation = t(lang, f"isco.{a.occupation.code}") if has(lang, f"isco.{a.occupation.code}") \
+        else a.occupation.name
+    lines.append(f"{tr('label.occupation')}: {occupation} (ISCO-08 {a.occupation.code})")
+    field = own(lang, f"field.{a.occupation.code}")
+    if field and trusted:  # where the occupation counts abroad: said of a trusted one only
+        label = tr("label.field")
+        lines.append(f"{label}: {field}" if label else field)
+    if cred.results:
+        lines.append(f"{tr('label.units')}:")
+        lines += [f"  {unit_line(r.unit, r.result_description, lang)}" for r in cred.results]
+    if a.learning_hours:
+        lines.append(f"{tr('label.course')}: {a.learning_hours} {tr('label.hours')}")
+    if result.issuer_name:
+        lines.append(f"{tr('label.issuer')}: {result.issuer_name[0]} / {result.issuer_name[1]}")
+    lines.append(f"{tr('label.issued')}: {cred.valid_from:%Y-%m-%d}   {tr('label.number')} "
+                 f"{cred.id.rsplit(':', 1)[1]}")
+    return lines
+
+
+_CQF_LEVEL = re.compile(r"^C([1-8])$")
+
+
+def render_text(result: VerificationResult, lang: str = "en",
+                trust: TrustBundle | None = None) -> str:
+    """One credential for a person to read, in `lang`. A credential that is not invalid: its
+    claims, then the checks. An invalid one: the checks, then what it claims under a heading
+    that says it is not verified, and only when its signature verified (a forged card's
+    content is nobody's word)."""
+    def tr(key: str) -> str:
+        return t(lang, key)
+
+    as_of, on_or_before = status_dates(result, trust)
+    verdict = f"{tr('label.verdict')}: {tr('verdict.' + result.verdict.value)}"
+    if as_of is not None:
+        verdict += f" ({tr('label.status_as_of')} {as_of:%Y-%m-%d})"
+    lines = [verdict]
+    cred = result.credential
+    trusted = cred is not None and result.verdict is not Verdict.INVALID
+    if trusted:
+        lines += _claim_lines(result, lang, trusted=True)
     for c in result.checks:
-        detail = c.message if lang == "en" else tr(f"code.{c.code.value}")
+        detail = _check_text(c, lang)
+        if c.code in (Code.REVOKED, Code.SUSPENDED):
+            detail = tr(f"code.{c.code.value}")
+            if on_or_before is not None:
+                detail += f" ({tr('label.on_or_before')} {on_or_before:%Y-%m-%d})"
         if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:
             detail += f" ({tr('label.expired_on')} {result.trust_list_expired:%Y-%m-%d})"
         lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: {detail}")
+    signed = result.check(Check.SIGNATURE).outcome is Outcome.PASS
+    if cred is not None and not trusted and signed:
+        lines.append(f"--- {tr('label.untrusted')} ---")
+        lines += [f"    {line}" for line in _claim_lines(result, lang, trusted=False)]
     # What an RPL certificate stands for abroad: said of one that verifies, never of another.
     note = t(lang, "note.overseas") if lang in ("ja", "ko") else ""
     if note and cred is not None and cred.kind is Kind.RPL \

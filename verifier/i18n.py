@@ -25,3 +25,16 @@ def t(lang: str, key: str) -> str:
 
 def has(lang: str, key: str) -> bool:
     return bool(table(lang).get(key) or table("en").get(key))
+
+
+def own(lang: str, key: str) -> str:
+    """The language's own text for `key`, without the English fallback: "" when it has none
+    (a note or a field name said only in the languages it concerns)."""
+    return table(lang).get(key, "") if lang in LANGUAGES else ""
+
+
+def fill(text: str, **values: object) -> str:
+    """`text` with each {name} replaced; a translation holding other braces stays as it is."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
