@@ -221,18 +221,17 @@ function card(entry) {
   const result = state.results.get(entry.id);
   const verdict = result ? result.verdict : "invalid";
   const parts = [];
+  let title = entry.id;
   // The holder's own card: its claims are shown once its signature verified (a card that was
   // revoked since still names what it was; its verdict says it is no longer valid).
   if (result && result.claims && passed(result, "signature")) {
     const c = result.claims, s = c.credentialSubject, a = s.achievement;
     const level = a.alignment.find((x) => x.targetFramework === "CQF");
     const n = level ? Number(String(level.targetCode).replace(/^C/, "")) : null;
-    parts.push(el("h3", null, state.lang === "km" ? a.nameKm : `${a.name} / ${a.nameKm}`),
-      el("p", null, `${t(`award.${a.achievementType}`)}${n ? ` · CQF ${n}` : ""}`),
+    title = state.lang === "km" ? a.nameKm : `${a.name} / ${a.nameKm}`;
+    parts.push(el("p", null, `${t(`award.${a.achievementType}`)}${n ? ` · CQF ${n}` : ""}`),
       el("p", null, `${s.nameKm} / ${s.name}`),
       el("p", null, `${result.issuer ? (state.lang === "km" ? result.issuer.nameKm : result.issuer.name) : ""} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
-  } else {
-    parts.push(el("h3", null, entry.id));
   }
   parts.push(el("p", { class: "verdict" }, result ? verdictText(result) : t("verdict.invalid")));
   // Chosen to show unless the holder unticks it (a card no longer valid: unticked).
@@ -249,7 +248,8 @@ function card(entry) {
     renderWallet();
   });
   return el("article", { class: `card ${verdict}`, "data-id": entry.id },
-    el("label", { class: "pick" }, pick, el("span", null, t("holder.select"))), ...parts,
+    // The tick chooses the card for sharing; its label is the card's title.
+    el("label", { class: "pick", title: t("holder.select") }, pick, el("h3", null, title)), ...parts,
     el("div", { class: "actions" }, show, remove));
 }
 
