@@ -4,6 +4,7 @@ import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, r
   seenOf } from "./trust.js";
 import { CHECKS, verifyText } from "./verify.js";
 import { schemaSet } from "./schema.js";
+import { el, renderResult } from "./result.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
@@ -14,19 +15,6 @@ const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: n
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
-
-// Every string the page shows (a credential's claims, the trust data, a translation, an error
-// message) goes into the page as text: a Text node or an attribute value, never as markup. The
-// page has no innerHTML, and its Content-Security-Policy (index.html) makes the browser refuse
-// a string written to one (Trusted Types) as well as any script but app.js.
-function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value !== undefined && value !== null) node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter((c) => c !== undefined && c !== null).map((c) => (c instanceof Node ? c : String(c))));
-  return node;
-}
 
 function t(key) {
   return (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
@@ -236,65 +224,14 @@ function unreadable(e) {
       : { check, status: "skip", code: "not_checked", message: "not checked" })) };
 }
 
-const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
-
-/** "CODE title" in the page's language (English when the rubric has none), or the code alone
- * for a unit of a rubric this page does not carry. */
-function unitLine(resultDescription) {
-  const code = resultDescription.split("#")[1];
-  const titles = Object.hasOwn(state.unitTitles, resultDescription) ? state.unitTitles[resultDescription] : null;
-  const title = titles && (titles[state.lang] || titles.en);
-  return title ? `${code} ${title}` : code;
-}
-
-/** What the card says, line by line: only for a credential whose claims may be believed. */
-function claimLines(result) {
-  const c = result.claims, s = c.credentialSubject, a = s.achievement;
-  const isco = a.alignment.find((x) => x.targetFramework === "ISCO-08");
-  const level = a.alignment.find((x) => x.targetFramework === "CQF");
-  const lines = [
-    el("p", null, el("b", null, s.nameKm), " / ", el("b", null, s.name),
-      ` · ${t("label.born")} ${s.birthYear} · ${t("label.id")} …${s.nationalIdLast4}`),
-    el("p", null, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${level.targetName}`),
-    el("p", null, `${t("label.occupation")}: ${t(`isco.${isco.targetCode}`) || isco.targetName} (ISCO-08 ${isco.targetCode})`),
-  ];
-  if (s.result) {
-    lines.push(el("p", null, `${t("label.units")}:`),
-      el("ul", { id: "units" }, ...s.result.map((r) => el("li", null, unitLine(r.resultDescription)))));
-  }
-  lines.push(el("p", null, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
-  // What an RPL certificate stands for abroad: said of one that verifies, never of another.
-  if (["ja", "ko"].includes(state.lang) && t("note.overseas") && a.achievementType !== "Course"
-      && result.verdict !== "invalid") lines.push(el("p", { class: "note" }, t("note.overseas")));
-  return lines;
-}
+/** The context result.js renders in: the page's language, its tables and its trust state. */
+const context = (extra) => ({ t, lang: state.lang, unitTitles: state.unitTitles, trust: state.trust, ...extra });
 
 function render(result) {
   state.last = result;
   const box = $("result");
   box.className = result.verdict;
-  const parts = [el("h2", { id: "verdict" }, t(`verdict.${result.verdict}`))];
-  // A card's claims (holder, achievement, centre...) are shown only once its signature has
-  // verified against a key the trust data names and its content has passed the schema. Before
-  // that they are anyone's words: a forged or damaged card shows the verdict and the reasons,
-  // nothing it claims (a name beside "NOT VALID" still reads as a statement about someone).
-  // A signed card whose key is compromised, or which is revoked, keeps its claims: who the
-  // refused card names is what the employer needs to know.
-  if (result.claims && result.issuer && passed(result, "signature") && passed(result, "schema")) {
-    try {
-      parts.push(...claimLines(result));
-    } catch {
-      // The schema and credentialProblems guarantee every field read above; should they not,
-      // the verdict and the reasons still stand, without the card's lines.
-    }
-  }
-  const asOf = (x) => x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null
-    ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})`
-    : x.code === "trust_list_expired" && result.trustListExpired !== null
-      ? ` (${t("label.expired_on")} ${new Date(result.trustListExpired).toISOString().slice(0, 10)})` : "";
-  parts.push(el("ul", null, ...result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
-    el("li", { class: x.status, "data-code": x.code }, `${t(`check.${x.check}`)}: ${t(`code.${x.code}`)}${asOf(x)}`))));
-  box.replaceChildren(...parts);
+  box.replaceChildren(...renderResult(result, context()));
 }
 
 // Tests pin the clock so that verdicts are reproducible, and load other trust worlds (a pinned
