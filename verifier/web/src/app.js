@@ -2,16 +2,19 @@
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, rememberText, seenFor,
   seenOf } from "./trust.js";
-import { CHECKS, verifyText } from "./verify.js";
-import { schemaSet } from "./schema.js";
-import { el, renderResult } from "./result.js";
+import { CHECKS, decodeQr, trimText, verifyText } from "./verify.js";
+import { schemaSet, validate } from "./schema.js";
+import { MAX_PASSPORT_BYTES, bindingProblem, el, itemResult, looksLikePassport, matchesNationalId, people,
+  personSummary, readPassport, renderResult } from "./result.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
 const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const $ = (id) => document.getElementById(id);
+// set: the credentials checked since the last "Clear" ({ text, result, holderProblem, idMatch });
+// passport: the holder block of the passport file they came from (null: QR texts one by one).
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: null, env: null,
-  clock: () => Date.now() };
+  clock: () => Date.now(), set: [], passport: null, notice: null, syncNote: null };
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
@@ -31,7 +34,11 @@ async function setLanguage(lang) {
   $("lang").value = lang;
   showTrust();
   showRefusal();
+  showNotice();
+  showSync();
   if (state.last) render(state.last);
+  else if (state.message) showMessage(state.message);
+  renderSet();
 }
 
 function age(ms) {
@@ -94,18 +101,43 @@ function showRefusal() {
   if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : String(e.message);
 }
 
+// What the last "Update trust data" did, in the status line: done; not done for want of a
+// connection (the data on this device is still used); or failed, the reason shown above it.
+function showSync() {
+  const line = $("sync-status");
+  line.hidden = !state.syncNote;
+  if (state.syncNote) line.textContent = t(state.syncNote);
+}
+
 async function sync() {
+  let response;
   try {
-    await loadTrust(await json(`trust-bundle.json?${Date.now()}`));
+    if (navigator.onLine === false) throw new TypeError("offline");
+    response = await fetch(`trust-bundle.json?${Date.now()}`);
+  } catch {
+    state.syncNote = "ui.sync_offline";  // fetch fails with a TypeError: no network
+    showSync();
+    return;
+  }
+  try {
+    if (!response.ok) throw new Error(`trust-bundle.json: HTTP ${response.status}`);
+    await loadTrust(await response.json());
     state.refused = null;
+    state.syncNote = "ui.sync_done";
   } catch (e) {
     state.refused = e;
+    state.syncNote = "ui.sync_failed";
   }
   showRefusal();
+  showSync();
 }
 
 async function init() {
-  state.tables.en = await json("i18n/en.json");
+  // Every language's table (a few kilobytes each, cached for offline use by the service
+  // worker): the picker names each language in its own words, its table's "language".
+  const tables = await Promise.allSettled(LANGS.map((lang) => json(`i18n/${lang}.json`)));
+  tables.forEach((got, n) => { if (got.status === "fulfilled") state.tables[LANGS[n]] = got.value; });
+  if (!state.tables.en) state.tables.en = await json("i18n/en.json");  // says why it cannot load
   const config = await json("verifier-config.json");
   const dictionaries = {};
   for (const [version, file] of Object.entries(config.dictionaries)) dictionaries[version] = await bytes(file);
@@ -129,19 +161,29 @@ async function init() {
   }
   for (const lang of LANGS) {
     const opt = document.createElement("option");
-    opt.value = lang; opt.textContent = lang;
+    opt.value = lang; opt.textContent = (state.tables[lang] && state.tables[lang].language) || lang;
+    opt.lang = lang;
     $("lang").append(opt);
   }
   await setLanguage(state.lang);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register(serviceWorkerUrl());
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
-  $("verify").addEventListener("click", () => check($("text").value));
+  $("verify").addEventListener("click", () => {
+    const text = $("text").value;
+    return looksLikePassport(text) ? checkPassport(text) : check(text);
+  });
+  $("passport").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (file) await fromPassportFile(file);
+  });
+  $("nid").addEventListener("input", () => checkNationalId());
+  $("clear").addEventListener("click", clear);
   $("sync").addEventListener("click", sync);
   $("photo").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (file) await fromImage(file);
   });
-  $("scan").addEventListener("click", () => scan().catch((e) => showProblem(e)));
+  $("scan").addEventListener("click", () => scan().catch((e) => { state.notice = { key: "ui.no_camera", detail: String(e && e.message) }; showNotice(); }));
   window.SkillsPassport.ready = true;
 }
 
@@ -171,7 +213,16 @@ async function fromImage(blob) {
 
 async function scan() {
   const video = $("video");
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  state.notice = null;
+  showNotice();
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraProblem({ name: "NotFoundError" }); return null; }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  } catch (e) {
+    cameraProblem(e);
+    return null;
+  }
   video.srcObject = stream;
   video.hidden = false;
   await video.play();
@@ -191,28 +242,153 @@ async function scan() {
   }
 }
 
+/** Verify one QR text (or compact JWS): shown at the top as the page always has, and added to
+ * the set of credentials checked since "Clear" (a passport shown before is put away). */
 async function check(text, at = state.clock()) {
   const started = performance.now();
-  let result;
-  try {
-    result = await verifyText(String(text), state.trust, state.env, at);
-  } catch (e) {
-    result = unreadable(e);  // never an exception for an input, whatever it holds
-  }
+  text = String(text);
+  const result = await judge(text, at);
   render(result);
   window.SkillsPassport.lastVerifyMs = performance.now() - started;
+  if (state.passport) { state.set = []; state.passport = null; }
+  const key = trimText(text);
+  const item = { text: key, result, holderProblem: null, idMatch: null };
+  const same = state.set.findIndex((i) => i.text === key);  // the same card again: its newest verdict
+  if (same >= 0) state.set[same] = item; else state.set.push(item);
+  await idCheck([item]);
+  renderSet();
   return result;
 }
 
-function showError(key) {
-  $("result").className = "invalid";
-  $("result").textContent = t(key);
+async function judge(text, at) {
+  try {
+    return await verifyText(text, state.trust, state.env, at);
+  } catch (e) {
+    return unreadable(e);  // never an exception for an input, whatever it holds
+  }
 }
 
-// Not a verdict on a card (the camera refused, say): the browser's words, as text.
-function showProblem(e) {
+/** The JWS a passport entry's QR text carries; null when it does not decode. */
+function compactOf(qr) {
+  try { return decodeQr(qr, state.env.dictionaries).compact; } catch { return null; }
+}
+
+/** Check a passport file (schemas/passport-bundle.schema.json) as bulk.py does: every
+ * credential verified (its QR text; its JWS when the QR text does not decode), each bound to
+ * the passport's holder, the typed national ID checked against each; the per-person summary
+ * returned (and shown in place of the set of credentials checked before). */
+async function checkPassport(text, at = state.clock()) {
+  let doc;
+  try {
+    doc = readPassport(text, state.env.schemas.byName["passport-bundle"]
+      ? (d) => validate(state.env.schemas, "passport-bundle", d) : null);
+  } catch (e) {
+    showMessage({ key: "ui.unreadable_file", detail: e.message });
+    return { error: e.message, people: [], credentials: [] };
+  }
+  const items = [];
+  for (const entry of doc.credentials) {
+    let result = await judge(entry.qr, at);
+    const format = result.checks.find((x) => x.check === "format");
+    if (format.status === "fail" && ["bad_qr", "too_large"].includes(format.code)) result = await judge(entry.jws, at);
+    items.push({ text: entry.qr, id: entry.id, result, idMatch: null,
+      holderProblem: bindingProblem(entry, doc.holder, result, compactOf(entry.qr)) });
+  }
+  state.set = items;
+  state.passport = doc.holder;
+  state.last = null;
+  state.message = null;
   $("result").className = "";
-  $("result").textContent = String(e && e.message);
+  $("result").replaceChildren();
+  await idCheck(items);
+  renderSet();
+  return summary();
+}
+
+/** What the set shows, as data (for tests and other pages). */
+function summary() {
+  return {
+    error: null,
+    people: people(state.set, state.passport).map((p) => ({ ...(p.holder || {}), valid: p.valid, total: p.total,
+      sameHolder: p.sameHolder, idMatches: p.idMatches, problems: p.problems })),
+    credentials: state.set.map((i) => ({ id: i.result.claims && typeof i.result.claims.id === "string" ? i.result.claims.id : null,
+      verdict: i.result.verdict, holderProblem: i.holderProblem, idMatch: i.idMatch,
+      codes: Object.fromEntries(i.result.checks.map((c) => [c.check, c.code])) })),
+  };
+}
+
+async function fromPassportFile(file) {
+  if (file.size > MAX_PASSPORT_BYTES) {
+    showMessage({ key: "ui.unreadable_file", detail: `the file is larger than ${MAX_PASSPORT_BYTES >> 20} MB` });
+    return { error: "too large", people: [], credentials: [] };
+  }
+  return checkPassport(await file.text());
+}
+
+/** The national ID typed (if any) against each credential's salted hash. */
+async function idCheck(items) {
+  const typed = $("nid").value.trim();
+  for (const item of items) item.idMatch = typed ? await matchesNationalId(item.result, typed) : null;
+}
+
+async function checkNationalId() {
+  await idCheck(state.set);
+  renderSet();
+  return summary();
+}
+
+function clear() {
+  state.set = []; state.passport = null; state.last = null; state.message = null;
+  $("result").className = "";
+  $("result").replaceChildren();
+  $("text").value = "";
+  $("passport").value = "";
+  renderSet();
+}
+
+/** The set: one summary per person, then each credential (its verdict line; the rest
+ * collapsed). Shown for a passport, and for QR texts once there is more than one. */
+function renderSet() {
+  const box = $("set");
+  const shown = state.passport !== null || state.set.length > 1;
+  box.hidden = !shown && !state.set.length;
+  $("set-list").hidden = !shown;
+  if (!shown) { $("people").replaceChildren(); $("set-list").replaceChildren(); return; }
+  const ctx = context();
+  $("people").replaceChildren(...people(state.set, state.passport).map((p) => personSummary(p, ctx)));
+  $("set-list").replaceChildren(...state.set.map((item) => el("li", null, itemResult(item, ctx))));
+}
+
+/** A message in place of a verdict (a file that is not a passport, a photo without a QR):
+ * translated; the English detail only on an English page. */
+function showMessage(message) {
+  state.last = null;
+  state.message = message;
+  const box = $("result");
+  box.className = "invalid";
+  box.replaceChildren(el("p", { class: "message" }, t(message.key)),
+    ...(message.detail && state.lang === "en" ? [el("small", { class: "detail", lang: "en" }, message.detail)] : []));
+}
+
+function showError(key) {
+  showMessage({ key });
+}
+
+/** Why the camera did not start, in the page's language: no camera, or not allowed. */
+function cameraProblem(e) {
+  const name = e && e.name;
+  state.notice = name === "NotAllowedError" || name === "SecurityError" ? { key: "ui.camera_denied" }
+    : name === "NotFoundError" || name === "OverconstrainedError" ? { key: "ui.no_camera" }
+      : { key: "ui.no_camera", detail: String(e && e.message) };  // busy, or another failure: its words too
+  showNotice();
+}
+
+function showNotice() {
+  const line = $("notice");
+  line.hidden = !state.notice;
+  if (!state.notice) return;
+  line.replaceChildren(t(state.notice.key),
+    ...(state.notice.detail && state.lang === "en" ? [" ", el("small", { class: "detail", lang: "en" }, state.notice.detail)] : []));
 }
 
 /** The verdict on an input the verifier could not judge: not valid, the format named. */
@@ -229,6 +405,7 @@ const context = (extra) => ({ t, lang: state.lang, unitTitles: state.unitTitles,
 
 function render(result) {
   state.last = result;
+  state.message = null;
   const box = $("result");
   box.className = result.verdict;
   box.replaceChildren(...renderResult(result, context()));
@@ -245,8 +422,12 @@ async function useTrust(bundle, pin) {
     return e.message;  // refused: the trust held before stays
   }
   state.env.pin = pin;
+  // What was checked against other trust data is put away with it.
+  state.set = []; state.passport = null;
+  renderSet();
   showTrust();
   return null;
 }
-window.SkillsPassport = { ready: false, check, setLanguage, sync, fromImage, setClock, useTrust };
+window.SkillsPassport = { ready: false, check, checkPassport, checkNationalId, clear, scan, setLanguage, sync, fromImage,
+  setClock, useTrust, summary };
 init().catch((e) => { document.body.dataset.error = e.message; $("result").textContent = e.message; });

@@ -168,3 +168,160 @@ export function renderResult(result, ctx) {
   parts.push(checkList(result, ctx));
   return parts;
 }
+
+// -- passports and sets of credentials (verifier/bulk.py's rules) --------------------------
+/** The largest passport file read: 200 credentials of a few kilobytes each, with room. */
+export const MAX_PASSPORT_BYTES = 2 << 20;
+const ID_PATTERN = /^urn:skillpass:cred:[0-9A-Z]{12}$/;
+const JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}$/;
+const QR_PATTERN = /^SP[0-9]{1,3}:[0-9A-Z $%*+./:-]+$/;
+const LAST4 = /^[0-9A-Z]{4}$/;
+
+/** Whether a text is a passport file rather than QR text or a compact JWS. */
+export const looksLikePassport = (text) => /^\s*\{/.test(String(text));
+
+const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const onlyKeys = (v, keys) => Object.keys(v).find((k) => !keys.includes(k));
+// The credential schema's personName and dateTime ($defs).
+const isPersonName = (v) => typeof v === "string" && v.length >= 1 && [...v].length <= 80 && /^[^\u0000-\u001f<>]+$/.test(v);
+const DATE_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
+
+/** Why a parsed document is not a passport bundle (schemas/passport-bundle.schema.json), in
+ * English naming the place; null when it is one. */
+export function passportProblem(doc) {
+  if (!isPlain(doc)) return "not a JSON object";
+  if (doc.type !== "SkillsPassportBundle") return "type is not SkillsPassportBundle";
+  if (doc.version !== 1) return "version is not 1";
+  const extra = onlyKeys(doc, ["type", "version", "holder", "credentials", "created"]);
+  if (extra !== undefined) return `unexpected member ${JSON.stringify(extra)}`;
+  if (typeof doc.created !== "string" || !DATE_TIME.test(doc.created)) return "created is not a date and time";
+  const h = doc.holder;
+  if (!isPlain(h)) return "holder is not an object";
+  const hExtra = onlyKeys(h, ["name", "nameKm", "birthYear", "nationalIdLast4"]);
+  if (hExtra !== undefined) return `holder: unexpected member ${JSON.stringify(hExtra)}`;
+  if (!isPersonName(h.name)) return "holder.name is not a name";
+  if (!isPersonName(h.nameKm)) return "holder.nameKm is not a name";
+  if (!Number.isInteger(h.birthYear) || h.birthYear < 1900 || h.birthYear > 2100) return "holder.birthYear is not a year 1900-2100";
+  if (typeof h.nationalIdLast4 !== "string" || !LAST4.test(h.nationalIdLast4)) return "holder.nationalIdLast4 is not 4 digits or capitals";
+  const list = doc.credentials;
+  if (!Array.isArray(list) || list.length < 1 || list.length > 200) return "credentials is not a list of 1 to 200";
+  for (const [n, c] of list.entries()) {
+    const where = `credentials[${n}]`;
+    if (!isPlain(c)) return `${where} is not an object`;
+    const cExtra = onlyKeys(c, ["id", "jws", "qr"]);
+    if (cExtra !== undefined) return `${where}: unexpected member ${JSON.stringify(cExtra)}`;
+    if (typeof c.id !== "string" || !ID_PATTERN.test(c.id)) return `${where}.id is not a credential id`;
+    if (typeof c.jws !== "string" || !JWS_PATTERN.test(c.jws)) return `${where}.jws is not a compact JWS`;
+    if (typeof c.qr !== "string" || !QR_PATTERN.test(c.qr)) return `${where}.qr is not QR text`;
+  }
+  return null;
+}
+
+/** A passport file's text read with limits: the document, or an Error naming the problem.
+ * `validate` (optional) checks it against the passport-bundle schema when the page has it. */
+export function readPassport(text, validate) {
+  text = String(text);
+  if (new TextEncoder().encode(text).length > MAX_PASSPORT_BYTES) {
+    throw new Error(`the file is larger than ${MAX_PASSPORT_BYTES >> 20} MB`);
+  }
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON (${e.message})`);
+  }
+  const problem = passportProblem(doc);
+  if (problem) throw new Error(`not a passport file: ${problem}`);
+  if (validate && !validate(doc)) throw new Error("not a passport file: it does not match the passport bundle schema");
+  return doc;
+}
+
+const holderKey = (h) => JSON.stringify([h.name, h.nameKm, h.birthYear, h.nationalIdLast4]);
+const holderText = (h) => `${h.name} / ${h.nameKm} (${h.birthYear}, …${h.nationalIdLast4})`;
+
+/** Why a passport entry's credential is not the passport holder's (null: it is), as
+ * bulk._binding: the signed credential decides; the entry and the holder block repeat it.
+ * `compact` is the JWS the entry's QR text carries (null when it could not be decoded). */
+export function bindingProblem(entry, block, result, compact) {
+  const h = holderOf(result);
+  if (h === null) return null;  // not readable as a credential: the verdict says why
+  if (compact !== null && compact !== entry.jws) return "the QR text and the JWS of this entry are different credentials";
+  if (result.claims.id !== entry.id) return `listed as ${entry.id}, the credential is ${result.claims.id}`;
+  if (holderKey(h) !== holderKey(block)) return `issued to ${holderText(h)}, not to the passport's ${holderText(block)}`;
+  return null;
+}
+
+/** The OB 3.0 IdentityHash of a national ID number (passport.credential.national_id_hash):
+ * "sha256$" + hex SHA-256 of the number (spaces out, capitals) followed by the salt. */
+export async function nationalIdHash(nationalId, salt) {
+  const normalized = String(nationalId).split(/\s+/).join("").toUpperCase();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(normalized + salt)));
+  return `sha256$${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** Whether a typed national ID is the credential holder's (Holder.matches_national_id); null
+ * when the credential's claims cannot be read or carry no hashed national ID. */
+export async function matchesNationalId(result, nationalId) {
+  if (holderOf(result) === null) return null;
+  const ids = result.claims.credentialSubject.identifier;
+  const ident = Array.isArray(ids) ? ids.find((i) => isPlain(i) && i.identityType === "nationalIdentityNumber" && i.hashed) : null;
+  if (!ident || typeof ident.salt !== "string" || typeof ident.identityHash !== "string") return null;
+  return (await nationalIdHash(nationalId, ident.salt)) === ident.identityHash;
+}
+
+/** The people of a set of checked credentials, as bulk.py groups them: a passport's holder
+ * block (`block`) is one person for all its credentials; otherwise each credential goes to
+ * the holder it names, and one whose claims cannot be read is a person of its own.
+ * items: [{ result, holderProblem?, idMatch? }]. */
+export function people(items, block = null) {
+  const groups = new Map();
+  const add = (key, holder, item) => {
+    if (!groups.has(key)) groups.set(key, { holder, items: [] });
+    groups.get(key).items.push(item);
+  };
+  items.forEach((item, n) => {
+    if (block) { add("passport", block, item); return; }
+    const h = holderOf(item.result);
+    if (h) add(holderKey(h), h, item); else add(`unread ${n}`, null, item);
+  });
+  return [...groups.values()].map(({ holder, items: mine }) => {
+    const problems = mine.map((i) => i.holderProblem).filter(Boolean);
+    const checked = mine.map((i) => i.idMatch).filter((m) => m !== null && m !== undefined);
+    return {
+      holder, items: mine, total: mine.length,
+      valid: mine.filter((i) => i.result.verdict === "valid" && !i.holderProblem).length,
+      sameHolder: block ? problems.length === 0 : null, problems,
+      idMatches: checked.length ? checked.every(Boolean) : null,
+    };
+  });
+}
+
+/** One person's summary: who, how many of their credentials are valid, whether the
+ * credentials name the same person, whether the typed national ID is theirs. */
+export function personSummary(person, ctx) {
+  const { t } = ctx;
+  const h = person.holder;
+  const good = person.valid === person.total && person.sameHolder !== false && person.idMatches !== false;
+  return el("section", { class: `person ${good ? "ok" : "bad"}` },
+    el("h3", null, `${t("label.person")}: `, h ? el("bdi", null, el("b", null, h.nameKm), " / ", el("b", null, h.name)) : "?",
+      h ? ` · ${t("label.born")} ${h.birthYear} · ${t("label.id")} …${h.nationalIdLast4}` : null),
+    el("p", { class: "count" }, fill(t("label.valid_count"), { valid: person.valid, total: person.total })),
+    person.sameHolder === null ? null
+      : el("p", { class: person.sameHolder ? "same" : "mismatch" }, t(person.sameHolder ? "label.same_holder" : "label.holder_mismatch")),
+    person.idMatches === null ? null
+      : el("p", { class: person.idMatches ? "id-ok" : "id-bad" }, t(person.idMatches ? "label.id_matches" : "label.id_mismatch")));
+}
+
+/** One credential of a set: its verdict line, the rest collapsed. */
+export function itemResult(item, ctx) {
+  const { t } = ctx;
+  const r = item.result;
+  const trusted = claimTrust(r) === "trusted";
+  const a = trusted ? r.claims.credentialSubject.achievement : null;
+  const title = a ? (ctx.lang === "km" ? a.nameKm : a.name) : null;
+  return el("details", { class: `item ${item.holderProblem ? "invalid" : r.verdict}`, "data-verdict": r.verdict },
+    el("summary", null, el("b", null, t(`verdict.${r.verdict}`)), title ? ` · ${title}` : null,
+      item.holderProblem ? ` · ${t("label.holder_mismatch")}` : null),
+    item.holderProblem && ctx.lang === "en" ? el("p", { class: "detail", lang: "en" }, item.holderProblem) : null,
+    ...renderResult(r, { ...ctx, ids: false }));
+}

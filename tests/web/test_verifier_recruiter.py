@@ -1,0 +1,306 @@
+"""The phone verifier as a recruiter uses it: a 390x844 phone, offline, in their language.
+
+A passport file gives one summary per person (how many credentials are valid, whether they all
+name the same person, whether the typed national ID is theirs); a refused credential never
+reads as true; every check, date and label is in the page's language.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from passport.credential import Credential, HolderInput
+from passport.holder_bundle import passport_bundle
+from passport.jws import parse
+from passport.qr import encode
+from tests.web.chromium import launched
+from tests.web.test_phone_verifier import SHOTS, _served, wait_for
+from tests.world import ISSUED, World
+from verifier.webapp import export
+
+REPO = Path(__file__).resolve().parents[2]
+LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"]
+TABLES: dict[str, dict[str, str]] = {
+    lang: json.loads((REPO / "verifier" / "i18n" / f"{lang}.json").read_text(encoding="utf-8"))
+    for lang in LANGS}
+AT = ISSUED + timedelta(days=1)  # the status lists are of ISSUED: current for a week
+OTHER = ("Chan Sophea", "ចាន់ សុភា", 1992, "020345678")
+NATIONAL_ID = "010234567"  # Sok Dara's, the world's holder
+
+
+def t(lang: str, key: str) -> str:
+    """What the page shows for a key: the language's text, else the English one."""
+    return TABLES[lang].get(key) or TABLES["en"].get(key) or ""
+
+
+def _world() -> World:
+    # Index 9 revoked on the revocation list of ISSUED.
+    return World(key_prefix="skills-passport web recruiter", revoked={1: {9}})
+
+
+WORLD = _world()
+
+
+def _issued(index: int, number: int, **overrides: Any) -> tuple[Credential, str, str]:
+    jws = WORLD.issue(index=index, credential_id=f"urn:skillpass:cred:RECRUIT{number:05d}", **overrides)
+    return Credential.from_payload(parse(jws).payload), jws, encode(jws)
+
+
+def _other_holder(index: int, number: int) -> tuple[Credential, str, str]:
+    return _issued(index, number, holder=HolderInput(*OTHER))
+
+
+VALID = [_issued(7, 1), _issued(8, 2)]
+REVOKED = _issued(9, 3)
+FORGED = encode(WORLD.issue(WORLD.key("stranger"), index=11,
+                            credential_id="urn:skillpass:cred:RECRUIT00005"))
+
+
+def _passport(entries: list[tuple[Credential, str, str]]) -> dict[str, Any]:
+    return passport_bundle(entries, ISSUED + timedelta(hours=2))
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    folder = tmp_path_factory.mktemp("recruiter-site")
+    export(folder, WORLD.bundle_bytes(), WORLD.root_set().to_json())
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with _served(folder) as url, launched() as browser:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+        tab = context.new_page()
+        tab.goto(url)
+        wait_for(tab, "window.SkillsPassport && window.SkillsPassport.ready")
+        wait_for(tab, """async () => {
+            const reg = await navigator.serviceWorker.ready;
+            const keys = await caches.keys();
+            return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
+        }""")
+        context.set_offline(True)
+        tab.reload()
+        wait_for(tab, "window.SkillsPassport && window.SkillsPassport.ready")
+        tab.evaluate("ms => window.SkillsPassport.setClock(ms)", AT.timestamp() * 1000)
+        yield tab
+
+
+@pytest.fixture(autouse=True)
+def fresh(page: Any) -> Iterator[None]:
+    """Each test starts in English with nothing checked and no national ID typed."""
+    page.evaluate("() => window.SkillsPassport.clear()")
+    page.fill("#nid", "")
+    page.evaluate("() => window.SkillsPassport.setLanguage('en')")
+    yield
+
+
+def _lang(page: Any, lang: str) -> None:
+    page.evaluate("lang => window.SkillsPassport.setLanguage(lang)", lang)
+
+
+def _check(page: Any, qr: str) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(
+        "async qr => { const r = await window.SkillsPassport.check(qr); "
+        "return {verdict: r.verdict, codes: Object.fromEntries(r.checks.map(c => [c.check, c.code]))}; }", qr)
+    return result
+
+
+def _upload(page: Any, tmp_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    page.evaluate("() => window.SkillsPassport.clear()")  # so that the summary awaited is this file's
+    path = tmp_path / "passport.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#passport", str(path))
+    wait_for(page, "document.querySelectorAll('#people .person').length > 0")
+    summary: dict[str, Any] = page.evaluate("() => window.SkillsPassport.summary()")
+    return summary
+
+
+def test_a_passport_file_gives_one_summary_per_person(page: Any, tmp_path: Path) -> None:
+    summary = _upload(page, tmp_path, _passport(VALID))
+    assert [(p["name"], p["valid"], p["total"], p["sameHolder"]) for p in summary["people"]] == [
+        ("Sok Dara", 2, 2, True)]
+    assert [c["verdict"] for c in summary["credentials"]] == ["valid", "valid"]
+    person = page.locator("#people .person")
+    assert person.count() == 1
+    text = person.inner_text()
+    assert t("en", "label.valid_count").format(valid=2, total=2) in text
+    assert t("en", "label.same_holder") in text and "សុខ ដារា" in text
+    # Each credential below: its verdict line, the rest collapsed.
+    items = page.locator("#set-list details.item")
+    assert items.count() == 2
+    assert not any(page.eval_on_selector_all("#set-list details.item", "ds => ds.map(d => d.open)"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "passport-summary-en-390.png"), full_page=True)
+    # The typed national ID is checked against each credential's salted hash.
+    page.fill("#nid", "0102 34567")
+    wait_for(page, "document.querySelector('#people .id-ok') !== null")
+    assert page.locator("#people .id-ok").inner_text() == t("en", "label.id_matches")
+    page.fill("#nid", "010234568")
+    wait_for(page, "document.querySelector('#people .id-bad') !== null")
+    assert page.locator("#people .id-bad").inner_text() == t("en", "label.id_mismatch")
+    assert page.evaluate("() => window.SkillsPassport.summary()")["people"][0]["idMatches"] is False
+    _lang(page, "km")
+    assert t("km", "label.id_mismatch") in page.locator("#people").inner_text()
+    page.screenshot(path=str(SHOTS / "passport-summary-km-390.png"), full_page=True)
+
+
+def test_a_passport_pasted_as_text_is_read_too(page: Any) -> None:
+    page.fill("#text", json.dumps(_passport(VALID[:1]), ensure_ascii=False))
+    page.click("#verify")
+    wait_for(page, "document.querySelectorAll('#people .person').length === 1")
+    assert t("en", "label.valid_count").format(valid=1, total=1) in page.locator("#people").inner_text()
+
+
+def test_a_passport_naming_two_people_is_flagged(page: Any, tmp_path: Path) -> None:
+    doc = _passport(VALID)
+    other = _other_holder(10, 4)
+    doc["credentials"][1] = {"id": other[0].id, "jws": other[1], "qr": other[2]}
+    summary = _upload(page, tmp_path, doc)
+    [person] = summary["people"]
+    assert (person["valid"], person["total"], person["sameHolder"]) == (1, 2, False)
+    assert "issued to Chan Sophea" in person["problems"][0]
+    assert summary["credentials"][1]["verdict"] == "valid"  # genuine, but not this holder's
+    assert t("en", "label.holder_mismatch") in page.locator("#people .mismatch").inner_text()
+    assert page.locator("#people .person.bad").count() == 1
+    # The holder block must be the credentials' own.
+    doc = _passport(VALID)
+    doc["holder"]["birthYear"] = 1989
+    summary = _upload(page, tmp_path, doc)
+    assert summary["people"][0]["sameHolder"] is False
+    assert summary["people"][0]["valid"] == 0
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    (lambda d: d.update(version=2), "version is not 1"),
+    (lambda d: d.update(credentials=[]), "credentials is not a list of 1 to 200"),
+    (lambda d: d["credentials"][0].pop("jws"), "credentials[0].jws is not a compact JWS"),
+    (lambda d: d["holder"].update(extra=1), 'holder: unexpected member "extra"'),
+])
+def test_a_file_that_is_not_a_passport_is_named_so(page: Any, change: Any, why: str) -> None:
+    doc = copy.deepcopy(_passport(VALID[:1]))
+    change(doc)
+    summary = page.evaluate("text => window.SkillsPassport.checkPassport(text)", json.dumps(doc))
+    assert summary["error"] == f"not a passport file: {why}"
+    assert page.locator("#result .message").inner_text() == t("en", "ui.unreadable_file")
+    assert why in page.locator("#result .detail").inner_text()
+
+
+def test_qr_texts_one_after_another_add_to_the_set(page: Any) -> None:
+    assert _check(page, VALID[0][2])["verdict"] == "valid"
+    # One card: read as always, at the top, with no summary.
+    assert page.locator("#verdict").count() == 1 and page.locator("#people .person").count() == 0
+    _check(page, VALID[1][2])
+    _check(page, _other_holder(10, 4)[2])
+    _check(page, VALID[1][2])  # the same card again: not counted twice
+    summary = page.evaluate("() => window.SkillsPassport.summary()")
+    assert [(p["name"], p["valid"], p["total"]) for p in summary["people"]] == [
+        ("Sok Dara", 2, 2), ("Chan Sophea", 1, 1)]
+    assert page.locator("#set-list details.item").count() == 3
+    page.click("#clear")
+    assert page.evaluate("() => window.SkillsPassport.summary()")["credentials"] == []
+    assert not page.locator("#set").is_visible()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_result_is_explained_in_each_language(page: Any, lang: str) -> None:
+    _lang(page, lang)
+    _check(page, VALID[0][2])
+    shown = page.locator("#result").inner_text()
+    assert page.locator("#result .occupation").inner_text() == \
+        f"{t(lang, 'label.occupation')}: {t(lang, 'isco.7112')} (ISCO-08 7112)"
+    explain = t(lang, "cqf.explain").replace("{n}", "1")
+    assert page.locator("#result .cqf").inner_text() == explain
+    if lang != "en":  # translated, not the English text
+        assert explain != t("en", "cqf.explain").replace("{n}", "1")
+        assert t(lang, "isco.7112") != t("en", "isco.7112")
+    day = ISSUED.date().isoformat()
+    assert page.locator("#verdict").inner_text() == \
+        f"{t(lang, 'verdict.valid')} · {t(lang, 'label.status_as_of')} {day}"
+    field = page.locator("#result .field")
+    if lang in ("ja", "ko"):
+        assert TABLES[lang]["field.7112"] and TABLES[lang]["label.field"]
+        assert field.inner_text() == f"{t(lang, 'label.field')}: {t(lang, 'field.7112')}"
+        assert page.locator("#result .note .overseas").inner_text() == t(lang, "note.overseas")
+    else:
+        assert field.count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, shown
+
+
+def test_a_tampered_qr_in_japanese_says_nothing_in_english(page: Any) -> None:
+    qr = VALID[0][2]
+    tampered = qr[:60] + ("A" if qr[60] != "A" else "B") + qr[61:]
+    _lang(page, "ja")
+    result = _check(page, tampered)
+    assert result["verdict"] == "invalid"
+    text = page.locator("#result").inner_text()
+    assert page.locator("#result [lang='en']").count() == 0
+    failed = page.locator("#result li.fail")
+    assert failed.count() == 1
+    code = failed.get_attribute("data-code")
+    check = failed.evaluate("li => li.closest('ul').children.length")  # the checks shown
+    assert check >= 1 and failed.inner_text().endswith(t("ja", f"code.{code}"))
+    english = {v for k, v in TABLES["en"].items() if k.startswith(("code.", "check.")) and v}
+    assert not [e for e in english if e in text]
+    # In English, the engine's own words come under the translated line.
+    _lang(page, "en")
+    assert page.locator("#result li.fail small.detail[lang='en']").count() == 1
+
+
+def test_a_forged_card_shows_no_claims(page: Any) -> None:
+    result = _check(page, FORGED)
+    assert result["verdict"] == "invalid" and result["codes"]["signature"] == "unknown_key"
+    text = page.locator("#result").inner_text()
+    assert "Sok Dara" not in text and "សុខ ដារា" not in text
+    assert page.locator("#result details.untrusted").count() == 0
+
+
+def test_a_revoked_card_shows_its_claims_only_as_not_verified(page: Any) -> None:
+    result = _check(page, REVOKED[2])
+    assert result["verdict"] == "invalid" and result["codes"]["status"] == "revoked"
+    box = page.locator("#result details.untrusted")
+    assert box.count() == 1 and not box.evaluate("d => d.open")
+    assert box.locator("summary").inner_text() == t("en", "label.untrusted")
+    # The name is inside the collapsed box only, never in the result's own lines.
+    outside = page.evaluate("""() => [...document.getElementById('result').children]
+        .filter(e => !e.matches('details.untrusted')).map(e => e.innerText).join('\\n')""")
+    assert "Sok Dara" not in outside
+    assert "Sok Dara" in box.evaluate("d => d.textContent")
+    # No valid colours on a refused credential's claims.
+    assert "21, 128, 61" not in box.evaluate("d => getComputedStyle(d).borderColor")
+    day = ISSUED.date().isoformat()
+    # In English, the engine's own words follow on a line of their own.
+    assert page.locator("li.fail[data-code='revoked']").inner_text().splitlines()[0] == \
+        f"{t('en', 'check.status')}: {t('en', 'code.revoked')} ({t('en', 'label.on_or_before')} {day})"
+    _lang(page, "km")
+    assert page.locator("li.fail[data-code='revoked']").inner_text().endswith(
+        f"({t('km', 'label.on_or_before')} {day})")
+    page.screenshot(path=str(SHOTS / "revoked-untrusted-km-390.png"), full_page=True)
+
+
+def test_no_camera_says_so(page: Any) -> None:
+    page.click("#scan")
+    wait_for(page, "!document.getElementById('notice').hidden")
+    assert page.locator("#notice").inner_text() == t("en", "ui.no_camera")
+    assert page.locator("#notice").get_attribute("role") == "status"
+    _lang(page, "th")
+    assert page.locator("#notice").inner_text() == t("th", "ui.no_camera")
+
+
+def test_update_offline_says_the_stored_data_is_used(page: Any) -> None:
+    page.click("#sync")
+    wait_for(page, "!document.getElementById('sync-status').hidden")
+    assert page.locator("#sync-status").inner_text() == t("en", "ui.sync_offline")
+    assert page.locator("#sync-status").get_attribute("role") == "status"
+    assert not page.locator("#refused").is_visible()
+    _lang(page, "ar")
+    assert page.locator("#sync-status").inner_text() == t("ar", "ui.sync_offline")
+
+
+def test_the_language_picker_names_each_language_in_its_own_words(page: Any) -> None:
+    options = page.eval_on_selector_all("#lang option", "os => os.map(o => [o.value, o.textContent])")
+    assert options == [[lang, TABLES[lang]["language"]] for lang in LANGS]
+    assert dict(options)["ja"] == "日本語" and dict(options)["km"] == "ខ្មែរ"
