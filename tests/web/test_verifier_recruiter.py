@@ -20,7 +20,7 @@ from passport.credential import Credential, HolderInput
 from passport.holder_bundle import passport_bundle
 from passport.jws import parse
 from passport.qr import encode
-from tests.web.chromium import launched
+from tests.web.chromium import CHROMIUM, FLAGS, launched
 from tests.web.test_phone_verifier import SHOTS, _served, wait_for
 from tests.world import ISSUED, World
 from verifier.webapp import export
@@ -68,11 +68,18 @@ def _passport(entries: list[tuple[Credential, str, str]]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     folder = tmp_path_factory.mktemp("recruiter-site")
     export(folder, WORLD.bundle_bytes(), WORLD.root_set().to_json())
+    with _served(folder) as url:
+        yield folder, url
+
+
+@pytest.fixture(scope="module")
+def page(site: tuple[Path, str]) -> Iterator[Any]:
+    _, url = site
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with _served(folder) as url, launched() as browser:
+    with launched() as browser:
         context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
         tab = context.new_page()
         tab.goto(url)
@@ -304,3 +311,55 @@ def test_the_language_picker_names_each_language_in_its_own_words(page: Any) -> 
     options = page.eval_on_selector_all("#lang option", "os => os.map(o => [o.value, o.textContent])")
     assert options == [[lang, TABLES[lang]["language"]] for lang in LANGS]
     assert dict(options)["ja"] == "日本語" and dict(options)["km"] == "ខ្មែរ"
+
+
+def _fresh_tab(browser: Any, url: str, **options: Any) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, **options)
+    tab = context.new_page()
+    tab.goto(url)
+    wait_for(tab, "window.SkillsPassport && window.SkillsPassport.ready")
+    tab.evaluate("() => window.SkillsPassport.setLanguage('en')")
+    tab.evaluate("ms => window.SkillsPassport.setClock(ms)", AT.timestamp() * 1000)
+    return context, tab
+
+
+def test_update_online_says_done_or_why_not(page: Any, site: tuple[Path, str]) -> None:
+    folder, url = site
+    context, tab = _fresh_tab(page.context.browser, url)
+    bundle = (folder / "trust-bundle.json").read_bytes()
+    try:
+        tab.click("#sync")
+        wait_for(tab, "!document.getElementById('sync-status').hidden")
+        assert tab.locator("#sync-status").inner_text() == t("en", "ui.sync_done")
+        # A bundle the page cannot take: the alert says so, then why (the engine's words,
+        # marked as English); the stored data stays.
+        (folder / "trust-bundle.json").write_text("{}")
+        tab.evaluate("() => window.SkillsPassport.setLanguage('ms')")
+        tab.click("#sync")
+        wait_for(tab, "!document.getElementById('refused').hidden")
+        assert tab.locator("#refused").inner_text().startswith(t("ms", "ui.sync_failed") + ": ")
+        assert tab.locator("#refused").get_attribute("role") == "alert"
+        assert tab.locator("#refused span[lang='en']").count() == 1
+        assert not tab.locator("#sync-status").is_visible()
+        assert _check(tab, VALID[0][2])["verdict"] == "valid"
+    finally:
+        (folder / "trust-bundle.json").write_bytes(bundle)
+        context.close()
+
+
+def test_a_camera_not_allowed_says_so(page: Any, site: tuple[Path, str]) -> None:
+    """A phone with a camera (Chromium's fake one) whose user has not allowed it."""
+    _, url = site
+    browser = page.context.browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*FLAGS, "--use-fake-device-for-media-stream"])
+    try:
+        _, tab = _fresh_tab(browser, url)
+        assert tab.evaluate("navigator.mediaDevices.enumerateDevices()"
+                            ".then(ds => ds.some(d => d.kind === 'videoinput'))")
+        tab.click("#scan")
+        wait_for(tab, "!document.getElementById('notice').hidden")
+        assert tab.locator("#notice").inner_text() == t("en", "ui.camera_denied")
+        _lang(tab, "ko")
+        assert tab.locator("#notice").inner_text() == t("ko", "ui.camera_denied")
+    finally:
+        browser.close()

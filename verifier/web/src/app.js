@@ -98,11 +98,14 @@ async function loadTrust(bundle, persist = true) {
 function showRefusal() {
   const box = $("refused"), e = state.refused;
   box.hidden = !e;
-  if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : String(e.message);
+  // The reason is the engine's, in English: marked so, after the page's own words.
+  if (e) box.replaceChildren(`${t(e instanceof RollbackError ? "ui.rollback_refused" : "ui.sync_failed")}: `,
+    el("span", { lang: "en" }, String(e.message)));
 }
 
-// What the last "Update trust data" did, in the status line: done; not done for want of a
-// connection (the data on this device is still used); or failed, the reason shown above it.
+// What the last "Update trust data" did, in the status line: done, or not done for want of a
+// connection (the data on this device is still used). A failure is the alert line's (#refused):
+// the page's words, then the reason.
 function showSync() {
   const line = $("sync-status");
   line.hidden = !state.syncNote;
@@ -125,8 +128,8 @@ async function sync() {
     state.refused = null;
     state.syncNote = "ui.sync_done";
   } catch (e) {
-    state.refused = e;
-    state.syncNote = "ui.sync_failed";
+    state.refused = e;  // said in the alert line, with the reason
+    state.syncNote = null;
   }
   showRefusal();
   showSync();
