@@ -141,7 +141,8 @@ def test_a_passport_file_gives_one_summary_per_person(page: Any, tmp_path: Path)
     assert items.count() == 2
     assert not any(page.eval_on_selector_all("#set-list details.item", "ds => ds.map(d => d.open)"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(SHOTS / "passport-summary-en-390.png"), full_page=True)
+    page.locator("#set").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "passport-summary-en-390x844.png"))
     # The typed national ID is checked against each credential's salted hash.
     page.fill("#nid", "0102 34567")
     wait_for(page, "document.querySelector('#people .id-ok') !== null")
@@ -153,6 +154,10 @@ def test_a_passport_file_gives_one_summary_per_person(page: Any, tmp_path: Path)
     _lang(page, "km")
     assert t("km", "label.id_mismatch") in page.locator("#people").inner_text()
     page.screenshot(path=str(SHOTS / "passport-summary-km-390.png"), full_page=True)
+    _lang(page, "ar")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "passport-summary-ar-390.png"), full_page=True)
 
 
 def test_a_passport_pasted_as_text_is_read_too(page: Any) -> None:
@@ -235,6 +240,8 @@ def test_the_result_is_explained_in_each_language(page: Any, lang: str) -> None:
     else:
         assert field.count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, shown
+    if lang in ("ja", "ar"):
+        page.screenshot(path=str(SHOTS / f"recruiter-result-{lang}-390.png"), full_page=True)
 
 
 def test_a_tampered_qr_in_japanese_says_nothing_in_english(page: Any) -> None:

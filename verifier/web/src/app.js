@@ -253,7 +253,7 @@ async function check(text, at = state.clock()) {
   const result = await judge(text, at);
   render(result);
   window.SkillsPassport.lastVerifyMs = performance.now() - started;
-  if (state.passport) { state.set = []; state.passport = null; }
+  if (state.passport) { state.set = []; state.passport = null; $("passport").value = ""; }
   const key = trimText(text);
   const item = { text: key, result, holderProblem: null, idMatch: null };
   const same = state.set.findIndex((i) => i.text === key);  // the same card again: its newest verdict
