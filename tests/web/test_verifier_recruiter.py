@@ -259,9 +259,6 @@ def test_a_tampered_qr_in_japanese_says_nothing_in_english(page: Any) -> None:
     assert check >= 1 and failed.inner_text().endswith(t("ja", f"code.{code}"))
     english = {v for k, v in TABLES["en"].items() if k.startswith(("code.", "check.")) and v}
     assert not [e for e in english if e in text]
-    # In English, the engine's own words come under the translated line.
-    _lang(page, "en")
-    assert page.locator("#result li.fail small.detail[lang='en']").count() == 1
 
 
 def test_a_forged_card_shows_no_claims(page: Any) -> None:
@@ -286,8 +283,7 @@ def test_a_revoked_card_shows_its_claims_only_as_not_verified(page: Any) -> None
     # No valid colours on a refused credential's claims.
     assert "21, 128, 61" not in box.evaluate("d => getComputedStyle(d).borderColor")
     day = ISSUED.date().isoformat()
-    # In English, the engine's own words follow on a line of their own.
-    assert page.locator("li.fail[data-code='revoked']").inner_text().splitlines()[0] == \
+    assert page.locator("li.fail[data-code='revoked']").inner_text() == \
         f"{t('en', 'check.status')}: {t('en', 'code.revoked')} ({t('en', 'label.on_or_before')} {day})"
     _lang(page, "km")
     assert page.locator("li.fail[data-code='revoked']").inner_text().endswith(

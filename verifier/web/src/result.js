@@ -120,7 +120,8 @@ export function verdictLine(result, ctx) {
 }
 
 /** The checks, each in the page's language; skipped ones that were never reached left out.
- * The engine's own words (English) are added under a failed check only on an English page. */
+ * The engine's own messages are not shown: they are English, and they may quote the card
+ * (a forged card's words never reach the page, whatever the language). */
 export function checkList(result, ctx) {
   const { t } = ctx;
   const when = (x) => {
@@ -136,11 +137,9 @@ export function checkList(result, ctx) {
     }
     return "";
   };
-  const detail = (x) => (ctx.lang === "en" && x.status === "fail" && x.message
-    ? [el("br"), el("small", { class: "detail", lang: "en" }, x.message)] : []);
   return el("ul", { class: "checks" }, ...result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
     el("li", { class: x.status, "data-code": x.code },
-      `${t(`check.${x.check}`)}: ${t(`code.${x.code}`) || x.code}${when(x)}`, ...detail(x))));
+      `${t(`check.${x.check}`)}: ${t(`code.${x.code}`) || x.code}${when(x)}`)));
 }
 
 /** A signed but invalid credential's claims: collapsed, marked as not verified. */
@@ -181,6 +180,8 @@ const LAST4 = /^[0-9A-Z]{4}$/;
 export const looksLikePassport = (text) => /^\s*\{/.test(String(text));
 
 const isPlain = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+/** A member name from the file, quoted and cut short, for a message. */
+const quote = (name) => JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
 const onlyKeys = (v, keys) => Object.keys(v).find((k) => !keys.includes(k));
 // The credential schema's personName and dateTime ($defs).
 const isPersonName = (v) => typeof v === "string" && v.length >= 1 && [...v].length <= 80 && /^[^\u0000-\u001f<>]+$/.test(v);
@@ -193,12 +194,12 @@ export function passportProblem(doc) {
   if (doc.type !== "SkillsPassportBundle") return "type is not SkillsPassportBundle";
   if (doc.version !== 1) return "version is not 1";
   const extra = onlyKeys(doc, ["type", "version", "holder", "credentials", "created"]);
-  if (extra !== undefined) return `unexpected member ${JSON.stringify(extra)}`;
+  if (extra !== undefined) return `unexpected member ${quote(extra)}`;
   if (typeof doc.created !== "string" || !DATE_TIME.test(doc.created)) return "created is not a date and time";
   const h = doc.holder;
   if (!isPlain(h)) return "holder is not an object";
   const hExtra = onlyKeys(h, ["name", "nameKm", "birthYear", "nationalIdLast4"]);
-  if (hExtra !== undefined) return `holder: unexpected member ${JSON.stringify(hExtra)}`;
+  if (hExtra !== undefined) return `holder: unexpected member ${quote(hExtra)}`;
   if (!isPersonName(h.name)) return "holder.name is not a name";
   if (!isPersonName(h.nameKm)) return "holder.nameKm is not a name";
   if (!Number.isInteger(h.birthYear) || h.birthYear < 1900 || h.birthYear > 2100) return "holder.birthYear is not a year 1900-2100";
@@ -209,7 +210,7 @@ export function passportProblem(doc) {
     const where = `credentials[${n}]`;
     if (!isPlain(c)) return `${where} is not an object`;
     const cExtra = onlyKeys(c, ["id", "jws", "qr"]);
-    if (cExtra !== undefined) return `${where}: unexpected member ${JSON.stringify(cExtra)}`;
+    if (cExtra !== undefined) return `${where}: unexpected member ${quote(cExtra)}`;
     if (typeof c.id !== "string" || !ID_PATTERN.test(c.id)) return `${where}.id is not a credential id`;
     if (typeof c.jws !== "string" || !JWS_PATTERN.test(c.jws)) return `${where}.jws is not a compact JWS`;
     if (typeof c.qr !== "string" || !QR_PATTERN.test(c.qr)) return `${where}.qr is not QR text`;
