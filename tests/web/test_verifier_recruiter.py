@@ -334,6 +334,14 @@ def test_update_online_says_done_or_why_not(page: Any, site: tuple[Path, str]) -
         tab.click("#sync")
         wait_for(tab, "!document.getElementById('sync-status').hidden")
         assert tab.locator("#sync-status").inner_text() == t("en", "ui.sync_done")
+        # What is on screen is verified again with the data just taken: a revocation since shows.
+        assert _check(tab, VALID[0][2])["verdict"] == "valid"
+        later = _world()
+        later.revoked, later.status_from = {1: {7, 9}}, ISSUED + timedelta(hours=1)
+        (folder / "trust-bundle.json").write_bytes(later.bundle_bytes())
+        tab.click("#sync")
+        wait_for(tab, "document.getElementById('result').className === 'invalid'")
+        assert tab.locator("#result li.fail[data-code='revoked']").count() == 1
         # A bundle the page cannot take: the alert says so, then why (the engine's words,
         # marked as English); the stored data stays.
         (folder / "trust-bundle.json").write_text("{}")
@@ -344,7 +352,7 @@ def test_update_online_says_done_or_why_not(page: Any, site: tuple[Path, str]) -
         assert tab.locator("#refused").get_attribute("role") == "alert"
         assert tab.locator("#refused span[lang='en']").count() == 1
         assert not tab.locator("#sync-status").is_visible()
-        assert _check(tab, VALID[0][2])["verdict"] == "valid"
+        assert _check(tab, VALID[1][2])["verdict"] == "valid"  # the data taken before stays
     finally:
         (folder / "trust-bundle.json").write_bytes(bundle)
         context.close()

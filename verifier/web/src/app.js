@@ -14,7 +14,8 @@ const $ = (id) => document.getElementById(id);
 // set: the credentials checked since the last "Clear" ({ text, result, holderProblem, idMatch });
 // passport: the holder block of the passport file they came from (null: QR texts one by one).
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: null, env: null,
-  clock: () => Date.now(), set: [], passport: null, notice: null, syncNote: null };
+  clock: () => Date.now(), set: [], passport: null, passportText: null, last: null, lastText: null, message: null,
+  notice: null, syncNote: null };
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
@@ -127,6 +128,7 @@ async function sync() {
     await loadTrust(await response.json());
     state.refused = null;
     state.syncNote = "ui.sync_done";
+    await recheck();
   } catch (e) {
     state.refused = e;  // said in the alert line, with the reason
     state.syncNote = null;
@@ -245,6 +247,16 @@ async function scan() {
   }
 }
 
+/** What is on screen verified again against the trust data just taken (a revocation since
+ * shows at once). */
+async function recheck() {
+  if (state.passportText !== null && state.passport !== null) { await checkPassport(state.passportText); return; }
+  for (const item of state.set) item.result = await judge(item.text, state.clock());
+  if (state.last && state.lastText !== null) render(await judge(state.lastText, state.clock()));
+  await idCheck(state.set);
+  renderSet();
+}
+
 /** Verify one QR text (or compact JWS): shown at the top as the page always has, and added to
  * the set of credentials checked since "Clear" (a passport shown before is put away). */
 async function check(text, at = state.clock()) {
@@ -252,8 +264,9 @@ async function check(text, at = state.clock()) {
   text = String(text);
   const result = await judge(text, at);
   render(result);
+  state.lastText = text;
   window.SkillsPassport.lastVerifyMs = performance.now() - started;
-  if (state.passport) { state.set = []; state.passport = null; $("passport").value = ""; }
+  if (state.passport) { state.set = []; state.passport = null; state.passportText = null; $("passport").value = ""; }
   const key = trimText(text);
   const item = { text: key, result, holderProblem: null, idMatch: null };
   const same = state.set.findIndex((i) => i.text === key);  // the same card again: its newest verdict
@@ -299,6 +312,7 @@ async function checkPassport(text, at = state.clock()) {
   }
   state.set = items;
   state.passport = doc.holder;
+  state.passportText = String(text);
   state.last = null;
   state.message = null;
   $("result").className = "";
@@ -328,10 +342,14 @@ async function fromPassportFile(file) {
   return checkPassport(await file.text());
 }
 
-/** The national ID typed (if any) against each credential's salted hash. */
+/** The national ID typed (if any) against each credential's salted hash; kept only if it is
+ * still what is typed once hashed (typing goes on while the hashes are computed). */
 async function idCheck(items) {
   const typed = $("nid").value.trim();
-  for (const item of items) item.idMatch = typed ? await matchesNationalId(item.result, typed) : null;
+  const matches = [];
+  for (const item of items) matches.push(typed ? await matchesNationalId(item.result, typed) : null);
+  if ($("nid").value.trim() !== typed) return;
+  items.forEach((item, n) => { item.idMatch = matches[n]; });
 }
 
 async function checkNationalId() {
@@ -341,7 +359,8 @@ async function checkNationalId() {
 }
 
 function clear() {
-  state.set = []; state.passport = null; state.last = null; state.message = null;
+  state.set = []; state.passport = null; state.passportText = null; state.last = null; state.lastText = null;
+  state.message = null;
   $("result").className = "";
   $("result").replaceChildren();
   $("text").value = "";
