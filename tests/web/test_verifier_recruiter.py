@@ -374,3 +374,50 @@ def test_a_camera_not_allowed_says_so(page: Any, site: tuple[Path, str]) -> None
         assert tab.locator("#notice").inner_text() == t("ko", "ui.camera_denied")
     finally:
         browser.close()
+
+
+# -- every shared case: a refused credential's claims never read as true ----------------------
+CASES = json.loads((REPO / "tests" / "vectors" / "verifier" / "cases.json").read_text())
+REFUSED_CARDS = [c for c in CASES["cases"] if "refused" not in c and c["verdict"] == "invalid"]
+
+
+def _holder_of(text: str) -> tuple[str, ...]:
+    """The names a signed, well-formed card's claims give its holder; none when they cannot
+    be read."""
+    from passport.errors import Error
+    from passport.qr import decode
+
+    try:
+        subject = json.loads(parse(decode(text)).payload)["credentialSubject"]
+        return (str(subject["name"]), str(subject["nameKm"]))
+    except (Error, KeyError, TypeError, ValueError):
+        return ()
+
+
+@pytest.mark.parametrize("case", REFUSED_CARDS, ids=[c["name"] for c in REFUSED_CARDS])
+def test_no_refused_card_shows_its_claims_as_true(page: Any, case: dict[str, Any]) -> None:
+    """Signed by a key of the trust data and well formed (revoked, a compromised key, not
+    accredited...): the claims only in the collapsed box marked as not verified. Otherwise
+    (forged, damaged): no claims at all."""
+    trust = CASES["trusts"][case["trust"]] if "trust" in case else {
+        "root": {"rootKeys": CASES["rootKeys"]}, "bundle": CASES["bundle"]}
+    try:
+        assert page.evaluate("([b, r]) => window.SkillsPassport.useTrust(b, r)",
+                             [trust["bundle"], trust["root"]]) is None
+        page.evaluate("([qr, at]) => window.SkillsPassport.check(qr, Date.parse(at))",
+                      [case["qr"], case["at"]])
+        signed = case["checks"]["signature"][0] == "pass" and case["checks"]["schema"][0] == "pass"
+        outside = page.evaluate("""() => [...document.getElementById('result').children]
+            .filter(e => !e.matches('details.untrusted')).map(e => e.textContent).join('\\n')""")
+        assert page.locator("#verdict").inner_text().startswith(t("en", "verdict.invalid"))
+        assert page.locator("#result details.untrusted").count() == (1 if signed else 0)
+        holder = _holder_of(case["qr"]) if signed else ()
+        for claim in (*holder, "Sok Dara", "សុខ ដារា", t("en", "label.units"), t("en", "label.born")):
+            assert claim not in outside, (claim, outside)
+        if signed:
+            assert not page.evaluate("document.querySelector('#result details.untrusted').open")
+            boxed = page.locator("#result details.untrusted").evaluate("d => d.textContent")
+            assert holder and all(name in boxed for name in holder)
+    finally:
+        page.evaluate("([b, r]) => window.SkillsPassport.useTrust(b, r)",
+                      [WORLD.bundle_document(), WORLD.root_set().to_json()])
