@@ -41,8 +41,8 @@ def t(lang: str, key: str) -> str:
 
 
 def _world() -> World:
-    # Index 9 revoked on the revocation list of ISSUED.
-    return World(key_prefix="skills-passport web recruiter", revoked={1: {9}})
+    # Index 9 revoked and index 12 suspended on the lists of ISSUED.
+    return World(key_prefix="skills-passport web recruiter", revoked={1: {9}}, suspended={1: {12}})
 
 
 WORLD = _world()
@@ -59,6 +59,7 @@ def _other_holder(index: int, number: int) -> tuple[Credential, str, str]:
 
 VALID = [_issued(7, 1), _issued(8, 2)]
 REVOKED = _issued(9, 3)
+SUSPENDED = _issued(12, 6)
 FORGED = encode(WORLD.issue(WORLD.key("stranger"), index=11,
                             credential_id="urn:skillpass:cred:RECRUIT00005"))
 
@@ -269,9 +270,11 @@ def test_a_forged_card_shows_no_claims(page: Any) -> None:
     assert page.locator("#result details.untrusted").count() == 0
 
 
-def test_a_revoked_card_shows_its_claims_only_as_not_verified(page: Any) -> None:
-    result = _check(page, REVOKED[2])
-    assert result["verdict"] == "invalid" and result["codes"]["status"] == "revoked"
+@pytest.mark.parametrize(("card", "code"), [(REVOKED, "revoked"), (SUSPENDED, "suspended")])
+def test_a_revoked_card_shows_its_claims_only_as_not_verified(
+        page: Any, card: tuple[Credential, str, str], code: str) -> None:
+    result = _check(page, card[2])
+    assert result["verdict"] == "invalid" and result["codes"]["status"] == code
     box = page.locator("#result details.untrusted")
     assert box.count() == 1 and not box.evaluate("d => d.open")
     assert box.locator("summary").inner_text() == t("en", "label.untrusted")
@@ -283,12 +286,12 @@ def test_a_revoked_card_shows_its_claims_only_as_not_verified(page: Any) -> None
     # No valid colours on a refused credential's claims.
     assert "21, 128, 61" not in box.evaluate("d => getComputedStyle(d).borderColor")
     day = ISSUED.date().isoformat()
-    assert page.locator("li.fail[data-code='revoked']").inner_text() == \
-        f"{t('en', 'check.status')}: {t('en', 'code.revoked')} ({t('en', 'label.on_or_before')} {day})"
+    assert page.locator(f"li.fail[data-code='{code}']").inner_text() == \
+        f"{t('en', 'check.status')}: {t('en', f'code.{code}')} ({t('en', 'label.on_or_before')} {day})"
     _lang(page, "km")
-    assert page.locator("li.fail[data-code='revoked']").inner_text().endswith(
+    assert page.locator(f"li.fail[data-code='{code}']").inner_text().endswith(
         f"({t('km', 'label.on_or_before')} {day})")
-    page.screenshot(path=str(SHOTS / "revoked-untrusted-km-390.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{code}-untrusted-km-390.png"), full_page=True)
 
 
 def test_no_camera_says_so(page: Any) -> None:
