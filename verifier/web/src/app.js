@@ -2,31 +2,23 @@
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, rememberText, seenFor,
   seenOf } from "./trust.js";
-import { CHECKS, verifyText } from "./verify.js";
-import { schemaSet } from "./schema.js";
+import { CHECKS, decodeQr, trimText, verifyText } from "./verify.js";
+import { schemaSet, validate } from "./schema.js";
+import { MAX_PASSPORT_BYTES, bindingProblem, el, itemResult, looksLikePassport, matchesNationalId, people,
+  personSummary, readPassport, renderResult } from "./result.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
 const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const $ = (id) => document.getElementById(id);
+// set: the credentials checked since the last "Clear" ({ text, result, holderProblem, idMatch });
+// passport: the holder block of the passport file they came from (null: QR texts one by one).
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: null, env: null,
-  clock: () => Date.now() };
+  clock: () => Date.now(), set: [], passport: null, passportText: null, last: null, lastText: null, message: null,
+  notice: null, syncNote: null };
 
 async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
 async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
-
-// Every string the page shows (a credential's claims, the trust data, a translation, an error
-// message) goes into the page as text: a Text node or an attribute value, never as markup. The
-// page has no innerHTML, and its Content-Security-Policy (index.html) makes the browser refuse
-// a string written to one (Trusted Types) as well as any script but app.js.
-function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value !== undefined && value !== null) node.setAttribute(name, String(value));
-  }
-  node.append(...children.filter((c) => c !== undefined && c !== null).map((c) => (c instanceof Node ? c : String(c))));
-  return node;
-}
 
 function t(key) {
   return (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
@@ -43,7 +35,11 @@ async function setLanguage(lang) {
   $("lang").value = lang;
   showTrust();
   showRefusal();
+  showNotice();
+  showSync();
   if (state.last) render(state.last);
+  else if (state.message) showMessage(state.message);
+  renderSet();
 }
 
 function age(ms) {
@@ -103,21 +99,50 @@ async function loadTrust(bundle, persist = true) {
 function showRefusal() {
   const box = $("refused"), e = state.refused;
   box.hidden = !e;
-  if (e) box.textContent = e instanceof RollbackError ? `${t("ui.rollback_refused")}: ${e.message}` : String(e.message);
+  // The reason is the engine's, in English: marked so, after the page's own words.
+  if (e) box.replaceChildren(`${t(e instanceof RollbackError ? "ui.rollback_refused" : "ui.sync_failed")}: `,
+    el("span", { lang: "en" }, String(e.message)));
+}
+
+// What the last "Update trust data" did, in the status line: done, or not done for want of a
+// connection (the data on this device is still used). A failure is the alert line's (#refused):
+// the page's words, then the reason.
+function showSync() {
+  const line = $("sync-status");
+  line.hidden = !state.syncNote;
+  if (state.syncNote) line.textContent = t(state.syncNote);
 }
 
 async function sync() {
+  let response;
   try {
-    await loadTrust(await json(`trust-bundle.json?${Date.now()}`));
+    if (navigator.onLine === false) throw new TypeError("offline");
+    response = await fetch(`trust-bundle.json?${Date.now()}`);
+  } catch {
+    state.syncNote = "ui.sync_offline";  // fetch fails with a TypeError: no network
+    showSync();
+    return;
+  }
+  try {
+    if (!response.ok) throw new Error(`trust-bundle.json: HTTP ${response.status}`);
+    await loadTrust(await response.json());
     state.refused = null;
+    state.syncNote = "ui.sync_done";
+    await recheck();
   } catch (e) {
-    state.refused = e;
+    state.refused = e;  // said in the alert line, with the reason
+    state.syncNote = null;
   }
   showRefusal();
+  showSync();
 }
 
 async function init() {
-  state.tables.en = await json("i18n/en.json");
+  // Every language's table (a few kilobytes each, cached for offline use by the service
+  // worker): the picker names each language in its own words, its table's "language".
+  const tables = await Promise.allSettled(LANGS.map((lang) => json(`i18n/${lang}.json`)));
+  tables.forEach((got, n) => { if (got.status === "fulfilled") state.tables[LANGS[n]] = got.value; });
+  if (!state.tables.en) state.tables.en = await json("i18n/en.json");  // says why it cannot load
   const config = await json("verifier-config.json");
   const dictionaries = {};
   for (const [version, file] of Object.entries(config.dictionaries)) dictionaries[version] = await bytes(file);
@@ -141,19 +166,29 @@ async function init() {
   }
   for (const lang of LANGS) {
     const opt = document.createElement("option");
-    opt.value = lang; opt.textContent = lang;
+    opt.value = lang; opt.textContent = (state.tables[lang] && state.tables[lang].language) || lang;
+    opt.lang = lang;
     $("lang").append(opt);
   }
   await setLanguage(state.lang);
   if ("serviceWorker" in navigator) navigator.serviceWorker.register(serviceWorkerUrl());
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
-  $("verify").addEventListener("click", () => check($("text").value));
+  $("verify").addEventListener("click", () => {
+    const text = $("text").value;
+    return looksLikePassport(text) ? checkPassport(text) : check(text);
+  });
+  $("passport").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (file) await fromPassportFile(file);
+  });
+  $("nid").addEventListener("input", () => checkNationalId());
+  $("clear").addEventListener("click", clear);
   $("sync").addEventListener("click", sync);
   $("photo").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (file) await fromImage(file);
   });
-  $("scan").addEventListener("click", () => scan().catch((e) => showProblem(e)));
+  $("scan").addEventListener("click", () => scan().catch((e) => { state.notice = { key: "ui.no_camera", detail: String(e && e.message) }; showNotice(); }));
   window.SkillsPassport.ready = true;
 }
 
@@ -183,7 +218,16 @@ async function fromImage(blob) {
 
 async function scan() {
   const video = $("video");
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  state.notice = null;
+  showNotice();
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraProblem({ name: "NotFoundError" }); return null; }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  } catch (e) {
+    cameraProblem(e);
+    return null;
+  }
   video.srcObject = stream;
   video.hidden = false;
   await video.play();
@@ -203,28 +247,170 @@ async function scan() {
   }
 }
 
+/** What is on screen verified again against the trust data just taken (a revocation since
+ * shows at once). */
+async function recheck() {
+  if (state.passportText !== null && state.passport !== null) { await checkPassport(state.passportText); return; }
+  for (const item of state.set) item.result = await judge(item.text, state.clock());
+  if (state.last && state.lastText !== null) render(await judge(state.lastText, state.clock()));
+  await idCheck(state.set);
+  renderSet();
+}
+
+/** Verify one QR text (or compact JWS): shown at the top as the page always has, and added to
+ * the set of credentials checked since "Clear" (a passport shown before is put away). */
 async function check(text, at = state.clock()) {
   const started = performance.now();
-  let result;
-  try {
-    result = await verifyText(String(text), state.trust, state.env, at);
-  } catch (e) {
-    result = unreadable(e);  // never an exception for an input, whatever it holds
-  }
+  text = String(text);
+  const result = await judge(text, at);
   render(result);
+  state.lastText = text;
   window.SkillsPassport.lastVerifyMs = performance.now() - started;
+  if (state.passport) { state.set = []; state.passport = null; state.passportText = null; $("passport").value = ""; }
+  const key = trimText(text);
+  const item = { text: key, result, holderProblem: null, idMatch: null };
+  const same = state.set.findIndex((i) => i.text === key);  // the same card again: its newest verdict
+  if (same >= 0) state.set[same] = item; else state.set.push(item);
+  await idCheck([item]);
+  renderSet();
   return result;
 }
 
-function showError(key) {
-  $("result").className = "invalid";
-  $("result").textContent = t(key);
+async function judge(text, at) {
+  try {
+    return await verifyText(text, state.trust, state.env, at);
+  } catch (e) {
+    return unreadable(e);  // never an exception for an input, whatever it holds
+  }
 }
 
-// Not a verdict on a card (the camera refused, say): the browser's words, as text.
-function showProblem(e) {
+/** The JWS a passport entry's QR text carries; null when it does not decode. */
+function compactOf(qr) {
+  try { return decodeQr(qr, state.env.dictionaries).compact; } catch { return null; }
+}
+
+/** Check a passport file (schemas/passport-bundle.schema.json) as bulk.py does: every
+ * credential verified (its QR text; its JWS when the QR text does not decode), each bound to
+ * the passport's holder, the typed national ID checked against each; the per-person summary
+ * returned (and shown in place of the set of credentials checked before). */
+async function checkPassport(text, at = state.clock()) {
+  let doc;
+  try {
+    doc = readPassport(text, state.env.schemas.byName["passport-bundle"]
+      ? (d) => validate(state.env.schemas, "passport-bundle", d) : null);
+  } catch (e) {
+    showMessage({ key: "ui.unreadable_file", detail: e.message });
+    return { error: e.message, people: [], credentials: [] };
+  }
+  const items = [];
+  for (const entry of doc.credentials) {
+    let result = await judge(entry.qr, at);
+    const format = result.checks.find((x) => x.check === "format");
+    if (format.status === "fail" && ["bad_qr", "too_large"].includes(format.code)) result = await judge(entry.jws, at);
+    items.push({ text: entry.qr, id: entry.id, result, idMatch: null,
+      holderProblem: bindingProblem(entry, doc.holder, result, compactOf(entry.qr)) });
+  }
+  state.set = items;
+  state.passport = doc.holder;
+  state.passportText = String(text);
+  state.last = null;
+  state.message = null;
   $("result").className = "";
-  $("result").textContent = String(e && e.message);
+  $("result").replaceChildren();
+  await idCheck(items);
+  renderSet();
+  return summary();
+}
+
+/** What the set shows, as data (for tests and other pages). */
+function summary() {
+  return {
+    error: null,
+    people: people(state.set, state.passport).map((p) => ({ ...(p.holder || {}), valid: p.valid, total: p.total,
+      sameHolder: p.sameHolder, idMatches: p.idMatches, problems: p.problems })),
+    credentials: state.set.map((i) => ({ id: i.result.claims && typeof i.result.claims.id === "string" ? i.result.claims.id : null,
+      verdict: i.result.verdict, holderProblem: i.holderProblem, idMatch: i.idMatch,
+      codes: Object.fromEntries(i.result.checks.map((c) => [c.check, c.code])) })),
+  };
+}
+
+async function fromPassportFile(file) {
+  if (file.size > MAX_PASSPORT_BYTES) {
+    showMessage({ key: "ui.unreadable_file", detail: `the file is larger than ${MAX_PASSPORT_BYTES >> 20} MB` });
+    return { error: "too large", people: [], credentials: [] };
+  }
+  return checkPassport(await file.text());
+}
+
+/** The national ID typed (if any) against each credential's salted hash; kept only if it is
+ * still what is typed once hashed (typing goes on while the hashes are computed). */
+async function idCheck(items) {
+  const typed = $("nid").value.trim();
+  const matches = [];
+  for (const item of items) matches.push(typed ? await matchesNationalId(item.result, typed) : null);
+  if ($("nid").value.trim() !== typed) return;
+  items.forEach((item, n) => { item.idMatch = matches[n]; });
+}
+
+async function checkNationalId() {
+  await idCheck(state.set);
+  renderSet();
+  return summary();
+}
+
+function clear() {
+  state.set = []; state.passport = null; state.passportText = null; state.last = null; state.lastText = null;
+  state.message = null;
+  $("result").className = "";
+  $("result").replaceChildren();
+  $("text").value = "";
+  $("passport").value = "";
+  renderSet();
+}
+
+/** The set: one summary per person, then each credential (its verdict line; the rest
+ * collapsed). Shown for a passport, and for QR texts once there is more than one. */
+function renderSet() {
+  const box = $("set");
+  const shown = state.passport !== null || state.set.length > 1;
+  box.hidden = !shown && !state.set.length;
+  $("set-list").hidden = !shown;
+  if (!shown) { $("people").replaceChildren(); $("set-list").replaceChildren(); return; }
+  const ctx = context();
+  $("people").replaceChildren(...people(state.set, state.passport).map((p) => personSummary(p, ctx)));
+  $("set-list").replaceChildren(...state.set.map((item) => el("li", null, itemResult(item, ctx))));
+}
+
+/** A message in place of a verdict (a file that is not a passport, a photo without a QR):
+ * translated; the English detail only on an English page. */
+function showMessage(message) {
+  state.last = null;
+  state.message = message;
+  const box = $("result");
+  box.className = "invalid";
+  box.replaceChildren(el("p", { class: "message" }, t(message.key)),
+    ...(message.detail && state.lang === "en" ? [el("small", { class: "detail", lang: "en" }, message.detail)] : []));
+}
+
+function showError(key) {
+  showMessage({ key });
+}
+
+/** Why the camera did not start, in the page's language: no camera, or not allowed. */
+function cameraProblem(e) {
+  const name = e && e.name;
+  state.notice = name === "NotAllowedError" || name === "SecurityError" ? { key: "ui.camera_denied" }
+    : name === "NotFoundError" || name === "OverconstrainedError" ? { key: "ui.no_camera" }
+      : { key: "ui.no_camera", detail: String(e && e.message) };  // busy, or another failure: its words too
+  showNotice();
+}
+
+function showNotice() {
+  const line = $("notice");
+  line.hidden = !state.notice;
+  if (!state.notice) return;
+  line.replaceChildren(t(state.notice.key),
+    ...(state.notice.detail && state.lang === "en" ? [" ", el("small", { class: "detail", lang: "en" }, state.notice.detail)] : []));
 }
 
 /** The verdict on an input the verifier could not judge: not valid, the format named. */
@@ -236,65 +422,15 @@ function unreadable(e) {
       : { check, status: "skip", code: "not_checked", message: "not checked" })) };
 }
 
-const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
-
-/** "CODE title" in the page's language (English when the rubric has none), or the code alone
- * for a unit of a rubric this page does not carry. */
-function unitLine(resultDescription) {
-  const code = resultDescription.split("#")[1];
-  const titles = Object.hasOwn(state.unitTitles, resultDescription) ? state.unitTitles[resultDescription] : null;
-  const title = titles && (titles[state.lang] || titles.en);
-  return title ? `${code} ${title}` : code;
-}
-
-/** What the card says, line by line: only for a credential whose claims may be believed. */
-function claimLines(result) {
-  const c = result.claims, s = c.credentialSubject, a = s.achievement;
-  const isco = a.alignment.find((x) => x.targetFramework === "ISCO-08");
-  const level = a.alignment.find((x) => x.targetFramework === "CQF");
-  const lines = [
-    el("p", null, el("b", null, s.nameKm), " / ", el("b", null, s.name),
-      ` · ${t("label.born")} ${s.birthYear} · ${t("label.id")} …${s.nationalIdLast4}`),
-    el("p", null, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${level.targetName}`),
-    el("p", null, `${t("label.occupation")}: ${t(`isco.${isco.targetCode}`) || isco.targetName} (ISCO-08 ${isco.targetCode})`),
-  ];
-  if (s.result) {
-    lines.push(el("p", null, `${t("label.units")}:`),
-      el("ul", { id: "units" }, ...s.result.map((r) => el("li", null, unitLine(r.resultDescription)))));
-  }
-  lines.push(el("p", null, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
-  // What an RPL certificate stands for abroad: said of one that verifies, never of another.
-  if (["ja", "ko"].includes(state.lang) && t("note.overseas") && a.achievementType !== "Course"
-      && result.verdict !== "invalid") lines.push(el("p", { class: "note" }, t("note.overseas")));
-  return lines;
-}
+/** The context result.js renders in: the page's language, its tables and its trust state. */
+const context = (extra) => ({ t, lang: state.lang, unitTitles: state.unitTitles, trust: state.trust, ...extra });
 
 function render(result) {
   state.last = result;
+  state.message = null;
   const box = $("result");
   box.className = result.verdict;
-  const parts = [el("h2", { id: "verdict" }, t(`verdict.${result.verdict}`))];
-  // A card's claims (holder, achievement, centre...) are shown only once its signature has
-  // verified against a key the trust data names and its content has passed the schema. Before
-  // that they are anyone's words: a forged or damaged card shows the verdict and the reasons,
-  // nothing it claims (a name beside "NOT VALID" still reads as a statement about someone).
-  // A signed card whose key is compromised, or which is revoked, keeps its claims: who the
-  // refused card names is what the employer needs to know.
-  if (result.claims && result.issuer && passed(result, "signature") && passed(result, "schema")) {
-    try {
-      parts.push(...claimLines(result));
-    } catch {
-      // The schema and credentialProblems guarantee every field read above; should they not,
-      // the verdict and the reasons still stand, without the card's lines.
-    }
-  }
-  const asOf = (x) => x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null
-    ? ` (${t("label.as_of")} ${new Date(result.statusUnknownAsOf).toISOString().slice(0, 10)})`
-    : x.code === "trust_list_expired" && result.trustListExpired !== null
-      ? ` (${t("label.expired_on")} ${new Date(result.trustListExpired).toISOString().slice(0, 10)})` : "";
-  parts.push(el("ul", null, ...result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
-    el("li", { class: x.status, "data-code": x.code }, `${t(`check.${x.check}`)}: ${t(`code.${x.code}`)}${asOf(x)}`))));
-  box.replaceChildren(...parts);
+  box.replaceChildren(...renderResult(result, context()));
 }
 
 // Tests pin the clock so that verdicts are reproducible, and load other trust worlds (a pinned
@@ -308,8 +444,12 @@ async function useTrust(bundle, pin) {
     return e.message;  // refused: the trust held before stays
   }
   state.env.pin = pin;
+  // What was checked against other trust data is put away with it.
+  state.set = []; state.passport = null;
+  renderSet();
   showTrust();
   return null;
 }
-window.SkillsPassport = { ready: false, check, setLanguage, sync, fromImage, setClock, useTrust };
+window.SkillsPassport = { ready: false, check, checkPassport, checkNationalId, clear, scan, setLanguage, sync, fromImage,
+  setClock, useTrust, summary };
 init().catch((e) => { document.body.dataset.error = e.message; $("result").textContent = e.message; });
