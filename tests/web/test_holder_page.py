@@ -113,7 +113,7 @@ def test_the_three_credentials_are_one_returnees() -> None:
 
 
 def test_import_three_ways_show_select_share(phone: tuple[Any, Any], tmp_path: Path) -> None:
-    _, page = phone
+    context, page = phone
     requests: list[tuple[str, str]] = []
     page.on("request", lambda r: requests.append((r.method, r.url)))
     page.evaluate("() => window.SkillsPassportHolder.setLanguage('km')")
@@ -133,7 +133,7 @@ def test_import_three_ways_show_select_share(phone: tuple[Any, Any], tmp_path: P
     held = _held(page)
     assert [h["verdict"] for h in held] == ["valid", "valid", "valid"]
     assert page.locator("article.card.valid").count() == 3
-    page.screenshot(path=str(SHOTS / "holder-cards-km.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "holder-cards-km.png"))
 
     # Kept on the phone: a reload, still offline, shows the same three.
     page.reload()
@@ -173,6 +173,22 @@ def test_import_three_ways_show_select_share(phone: tuple[Any, Any], tmp_path: P
     # Nothing left the phone: every request was the page reading its own files.
     assert all(method == "GET" for method, _ in requests), requests
     assert not any("SP2" in url or "eyJ" in url for _, url in requests)
+
+    # The recruiter's verifier page (offline too) reads what was shared: the file, then the
+    # QR codes scanned one after another; one person, both credentials valid.
+    desk = context.new_page()
+    desk.goto(page.url.replace("holder.html", ""))
+    wait_for(desk, "window.SkillsPassport && window.SkillsPassport.ready")
+    desk.evaluate("at => window.SkillsPassport.setClock(Date.parse(at))", AT)
+    desk.set_input_files("#passport", download.value.path())
+    summary = wait_for(desk, "(() => { const s = window.SkillsPassport.summary(); "
+                             "return s.people.length ? s : null; })()")
+    assert [(p["valid"], p["total"], p["sameHolder"]) for p in summary["people"]] == [(2, 2, True)]
+    desk.evaluate("() => window.SkillsPassport.clear()")
+    for qr in seen:
+        desk.evaluate("qr => window.SkillsPassport.check(qr)", qr)
+    summary = desk.evaluate("window.SkillsPassport.summary()")
+    assert [(p["valid"], p["total"]) for p in summary["people"]] == [(2, 2)]
 
 
 @pytest.mark.parametrize(("name", "code"), [

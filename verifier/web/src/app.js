@@ -1,9 +1,9 @@
 // The phone verifier page: scan, upload or paste; verify offline against the stored bundle.
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
-import { RollbackError, centreFreshness, loadBundle, parseMemory, refuseOlder, rememberText, seenFor,
-  seenOf } from "./trust.js";
+import { centreFreshness, loadBundle } from "./trust.js";
 import { CHECKS, decodeQr, trimText, verifyText } from "./verify.js";
-import { schemaSet, validate } from "./schema.js";
+import { validate } from "./schema.js";
+import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
 import { MAX_PASSPORT_BYTES, bindingProblem, el, itemResult, looksLikePassport, matchesNationalId, people,
   personSummary, readPassport, renderResult } from "./result.js";
 
@@ -17,8 +17,6 @@ const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: n
   clock: () => Date.now(), set: [], passport: null, passportText: null, last: null, lastText: null, message: null,
   notice: null, syncNote: null };
 
-async function json(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); }
-async function bytes(path) { const r = await fetch(path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return new Uint8Array(await r.arrayBuffer()); }
 
 function t(key) {
   return (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
@@ -71,29 +69,6 @@ function showTrust() {
     })));
 }
 
-// The bundle may outgrow localStorage (issuance records); the service worker keeps a copy too.
-function remember(bundle) {
-  try { localStorage.setItem("trust-bundle", JSON.stringify(bundle)); } catch { localStorage.removeItem("trust-bundle"); }
-}
-
-// What this page has seen (trust.js): kept beside the bundle, in the Python state file's format.
-const MEMORY = "trust-memory";
-
-// Take a bundle: refused (RollbackError) if older than the trust held or than what this page
-// has seen, so a stale copy (an old server, the service worker's cache) cannot undo a
-// revocation; remembered once kept, after the bundle itself (memory never ahead of it).
-async function loadTrust(bundle, persist = true) {
-  const memory = parseMemory(localStorage.getItem(MEMORY));  // damaged: an error, never reset
-  // It must chain from the newest list this page has seen, not from the pin alone.
-  const candidate = await loadBundle(bundle, state.env.pin, state.env.schemas, memory);
-  if (state.trust && state.trust.root === candidate.root) refuseOlder(seenOf(state.trust), candidate, true);
-  refuseOlder(seenFor(memory, candidate), candidate, false);
-  state.trust = candidate;
-  if (persist) remember(bundle);
-  const text = rememberText(memory, candidate);
-  if (text !== null) localStorage.setItem(MEMORY, text);
-  showTrust();
-}
 
 // Why the last update of the trust data was refused (the trust held stays), in the language.
 function showRefusal() {
@@ -114,64 +89,43 @@ function showSync() {
 }
 
 async function sync() {
-  let response;
   try {
-    if (navigator.onLine === false) throw new TypeError("offline");
-    response = await fetch(`trust-bundle.json?${Date.now()}`);
-  } catch {
-    state.syncNote = "ui.sync_offline";  // fetch fails with a TypeError: no network
-    showSync();
-    return;
-  }
-  try {
-    if (!response.ok) throw new Error(`trust-bundle.json: HTTP ${response.status}`);
-    await loadTrust(await response.json());
+    await state.trustState.sync();  // session.js: the one rule for taking a bundle
+    state.trust = state.trustState.current;
+    showTrust();
     state.refused = null;
     state.syncNote = "ui.sync_done";
     await recheck();
   } catch (e) {
-    state.refused = e;  // said in the alert line, with the reason
-    state.syncNote = null;
+    if (e.offline) {
+      state.syncNote = "ui.sync_offline";  // no network: the data on this device is still used
+    } else {
+      state.refused = e;  // said in the alert line, with the reason
+      state.syncNote = null;
+    }
   }
   showRefusal();
   showSync();
 }
 
 async function init() {
-  // Every language's table (a few kilobytes each, cached for offline use by the service
-  // worker): the picker names each language in its own words, its table's "language".
-  const tables = await Promise.allSettled(LANGS.map((lang) => json(`i18n/${lang}.json`)));
-  tables.forEach((got, n) => { if (got.status === "fulfilled") state.tables[LANGS[n]] = got.value; });
-  if (!state.tables.en) state.tables.en = await json("i18n/en.json");  // says why it cannot load
-  const config = await json("verifier-config.json");
-  const dictionaries = {};
-  for (const [version, file] of Object.entries(config.dictionaries)) dictionaries[version] = await bytes(file);
-  const schemas = {};
-  for (const [name, file] of Object.entries(config.schemas)) schemas[name] = await json(file);
-  // The pinned national root: its keys and how many of them must sign (1 when not given).
-  const pin = { rootKeys: config.rootKeys, ...("threshold" in config ? { threshold: config.threshold } : {}) };
-  state.env = { pin, dictionaries, schemas: schemaSet(schemas) };
-  // Titles of the units cards list (by ResultDescription): the page's own data, shown as text.
-  // A site exported before they were bundled has none, and shows unit codes alone.
-  state.unitTitles = config.unitTitles ? (await json(config.unitTitles)).titles : {};
-  const cached = localStorage.getItem("trust-bundle");
-  try {
-    if (!cached) throw new Error("no cached bundle");
-    await loadTrust(JSON.parse(cached), false);
-  } catch (e) {
-    if (e instanceof RollbackError) state.refused = e;  // shown: someone put an older copy back
-    // A refused cache is never the last word; an older served bundle is refused in turn (the
-    // page then says why and verifies nothing).
-    await loadTrust(await json("trust-bundle.json"));
-  }
-  for (const lang of LANGS) {
-    const opt = document.createElement("option");
-    opt.value = lang; opt.textContent = (state.tables[lang] && state.tables[lang].language) || lang;
-    opt.lang = lang;
-    $("lang").append(opt);
-  }
+  // Everything the first screen needs, at once (on a slow link, round trips add up): English
+  // (the fallback), the page's language, each language's name in itself for the picker
+  // (languages.json), and the verification data (session.js).
+  const own = LANGS.includes(state.lang) && state.lang !== "en"
+    ? json(`i18n/${state.lang}.json`).then((table) => { state.tables[state.lang] = table; }) : null;
+  const [en, names, env] = await Promise.all([json("i18n/en.json"), json("languages.json"), loadEnvironment(), own]);
+  state.tables.en = en;
+  state.env = env;
+  state.unitTitles = env.unitTitles;
+  state.trustState = new TrustState(env);
+  const { refused } = await state.trustState.start();
+  state.trust = state.trustState.current;
+  if (refused) state.refused = refused;  // shown: someone put an older copy back
+  showTrust();
+  for (const lang of LANGS) $("lang").append(el("option", { value: lang, lang }, names[lang] || lang));
   await setLanguage(state.lang);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register(serviceWorkerUrl());
+  registerServiceWorker();
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));
   $("verify").addEventListener("click", () => {
     const text = $("text").value;
@@ -190,17 +144,6 @@ async function init() {
   });
   $("scan").addEventListener("click", () => scan().catch((e) => { state.notice = { key: "ui.no_camera", detail: String(e && e.message) }; showNotice(); }));
   window.SkillsPassport.ready = true;
-}
-
-// The page's CSP requires Trusted Types for script URLs: the one it ever hands the browser is
-// its own service worker, and this policy (the only one the CSP allows) accepts nothing else.
-function serviceWorkerUrl() {
-  if (!window.trustedTypes) return "sw.js";
-  const policy = window.trustedTypes.createPolicy("sw-url", { createScriptURL: (url) => {
-    if (url !== "sw.js") throw new TypeError(`not this page's service worker: ${url}`);
-    return url;
-  } });
-  return policy.createScriptURL("sw.js");
 }
 
 async function fromImage(blob) {
@@ -439,7 +382,7 @@ function render(result) {
 const setClock = (ms) => { state.clock = () => ms; showTrust(); };
 async function useTrust(bundle, pin) {
   try {
-    state.trust = await loadBundle(bundle, pin, state.env.schemas);
+    state.trust = state.trustState.current = await loadBundle(bundle, pin, state.env.schemas);
   } catch (e) {
     return e.message;  // refused: the trust held before stays
   }

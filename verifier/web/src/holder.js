@@ -6,7 +6,8 @@
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { encode } from "uqr";
 import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
-import { Failure, readJson } from "./jws.js";
+import { Failure } from "./jws.js";
+import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, el, fill, isoDay, readPassport, statusShownAsOf } from "./result.js";
 import { validate } from "./schema.js";
 import { decodeQr, verifyText } from "./verify.js";
 
@@ -14,26 +15,13 @@ prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.b
 
 const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const STORE = "passport-credentials";
-// A passport file (the holder's or a centre's) is a few hundred kB at most: 200 credentials.
-const PASSPORT_LIMITS = { maxBytes: 2 << 20, maxDepth: 16, maxDigits: 32 };
 const DOWNLOAD = "../passport/download";
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
   wallet: [], results: new Map(), unpicked: new Set(), view: null, clock: () => Date.now() };
 
-/** Every string goes into the page as text: never markup (the CSP enforces Trusted Types). */
-function el(tag, attributes, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : String(value));
-  }
-  node.append(...children.filter((c) => c !== undefined && c !== null).map((c) => (c instanceof Node ? c : String(c))));
-  return node;
-}
-
 function t(key, values = {}) {
-  const text = (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
-  return text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+  return fill((state.tables[state.lang] || {})[key] || state.tables.en[key] || "", values);
 }
 
 // -- what the phone keeps -----------------------------------------------------------------
@@ -96,22 +84,22 @@ function showNotice(nodes) {
   $("notice").replaceChildren(...nodes);
 }
 
-/** A passport file's credentials, or an Error naming what is wrong with it. */
+/** A passport file's credentials (read as the verifier page reads one), or an Error saying
+ * in the page's language that it is not a passport, the English detail after it. */
 function passportItems(bytes) {
   let doc;
   try {
-    doc = readJson(bytes, PASSPORT_LIMITS);
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    doc = readPassport(text, (d) => validate(state.env.schemas, "passport-bundle", d));
   } catch (e) {
-    throw new Error(`${t("ui.unreadable_file")}: ${e.message}`);
-  }
-  if (!validate(state.env.schemas, "passport-bundle", doc)) {
-    throw new Error(t("ui.unreadable_file"));
+    throw new Error(`${t("ui.unreadable_file")} (${e.message})`);
   }
   return doc.credentials.map((c) => ({ qr: c.qr, jws: c.jws }));
 }
 
 async function fromFile(file) {
   try {
+    if (file.size > MAX_PASSPORT_BYTES) throw new Error(`${t("ui.unreadable_file")} (> ${MAX_PASSPORT_BYTES >> 20} MB)`);
     const items = passportItems(new Uint8Array(await file.arrayBuffer()));
     return await importMany(items);
   } catch (e) {
@@ -203,19 +191,19 @@ async function scan() {
 }
 
 // -- the cards -------------------------------------------------------------------------------
-const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
-
-/** The verdict in words: a revoked card says so, with the date of the status data. */
+/** The verdict in words: the status date of a valid card; why another is not, with the date
+ * of the status data that shows a card revoked or suspended. */
 function verdictText(result) {
   const failed = result.checks.find((c) => c.status === "fail") || result.checks.find((c) => c.status === "warn");
   const head = t(`verdict.${result.verdict}`);
   if (result.verdict === "valid" && result.statusAsOf !== null) {
-    return `${head} · ${t("label.status_as_of")} ${day(result.statusAsOf)}`;
+    return `${head} · ${t("label.status_as_of")} ${isoDay(result.statusAsOf)}`;
   }
-  return failed ? `${head}: ${t(`code.${failed.code}`)}` : head;
+  if (!failed) return head;
+  const shown = ["revoked", "suspended"].includes(failed.code)
+    ? statusShownAsOf(result, { trust: state.trust.current }) : null;
+  return `${head}: ${t(`code.${failed.code}`)}${shown !== null ? ` (${t("label.on_or_before")} ${isoDay(shown)})` : ""}`;
 }
-
-const day = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 function card(entry) {
   const result = state.results.get(entry.id);
@@ -224,10 +212,10 @@ function card(entry) {
   let title = entry.id;
   // The holder's own card: its claims are shown once its signature verified (a card that was
   // revoked since still names what it was; its verdict says it is no longer valid).
-  if (result && result.claims && passed(result, "signature")) {
+  if (result && claimTrust(result) !== "hidden") {
     const c = result.claims, s = c.credentialSubject, a = s.achievement;
     const level = a.alignment.find((x) => x.targetFramework === "CQF");
-    const n = level ? Number(String(level.targetCode).replace(/^C/, "")) : null;
+    const n = level ? cqfLevel(level.targetCode) : null;
     title = state.lang === "km" ? a.nameKm : `${a.name} / ${a.nameKm}`;
     parts.push(el("p", null, `${t(`award.${a.achievementType}`)}${n ? ` · CQF ${n}` : ""}`),
       el("p", null, `${s.nameKm} / ${s.name}`),
@@ -236,7 +224,7 @@ function card(entry) {
   parts.push(el("p", { class: "verdict" }, result ? verdictText(result) : t("verdict.invalid")));
   // Chosen to show unless the holder unticks it (a card no longer valid: unticked).
   const pick = el("input", { type: "checkbox", class: "pick", "data-id": entry.id,
-    checked: verdict !== "invalid" && !state.unpicked.has(entry.id) });
+    checked: verdict !== "invalid" && !state.unpicked.has(entry.id) ? "" : null });
   pick.addEventListener("change", () => { if (pick.checked) state.unpicked.delete(entry.id); else state.unpicked.add(entry.id); });
   const show = el("button", { class: "show" }, t("holder.show_qr"));
   show.addEventListener("click", () => openView([entry]));

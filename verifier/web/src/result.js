@@ -9,6 +9,8 @@
 // goes in as text: a Text node or an attribute value, never as markup. Nothing here writes
 // innerHTML, and the pages' Content-Security-Policy (Trusted Types) would refuse it.
 
+import { readJson } from "./jws.js";
+
 /** An element with attributes (null and undefined left out) and children (nodes, or strings
  * that become Text nodes). */
 export function el(tag, attributes, ...children) {
@@ -171,6 +173,7 @@ export function renderResult(result, ctx) {
 // -- passports and sets of credentials (verifier/bulk.py's rules) --------------------------
 /** The largest passport file read: 200 credentials of a few kilobytes each, with room. */
 export const MAX_PASSPORT_BYTES = 2 << 20;
+const PASSPORT_LIMITS = { maxBytes: MAX_PASSPORT_BYTES, maxDepth: 16, maxDigits: 32 };
 const ID_PATTERN = /^urn:skillpass:cred:[0-9A-Z]{12}$/;
 const JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}$/;
 const QR_PATTERN = /^SP[0-9]{1,3}:[0-9A-Z $%*+./:-]+$/;
@@ -227,7 +230,8 @@ export function readPassport(text, validate) {
   }
   let doc;
   try {
-    doc = JSON.parse(text);
+    // The bounded reader (jws.js): nesting and number lengths limited as jsonread.py does.
+    doc = readJson(new TextEncoder().encode(text), PASSPORT_LIMITS);
   } catch (e) {
     throw new Error(`not JSON (${e.message})`);
   }
