@@ -238,8 +238,8 @@ def run_verify(args: argparse.Namespace) -> int:
                 text = _reason_text(args.lang, row.reason, row.error) if row.reason else row.error
                 print(f"skillpass: {text}", file=sys.stderr)
         fmt = args.format or ("json" if args.json else "table")
-        text = {"table": render_table, "csv": render_csv, "json": render_json}[fmt](
-            report, args.lang)
+        text = render_table(report, args.lang, trust) if fmt == "table" else \
+            {"csv": render_csv, "json": render_json}[fmt](report, args.lang)
         if args.out:
             write_atomic(Path(args.out), text.encode("utf-8"), durable=False)
         else:
@@ -372,7 +372,8 @@ def _detail(text: str, detail: str) -> str:
     return f"{text}:\n{detail}" if "\n" in detail else f"{text} ({detail})"
 
 
-def _row_problems(row: bulk.CredentialRow, lang: str) -> list[str]:
+def _row_problems(row: bulk.CredentialRow, lang: str,
+                  trust: TrustBundle | None = None) -> list[str]:
     """Why a row is not valid, in `lang` (the English detail after a translated reason)."""
     problems = []
     if row.error:
@@ -380,7 +381,9 @@ def _row_problems(row: bulk.CredentialRow, lang: str) -> list[str]:
     if row.holder_problem:
         problems.append(_detail(t(lang, "label.holder_mismatch"), row.holder_problem))
     if row.result is not None:
-        problems += [f"{t(lang, 'check.' + c.check.value)}: {_check_text(c, lang)}"
+        on_or_before = status_dates(row.result, trust)[1]
+        problems += [f"{t(lang, 'check.' + c.check.value)}: "
+                     f"{_check_detail(c, row.result, lang, on_or_before)}"
                      for c in row.result.checks if c.outcome in (Outcome.FAIL, Outcome.WARN)]
     return problems
 
@@ -399,7 +402,7 @@ def _person_summary(person: bulk.Person, lang: str) -> list[str]:
     return said
 
 
-def render_table(report: bulk.Report, lang: str = "en") -> str:
+def render_table(report: bulk.Report, lang: str = "en", trust: TrustBundle | None = None) -> str:
     """The rows for a person to read, in `lang`: every credential, then every person."""
     untrusted = f"--- {t(lang, 'label.untrusted')} ---"
 
@@ -419,7 +422,7 @@ def render_table(report: bulk.Report, lang: str = "en") -> str:
             if not row.trusted:
                 lines.append(f"      {untrusted}")
             lines.append(f"      {claims}")
-        lines += [f"      {p}" for p in "\n".join(_row_problems(row, lang)).splitlines()]
+        lines += [f"      {p}" for p in "\n".join(_row_problems(row, lang, trust)).splitlines()]
     for person in report.people:
         lesser = not person.all_valid and not person.problems and all(
             r.result is not None and r.result.verdict is Verdict.WARNING for r in person.rows
@@ -443,9 +446,19 @@ def render_table(report: bulk.Report, lang: str = "en") -> str:
 _MARK = {Outcome.PASS: "ok  ", Outcome.FAIL: "FAIL", Outcome.WARN: "warn", Outcome.SKIP: "--  "}
 
 
-def _check_text(c: CheckResult, lang: str) -> str:
-    """A check's result: its English message, or in another language its reason's text."""
-    return c.message if lang == "en" else t(lang, f"code.{c.code.value}")
+def _check_detail(c: CheckResult, result: VerificationResult, lang: str,
+                  on_or_before: datetime | None) -> str:
+    """A check's result: its English message, or in another language its reason's text; a
+    revocation or suspension in the reason's words with the date of the list that says so."""
+    if c.code in (Code.REVOKED, Code.SUSPENDED):
+        detail = t(lang, f"code.{c.code.value}")
+        if on_or_before is not None:
+            detail += f" ({t(lang, 'label.on_or_before')} {on_or_before:%Y-%m-%d})"
+        return detail
+    detail = c.message if lang == "en" else t(lang, f"code.{c.code.value}")
+    if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:
+        detail += f" ({t(lang, 'label.expired_on')} {result.trust_list_expired:%Y-%m-%d})"
+    return detail
 
 
 def status_dates(result: VerificationResult,
@@ -527,14 +540,8 @@ def render_text(result: VerificationResult, lang: str = "en",
     if trusted:
         lines += _claim_lines(result, lang, trusted=True)
     for c in result.checks:
-        detail = _check_text(c, lang)
-        if c.code in (Code.REVOKED, Code.SUSPENDED):
-            detail = tr(f"code.{c.code.value}")
-            if on_or_before is not None:
-                detail += f" ({tr('label.on_or_before')} {on_or_before:%Y-%m-%d})"
-        if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:
-            detail += f" ({tr('label.expired_on')} {result.trust_list_expired:%Y-%m-%d})"
-        lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: {detail}")
+        lines.append(f"  [{_MARK[c.outcome]}] {tr('check.' + c.check.value)}: "
+                     f"{_check_detail(c, result, lang, on_or_before)}")
     signed = result.check(Check.SIGNATURE).outcome is Outcome.PASS
     if cred is not None and not trusted and signed:
         lines.append(f"--- {tr('label.untrusted')} ---")
