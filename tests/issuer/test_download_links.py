@@ -7,7 +7,9 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -32,6 +34,7 @@ from tests.issuer.conftest import Service, store_of
 from tests.issuer.workflow import assess, browser, register
 
 DOWNLOAD = "/passport/download"
+Cli = Callable[..., tuple[int, str, str]]
 LINK = re.compile(r"https://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
 
 
@@ -340,14 +343,8 @@ def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: S
     registrar, _ = browser(svc, "registrar")
     r = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
-    document = pypdfium2.PdfDocument(r.data)
-    try:
-        cover = document[0].render(scale=300 / 72, grayscale=True).to_pil()
-    finally:
-        document.close()
-    texts = [b.text for b in zxingcpp.read_barcodes(cover)]
-    links = [m for m in (LINK.fullmatch(t) for t in texts) if m is not None]
-    assert len(links) == 1, texts
+    links = _cover_links(r.data)
+    assert len(links) == 1
     assert links[0].group(0).startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html")
     row = _row(svc, links[0].group(1))
     assert sorted(row.credential_ids) == sorted([first["id"], second["id"]])
@@ -356,6 +353,40 @@ def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: S
     assert sorted(c["id"] for c in got.get_json()["credentials"]) == sorted(row.credential_ids)
     again = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
     assert again.status_code == 200 and _actions(svc).count("download.create") == 2
+
+
+def _cover_links(data: bytes) -> list[re.Match[str]]:
+    document = pypdfium2.PdfDocument(data)
+    try:
+        cover = document[0].render(scale=300 / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    texts = [b.text for b in zxingcpp.read_barcodes(cover)]
+    return [m for m in (LINK.fullmatch(t) for t in texts) if m is not None]
+
+
+def test_the_command_line_booklet_carries_a_link_too(sqlite_svc: Service, cli: Cli,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    monkeypatch.setenv("SKILLPASS_HOME", str(svc.home.root))
+    monkeypatch.setenv("DATABASE_URL", str(store_of(svc.app).engine.url))
+    code, out, err = cli("booklet", credential["id"], "--out", str(tmp_path / "p.pdf"))
+    assert code == 0, err
+    assert "one-time download link" in out and "#get=" not in out
+    links = _cover_links((tmp_path / "p.pdf").read_bytes())
+    assert len(links) == 1
+    assert _row(svc, links[0].group(1)).credential_ids == [credential["id"]]
+    with store_of(svc.app).read() as s:
+        maker = s.execute(select(User.username).join(
+            DownloadLink, DownloadLink.created_by == User.id)).scalar_one()
+    assert maker == "@cli"
+    assert _redeem(svc.app.test_client(), links[0].group(1)).status_code == 200
+    code, out, err = cli("booklet", credential["id"], "--no-link", "--out",
+                         str(tmp_path / "q.pdf"))
+    assert code == 0 and not _cover_links((tmp_path / "q.pdf").read_bytes()), err
 
 
 def test_a_booklet_with_a_long_list_keeps_the_link_on_a_page_of_its_own() -> None:
