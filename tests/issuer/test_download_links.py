@@ -32,6 +32,7 @@ from passport.verify import verify
 from tests.conftest import suite_world
 from tests.issuer.conftest import Service, store_of
 from tests.issuer.workflow import assess, browser, register
+from tests.web.chromium import issuer_served, launched
 
 DOWNLOAD = "/passport/download"
 Cli = Callable[..., tuple[int, str, str]]
@@ -226,6 +227,36 @@ def test_revoked_credentials_are_left_out_and_a_link_to_none_is_refused(svc: Ser
     assert _row(svc, only_revoked.token).used_at is None  # nothing was handed out
     with store_of(svc.app).transaction() as s, pytest.raises(Conflict, match="revoked"):
         downloads.for_credential(s, user, revoked["id"], datetime.now(UTC))
+
+
+HOLDER_CALL = """async (token) => {
+  const r = await fetch("../passport/download", {method: "POST",
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify({token})});
+  return [r.status, r.headers.get("Cache-Control"), await r.json()];
+}"""
+
+
+def test_the_phone_pages_own_call_works_in_a_browser(tmp_path: Path) -> None:
+    """The exact fetch the holder page makes, from a page under /verify/ with the phone
+    pages' policy on, in Chromium: the bundle once, then a JSON refusal."""
+    with issuer_served(tmp_path) as (svc, base), launched() as chromium:
+        candidate = register(svc)
+        credential = _training(svc, candidate["id"])
+        token = _link(svc, [credential["id"]]).token
+        context = chromium.new_context()
+        try:
+            page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
+            assert page.goto(f"{base}/verify/").status == 200
+            status, cache, bundle = page.evaluate(HOLDER_CALL, token)
+            assert (status, cache) == (200, "no-store")
+            assert [c["id"] for c in bundle["credentials"]] == [credential["id"]]
+            status, _, refused = page.evaluate(HOLDER_CALL, token)
+            assert status == 410 and refused["message"] == downloads.GONE
+            assert not [m for m in console if "Content Security Policy" in m], console
+        finally:
+            context.close()
 
 
 @pytest.mark.parametrize(("body", "content_type"), [
