@@ -1,4 +1,5 @@
-"""The JSON API (/api/...) and the public publication endpoints."""
+"""The JSON API (/api/...), the public publication endpoints, and the holder's one-time
+download (POST /passport/download)."""
 
 from __future__ import annotations
 
