@@ -1,4 +1,5 @@
-"""The JSON API (/api/...) and the public publication endpoints."""
+"""The JSON API (/api/...), the public publication endpoints, and the holder's one-time
+download (POST /passport/download)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from flask import Blueprint, Response, g, jsonify, redirect, request
 from werkzeug.security import safe_join
 
 from issuer import audit
-from issuer.auth import browser_session_key, public, roles, sign_in_browser
-from issuer.db import CredentialRecord, User
+from issuer.auth import browser_session_key, public, roles, sign_in_browser, token_in_body
+from issuer.db import CredentialRecord, User, utcnow
 from issuer.service import (
     accounts,
     assessments,
     candidates,
     credentials,
+    downloads,
     evidence,
     issuance,
     passwords,
@@ -32,7 +34,6 @@ from issuer.service.errors import NotFound
 from issuer.web_common import body, centre, openapi, store, transaction
 from passport import contexts
 from passport.errors import DocumentError
-from passport.holder_bundle import passport_bundle
 
 api = Blueprint("api", __name__, url_prefix="/api")
 publish = Blueprint("publish", __name__)
@@ -78,13 +79,7 @@ def get_candidate(candidate_id: int) -> Response:
 @roles("registrar", "assessor", "admin")
 def candidate_passport(candidate_id: int) -> Response:
     with transaction() as s:
-        candidates.get(s, candidate_id)
-        creds = s.query(CredentialRecord).filter_by(candidate_id=candidate_id,
-                                                    revoked=False).all()
-        if not creds:
-            raise NotFound("this candidate holds no valid credential yet")
-        entries = [(credentials.parsed(c), c.jws, c.qr) for c in creds]
-        return jsonify(passport_bundle(entries, datetime.now(UTC)))
+        return jsonify(candidates.passport(s, candidate_id, datetime.now(UTC)))
 
 
 @api.post("/evidence")
@@ -337,6 +332,19 @@ def context_v1() -> Response:
     return response
 
 
+
+
+@publish.post("/passport/download")
+@token_in_body
+def passport_download() -> Response:
+    """A one-time download link, redeemed: the holder's phone page (/verify/holder.html)
+    posts {"token": ...} from its link and gets the passport bundle of the credentials the
+    link covers. The token is the only authority; the answer is never cached."""
+    data = body("PassportDownload")
+    bundle = downloads.fetch(store(), data["token"], request.remote_addr, utcnow())
+    response = jsonify(bundle)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- the phone verifier page, served with this issuer's trust data ---------------------------

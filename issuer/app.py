@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from issuer import auth, security
 from issuer.home import Home, home_path
 from issuer.installation import Installation
-from issuer.service.errors import Busy, Conflict, Forbidden, NotFound, Throttled
+from issuer.service.errors import Busy, Conflict, Forbidden, Gone, NotFound, Throttled
 from passport.errors import DocumentError, Error
 
 MAX_REQUEST_BYTES = 26 * 1024 * 1024
@@ -87,7 +87,7 @@ def _create(home: Home | None, *, secret: str | None, database_url: str | None,
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/status/", "/.well-known/")) or \
+    return request.path.startswith(("/api/", "/status/", "/.well-known/", "/passport/")) or \
         request.accept_mimetypes.best == "application/json"
 
 
@@ -118,6 +118,10 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> tuple[Response | str, int]:
         return _error(404, "not_found", str(exc))
+
+    @app.errorhandler(Gone)
+    def gone(exc: Gone) -> tuple[Response | str, int]:
+        return _error(410, "gone", str(exc))
 
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict) -> tuple[Response | str, int]:

@@ -35,6 +35,20 @@ def public(view: F) -> F:
     return view
 
 
+def token_in_body(view: F) -> F:
+    """Public, and the request's own token is its only authority (a one-time download
+    link): no session or API token is read, so no cookie can count, and CSRF (which guards
+    what a cookie allows) does not apply."""
+    view._roles = ()  # type: ignore[attr-defined]
+    view._token_in_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def _token_in_body(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_token_in_body", False))
+
+
 class PasswordChangeRequired(Forbidden):
     """Signed in with a one-time password: nothing but choosing a new one (HTTP 403)."""
 
@@ -102,6 +116,9 @@ def install(app: Flask) -> None:
     @app.before_request
     def identify() -> None:
         g.user = None
+        g.via_token = False
+        if _token_in_body(app):
+            return
         header = request.headers.get("Authorization", "")
         store = app.extensions["skillpass.store"]
         if header.startswith("Bearer "):
@@ -121,7 +138,7 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def check_csrf() -> None:
-        if request.method in SAFE_METHODS or g.get("via_token"):
+        if request.method in SAFE_METHODS or g.get("via_token") or _token_in_body(app):
             return
         if g.get("user") is None and request.endpoint != "web.login":
             return  # not signed in: the view's role check answers 401 first

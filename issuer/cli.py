@@ -19,7 +19,7 @@ from issuer.prints import load_entries
 from passport.bundle import TrustBundle
 from passport.errors import UsageError
 from passport.fileio import read_bytes, write_atomic
-from passport.printing import BookletEntry
+from passport.printing import BookletEntry, HolderLink
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -381,6 +381,8 @@ def register_booklet(sub: Sub) -> None:
     p.add_argument("credentials", nargs="+", metavar="CRED")
     p.add_argument("--out", required=True, help="passport.pdf (the bundle goes beside it as .json)")
     p.add_argument("--photo", help="optional holder photo for the cover")
+    p.add_argument("--no-link", action="store_true",
+                   help="print no one-time download link on the cover")
     _print_options(p)
     p.set_defaults(func=run_booklet)
 
@@ -392,11 +394,43 @@ def run_booklet(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     entries = _entries(args, args.credentials)
     doc = passport_bundle([(e.credential, _jws(e.qr_text), e.qr_text) for e in entries], now)
+    link = None if args.no_link else _holder_link(entries, now)
     out = Path(args.out)
-    write_atomic(out, pdf(booklet_pages(entries, printed=now.date(), photo=_photo(args.photo))))
+    write_atomic(out, pdf(booklet_pages(entries, printed=now.date(), photo=_photo(args.photo),
+                                        link=link)))
     write_atomic(out.with_suffix(".json"), json.dumps(doc, ensure_ascii=False, indent=1).encode())
     print(f"{out}: cover + {len(entries)} credential page(s); bundle {out.with_suffix('.json')}")
+    if link is not None:
+        print(f"The cover carries a one-time download link for the holder's phone, until "
+              f"{link.expires.isoformat()}.")
     return 0
+
+
+def _holder_link(entries: list[BookletEntry], now: datetime) -> HolderLink | None:
+    """A fresh one-time download link to the booklet's credentials, made by the command
+    line's account, at the centre's own address; None outside a centre's home, or when a
+    credential printed is not one of this centre's database (a file from elsewhere)."""
+    from issuer.service import accounts, credentials, downloads
+    from issuer.service.errors import NotFound
+    from issuer.store import Store
+
+    home = Home(home_path())
+    if not home.exists():
+        return None
+    store = Store.open(home)
+    try:
+        with store.transaction() as s:
+            try:
+                records = [credentials.get(s, e.credential.id) for e in entries]
+            except NotFound:
+                return None
+            if len({r.candidate_id for r in records}) != 1:
+                return None
+            link = downloads.create(s, accounts.command_line_user(s), records[0].candidate_id,
+                                    [r.id for r in records], now)
+    finally:
+        store.close()
+    return HolderLink(link.url(home.profile().id), link.expires_at.date())
 
 
 def _jws(qr_text: str) -> str:

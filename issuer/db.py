@@ -199,6 +199,22 @@ class CredentialRecord(Base):
     kid: Mapped[str | None] = mapped_column(String(12), nullable=True)
 
 
+class DownloadLink(Base):
+    """A one-time link the holder's phone fetches their credentials with (service.downloads).
+
+    Only the token's SHA-256 is kept; `used_at` is set once, by the one redemption."""
+
+    __tablename__ = "download_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    credential_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class StatusListRecord(Base):
     """One published status list: its bits, and its signed credential cached until it changes.
 

@@ -32,6 +32,7 @@ from issuer.service import (
     assessments,
     candidates,
     credentials,
+    downloads,
     drafts,
     evidence,
     identity,
@@ -454,12 +455,31 @@ def create_training() -> Page:
 
 @web.get("/credentials/<credential_id>")
 @roles("registrar", "assessor", "admin")
-def credential(credential_id: str) -> Page:
+def credential(credential_id: str, link: downloads.Link | None = None) -> Page:
     with transaction() as s:
         cr = credentials.get(s, credential_id)
     svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
+    shown: dict[str, Any] = {}
+    if link is not None:
+        url = link.url(centre().id)
+        shown = {"link": url, "link_expires": link.expires_at.date().isoformat(),
+                 "link_svg": Markup(segno.make_qr(url, error="m").svg_inline(scale=4))}
     return render_template("credential.html", cr=cr, qr_svg=svg,
-                           actions=status.applicable(cr, g.user.role))
+                           actions=status.applicable(cr, g.user.role),
+                           download_roles=downloads.ROLES, **shown)
+
+
+@web.post("/credentials/<credential_id>/download-link")
+@roles(*downloads.ROLES)
+def download_link(credential_id: str) -> Page:
+    """A one-time link for the holder's phone to fetch this credential: shown once, here."""
+    try:
+        with transaction() as s:
+            link = downloads.for_credential(s, g.user, credential_id, utcnow())
+    except Conflict:  # revoked or suspended meanwhile
+        flash(t("download.not_valid"), "error")
+        return redirect(url_for("web.credential", credential_id=credential_id))
+    return credential(link.credential_ids[0], link=link)
 
 
 STATUS_ROLES = tuple(sorted({r for rs in status.ACTION_ROLES.values() for r in rs}))
@@ -556,10 +576,27 @@ def card(credential_id: str) -> Response:
 @web.get("/candidates/<int:candidate_id>/booklet.pdf")
 @roles("registrar", "admin")
 def booklet(candidate_id: int) -> Response:
-    from passport.printing import booklet_pages, pdf
+    """The booklet, its cover carrying a fresh one-time link to the credentials it prints
+    (made by the printing, audited as such: each print is a new link)."""
+    from passport.printing import HolderLink, booklet_pages, pdf
 
-    pages = booklet_pages(_entries(_valid_records(candidate_id)), printed=date.today())
+    records = _valid_records(candidate_id)
+    with transaction() as s:
+        link = downloads.create(s, g.user, candidate_id, [r.id for r in records], utcnow())
+    pages = booklet_pages(_entries(records), printed=date.today(),
+                          link=HolderLink(link.url(centre().id), link.expires_at.date()))
     return Response(pdf(pages), mimetype="application/pdf")
+
+
+@web.get("/candidates/<int:candidate_id>/passport.json")
+@roles("registrar", "assessor", "admin")
+def passport_file(candidate_id: int) -> Response:
+    """The candidate's passport bundle file, as the API gives it."""
+    with transaction() as s:
+        doc = candidates.passport(s, candidate_id, utcnow())
+    return Response(json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="passport-{candidate_id}.json"'})
 
 
 @web.get("/candidates/<int:candidate_id>/sheet.pdf")

@@ -10,6 +10,7 @@ from datetime import date
 from types import TracebackType
 from typing import BinaryIO
 
+import segno
 from PIL import Image, ImageOps
 
 from passport import card
@@ -228,6 +229,51 @@ class BookletEntry:
     unit_titles: Mapping[str, tuple[str, str]]  # unit code -> (English, Khmer), when known
 
 
+@dataclass(frozen=True)
+class HolderLink:
+    """A one-time link the holder's phone opens to keep the passport on it."""
+
+    url: str
+    expires: date
+
+
+LINK_QR = 380  # the cover's link QR: a phone camera reads it from a hand's length
+_FOOTER = 330  # the cover's footer: from this far above the bottom edge
+
+
+def link_qr(text: str, box: int = LINK_QR) -> PackedBitmap:
+    """Any text (a URL: lower case, '#') as a QR symbol with its quiet zone, at whole pixels
+    per module. Credential QR codes use `card.qr_bitmap`, which takes their alphanumeric
+    text only."""
+    symbol = segno.make_qr(text, error="m")
+    modules = symbol.symbol_size(scale=1, border=4)[0]
+    scale = max(1, box // modules)
+    buf = io.BytesIO()
+    symbol.save(buf, kind="png", scale=scale, border=4)
+    buf.seek(0)
+    with Image.open(buf) as image:
+        return PackedBitmap.from_image(image.convert("1"))
+
+
+def _link_block(page: _Page, link: HolderLink, top: int) -> None:
+    """The link's QR at the right edge from `top`, its caption (Khmer, then English) left
+    of it."""
+    qr = link_qr(link.url)
+    page.bitmap.draw(qr, A5[0] - page.margin - qr.width + 30, top)  # the quiet zone overhangs
+    until = link.expires.isoformat()
+    width = page.width - qr.width
+    y = top + 30
+    for text, gap in (("ស្កេនដោយទូរស័ព្ទរបស់អ្នក", 8),
+                      ("ដើម្បីរក្សាលិខិតឆ្លងដែននេះនៅលើវា។", 8),
+                      (f"ប្រើបានតែម្តង រហូតដល់ {until}។", 30),
+                      ("Scan with your phone to keep", 8),
+                      ("this passport on it.", 8),
+                      (f"One use, until {until}.", 8)):
+        caption = text_bitmap(text, 30, "Regular", max_width=width)
+        page.bitmap.draw(caption, page.margin, y)
+        y += caption.height + gap
+
+
 class _Page:
     def __init__(self, size: tuple[int, int], margin: int = 120) -> None:
         self.bitmap = PackedBitmap.blank(*size)
@@ -247,7 +293,10 @@ class _Page:
 
 
 def booklet_pages(entries: Sequence[BookletEntry], *, printed: date,
-                  photo: Image.Image | None = None) -> list[PackedBitmap]:
+                  photo: Image.Image | None = None,
+                  link: HolderLink | None = None) -> list[PackedBitmap]:
+    """The cover, then a page per credential. `link`: printed on the cover above its footer
+    (on a page of its own after the cover when the list of credentials leaves no room)."""
     holder = entries[0].credential.holder
     cover = _Page(A5)
     cover.y = 200
@@ -268,12 +317,22 @@ def booklet_pages(entries: Sequence[BookletEntry], *, printed: date,
         a = e.credential.achievement
         cover.line(f"{a.name_km}", 30, indent=30, gap=4)
         cover.line(f"{a.name}  ·  {AWARD_NAMES[a.type][1]}", 28, indent=30)
-    cover.y = A5[1] - 330
+    pages: list[PackedBitmap] = []
+    if link is not None:
+        top = A5[1] - _FOOTER - LINK_QR - 20
+        if cover.y + 20 <= top:
+            _link_block(cover, link, top)
+        else:
+            own = _Page(A5)
+            own.line("លិខិតឆ្លងដែនជំនាញ  ·  SKILLS PASSPORT", 40, "Bold", gap=40)
+            _link_block(own, link, own.y)
+            pages.append(own.bitmap)
+    cover.y = A5[1] - _FOOTER
     cover.rule()
     cover.line("ទំព័រនីមួយៗមានកូដ QR ដែលបានចុះហត្ថលេខា អាចផ្ទៀងផ្ទាត់ដោយគ្មានអ៊ីនធឺណិត", 26, gap=6)
     cover.line(f"Printed {printed.isoformat()}. Each page carries a signed QR code.", 26, gap=6)
     cover.line("Any Skills Passport verifier checks it with no network.", 26, gap=6)
-    return [cover.bitmap] + [_credential_page(e) for e in entries]
+    return [cover.bitmap, *pages] + [_credential_page(e) for e in entries]
 
 
 def _credential_page(entry: BookletEntry) -> PackedBitmap:

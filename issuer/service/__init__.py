@@ -12,6 +12,7 @@ one database transaction (`issuer.store.Store.transaction`) and each change audi
 - `assessments`: RPL assessments, judgments and decisions
 - `issuance`: signing and recording credentials, each in a status slot from `status`
 - `credentials`: finding what was issued (by id or the number printed on the card)
+- `downloads`: one-time links a holder's phone fetches their credentials with
 - `status`: the slot allocator, revocation and suspension, the lists' bits
 - `publication`: the signed status lists and the trust bundle, derived from the database
 """

@@ -165,3 +165,14 @@ def to_json(c: Candidate) -> dict[str, Any]:
             "birthDate": c.birth_date, "nationalIdLast4": c.national_id_last4, "phone": c.phone,
             "province": c.province, "occupationAbroad": c.occupation_abroad,
             "languages": c.languages}
+
+
+def passport(session: Session, candidate_id: int, created: datetime) -> dict[str, Any]:
+    """The candidate's passport bundle, as staff download it: every credential not revoked."""
+    get(session, candidate_id)
+    records = session.execute(select(CredentialRecord).where(
+        CredentialRecord.candidate_id == candidate_id, CredentialRecord.revoked.is_(False))
+        .order_by(CredentialRecord.issued_at, CredentialRecord.id)).scalars().all()
+    if not records:
+        raise NotFound("this candidate holds no valid credential yet")
+    return credentials.passport(records, created)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from issuer.db import CredentialRecord
 from issuer.service.errors import NotFound
 from passport.credential import Credential
+from passport.holder_bundle import passport_bundle
 from passport.jws import parse
 
 ID_PREFIX = "urn:skillpass:cred:"
@@ -62,6 +64,11 @@ def parsed(record: CredentialRecord) -> Credential:
 def parsed_jws(compact: str) -> Credential:
     """A credential this centre signed and recorded, read back from its JWS."""
     return Credential.from_payload(parse(compact).payload)
+
+
+def passport(records: Sequence[CredentialRecord], created: datetime) -> dict[str, Any]:
+    """The holder's passport bundle file (passport.holder_bundle) of these records."""
+    return passport_bundle([(parsed(r), r.jws, r.qr) for r in records], created)
 
 
 def to_json(c: CredentialRecord) -> dict[str, Any]:

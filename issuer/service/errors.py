@@ -23,11 +23,16 @@ class Busy(Error):
     """The database could not take the change now (lock timeout); try again (HTTP 503)."""
 
 
-class Throttled(UsageError):
-    """Too many failed sign-ins to this account or from this address (HTTP 429)."""
+class Gone(UsageError):
+    """A one-time link that was used, has expired, or never existed (HTTP 410)."""
 
-    def __init__(self, retry_after: int) -> None:
+
+class Throttled(UsageError):
+    """Too many failed sign-ins to this account or from this address, or failed download
+    links from this address (HTTP 429)."""
+
+    def __init__(self, retry_after: int, what: str = "sign-ins") -> None:
         self.retry_after = max(1, retry_after)
         minutes = math.ceil(self.retry_after / 60)
-        super().__init__(f"too many failed sign-ins; try again in {minutes} minute"
+        super().__init__(f"too many failed {what}; try again in {minutes} minute"
                          f"{'s' if minutes != 1 else ''}")

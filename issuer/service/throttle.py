@@ -8,6 +8,10 @@ address (an IPv6 client by its /64, which one client usually holds whole). After
 with 429 and Retry-After, without its password being checked. A success clears its account's
 count (not the address's: one good account must not buy an address more guesses at others).
 
+A one-time download link (`issuer.service.downloads`) is throttled the same way, by its own
+count per client address (scope "download"): a holder's phone trying links that do not work
+never locks the centre's staff out of signing in from the same network.
+
 An attempt is counted *before* its password is checked, in a transaction that locks the
 counters (row locks on PostgreSQL, the write lock on SQLite), so parallel attempts from any
 number of processes never check more passwords than the limit; a success takes its count
@@ -33,8 +37,10 @@ ACCOUNT_FAILURES = 5
 CLIENT_FAILURES = 20
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
+DOWNLOAD_FAILURES = 20
 _FORGOTTEN = timedelta(days=1)  # counters idle this long are deleted
-_LIMITS = {"account": ACCOUNT_FAILURES, "client": CLIENT_FAILURES}
+_LIMITS = {"account": ACCOUNT_FAILURES, "client": CLIENT_FAILURES,
+           "download": DOWNLOAD_FAILURES}
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,23 @@ class Keys:
 
     def pairs(self) -> list[tuple[str, str]]:
         return [("account", self.account), ("client", self.client)]
+
+
+@dataclass(frozen=True)
+class DownloadKeys:
+    """The one counter a download link's redemption is charged to: its client address."""
+
+    client: str
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [("download", self.client)]
+
+
+Counters = Keys | DownloadKeys
+
+
+def download_keys(address: str | None) -> DownloadKeys:
+    return DownloadKeys(client_key(address))
 
 
 def keys(username: str, address: str | None) -> Keys:
@@ -64,7 +87,7 @@ def client_key(address: str | None) -> str:
     return str(ip)
 
 
-def _rows(session: Session, keys: Keys, now: datetime) -> list[LoginThrottle]:
+def _rows(session: Session, keys: Counters, now: datetime) -> list[LoginThrottle]:
     """The attempt's counters, created if new, locked for this transaction."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -85,15 +108,16 @@ def _locked(row: LoginThrottle, now: datetime) -> bool:
     return row.locked_until is not None and as_utc(row.locked_until) > now
 
 
-def begin(session: Session, keys: Keys, now: datetime) -> dict[str, int]:
-    """Count one attempt before its password is checked; `Throttled` while either is locked.
-    Returns the attempt's number in each count (scope -> number)."""
+def begin(session: Session, keys: Counters, now: datetime, *, what: str = "sign-ins"
+          ) -> dict[str, int]:
+    """Count one attempt before its password (or link) is checked; `Throttled` while any of
+    its counts is locked. Returns the attempt's number in each count (scope -> number)."""
     session.execute(delete(LoginThrottle).where(LoginThrottle.window_start < now - _FORGOTTEN))
     rows = _rows(session, keys, now)
     waits = [as_utc(r.locked_until) - now for r in rows
              if r.locked_until is not None and _locked(r, now)]
     if waits:
-        raise Throttled(math.ceil(max(waits).total_seconds()))
+        raise Throttled(math.ceil(max(waits).total_seconds()), what)
     for row in rows:
         if row.locked_until is not None or as_utc(row.window_start) + WINDOW <= now:
             row.failures, row.window_start, row.locked_until = 0, now, None  # a fresh window
@@ -117,8 +141,21 @@ def failed(session: Session, keys: Keys, numbers: dict[str, int], now: datetime,
                           "until": as_utc(row.locked_until).isoformat(timespec="seconds")})
 
 
-def succeeded(session: Session, keys: Keys, now: datetime) -> None:
-    """The attempt signed in: its account starts afresh; its address gets its count back."""
+def download_failed(session: Session, keys: DownloadKeys, numbers: dict[str, int],
+                    now: datetime) -> None:
+    """A download link did not open (`numbers` from `begin`): the attempt stays counted; the
+    lock it completes is audited, once."""
+    for row in _rows(session, keys, now):
+        if numbers[row.scope] == _LIMITS[row.scope] and row.locked_until is not None:
+            audit.append(session, f"client:{row.key}"[:60], "download.lockout",
+                         f"{row.scope}:{row.key}",
+                         {"failures": row.failures,
+                          "until": as_utc(row.locked_until).isoformat(timespec="seconds")})
+
+
+def succeeded(session: Session, keys: Counters, now: datetime) -> None:
+    """The attempt signed in (or its link opened): its account starts afresh; its address
+    gets its count back."""
     for row in _rows(session, keys, now):
         row.failures = 0 if row.scope == "account" else max(0, row.failures - 1)
         if row.failures < _LIMITS[row.scope]:

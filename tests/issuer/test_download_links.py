@@ -1,0 +1,483 @@
+"""One-time download links: made on the credential page and printed on the booklet, redeemed
+once by the holder's phone page (POST /passport/download), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import pypdfium2
+import pytest
+import zxingcpp
+from flask.testing import FlaskClient
+from sqlalchemy import inspect, select, text
+
+from issuer import migrate
+from issuer.db import AuditEntry, DownloadLink, User, as_utc, make_engine
+from issuer.service import credentials, downloads, throttle
+from issuer.service.errors import Conflict, Gone
+from passport import qr, schema
+from passport.bundle import TrustBundle
+from passport.credential import Credential
+from passport.jws import parse
+from passport.printing import A5, BookletEntry, HolderLink, booklet_pages
+from passport.verify import verify
+from tests.conftest import suite_world
+from tests.issuer.conftest import Service, store_of
+from tests.issuer.workflow import assess, browser, register
+from tests.web.chromium import issuer_served, launched
+
+DOWNLOAD = "/passport/download"
+Cli = Callable[..., tuple[int, str, str]]
+LINK = re.compile(r"https://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
+
+
+def _issue(svc: Service, candidate_id: int, rubric_id: str = "crop-harvest-c1",
+           national_id: str = "010234567") -> dict[str, Any]:
+    a = assess(svc, candidate_id, rubric_id)
+    decided = svc.call("assessor", "post", f"/api/assessments/{a['id']}/decision")
+    assert decided.status_code == 200, decided.get_json()
+    r = svc.call("assessor", "post", f"/api/assessments/{a['id']}/credential",
+                 json={"nationalId": national_id})
+    assert r.status_code == 201, r.get_json()
+    return dict(r.get_json())
+
+
+def _training(svc: Service, candidate_id: int, national_id: str = "010234567") -> dict[str, Any]:
+    body = {"candidateId": candidate_id, "nationalId": national_id,
+            "course": {"id": "forklift-safety", "version": 1, "hours": 40, "isco08": "8344",
+                       "cqfLevel": "C1", "title": {"en": "Forklift safety",
+                                                   "km": "សុវត្ថិភាពរថយន្តលើកទំនិញ"}},
+            "start": "2026-10-05", "end": "2026-10-16"}
+    r = svc.call("assessor", "post", "/api/trainings", json=body)
+    assert r.status_code == 201, r.get_json()
+    return dict(r.get_json())
+
+
+def _trust(svc: Service) -> TrustBundle:
+    r = svc.call(None, "get", "/trust-bundle.json")
+    assert r.status_code == 200
+    return TrustBundle.from_json(r.data, roots=svc.home.root_keys())
+
+
+def _user(svc: Service, username: str) -> User:
+    with store_of(svc.app).read() as s:
+        user: User = s.execute(select(User).where(User.username == username)).scalar_one()
+    return user
+
+
+def _link(svc: Service, credential_ids: list[str], now: datetime | None = None
+          ) -> downloads.Link:
+    """A link made as the credential page makes one, by the registrar."""
+    user = _user(svc, "registrar")
+    with store_of(svc.app).transaction() as s:
+        first = credentials.get(s, credential_ids[0])
+        return downloads.create(s, user, first.candidate_id, credential_ids,
+                                now or datetime.now(UTC))
+
+
+def _redeem(client: FlaskClient, token: str) -> Any:
+    """The holder page's call: fetch("../passport/download", {method: "POST", headers:
+    {"Content-Type": "application/json"}, body: JSON.stringify({token})})."""
+    path = urljoin("http://localhost/verify/holder.html", "../passport/download")
+    assert path == "http://localhost" + DOWNLOAD
+    return client.post(DOWNLOAD, data=json.dumps({"token": token}),
+                       headers={"Content-Type": "application/json"})
+
+
+def _actions(svc: Service) -> list[str]:
+    with store_of(svc.app).read() as s:
+        return list(s.execute(select(AuditEntry.action).order_by(AuditEntry.seq)).scalars())
+
+
+def _row(svc: Service, token: str) -> DownloadLink:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with store_of(svc.app).read() as s:
+        row: DownloadLink = s.execute(select(DownloadLink).where(
+            DownloadLink.token_hash == digest)).scalar_one()
+    return row
+
+
+def test_the_credential_page_makes_a_link_for_the_print_roles(sqlite_svc: Service) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    page_url = f"/credentials/{credential['id']}"
+    form_url = page_url + "/download-link"
+
+    registrar, token = browser(svc, "registrar")
+    page = registrar.get(page_url).get_data(as_text=True)
+    assert form_url in page and "#get=" not in page
+    assert registrar.post(form_url).status_code == 400  # no CSRF token
+    assert registrar.post(form_url, data={"csrf_token": "x" * 43}).status_code == 400
+    assert _actions(svc).count("download.create") == 0
+
+    shown = registrar.post(form_url, data={"csrf_token": token})
+    assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
+    html = shown.get_data(as_text=True)
+    found = LINK.search(html)
+    assert found is not None, html[-1500:]
+    link = found.group(0)
+    assert link.startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html#get=")
+    assert "<svg" in html.split("download", 1)[1]  # the link's QR, drawn on the page
+    expires = (datetime.now(UTC) + downloads.LIFETIME).date().isoformat()
+    assert expires in html
+
+    # Only the token's hash is kept; the link covers this one credential.
+    row = _row(svc, found.group(1))
+    assert row.credential_ids == [credential["id"]] and row.used_at is None
+    assert as_utc(row.expires_at) - as_utc(row.created_at) == downloads.LIFETIME
+    with store_of(svc.app).read() as s:
+        dumped = json.dumps([list(r) for r in s.execute(text("SELECT * FROM download_links"))],
+                            default=str)
+    assert found.group(1) not in dumped
+    assert _actions(svc).count("download.create") == 1
+
+    assessor, atoken = browser(svc, "assessor")
+    assert form_url not in assessor.get(page_url).get_data(as_text=True)
+    assert assessor.post(form_url, data={"csrf_token": atoken}).status_code == 403
+    anonymous = svc.app.test_client()
+    assert anonymous.post(form_url).status_code in (400, 401)  # CSRF or sign-in: never a link
+    assert _actions(svc).count("download.create") == 1
+
+    # A suspended credential is not handed out: no form, and a post is refused.
+    assert svc.call("admin", "post", f"/api/credentials/{credential['id']}/suspend",
+                    json={"reason": "checking a complaint"}).status_code == 200
+    assert form_url not in registrar.get(page_url).get_data(as_text=True)
+    refused = registrar.post(form_url, data={"csrf_token": token})
+    assert refused.status_code == 302 and _actions(svc).count("download.create") == 1
+
+
+def test_a_link_opens_once_with_a_bundle_that_verifies(svc: Service) -> None:
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    link = _link(svc, [credential["id"]])
+    assert link.url("https://centre.example/") == \
+        f"https://centre.example/verify/holder.html#get={link.token}"
+    assert len(link.token) >= 22  # 128 random bits, base64url
+
+    phone = svc.app.test_client()
+    r = _redeem(phone, link.token)
+    assert r.status_code == 200, r.get_json()
+    assert r.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in r.headers
+    bundle = r.get_json()
+    schema.check("passport-bundle", bundle, what="passport bundle")
+    assert [c["id"] for c in bundle["credentials"]] == [credential["id"]]
+    later, trust = datetime.now(UTC) + timedelta(seconds=5), _trust(svc)
+    for c in bundle["credentials"]:
+        assert verify(c["jws"], at=later, trust=trust).valid
+        assert verify(c["qr"], at=later, trust=trust).valid
+    assert bundle["holder"]["nationalIdLast4"] == "4567"
+
+    again = _redeem(svc.app.test_client(), link.token)
+    assert again.status_code == 410
+    assert again.get_json() == {"error": "gone", "message": downloads.GONE}
+    unknown = _redeem(phone, "A" * 22)
+    assert unknown.status_code == 410 and unknown.get_json() == again.get_json()
+    assert _row(svc, link.token).used_at is not None
+    assert _actions(svc).count("download.redeem") == 1
+    chain = svc.call("admin", "get", "/api/audit").get_json()
+    assert chain["intact"]
+
+
+def test_an_expired_link_is_refused(svc: Service) -> None:
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    made = datetime.now(UTC) - timedelta(days=31)
+    old = _link(svc, [credential["id"]], now=made)
+    r = _redeem(svc.app.test_client(), old.token)
+    assert r.status_code == 410 and r.get_json()["message"] == downloads.GONE
+    assert _row(svc, old.token).used_at is None
+
+    fresh = _link(svc, [credential["id"]])
+    store = store_of(svc.app)
+    with pytest.raises(Gone, match="already used or has expired"):
+        downloads.fetch(store, fresh.token, "198.51.100.7", fresh.expires_at)
+    bundle = downloads.fetch(store, fresh.token, "198.51.100.7",
+                             fresh.expires_at - timedelta(seconds=1))
+    assert bundle["credentials"][0]["id"] == credential["id"]
+
+
+def test_revoked_credentials_are_left_out_and_a_link_to_none_is_refused(svc: Service) -> None:
+    candidate = register(svc)
+    kept = _issue(svc, candidate["id"])
+    revoked = _training(svc, candidate["id"])
+    user = _user(svc, "registrar")
+    with store_of(svc.app).transaction() as s:
+        both = downloads.for_candidate(s, user, candidate["id"], datetime.now(UTC))
+    only_revoked = _link(svc, [revoked["id"]])
+    assert set(both.credential_ids) == {kept["id"], revoked["id"]}
+    assert svc.call("admin", "post", f"/api/credentials/{revoked['id']}/revoke",
+                    json={"reason": "issued in error"}).status_code == 200
+
+    r = _redeem(svc.app.test_client(), both.token)
+    assert r.status_code == 200
+    assert [c["id"] for c in r.get_json()["credentials"]] == [kept["id"]]
+
+    refused = _redeem(svc.app.test_client(), only_revoked.token)
+    assert refused.status_code == 410
+    assert refused.get_json() == {"error": "gone", "message": downloads.NOTHING_VALID}
+    assert _row(svc, only_revoked.token).used_at is None  # nothing was handed out
+    with store_of(svc.app).transaction() as s, pytest.raises(Conflict, match="revoked"):
+        downloads.for_credential(s, user, revoked["id"], datetime.now(UTC))
+
+
+HOLDER_CALL = """async (token) => {
+  const r = await fetch("../passport/download", {method: "POST",
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify({token})});
+  return [r.status, r.headers.get("Cache-Control"), await r.json()];
+}"""
+
+
+def test_the_phone_pages_own_call_works_in_a_browser(tmp_path: Path) -> None:
+    """The exact fetch the holder page makes, from a page under /verify/ with the phone
+    pages' policy on, in Chromium: the bundle once, then a JSON refusal."""
+    with issuer_served(tmp_path) as (svc, base), launched() as chromium:
+        candidate = register(svc)
+        credential = _training(svc, candidate["id"])
+        token = _link(svc, [credential["id"]]).token
+        context = chromium.new_context()
+        try:
+            page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
+            assert page.goto(f"{base}/verify/").status == 200
+            status, cache, bundle = page.evaluate(HOLDER_CALL, token)
+            assert (status, cache) == (200, "no-store")
+            assert [c["id"] for c in bundle["credentials"]] == [credential["id"]]
+            status, _, refused = page.evaluate(HOLDER_CALL, token)
+            assert status == 410 and refused["message"] == downloads.GONE
+            assert not [m for m in console if "Content Security Policy" in m], console
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b"", "application/json"),
+    (b"{not json", "application/json"),
+    (b'{"token": "abc"}', "text/plain"),
+    (b"[]", "application/json"),
+    (b"{}", "application/json"),
+    (b'{"token": 5}', "application/json"),
+    (b'{"token": null}', "application/json"),
+    (b'{"token": ""}', "application/json"),
+    (b'{"token": "x", "more": 1}', "application/json"),
+    (b'{"token": "' + b"x" * 5000 + b'"}', "application/json"),
+    (b"[" * 100 + b"]" * 100, "application/json"),
+    (b'{"token": "\\ud800"}', "application/json"),
+    (b"\xff\xfe", "application/json"),
+])
+def test_a_malformed_body_is_a_400_naming_the_problem(sqlite_svc: Service, body: bytes,
+                                                      content_type: str) -> None:
+    r = sqlite_svc.app.test_client().post(DOWNLOAD, data=body, content_type=content_type)
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]
+    payload = r.get_json()
+    assert payload["error"] == "invalid_body" and payload["message"]
+
+
+def test_odd_tokens_and_methods_are_never_a_500(sqlite_svc: Service) -> None:
+    client = sqlite_svc.app.test_client()
+    for token in ("x", "é" * 30, "a b c d e f g h i j k", "\x00" * 20, "A" * 200):
+        r = client.post(DOWNLOAD, json={"token": token})
+        assert r.status_code == 410 and r.get_json()["error"] == "gone", token
+    huge = client.post(DOWNLOAD, data=b'{"token": "' + b"A" * (2 << 20) + b'"}',
+                       content_type="application/json")
+    assert huge.status_code in (400, 413) and huge.get_json()["error"] in ("invalid_body",
+                                                                          "too_large")
+    assert client.get(DOWNLOAD).status_code == 405
+
+
+def test_a_signed_in_browser_redeems_without_csrf_or_its_session(sqlite_svc: Service) -> None:
+    """The token is the authority: a phone that also holds a staff session needs no CSRF
+    token, and a bad bearer header changes nothing."""
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    staff, _ = browser(svc, "assessor")
+    r = _redeem(staff, _link(svc, [credential["id"]]).token)
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    bearer = svc.app.test_client()
+    bearer.environ_base["HTTP_AUTHORIZATION"] = "Bearer not-a-token"
+    assert _redeem(bearer, _link(svc, [credential["id"]]).token).status_code == 200
+
+
+def test_failed_links_are_throttled_per_address(sqlite_svc: Service) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    guesser = svc.app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    for k in range(throttle.DOWNLOAD_FAILURES):
+        assert _redeem(guesser, f"{k:022d}").status_code == 410
+    good = _link(svc, [credential["id"]])
+    locked = _redeem(guesser, good.token)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "download links" in locked.get_json()["message"]
+    assert _row(svc, good.token).used_at is None  # not looked at while locked
+    assert _actions(svc).count("download.lockout") == 1
+    # Another address is not locked, and the same address still signs in (its own count).
+    other = svc.app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.6"
+    assert _redeem(other, good.token).status_code == 200
+    staff = svc.app.test_client()
+    staff.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    staff.get("/login")
+    with staff.session_transaction() as s:
+        csrf = str(s["csrf"])
+    signed_in = staff.post("/login", data={"username": "registrar",
+                                           "password": "correct horse battery",
+                                           "csrf_token": csrf})
+    assert signed_in.status_code == 302
+
+
+def test_two_phones_at_once_get_exactly_one_bundle(svc: Service) -> None:
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    for _ in range(3):
+        token = _link(svc, [credential["id"]]).token
+        barrier = threading.Barrier(2)
+        codes: list[int] = []
+        errors: list[BaseException] = []
+
+        def phone(address: str, token: str = token, barrier: threading.Barrier = barrier,
+                  codes: list[int] = codes, errors: list[BaseException] = errors) -> None:
+            try:
+                client = svc.app.test_client()
+                client.environ_base["REMOTE_ADDR"] = address
+                barrier.wait(timeout=30)
+                codes.append(_redeem(client, token).status_code)
+            except BaseException as exc:  # re-raised below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=phone, args=(f"192.0.2.{n}",)) for n in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not errors, errors
+        assert sorted(codes) == [200, 410]
+    assert _actions(svc).count("download.redeem") == 3
+
+
+def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: Service) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    first = _issue(svc, candidate["id"])
+    second = _training(svc, candidate["id"])
+    registrar, _ = browser(svc, "registrar")
+    r = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    links = _cover_links(r.data)
+    assert len(links) == 1
+    assert links[0].group(0).startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html")
+    row = _row(svc, links[0].group(1))
+    assert sorted(row.credential_ids) == sorted([first["id"], second["id"]])
+    got = _redeem(svc.app.test_client(), links[0].group(1))
+    assert got.status_code == 200
+    assert sorted(c["id"] for c in got.get_json()["credentials"]) == sorted(row.credential_ids)
+    again = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    assert again.status_code == 200 and _actions(svc).count("download.create") == 2
+
+
+def _cover_links(data: bytes) -> list[re.Match[str]]:
+    document = pypdfium2.PdfDocument(data)
+    try:
+        cover = document[0].render(scale=300 / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    texts = [b.text for b in zxingcpp.read_barcodes(cover)]
+    return [m for m in (LINK.fullmatch(t) for t in texts) if m is not None]
+
+
+def test_the_command_line_booklet_carries_a_link_too(sqlite_svc: Service, cli: Cli,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    monkeypatch.setenv("SKILLPASS_HOME", str(svc.home.root))
+    monkeypatch.setenv("DATABASE_URL", str(store_of(svc.app).engine.url))
+    code, out, err = cli("booklet", credential["id"], "--out", str(tmp_path / "p.pdf"))
+    assert code == 0, err
+    assert "one-time download link" in out and "#get=" not in out
+    links = _cover_links((tmp_path / "p.pdf").read_bytes())
+    assert len(links) == 1
+    assert _row(svc, links[0].group(1)).credential_ids == [credential["id"]]
+    with store_of(svc.app).read() as s:
+        maker = s.execute(select(User.username).join(
+            DownloadLink, DownloadLink.created_by == User.id)).scalar_one()
+    assert maker == "@cli"
+    assert _redeem(svc.app.test_client(), links[0].group(1)).status_code == 200
+    code, out, err = cli("booklet", credential["id"], "--no-link", "--out",
+                         str(tmp_path / "q.pdf"))
+    assert code == 0 and not _cover_links((tmp_path / "q.pdf").read_bytes()), err
+
+
+def test_a_booklet_with_a_long_list_keeps_the_link_on_a_page_of_its_own() -> None:
+    world = suite_world()
+    compact = world.issue(credential_id="urn:skillpass:cred:LINK00000001")
+    entry = BookletEntry(Credential.from_payload(parse(compact).payload), qr.encode(compact),
+                         ("Centre", "មជ្ឈមណ្ឌល"), {})
+    url = "https://centre.example/verify/holder.html#get=" + "A" * 22
+    link = HolderLink(url, date(2026, 12, 22))
+    for count, pages in ((1, 2), (14, 16)):
+        printed = booklet_pages([entry] * count, printed=date(2026, 11, 22), link=link)
+        assert len(printed) == pages
+        holder = printed[0] if count == 1 else printed[1]
+        found = [b.text for b in zxingcpp.read_barcodes(holder.to_image())]
+        assert found == [url] and holder.width == A5[0]
+
+
+def test_the_candidate_page_offers_the_passport_file(sqlite_svc: Service) -> None:
+    svc = sqlite_svc
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    url = f"/candidates/{candidate['id']}/passport.json"
+    for role in ("registrar", "assessor", "admin"):
+        client, _ = browser(svc, role)
+        assert url in client.get(f"/candidates/{candidate['id']}").get_data(as_text=True)
+        r = client.get(url)
+        assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+        doc = json.loads(r.data)
+        assert [c["id"] for c in doc["credentials"]] == [credential["id"]]
+        assert doc == {**svc.call(role, "get", f"/api/candidates/{candidate['id']}/passport")
+                       .get_json(), "created": doc["created"]}
+    assert svc.app.test_client().get(url).status_code == 401
+    nobody = register(svc, national_id="020345678", name="Chan Sophea", nameKm="ចាន់ សុភា")
+    client, _ = browser(svc, "registrar")
+    assert client.get(f"/candidates/{nobody['id']}/passport.json").status_code == 404
+
+
+def test_the_upgrade_from_0007_adds_the_links_table(database_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(database_url)
+    config = migrate._config()
+    try:
+        with engine.connect() as connection, connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0007")
+            assert not inspect(connection).has_table("download_links")
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            found = inspect(connection)
+            columns = {c["name"] for c in found.get_columns("download_links")}
+            assert columns == {"id", "token_hash", "candidate_id", "credential_ids", "created_by",
+                               "created_at", "expires_at", "used_at"}
+            unique = [u["column_names"] for u in found.get_unique_constraints("download_links")]
+            indexed = [i["column_names"] for i in found.get_indexes("download_links")
+                       if i.get("unique")]
+            assert ["token_hash"] in unique + indexed
+        with engine.connect() as connection, connection.begin():
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0007")
+            assert not inspect(connection).has_table("download_links")
+    finally:
+        engine.dispose()
