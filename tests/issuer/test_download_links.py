@@ -33,6 +33,7 @@ from tests.conftest import suite_world
 from tests.issuer.conftest import Service, store_of
 from tests.issuer.workflow import assess, browser, register
 from tests.web.chromium import issuer_served, launched
+from tests.web.test_phone_verifier import wait_for
 
 DOWNLOAD = "/passport/download"
 Cli = Callable[..., tuple[int, str, str]]
@@ -229,31 +230,29 @@ def test_revoked_credentials_are_left_out_and_a_link_to_none_is_refused(svc: Ser
         downloads.for_credential(s, user, revoked["id"], datetime.now(UTC))
 
 
-HOLDER_CALL = """async (token) => {
-  const r = await fetch("../passport/download", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify({token})});
-  return [r.status, r.headers.get("Cache-Control"), await r.json()];
-}"""
-
-
-def test_the_phone_pages_own_call_works_in_a_browser(tmp_path: Path) -> None:
-    """The exact fetch the holder page makes, from a page under /verify/ with the phone
-    pages' policy on, in Chromium: the bundle once, then a JSON refusal."""
+def test_the_holder_page_opened_from_a_link_keeps_the_credentials_once(tmp_path: Path) -> None:
+    """The returnee opens the centre's link on a 390x844 phone: the holder page takes the token
+    out of the address, downloads once, verifies and keeps the credentials; the same link
+    opened again says it was used, and the credentials stay."""
     with issuer_served(tmp_path) as (svc, base), launched() as chromium:
         candidate = register(svc)
         credential = _training(svc, candidate["id"])
         token = _link(svc, [credential["id"]]).token
-        context = chromium.new_context()
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         try:
             page = context.new_page()
             console: list[str] = []
             page.on("console", lambda m: console.append(m.text))
-            assert page.goto(f"{base}/verify/").status == 200
-            status, cache, bundle = page.evaluate(HOLDER_CALL, token)
-            assert (status, cache) == (200, "no-store")
-            assert [c["id"] for c in bundle["credentials"]] == [credential["id"]]
-            status, _, refused = page.evaluate(HOLDER_CALL, token)
-            assert status == 410 and refused["message"] == downloads.GONE
+            assert page.goto(f"{base}/verify/holder.html#get={token}").status == 200
+            wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+            held = page.evaluate("window.SkillsPassportHolder.held()")
+            assert held == [{"id": credential["id"], "verdict": "valid"}]
+            assert "#" not in page.url  # the token is not left in the address or history
+            again = context.new_page()
+            again.goto(f"{base}/verify/holder.html#get={token}")
+            wait_for(again, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+            assert again.locator("#notice p.bad").count() == 1
+            assert again.evaluate("window.SkillsPassportHolder.held()") == held
             assert not [m for m in console if "Content Security Policy" in m], console
         finally:
             context.close()

@@ -137,7 +137,12 @@ async function download(link) {
     return [];
   }
   if (!response.ok) {
-    showNotice([el("p", { class: "bad" }, t(response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.offline"))]);
+    // 410: used, expired, or nothing on it still valid (the centre's words say which); a
+    // server that is not a centre's (a static copy of the page) has no such address at all.
+    let detail = `HTTP ${response.status}`;
+    try { detail = String((await response.json()).message || detail); } catch { /* not the centre's JSON */ }
+    showNotice([el("p", { class: "bad" }, t(response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.offline"),
+      " ", el("small", { lang: "en" }, detail))]);
     return [];
   }
   try {
