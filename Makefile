@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_national.py
 	$(BIN)/python bench/bench_fuzz.py
+	$(BIN)/python bench/bench_pages.py
 	$(BIN)/python bench/readme_table.py
 
 clean:

@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
+def _kilo(value: object) -> float:
+    """A figure in thousands (ms as s, bytes as kB)."""
+    return float(str(value)) / 1000
+
+
 def _load(name: str) -> dict[str, object]:
     data: dict[str, object] = json.loads((ROOT / "bench" / name).read_text())
     return data
@@ -24,6 +29,7 @@ def table() -> str:
     api, ver = _load("results-api.json"), _load("results-verifier.json")
     batch, store = _load("results-batch.json"), _load("results-store.json")
     fuzz, bulk = _load("results-fuzz.json"), _load("results-bulk.json")
+    pages = _load("results-pages.json")
     small, large = (_rows(batch, n) for n in ("500", "5000"))
     growth = _dict(store["growth"])
     rows = [
@@ -69,6 +75,14 @@ def table() -> str:
         ("`skillpass verify QR` cold start (one card, start-up included), median",
          f"{bulk['single_verify_cold_ms']} ms, {bulk['single_vs_bare_x']}x a bare "
          f"`python -c pass` in the same run ({bulk['bare_python_start_ms']} ms)"),
+        ("holder page (`holder.html`), first visit on a 390x844 phone over an emulated slow "
+         f"link ({pages['link']}), median of {pages['runs']}",
+         f"usable after {_kilo(pages['holder_first_ms']):.1f} s and "
+         f"{_kilo(pages['holder_first_bytes']):.0f} kB (the verifier page in the same run: "
+         f"{_kilo(pages['verifier_first_ms']):.1f} s, {_kilo(pages['verifier_first_bytes']):.0f} "
+         f"kB); reopened offline in {pages['holder_offline_ms']} ms; "
+         f"{_kilo(pages['holder_cache_bytes']):.0f} kB kept for offline use (both pages, the "
+         "QR reader included)"),
         ("QR text encode (template packing, deflate search, Base45)",
          f"{core['qr_encode_per_s']:,} /s"),
         ("fuzz run (`bench/bench_fuzz.py`): hostile inputs to the QR codec, the verifier and "
