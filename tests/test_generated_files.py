@@ -52,13 +52,45 @@ def test_unit_titles_hold_every_bundled_rubric_unit_as_the_catalogue_names_it() 
 
     committed = (REPO / "verifier" / "data" / "unit-titles.json").read_bytes()
     titles = json.loads(committed)["titles"]
+    table = unit_titles.translations()
     for rubric in catalogue.bundled().values():
         for unit in rubric.units:
             assert titles.get(f"{rubric.achievement_id}#{unit.code}") == {
-                "en": unit.title.en, "km": unit.title.km}, (
+                "en": unit.title.en, "km": unit.title.km, **table[unit.title.en]}, (
                 f"{rubric.id} {unit.code}: run 'python tools/unit_titles.py' and commit the file")
     # And the file is exactly what the script writes over it (sorted, nothing dropped).
     assert unit_titles.build(json.loads(committed)) == committed
+
+
+def test_unit_title_translations_cover_the_catalogue_and_nothing_else() -> None:
+    from rpl_rubrics import catalogue
+    from tools import unit_titles
+
+    table = unit_titles.translations()
+    english = {unit.title.en for rubric in catalogue.bundled().values() for unit in rubric.units}
+    missing = {en: [lang for lang in unit_titles.LANGUAGES
+                    if not (table.get(en, {}).get(lang) or "").strip()]
+               for en in english}
+    assert {en: langs for en, langs in missing.items() if langs} == {}, (
+        "unit titles without a translation in verifier/data/unit-title-translations.json")
+    assert sorted(set(table) - english) == [], (
+        "translations of unit titles the catalogue no longer has")
+    assert all(set(langs) == set(unit_titles.LANGUAGES) for langs in table.values()), (
+        "a translation entry with a language the verifier does not list")
+
+
+def test_superseded_unit_titles_gain_the_translations_of_their_english_title() -> None:
+    from tools import unit_titles
+
+    old = {"titles": {"urn:example:rubric:old#U1": {"en": "Weld pipes", "km": "ផ្សារបំពង់"},
+                      "urn:example:rubric:old#U2": {"en": "Bend pipes", "km": "ពត់បំពង់"}}}
+    table = {"Weld pipes": {"th": "เชื่อมท่อ", "ja": "配管溶接", "ko": "배관 용접",
+                            "ms": "Mengimpal paip", "ar": "لحام الأنابيب"}}
+    titles = json.loads(unit_titles.build(old, table))["titles"]
+    assert titles["urn:example:rubric:old#U1"] == {"en": "Weld pipes", "km": "ផ្សារបំពង់",
+                                                    **table["Weld pipes"]}
+    # A unit whose English title has no translation keeps English and Khmer only.
+    assert titles["urn:example:rubric:old#U2"] == {"en": "Bend pipes", "km": "ពត់បំពង់"}
 
 
 def test_template_tool_still_describes_the_frozen_v2_template() -> None:
