@@ -164,7 +164,8 @@ def test_trust_sync_and_show(tmp_path: Path, cli: Cli, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(("lang", "title"), [
     ("km", "អនុវត្តនីតិវិធីសុវត្ថិភាព និងសុខភាពការងារ"),
     ("en", "Follow workplace health and safety procedures"),
-    ("th", "Follow workplace health and safety procedures"),  # no Thai title: English
+    ("th", "ปฏิบัติตามขั้นตอนความปลอดภัยและอาชีวอนามัยในการทำงาน"),
+    ("ja", "職場の安全衛生手順の遵守"),
 ])
 def test_units_show_code_and_title_in_the_language(cli: Cli, lang: str, title: str) -> None:
     from rpl_rubrics import catalogue

@@ -476,9 +476,10 @@ def test_an_expired_trust_list_says_when_it_expired(page: Any) -> None:
 
 @pytest.mark.parametrize("lang", ["km", "en", "ja"])
 def test_units_show_code_and_title_in_the_language(page: Any, lang: str) -> None:
-    """Each unit a card lists reads "CODE title": Khmer and English from the rubric, English
-    where the rubric has no title in the page's language (Japanese)."""
+    """Each unit a card lists reads "CODE title": Khmer and English from the rubric, Japanese
+    from the unit title translations."""
     from rpl_rubrics import catalogue
+    from tools import unit_titles
 
     case = CASES["cases"][0]  # the full masonry certificate
     assert _use(page, SHARED) is None
@@ -488,5 +489,7 @@ def test_units_show_code_and_title_in_the_language(page: Any, lang: str) -> None
     wait_for(page, "document.getElementById('units')")
     shown = page.locator("#units li").all_inner_texts()
     units = catalogue.get("masonry-c1").units
-    assert shown == [f"{u.code} {u.title.km if lang == 'km' else u.title.en}" for u in units]
+    table = unit_titles.translations()
+    assert shown == [f"{u.code} " + {"km": u.title.km, "en": u.title.en, **table[u.title.en]}[lang]
+                     for u in units]
     page.evaluate("() => window.SkillsPassport.setLanguage('km')")  # the page's default again
