@@ -6,6 +6,8 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Data files are written compact: a phone on a slow link pays for every indent.
+const compact = (from, to) => writeFileSync(to, JSON.stringify(JSON.parse(readFileSync(from, "utf8"))));
 const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -32,7 +34,7 @@ for (const weight of ["400", "700"]) {
 }
 const languages = {};
 for (const f of readdirSync(join(repo, "verifier", "i18n"))) {
-  copyFileSync(join(repo, "verifier", "i18n", f), join(dist, "i18n", f));
+  compact(join(repo, "verifier", "i18n", f), join(dist, "i18n", f));
   languages[f.replace(/\.json$/, "")] = JSON.parse(readFileSync(join(repo, "verifier", "i18n", f), "utf8")).language;
 }
 // Each language's name in itself, for the pickers: one small file instead of seven tables.
@@ -47,13 +49,13 @@ const schemas = {};
 // A passport file (the holder's shared selection, a centre's download) is checked as Python does.
 for (const name of ["credential", "vc-core", "trust-bundle", "trust-list", "status-list-credential", "issuance-record",
   "passport-bundle"]) {
-  copyFileSync(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
+  compact(join(repo, "schemas", `${name}.schema.json`), join(dist, `${name}.schema.json`));
   schemas[name] = `${name}.schema.json`;
 }
 // Unit titles for the ResultDescriptions cards list (tools/unit_titles.py writes the file from
 // the rubric catalogue; the command line reads the same file).
 const unitTitles = "unit-titles.json";
-copyFileSync(join(repo, "verifier", "data", unitTitles), join(dist, unitTitles));
+compact(join(repo, "verifier", "data", unitTitles), join(dist, unitTitles));
 // Installation data (root keys, trust bundle) is added by `skillpass verifier export` or the
 // issuer's /verify route; the build only names the static files. The pin (verifier-config.json)
 // is not cached: the export and the issuer write it into sw.js, which serves it (see sw.js).

@@ -401,7 +401,7 @@ function showRefusal(e) {
 
 async function init() {
   // Everything the first screen needs, at once (on a slow link, round trips add up).
-  const [en, env, names] = await Promise.all([json("i18n/en.json"), loadEnvironment(), json("languages.json"),
+  const [en, env, names] = await Promise.all([json("i18n/en.json"), loadEnvironment({ unitTitles: false }), json("languages.json"),
     LANGS.includes(state.lang) && state.lang !== "en" ? json(`i18n/${state.lang}.json`).then((table) => { state.tables[state.lang] = table; }) : null]);
   state.tables.en = en;
   state.env = env;

@@ -23,8 +23,8 @@ const BUNDLE = "trust-bundle";
 const MEMORY = "trust-memory";
 
 /** The pin and the verification data the folder carries: { pin, dictionaries, schemas,
- * unitTitles, languages }. */
-export async function loadEnvironment() {
+ * unitTitles } (unitTitles empty when not asked for: the holder's cards list no units). */
+export async function loadEnvironment({ unitTitles: withTitles = true } = {}) {
   const config = await json("verifier-config.json");
   // All at once: on a slow link each request costs a round trip, one after another they add up.
   const named = (table, read) => Promise.all(Object.entries(table).map(async ([k, file]) => [k, await read(file)]))
@@ -33,7 +33,7 @@ export async function loadEnvironment() {
     named(config.schemas, json),
     // Titles of the units cards list (by ResultDescription): the page's own data, shown as
     // text. A site exported before they were bundled has none, and shows unit codes alone.
-    config.unitTitles ? json(config.unitTitles).then((d) => d.titles) : {}]);
+    config.unitTitles && withTitles ? json(config.unitTitles).then((d) => d.titles) : {}]);
   // The pinned national root: its keys and how many of them must sign (1 when not given).
   const pin = { rootKeys: config.rootKeys, ...("threshold" in config ? { threshold: config.threshold } : {}) };
   return { pin, dictionaries, schemas: schemaSet(schemas), unitTitles };
