@@ -116,7 +116,7 @@ def test_a_revoked_credential_shows_its_claims_only_as_untrusted(cli: Cli, lang:
     assert lines[0] == (f"{t(lang, 'label.verdict')}: {t(lang, 'verdict.invalid')} "
                         f"({t(lang, 'label.status_as_of')} {STATUS_DAY})")
     status = f"  [FAIL] {t(lang, 'check.status')}: {t(lang, 'code.revoked')} " \
-             f"({t(lang, 'label.on_or_before')} {STATUS_DAY})"
+             f"({fill(t(lang, 'label.on_or_before'), date=STATUS_DAY)})"
     assert status in lines
     heading = lines.index(f"--- {t(lang, 'label.untrusted')} ---")
     assert heading > lines.index(status)  # after every check
@@ -133,8 +133,8 @@ def test_a_suspended_credential_says_since_when(cli: Cli, tmp_path: Path, world:
     common = _world_files(tmp_path, world)
     code, out, _ = cli("verify", qr.encode(world.issue()), *common, "--lang", "th")
     assert code == 1
-    assert f"{t('th', 'code.suspended')} ({t('th', 'label.on_or_before')} " \
-           f"{ISSUED:%Y-%m-%d})" in out
+    assert f"{t('th', 'code.suspended')} " \
+           f"({fill(t('th', 'label.on_or_before'), date=f'{ISSUED:%Y-%m-%d}')})" in out
     assert out.index(t("th", "label.untrusted")) < out.index(SOK_DARA.name)
 
 

@@ -453,7 +453,7 @@ def _check_detail(c: CheckResult, result: VerificationResult, lang: str,
     if c.code in (Code.REVOKED, Code.SUSPENDED):
         detail = t(lang, f"code.{c.code.value}")
         if on_or_before is not None:
-            detail += f" ({t(lang, 'label.on_or_before')} {on_or_before:%Y-%m-%d})"
+            detail += f" ({fill(t(lang, 'label.on_or_before'), date=f'{on_or_before:%Y-%m-%d}')})"
         return detail
     detail = c.message if lang == "en" else t(lang, f"code.{c.code.value}")
     if lang != "en" and c.code is Code.TRUST_LIST_EXPIRED and result.trust_list_expired:

@@ -9,12 +9,14 @@ passport file or a sequence of QR codes, sending nothing anywhere on its own.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from passport import schema
 from passport.bundle import TrustBundle
@@ -27,6 +29,7 @@ from passport.trust import RootSet
 from passport.verify import verify
 from tests.web.chromium import launched
 from tests.web.test_phone_verifier import CASES, SHOTS, _served, wait_for
+from verifier.i18n import table as _table
 from verifier.webapp import export
 
 CASE = {c["name"]: c for c in CASES["cases"]}
@@ -260,3 +263,53 @@ def test_a_selection_of_two_people_is_not_shared_as_one_passport(phone: tuple[An
                              CASE[name]["qr"]) == ["added"]
     assert page.evaluate("() => window.SkillsPassportHolder.shareFile()") is None
     assert "same person" in page.locator("#notice").inner_text()
+    # Nor as a sequence of QR codes: what is shown as one passport names one person.
+    assert page.evaluate("() => window.SkillsPassportHolder.shareQr()") is False
+    assert not page.locator("#qrview").is_visible()
+    assert "same person" in page.locator("#notice").inner_text()
+
+
+def test_a_link_opened_while_the_page_is_open_is_taken_too(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("() => { location.hash = '#get=abcdefghijklmnopqrstuv'; }")
+    wait_for(page, "document.querySelector('#notice p.bad')")
+    assert "No connection" in page.locator("#notice").inner_text()  # offline: said so
+    assert "#" not in page.url  # the token is out of the address
+    page.evaluate("() => { location.hash = '#get=<script>'; }")
+    wait_for(page, "document.querySelector('#notice').innerText.includes('not a download link')")
+
+
+def test_what_is_not_a_link_or_has_no_qr_is_named(phone: tuple[Any, Any], tmp_path: Path) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("() => window.SkillsPassportHolder.download('hello')")
+    assert "not a download link" in page.locator("#notice").inner_text()
+    blank = tmp_path / "blank.png"
+    Image.new("L", (400, 300), 255).save(blank)
+    page.set_input_files("#photo", str(blank))
+    wait_for(page, "document.querySelector('#notice').innerText.includes('No QR code found')")
+    # The notice is said again in the language chosen after it.
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('km')")
+    assert page.locator("#notice").inner_text() == _table("km")["ui.no_qr_found"]
+
+
+def test_damaged_storage_is_said_and_kept_aside(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => localStorage.setItem('passport-credentials', '{not json')")
+    page.reload()
+    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+    page.evaluate("at => window.SkillsPassportHolder.setClock(Date.parse(at))", AT)
+    assert page.locator("#notice p.bad").count() == 1
+    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
+                         CASE["valid"]["qr"]) == ["added"]
+    assert page.evaluate("localStorage.getItem('passport-credentials-damaged')") == "{not json"
+
+
+def test_dates_read_left_to_right_in_arabic(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('ar')")
+    page.evaluate("qr => window.SkillsPassportHolder.importText(qr)", CASE["valid"]["qr"])
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    dates = page.locator("article.card bdi[dir='ltr']").all_inner_texts()
+    assert dates and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates)

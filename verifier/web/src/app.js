@@ -89,6 +89,8 @@ function showSync() {
 }
 
 async function sync() {
+  state.notice = null;
+  showNotice();
   try {
     await state.trustState.sync();  // session.js: the one rule for taking a bundle
     state.trust = state.trustState.current;
@@ -155,7 +157,7 @@ async function fromImage(blob) {
     return null;
   }
   const hit = found.find((b) => b.isValid && /^SP\d{1,3}:/.test(b.text));
-  if (!hit) { showError("code.bad_qr"); return null; }
+  if (!hit) { showError(found.some((b) => b.isValid) ? "code.bad_qr" : "ui.no_qr_found"); return null; }
   return check(hit.text);
 }
 
@@ -202,7 +204,16 @@ async function recheck() {
 
 /** Verify one QR text (or compact JWS): shown at the top as the page always has, and added to
  * the set of credentials checked since "Clear" (a passport shown before is put away). */
+/** A new action: what the last one said (a camera problem, a sync) is not about it. */
+function freshStart() {
+  state.notice = null;
+  state.syncNote = null;
+  showNotice();
+  showSync();
+}
+
 async function check(text, at = state.clock()) {
+  freshStart();
   const started = performance.now();
   text = String(text);
   const result = await judge(text, at);
@@ -237,11 +248,15 @@ function compactOf(qr) {
  * the passport's holder, the typed national ID checked against each; the per-person summary
  * returned (and shown in place of the set of credentials checked before). */
 async function checkPassport(text, at = state.clock()) {
+  freshStart();
   let doc;
   try {
     doc = readPassport(text, state.env.schemas.byName["passport-bundle"]
       ? (d) => validate(state.env.schemas, "passport-bundle", d) : null);
   } catch (e) {
+    // Not a passport: nothing of the set shown before stays beside the message.
+    state.set = []; state.passport = null; state.passportText = null;
+    renderSet();
     showMessage({ key: "ui.unreadable_file", detail: e.message });
     return { error: e.message, people: [], credentials: [] };
   }

@@ -7,7 +7,7 @@ import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { encode } from "uqr";
 import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
 import { Failure } from "./jws.js";
-import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, el, fill, isoDay, readPassport, statusShownAsOf } from "./result.js";
+import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, dayNode, el, fill, readPassport, statusShownAsOf, withDate } from "./result.js";
 import { validate } from "./schema.js";
 import { decodeQr, verifyText } from "./verify.js";
 
@@ -18,24 +18,37 @@ const STORE = "passport-credentials";
 const DOWNLOAD = "../passport/download";
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
-  wallet: [], results: new Map(), unpicked: new Set(), view: null, clock: () => Date.now() };
+  wallet: [], results: new Map(), unpicked: new Set(), notice: [], view: null, clock: () => Date.now() };
 
 function t(key, values = {}) {
   return fill((state.tables[state.lang] || {})[key] || state.tables.en[key] || "", values);
 }
 
 // -- what the phone keeps -----------------------------------------------------------------
-/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said, never wiped. */
+/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said and kept aside
+ * as it was (never wiped): the page goes on with what it can read. */
 function readWallet() {
   const text = localStorage.getItem(STORE);
   if (text === null) return [];
-  const doc = JSON.parse(text);
-  if (!Array.isArray(doc)) throw new Error("the credentials stored on this phone are damaged");
-  return doc.filter((e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string");
+  let doc = null;
+  try { doc = JSON.parse(text); } catch { /* said below */ }
+  const usable = Array.isArray(doc)
+    ? doc.filter((e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string") : [];
+  if (!Array.isArray(doc) || usable.length !== doc.length) {
+    if (localStorage.getItem(`${STORE}-damaged`) === null) localStorage.setItem(`${STORE}-damaged`, text);
+    throw Object.assign(new Error("the credentials stored on this phone are damaged"), { usable });
+  }
+  return usable;
 }
 
+/** Keep the wallet; false when the phone has no room (the caller undoes what it added). */
 function saveWallet() {
-  localStorage.setItem(STORE, JSON.stringify(state.wallet));
+  try {
+    localStorage.setItem(STORE, JSON.stringify(state.wallet));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // -- import ----------------------------------------------------------------------------------
@@ -65,23 +78,46 @@ async function importOne(qr, jws = null) {
 /** Import several (a passport file, a download); one line per credential in the notice. */
 async function importMany(items) {
   const lines = [];
+  const before = state.wallet.length;
   for (const item of items) lines.push(await importOne(item.qr, item.jws ?? null));
-  saveWallet();
+  if (!saveWallet()) {  // all or nothing: what the phone could not keep is not shown as kept
+    for (const e of state.wallet.splice(before)) state.results.delete(e.id);
+    showNotice(bad("holder.storage_full"));
+    renderWallet();
+    return lines.map(() => "refused");
+  }
   showNotice(lines.map(noticeLine));
   renderWallet();
   return lines.map((l) => l.outcome);
 }
 
+/** An import's outcome as a notice line (kept as data: a change of language says it again). */
 function noticeLine(line) {
   const a = line.result && line.result.claims ? line.result.claims.credentialSubject.achievement : null;
-  const what = a ? (state.lang === "km" ? a.nameKm : a.name) : "";
-  if (line.outcome === "added") return el("p", { class: "good" }, `✓ ${t("holder.added")}: ${what}`);
-  if (line.outcome === "already") return el("p", null, `${what}: ${t("holder.already")}`);
-  return el("p", { class: "bad", "data-code": line.code }, `✕ ${t("holder.not_added")}: ${t(`code.${line.code}`)}${what ? ` (${what})` : ""}`);
+  const what = a ? { km: a.nameKm, en: a.name } : null;
+  if (line.outcome === "added") return { kind: "good", key: "holder.added", what };
+  if (line.outcome === "already") return { kind: "plain", key: "holder.already", what };
+  return { kind: "bad", key: "holder.not_added", code: line.code, what };
 }
 
-function showNotice(nodes) {
-  $("notice").replaceChildren(...nodes);
+/** Say something in the notice area: lines { kind: "good"|"bad"|"plain", key, code?, what?,
+ * detail? } (detail: the English words of a file's problem, shown on an English page only). */
+function showNotice(lines) {
+  state.notice = lines;
+  renderNotice();
+}
+
+const bad = (key, detail = null) => [{ kind: "bad", key, detail }];
+
+function renderNotice() {
+  $("notice").replaceChildren(...state.notice.map((line) => {
+    const what = line.what ? (state.lang === "km" ? line.what.km : line.what.en) : "";
+    if (line.kind === "good") return el("p", { class: "good" }, `✓ ${t(line.key)}: ${what}`);
+    if (line.kind === "plain") return el("p", null, `${what}: ${t(line.key)}`);
+    const reason = line.code ? `: ${t(`code.${line.code}`) || line.code}${what ? ` (${what})` : ""}` : "";
+    return el("p", { class: "bad", "data-code": line.code || null }, `${line.code ? "✕ " : ""}${t(line.key)}${reason}`,
+      line.detail && state.lang === "en" ? el("small", { lang: "en" }, ` (${line.detail})`) : null);
+  }));
 }
 
 /** A passport file's credentials (read as the verifier page reads one), or an Error saying
@@ -92,27 +128,28 @@ function passportItems(bytes) {
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     doc = readPassport(text, (d) => validate(state.env.schemas, "passport-bundle", d));
   } catch (e) {
-    throw new Error(`${t("ui.unreadable_file")} (${e.message})`);
+    throw Object.assign(new Error(e.message), { notice: bad("ui.unreadable_file", e.message) });
   }
   return doc.credentials.map((c) => ({ qr: c.qr, jws: c.jws }));
 }
 
 async function fromFile(file) {
+  if (file.size > MAX_PASSPORT_BYTES) { showNotice(bad("ui.unreadable_file", `larger than ${MAX_PASSPORT_BYTES >> 20} MB`)); return []; }
+  let items;
   try {
-    if (file.size > MAX_PASSPORT_BYTES) throw new Error(`${t("ui.unreadable_file")} (> ${MAX_PASSPORT_BYTES >> 20} MB)`);
-    const items = passportItems(new Uint8Array(await file.arrayBuffer()));
-    return await importMany(items);
+    items = passportItems(new Uint8Array(await file.arrayBuffer()));
   } catch (e) {
-    showNotice([el("p", { class: "bad" }, e.message)]);
+    showNotice(e.notice || bad("ui.unreadable_file", e.message));
     return [];
   }
+  return importMany(items);
 }
 
 /** A text read from a QR: a credential, or a centre's download link. */
 async function fromScanned(text) {
   if (/^SP\d{1,3}:/.test(text.trim())) return importMany([{ qr: text }]);
   if (tokenOf(text)) return download(text);
-  showNotice([el("p", { class: "bad" }, `✕ ${t("code.bad_qr")}`)]);
+  showNotice([{ kind: "bad", key: "holder.not_added", code: "bad_qr" }]);
   return [];
 }
 
@@ -127,30 +164,34 @@ function tokenOf(text) {
  * own server, and only there (the link names that server; the CSP allows no other). */
 async function download(link) {
   const token = tokenOf(link);
-  if (!token) { showNotice([el("p", { class: "bad" }, t("holder.link_used"))]); return []; }
+  if (!token) { showNotice(bad("holder.link_invalid")); return []; }
   let response;
   try {
     response = await fetch(DOWNLOAD, { method: "POST", cache: "no-store", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ token }) });
   } catch {
-    showNotice([el("p", { class: "bad" }, t("holder.offline"))]);
+    showNotice(bad("holder.offline"));
     return [];
   }
   if (!response.ok) {
-    // 410: used, expired, or nothing on it still valid (the centre's words say which); a
-    // server that is not a centre's (a static copy of the page) has no such address at all.
-    let detail = `HTTP ${response.status}`;
-    try { detail = String((await response.json()).message || detail); } catch { /* not the centre's JSON */ }
-    showNotice([el("p", { class: "bad" }, t(response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.offline"),
-      " ", el("small", { lang: "en" }, detail))]);
+    // The centre's refusal, by its code, in the holder's language: used or expired, or nothing
+    // on it still valid; a server that is not a centre's (a static copy of the page) has no
+    // such address at all (404); anything else is worth trying again later.
+    let refusal = {};
+    try { refusal = await response.json(); } catch { /* not the centre's JSON */ }
+    const key = refusal.error === "nothing_valid" ? "holder.nothing_valid"
+      : response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.try_later";
+    showNotice(bad(key, typeof refusal.message === "string" ? refusal.message : `HTTP ${response.status}`));
     return [];
   }
+  let items;
   try {
-    return await importMany(passportItems(new Uint8Array(await response.arrayBuffer())));
+    items = passportItems(new Uint8Array(await response.arrayBuffer()));
   } catch (e) {
-    showNotice([el("p", { class: "bad" }, e.message)]);
+    showNotice(e.notice || bad("ui.unreadable_file", e.message));
     return [];
   }
+  return importMany(items);
 }
 
 async function fromImage(blob) {
@@ -161,7 +202,7 @@ async function fromImage(blob) {
     found = [];
   }
   const hit = found.find((b) => b.isValid);
-  if (!hit) { showNotice([el("p", { class: "bad" }, `✕ ${t("code.bad_qr")}`)]); return []; }
+  if (!hit) { showNotice(bad("ui.no_qr_found")); return []; }
   return fromScanned(hit.text);
 }
 
@@ -172,7 +213,7 @@ async function scan() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw Object.assign(new Error("no camera"), { name: "NotFoundError" });
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
   } catch (e) {
-    showNotice([el("p", { class: "bad" }, t(e && e.name === "NotAllowedError" ? "ui.camera_denied" : "ui.no_camera"))]);
+    showNotice(bad(e && (e.name === "NotAllowedError" || e.name === "SecurityError") ? "ui.camera_denied" : "holder.no_camera"));
     return [];
   }
   video.srcObject = stream;
@@ -202,12 +243,12 @@ function verdictText(result) {
   const failed = result.checks.find((c) => c.status === "fail") || result.checks.find((c) => c.status === "warn");
   const head = t(`verdict.${result.verdict}`);
   if (result.verdict === "valid" && result.statusAsOf !== null) {
-    return `${head} · ${t("label.status_as_of")} ${isoDay(result.statusAsOf)}`;
+    return [`${head} · ${t("label.status_as_of")} `, dayNode(result.statusAsOf)];
   }
-  if (!failed) return head;
+  if (!failed) return [head];
   const shown = ["revoked", "suspended"].includes(failed.code)
     ? statusShownAsOf(result, { trust: state.trust.current }) : null;
-  return `${head}: ${t(`code.${failed.code}`)}${shown !== null ? ` (${t("label.on_or_before")} ${isoDay(shown)})` : ""}`;
+  return [`${head}: ${t(`code.${failed.code}`)}`, ...(shown !== null ? [" (", ...withDate(t("label.on_or_before"), shown), ")"] : [])];
 }
 
 function card(entry) {
@@ -224,9 +265,10 @@ function card(entry) {
     title = state.lang === "km" ? a.nameKm : `${a.name} / ${a.nameKm}`;
     parts.push(el("p", null, `${t(`award.${a.achievementType}`)}${n ? ` · CQF ${n}` : ""}`),
       el("p", null, `${s.nameKm} / ${s.name}`),
-      el("p", null, `${result.issuer ? (state.lang === "km" ? result.issuer.nameKm : result.issuer.name) : ""} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
+      el("p", null, `${result.issuer ? (state.lang === "km" ? result.issuer.nameKm : result.issuer.name) : ""} · ${t("label.issued")} `,
+        el("bdi", { dir: "ltr" }, c.validFrom.slice(0, 10))));
   }
-  parts.push(el("p", { class: "verdict" }, result ? verdictText(result) : t("verdict.invalid")));
+  parts.push(el("p", { class: "verdict" }, ...(result ? verdictText(result) : [t("verdict.invalid")])));
   // Chosen to show unless the holder unticks it (a card no longer valid: unticked).
   const pick = el("input", { type: "checkbox", class: "pick", "data-id": entry.id,
     checked: verdict !== "invalid" && !state.unpicked.has(entry.id) ? "" : null });
@@ -237,7 +279,7 @@ function card(entry) {
   remove.addEventListener("click", () => {
     state.wallet = state.wallet.filter((e) => e.id !== entry.id);
     state.results.delete(entry.id);
-    saveWallet();
+    saveWallet();  // less to keep: always fits
     renderWallet();
   });
   return el("article", { class: `card ${verdict}`, "data-id": entry.id },
@@ -271,13 +313,21 @@ async function verifyWallet() {
 }
 
 // -- sharing ---------------------------------------------------------------------------------
-/** The chosen credentials as a passport file (schemas/passport-bundle.schema.json). */
-function passportOf(entries) {
+/** The chosen credentials, if they are one person's; otherwise null, the reason said. What
+ * is shown or sent as one passport names one person, as a file or as QR codes. */
+function chosen() {
+  const entries = selected();
+  if (!entries.length) { showNotice(bad("holder.nothing_selected")); return null; }
   const subjects = entries.map((e) => state.results.get(e.id)).filter((r) => r && r.claims).map((r) => r.claims.credentialSubject);
-  if (subjects.length !== entries.length) throw new Error(t("ui.unreadable_file"));
   const s = subjects[0];
   const same = (x) => x.name === s.name && x.nameKm === s.nameKm && x.birthYear === s.birthYear && x.nationalIdLast4 === s.nationalIdLast4;
-  if (!subjects.every(same)) throw new Error(t("label.holder_mismatch"));
+  if (subjects.length !== entries.length || !subjects.every(same)) { showNotice(bad("label.holder_mismatch")); return null; }
+  return entries;
+}
+
+/** The chosen credentials as a passport file (schemas/passport-bundle.schema.json). */
+function passportOf(entries) {
+  const s = state.results.get(entries[0].id).claims.credentialSubject;
   return {
     type: "SkillsPassportBundle", version: 1,
     holder: { name: s.name, nameKm: s.nameKm, birthYear: s.birthYear, nationalIdLast4: s.nationalIdLast4 },
@@ -287,16 +337,9 @@ function passportOf(entries) {
 }
 
 async function shareFile() {
-  const entries = selected();
-  if (!entries.length) { showNotice([el("p", { class: "bad" }, t("holder.nothing_selected"))]); return null; }
-  let doc;
-  try {
-    doc = passportOf(entries);
-  } catch (e) {
-    showNotice([el("p", { class: "bad" }, e.message)]);
-    return null;
-  }
-  const text = JSON.stringify(doc, null, 1);
+  const entries = chosen();
+  if (!entries) return null;
+  const text = JSON.stringify(passportOf(entries), null, 1);
   const file = new File([text], "skills-passport.json", { type: "application/json" });
   // The phone's own share sheet when it has one (the holder picks the app and the person);
   // otherwise the file is saved on the phone, for the holder to send as they choose.
@@ -318,9 +361,9 @@ async function shareFile() {
 }
 
 function shareQr() {
-  const entries = selected();
-  if (!entries.length) { showNotice([el("p", { class: "bad" }, t("holder.nothing_selected"))]); return; }
-  openView(entries);
+  const entries = chosen();
+  if (entries) openView(entries);
+  return entries !== null;
 }
 
 // -- the QR, full-screen ---------------------------------------------------------------------
@@ -385,6 +428,7 @@ async function setLanguage(lang) {
   $("lang").value = lang;
   showTrust();
   renderWallet();
+  renderNotice();
   if (state.view) drawView();
 }
 
@@ -413,7 +457,8 @@ async function init() {
   try {
     state.wallet = readWallet();
   } catch (e) {
-    showNotice([el("p", { class: "bad" }, e.message)]);
+    showNotice(bad("holder.damaged", e.message));  // said, and a copy kept aside as it was
+    state.wallet = e.usable || [];
   }
   await setLanguage(state.lang);
   registerServiceWorker();
@@ -430,13 +475,16 @@ async function init() {
   $("qr-close").addEventListener("click", closeView);
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.view) closeView(); });
   // A centre's link opens this page with the token in the fragment (never sent to a server
-  // with the page): take it out of the address at once, then download once.
-  const token = tokenOf(location.hash);
-  if (token) {
+  // with the page): take it out of the address at once, then download once. A link opened
+  // while the page is open changes only the fragment: the same, on hashchange.
+  const fromAddress = async () => {
+    if (!/[#&]get=/.test(location.hash)) return;
+    const token = tokenOf(location.hash);
     history.replaceState(null, "", location.pathname + location.search);
-    $("link").value = "";
-    await download(token);
-  }
+    if (token) await download(token); else showNotice(bad("holder.link_invalid"));
+  };
+  window.addEventListener("hashchange", () => { fromAddress(); });
+  await fromAddress();
   window.SkillsPassportHolder.ready = true;
   // Then refresh the trust data when online, quietly: a revocation reaches the holder's cards
   // too. Offline, the stored data stays.
@@ -448,4 +496,4 @@ const setClock = (ms) => { state.clock = () => ms; showTrust(); };
 window.SkillsPassportHolder = { ready: false, importText: (text) => fromScanned(text), fromImage, fromFile,
   download, shareFile, shareQr, setLanguage, setClock, verifyWallet,
   held: () => state.wallet.map((e) => ({ id: e.id, verdict: state.results.get(e.id)?.verdict ?? null })) };
-init().catch((e) => { document.body.dataset.error = e.message; showNotice([el("p", { class: "bad" }, e.message)]); });
+init().catch((e) => { document.body.dataset.error = e.message; $("notice").textContent = e.message; });

@@ -26,6 +26,16 @@ export function el(tag, attributes, ...children) {
 /** The UTC date of an instant (ms), YYYY-MM-DD. */
 export const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
+/** A date for a reader of any script: its ISO digits kept left to right inside Arabic text
+ * too (there, digits after Arabic letters would otherwise read 22-11-2026). */
+export const dayNode = (ms) => el("bdi", { dir: "ltr" }, isoDay(ms));
+
+/** A translation holding {date}, the date as a dayNode: [before, date, after]. */
+export function withDate(template, ms) {
+  const at = template.indexOf("{date}");
+  return at < 0 ? [`${template} `, dayNode(ms)] : [template.slice(0, at), dayNode(ms), template.slice(at + 6)];
+}
+
 /** Whether a check of the result passed. */
 export const passed = (result, check) => result.checks.some((x) => x.check === check && x.status === "pass");
 
@@ -74,7 +84,7 @@ export function claimLines(result, ctx) {
   const lines = [
     el("p", { class: "holder" }, el("b", null, s.nameKm), " / ", el("b", null, s.name),
       ` · ${t("label.born")} ${s.birthYear} · ${t("label.id")} …${s.nationalIdLast4}`),
-    el("p", { class: "award" }, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${level.targetName}`),
+    el("p", { class: "award" }, a.nameKm, el("br"), a.name, el("br"), `${t(`award.${a.achievementType}`)} · ${n !== null ? `CQF ${n}` : level.targetName}`),
   ];
   if (n !== null && t("cqf.explain")) lines.push(el("p", { class: "explain cqf" }, fill(t("cqf.explain"), { n })));
   lines.push(el("p", { class: "occupation" },
@@ -84,7 +94,8 @@ export function claimLines(result, ctx) {
       el("ul", { id: ctx.ids === false ? null : "units", class: "units" },
         ...s.result.map((r) => el("li", null, unitLine(r.resultDescription, ctx)))));
   }
-  lines.push(el("p", { class: "issuer" }, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} ${c.validFrom.slice(0, 10)}`));
+  lines.push(el("p", { class: "issuer" }, `${t("label.issuer")}: ${result.issuer.name} / ${result.issuer.nameKm} · ${t("label.issued")} `,
+    el("bdi", { dir: "ltr" }, c.validFrom.slice(0, 10))));
   // What the occupation is called in the recruiter's country, and what an RPL certificate
   // stands for there: said of a credential that is not invalid, never of another.
   if (["ja", "ko"].includes(ctx.lang) && result.verdict !== "invalid") {
@@ -117,8 +128,8 @@ export function verdictLine(result, ctx) {
   const { t } = ctx;
   const status = result.checks.find((x) => x.check === "status");
   const asOf = status && status.status === "pass" && result.statusAsOf !== null && result.statusAsOf !== undefined
-    ? ` · ${t("label.status_as_of")} ${isoDay(result.statusAsOf)}` : "";
-  return el("h2", { id: ctx.ids === false ? null : "verdict", class: "verdict" }, `${t(`verdict.${result.verdict}`)}${asOf}`);
+    ? [` · ${t("label.status_as_of")} `, dayNode(result.statusAsOf)] : [];
+  return el("h2", { id: ctx.ids === false ? null : "verdict", class: "verdict" }, t(`verdict.${result.verdict}`), ...asOf);
 }
 
 /** The checks, each in the page's language; skipped ones that were never reached left out.
@@ -126,22 +137,23 @@ export function verdictLine(result, ctx) {
  * (a forged card's words never reach the page, whatever the language). */
 export function checkList(result, ctx) {
   const { t } = ctx;
+  const dated = (template, ms) => [" (", ...withDate(template, ms), ")"];
   const when = (x) => {
     if (x.code === "status_unknown" && x.status === "warn" && result.statusUnknownAsOf !== null && result.statusUnknownAsOf !== undefined) {
-      return ` (${t("label.as_of")} ${isoDay(result.statusUnknownAsOf)})`;
+      return dated(t("label.as_of"), result.statusUnknownAsOf);
     }
     if (x.code === "trust_list_expired" && result.trustListExpired !== null && result.trustListExpired !== undefined) {
-      return ` (${t("label.expired_on")} ${isoDay(result.trustListExpired)})`;
+      return dated(t("label.expired_on"), result.trustListExpired);
     }
     if (x.check === "status" && (x.code === "revoked" || x.code === "suspended")) {
       const shown = statusShownAsOf(result, ctx);
-      return shown !== null ? ` (${t("label.on_or_before")} ${isoDay(shown)})` : "";
+      return shown !== null ? dated(t("label.on_or_before"), shown) : [];
     }
-    return "";
+    return [];
   };
   return el("ul", { class: "checks" }, ...result.checks.filter((x) => x.status !== "skip" || x.code !== "not_checked").map((x) =>
     el("li", { class: x.status, "data-code": x.code },
-      `${t(`check.${x.check}`)}: ${t(`code.${x.code}`) || x.code}${when(x)}`)));
+      `${t(`check.${x.check}`)}: ${t(`code.${x.code}`) || x.code}`, ...when(x))));
 }
 
 /** A signed but invalid credential's claims: collapsed, marked as not verified. */
@@ -274,9 +286,10 @@ export async function matchesNationalId(result, nationalId) {
   return (await nationalIdHash(nationalId, ident.salt)) === ident.identityHash;
 }
 
-/** The people of a set of checked credentials, as bulk.py groups them: a passport's holder
- * block (`block`) is one person for all its credentials; otherwise each credential goes to
- * the holder it names, and one whose claims cannot be read is a person of its own.
+/** The people of a set of checked credentials, as bulk.py groups them: a passport's
+ * credentials are one person, named as its first signed credential names them (the file's
+ * holder block is nobody's signature); otherwise each credential goes to the holder it names,
+ * and those whose claims cannot be read are one group, named as such.
  * items: [{ result, holderProblem?, idMatch? }]. */
 export function people(items, block = null) {
   const groups = new Map();
@@ -284,10 +297,11 @@ export function people(items, block = null) {
     if (!groups.has(key)) groups.set(key, { holder, items: [] });
     groups.get(key).items.push(item);
   };
-  items.forEach((item, n) => {
-    if (block) { add("passport", block, item); return; }
+  const signed = block ? items.map((i) => holderOf(i.result)).find((h) => h !== null) : null;
+  items.forEach((item) => {
+    if (block) { add("passport", signed || null, item); return; }
     const h = holderOf(item.result);
-    if (h) add(holderKey(h), h, item); else add(`unread ${n}`, null, item);
+    if (h) add(holderKey(h), h, item); else add("unread", null, item);
   });
   return [...groups.values()].map(({ holder, items: mine }) => {
     const problems = mine.map((i) => i.holderProblem).filter(Boolean);
@@ -308,7 +322,7 @@ export function personSummary(person, ctx) {
   const h = person.holder;
   const good = person.valid === person.total && person.sameHolder !== false && person.idMatches !== false;
   return el("section", { class: `person ${good ? "ok" : "bad"}` },
-    el("h3", null, `${t("label.person")}: `, h ? el("bdi", null, el("b", null, h.nameKm), " / ", el("b", null, h.name)) : "?",
+    el("h3", null, `${t("label.person")}: `, h ? el("bdi", null, el("b", null, h.nameKm), " / ", el("b", null, h.name)) : t("label.unreadable"),
       h ? ` · ${t("label.born")} ${h.birthYear} · ${t("label.id")} …${h.nationalIdLast4}` : null),
     el("p", { class: "count" }, fill(t("label.valid_count"), { valid: person.valid, total: person.total })),
     person.sameHolder === null ? null
@@ -324,9 +338,13 @@ export function itemResult(item, ctx) {
   const trusted = claimTrust(r) === "trusted";
   const a = trusted ? r.claims.credentialSubject.achievement : null;
   const title = a ? (ctx.lang === "km" ? a.nameKm : a.name) : null;
-  return el("details", { class: `item ${item.holderProblem ? "invalid" : r.verdict}`, "data-verdict": r.verdict },
-    el("summary", null, el("b", null, t(`verdict.${r.verdict}`)), title ? ` · ${title}` : null,
-      item.holderProblem ? ` · ${t("label.holder_mismatch")}` : null),
+  // A credential that is not its passport's holder's is not valid in that passport, whatever
+  // its own verdict; a refused one says why on its first line, before it is opened.
+  const verdict = item.holderProblem ? "invalid" : r.verdict;
+  const failed = r.checks.find((x) => x.status === "fail");
+  return el("details", { class: `item ${verdict}`, "data-verdict": verdict },
+    el("summary", null, el("b", null, t(`verdict.${verdict}`)), title ? ` · ${title}` : null,
+      item.holderProblem ? ` · ${t("label.holder_mismatch")}` : failed ? ` · ${t(`code.${failed.code}`) || failed.code}` : null),
     item.holderProblem && ctx.lang === "en" ? el("p", { class: "detail", lang: "en" }, item.holderProblem) : null,
     ...renderResult(r, { ...ctx, ids: false }));
 }
