@@ -260,3 +260,54 @@ def test_a_selection_of_two_people_is_not_shared_as_one_passport(phone: tuple[An
                              CASE[name]["qr"]) == ["added"]
     assert page.evaluate("() => window.SkillsPassportHolder.shareFile()") is None
     assert "same person" in page.locator("#notice").inner_text()
+
+
+def _reopened(page: Any) -> None:
+    page.reload()
+    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+    page.evaluate("at => window.SkillsPassportHolder.setClock(Date.parse(at))", AT)
+
+
+def _stored(page: Any) -> dict[str, str]:
+    stored: dict[str, str] = page.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+    return stored
+
+
+def test_a_damaged_store_is_said_and_never_written_over(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("() => localStorage.setItem('passport-credentials', '{not json')")
+    _reopened(page)
+    assert "damaged" in page.locator("#notice").inner_text()
+    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
+                         CASE["valid"]["qr"]) == ["added"]
+    stored = _stored(page)
+    assert [e["id"] for e in json.loads(stored["passport-credentials"])] == \
+        [_credential(CASE["valid"]["qr"]).id]
+    aside = [v for k, v in stored.items() if k.startswith("passport-credentials-damaged-")]
+    assert aside == ["{not json"]
+
+
+def test_stored_entries_that_cannot_be_read_are_kept(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    odd = [{"id": "urn:skillpass:cred:OLD", "qr": CASE["statement-of-attainment"]["qr"]}, 7]
+    page.evaluate("t => localStorage.setItem('passport-credentials', t)", json.dumps(odd))
+    _reopened(page)
+    assert "damaged" in page.locator("#notice").inner_text() and _held(page) == []
+    page.evaluate("qr => window.SkillsPassportHolder.importText(qr)", CASE["valid"]["qr"])
+    kept = json.loads(_stored(page)["passport-credentials"])
+    assert kept[0]["id"] == _credential(CASE["valid"]["qr"]).id and kept[1:] == odd
+
+
+def test_a_full_storage_is_said_and_the_credential_stays_shown(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("""() => { let i = 0;
+        for (const size of [1 << 20, 1 << 10, 1])
+          try { for (;;) localStorage.setItem('fill' + i++, 'x'.repeat(size)); } catch { } }""")
+    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
+                         CASE["valid"]["qr"]) == ["added"]
+    assert page.locator("#notice [data-code=storage_full]").is_visible()
+    assert _held(page) == [{"id": _credential(CASE["valid"]["qr"]).id, "verdict": "valid"}]
+    assert "passport-credentials" not in _stored(page)

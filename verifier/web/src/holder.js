@@ -18,24 +18,50 @@ const STORE = "passport-credentials";
 const DOWNLOAD = "../passport/download";
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
-  wallet: [], results: new Map(), unpicked: new Set(), view: null, clock: () => Date.now() };
+  wallet: [], unreadable: [], damaged: null, results: new Map(), unpicked: new Set(), view: null, clock: () => Date.now() };
 
 function t(key, values = {}) {
   return fill((state.tables[state.lang] || {})[key] || state.tables.en[key] || "", values);
 }
 
 // -- what the phone keeps -----------------------------------------------------------------
-/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said, never wiped. */
+/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said, never wiped:
+ * entries that cannot be read are written back as they were, beside the others; a store that
+ * is not a list at all is copied aside (`passport-credentials-damaged-<time>`) before the
+ * first save writes a new one, and if it cannot be copied it is not written over. */
 function readWallet() {
   const text = localStorage.getItem(STORE);
   if (text === null) return [];
-  const doc = JSON.parse(text);
-  if (!Array.isArray(doc)) throw new Error("the credentials stored on this phone are damaged");
-  return doc.filter((e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string");
+  let doc = null;
+  try { doc = JSON.parse(text); } catch { /* said below */ }
+  if (!Array.isArray(doc)) {
+    state.damaged = text;
+    throw new Error(t("holder.damaged_store"));
+  }
+  const readable = (e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string";
+  state.unreadable = doc.filter((e) => !readable(e));
+  if (state.unreadable.length) showNotice([el("p", { class: "bad" }, t("holder.damaged_store"))]);
+  return doc.filter(readable);
 }
 
+/** Keep the wallet on the phone; throws (QuotaExceededError) when the phone cannot. */
 function saveWallet() {
-  localStorage.setItem(STORE, JSON.stringify(state.wallet));
+  if (state.damaged !== null) {
+    localStorage.setItem(`${STORE}-damaged-${new Date(state.clock()).toISOString()}`, state.damaged);
+    state.damaged = null;
+  }
+  localStorage.setItem(STORE, JSON.stringify([...state.wallet, ...state.unreadable]));
+}
+
+/** `saveWallet`, or a notice line saying the phone's storage is full: what was added stays on
+ * the screen (to be shared as a file at once), but is not kept. */
+function saved() {
+  try {
+    saveWallet();
+    return null;
+  } catch {
+    return el("p", { class: "bad", "data-code": "storage_full" }, t("holder.storage_full"));
+  }
 }
 
 // -- import ----------------------------------------------------------------------------------
@@ -66,8 +92,8 @@ async function importOne(qr, jws = null) {
 async function importMany(items) {
   const lines = [];
   for (const item of items) lines.push(await importOne(item.qr, item.jws ?? null));
-  saveWallet();
-  showNotice(lines.map(noticeLine));
+  const full = saved();
+  showNotice([...lines.map(noticeLine), ...(full ? [full] : [])]);
   renderWallet();
   return lines.map((l) => l.outcome);
 }
@@ -237,7 +263,8 @@ function card(entry) {
   remove.addEventListener("click", () => {
     state.wallet = state.wallet.filter((e) => e.id !== entry.id);
     state.results.delete(entry.id);
-    saveWallet();
+    const full = saved();
+    if (full) showNotice([full]);
     renderWallet();
   });
   return el("article", { class: `card ${verdict}`, "data-id": entry.id },
