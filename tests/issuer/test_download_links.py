@@ -259,6 +259,30 @@ def test_the_holder_page_opened_from_a_link_keeps_the_credentials_once(tmp_path:
             context.close()
 
 
+def test_the_holder_page_says_when_its_network_is_throttled(tmp_path: Path) -> None:
+    """A phone on a network that tried too many links that did not open is told to try
+    later, not that it is offline."""
+    with issuer_served(tmp_path) as (svc, base), launched() as chromium:
+        candidate = register(svc)
+        token = _link(svc, [_training(svc, candidate["id"])["id"]]).token
+        guesser = svc.app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+        for k in range(throttle.DOWNLOAD_FAILURES):
+            assert _redeem(guesser, f"{k:022d}").status_code == 410
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/verify/holder.html")
+            wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+            page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+            page.evaluate("t => window.SkillsPassportHolder.download(t)", token)
+            said = page.locator("#notice p[data-status='429']")
+            assert "try again later" in said.inner_text() and "15 minutes" in said.inner_text()
+            assert _row(svc, token).used_at is None
+        finally:
+            context.close()
+
+
 @pytest.mark.parametrize(("body", "content_type"), [
     (b"", "application/json"),
     (b"{not json", "application/json"),

@@ -311,3 +311,16 @@ def test_a_full_storage_is_said_and_the_credential_stays_shown(phone: tuple[Any,
     assert page.locator("#notice [data-code=storage_full]").is_visible()
     assert _held(page) == [{"id": _credential(CASE["valid"]["qr"]).id, "verdict": "valid"}]
     assert "passport-credentials" not in _stored(page)
+
+
+@pytest.mark.parametrize("fragment", ["#get=<img src=x onerror=alert(1)>", "#get=" + "A" * 300,
+                                      "#get=AAAA"])
+def test_a_garbled_link_is_said_and_taken_out_of_the_address(phone: tuple[Any, Any], site: str,
+                                                             fragment: str) -> None:
+    _, page = phone
+    page.evaluate("() => localStorage.setItem('lang', 'en')")
+    page.goto("about:blank")
+    page.goto(site + "holder.html" + fragment)
+    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+    assert "#" not in page.url
+    assert "already used or has expired" in page.locator("#notice p.bad").inner_text()

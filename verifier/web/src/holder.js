@@ -164,10 +164,13 @@ async function download(link) {
   }
   if (!response.ok) {
     // 410: used, expired, or nothing on it still valid (the centre's words say which); a
-    // server that is not a centre's (a static copy of the page) has no such address at all.
+    // server that is not a centre's (a static copy of the page) has no such address at all;
+    // 429: too many links that did not open from this network (the centre says how long).
     let detail = `HTTP ${response.status}`;
     try { detail = String((await response.json()).message || detail); } catch { /* not the centre's JSON */ }
-    showNotice([el("p", { class: "bad" }, t(response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.offline"),
+    const said = response.status === 410 || response.status === 404 ? "holder.link_used"
+      : response.status === 429 ? "holder.try_later" : "holder.offline";
+    showNotice([el("p", { class: "bad", "data-status": response.status }, t(said),
       " ", el("small", { lang: "en" }, detail))]);
     return [];
   }
@@ -458,11 +461,12 @@ async function init() {
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.view) closeView(); });
   // A centre's link opens this page with the token in the fragment (never sent to a server
   // with the page): take it out of the address at once, then download once.
+  // A link cut short or garbled in a message (no readable token) is said, not ignored.
   const token = tokenOf(location.hash);
-  if (token) {
+  if (token || /[#&]get=/.test(location.hash)) {
     history.replaceState(null, "", location.pathname + location.search);
     $("link").value = "";
-    await download(token);
+    await download(token || "");
   }
   window.SkillsPassportHolder.ready = true;
   // Then refresh the trust data when online, quietly: a revocation reaches the holder's cards
