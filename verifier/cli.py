@@ -238,7 +238,7 @@ def run_verify(args: argparse.Namespace) -> int:
                 text = _reason_text(args.lang, row.reason, row.error) if row.reason else row.error
                 print(f"skillpass: {text}", file=sys.stderr)
         fmt = args.format or ("json" if args.json else "table")
-        text = render_table(report, args.lang, trust) if fmt == "table" else \
+        text = printable(render_table(report, args.lang, trust)) if fmt == "table" else \
             {"csv": render_csv, "json": render_json}[fmt](report, args.lang)
         if args.out:
             write_atomic(Path(args.out), text.encode("utf-8"), durable=False)
@@ -257,8 +257,20 @@ def run_verify(args: argparse.Namespace) -> int:
         doc["claimsTrusted"] = result.verdict is not Verdict.INVALID
         print(json.dumps(doc, ensure_ascii=False, indent=1))
     else:
-        print(render_text(result, args.lang, trust))
+        print(printable(render_text(result, args.lang, trust)))
     return EXIT_VALID if result.valid else EXIT_INVALID
+
+
+# What a terminal would act on rather than show: control characters (an escape sequence, the
+# 8-bit CSI) and the bidirectional overrides and isolates that reorder what follows them.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text for a person's terminal: names and words from a credential or a passport file
+    (anyone's, for a forged one or a holder block) never move the cursor, retitle the window
+    or reorder the line; each such character shows as U+FFFD."""
+    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def _progress(total: int) -> Callable[[int], None] | None:
@@ -325,12 +337,20 @@ def _all_cells(report: bulk.Report) -> list[dict[str, str]]:
     return [_credential_cells(r) for r in report.rows] + [_person_cells(p) for p in report.people]
 
 
+def _cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one starting as a formula would (=, +, -, @, a tab
+    or a carriage return; a name in a passport file can be anything) gets a ' before it."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") and value != "-" \
+        else value
+
+
 def render_csv(report: bulk.Report, lang: str = "en") -> str:
-    """CSV for a spreadsheet or a script: English column names and words whatever `lang`."""
+    """CSV for a spreadsheet or a script: English column names and words whatever `lang`;
+    no cell is a formula (see `_cell`)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(_all_cells(report))
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in _all_cells(report))
     return out.getvalue()
 
 

@@ -68,13 +68,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def valid_records(session: Session, candidate_id: int) -> list[CredentialRecord]:
-    """The candidate's credentials that are neither revoked nor suspended, oldest first."""
-    return list(session.execute(
-        select(CredentialRecord).where(CredentialRecord.candidate_id == candidate_id,
-                                       CredentialRecord.revoked.is_(False),
-                                       CredentialRecord.suspended.is_(False))
-        .order_by(CredentialRecord.issued_at, CredentialRecord.id)).scalars())
+def valid_records(session: Session, candidate_id: int, *, hold: bool = False
+                  ) -> list[CredentialRecord]:
+    """The candidate's credentials that are neither revoked nor suspended, oldest first.
+
+    `hold`: share-locked until the transaction ends (PostgreSQL), so that a status change
+    waits for the answer being made of them, and one under way is waited for and seen."""
+    query = (select(CredentialRecord).where(CredentialRecord.candidate_id == candidate_id,
+                                            CredentialRecord.revoked.is_(False),
+                                            CredentialRecord.suspended.is_(False))
+             .order_by(CredentialRecord.issued_at, CredentialRecord.id))
+    if hold:
+        query = query.with_for_update(read=True).execution_options(populate_existing=True)
+    return list(session.execute(query).scalars())
 
 
 def create(session: Session, user: User, candidate_id: int, credential_ids: Sequence[str],
@@ -135,7 +141,10 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
     if taken.rowcount != 1:
         raise Gone(GONE)
     covered = set(row.credential_ids)
-    records = [r for r in valid_records(session, row.candidate_id) if r.id in covered]
+    # Held: a revocation committed before this answer is never handed out with it (the
+    # audit log never shows a credential redeemed after its revocation).
+    records = [r for r in valid_records(session, row.candidate_id, hold=True)
+               if r.id in covered]
     if not records:
         raise Gone(NOTHING_VALID)
     bundle = credentials.passport(records, now)

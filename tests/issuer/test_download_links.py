@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy import inspect, select, text
 
 from issuer import migrate
 from issuer.db import AuditEntry, DownloadLink, User, as_utc, make_engine
-from issuer.service import credentials, downloads, throttle
+from issuer.service import credentials, downloads, status, throttle
 from issuer.service.errors import Conflict, Gone
 from passport import qr, schema
 from passport.bundle import TrustBundle
@@ -258,6 +259,30 @@ def test_the_holder_page_opened_from_a_link_keeps_the_credentials_once(tmp_path:
             context.close()
 
 
+def test_the_holder_page_says_when_its_network_is_throttled(tmp_path: Path) -> None:
+    """A phone on a network that tried too many links that did not open is told to try
+    later, not that it is offline."""
+    with issuer_served(tmp_path) as (svc, base), launched() as chromium:
+        candidate = register(svc)
+        token = _link(svc, [_training(svc, candidate["id"])["id"]]).token
+        guesser = svc.app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+        for k in range(throttle.DOWNLOAD_FAILURES):
+            assert _redeem(guesser, f"{k:022d}").status_code == 410
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/verify/holder.html")
+            wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+            page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+            page.evaluate("t => window.SkillsPassportHolder.download(t)", token)
+            said = page.locator("#notice p[data-code='try_later']")
+            assert "try again later" in said.inner_text() and "15 minutes" in said.inner_text()
+            assert _row(svc, token).used_at is None
+        finally:
+            context.close()
+
+
 @pytest.mark.parametrize(("body", "content_type"), [
     (b"", "application/json"),
     (b"{not json", "application/json"),
@@ -363,6 +388,34 @@ def test_two_phones_at_once_get_exactly_one_bundle(svc: Service) -> None:
         assert not errors, errors
         assert sorted(codes) == [200, 410]
     assert _actions(svc).count("download.redeem") == 3
+
+
+def test_a_revocation_under_way_is_waited_for_and_its_credential_never_handed_out(
+        svc: Service) -> None:
+    """A phone redeems while the credential's revocation is made but not yet committed: the
+    answer waits for it and leaves the credential out; the audit log never shows a
+    credential handed out after its revocation."""
+    candidate = register(svc)
+    credential = _issue(svc, candidate["id"])
+    link = _link(svc, [credential["id"]])
+    started, answers = threading.Event(), list[Any]()
+
+    def phone() -> None:
+        started.set()
+        answers.append(_redeem(svc.app.test_client(), link.token))
+
+    centre, admin = svc.app.extensions["skillpass.centre"], _user(svc, "admin")
+    thread = threading.Thread(target=phone)
+    with store_of(svc.app).transaction() as s:
+        status.change(s, centre, admin, credential["id"], "revoke", "issued in error")
+        thread.start()
+        assert started.wait(10)
+        time.sleep(1.0)  # the phone's request reaches the database meanwhile
+    thread.join(60)
+    assert len(answers) == 1
+    assert answers[0].status_code == 410, answers[0].get_json()
+    assert answers[0].get_json()["message"] == downloads.NOTHING_VALID
+    assert _row(svc, link.token).used_at is None
 
 
 def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: Service) -> None:

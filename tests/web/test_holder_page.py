@@ -294,18 +294,6 @@ def test_what_is_not_a_link_or_has_no_qr_is_named(phone: tuple[Any, Any], tmp_pa
     assert page.locator("#notice").inner_text() == _table("km")["ui.no_qr_found"]
 
 
-def test_damaged_storage_is_said_and_kept_aside(phone: tuple[Any, Any]) -> None:
-    _, page = phone
-    page.evaluate("() => localStorage.setItem('passport-credentials', '{not json')")
-    page.reload()
-    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
-    page.evaluate("at => window.SkillsPassportHolder.setClock(Date.parse(at))", AT)
-    assert page.locator("#notice p.bad").count() == 1
-    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
-                         CASE["valid"]["qr"]) == ["added"]
-    assert page.evaluate("localStorage.getItem('passport-credentials-damaged')") == "{not json"
-
-
 def test_dates_read_left_to_right_in_arabic(phone: tuple[Any, Any]) -> None:
     _, page = phone
     page.evaluate("() => window.SkillsPassportHolder.setLanguage('ar')")
@@ -313,3 +301,67 @@ def test_dates_read_left_to_right_in_arabic(phone: tuple[Any, Any]) -> None:
     assert page.evaluate("document.documentElement.dir") == "rtl"
     dates = page.locator("article.card bdi[dir='ltr']").all_inner_texts()
     assert dates and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates)
+
+
+def _reopened(page: Any) -> None:
+    page.reload()
+    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+    page.evaluate("at => window.SkillsPassportHolder.setClock(Date.parse(at))", AT)
+
+
+def _stored(page: Any) -> dict[str, str]:
+    stored: dict[str, str] = page.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+    return stored
+
+
+def test_a_damaged_store_is_said_and_never_written_over(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("() => localStorage.setItem('passport-credentials', '{not json')")
+    _reopened(page)
+    assert "damaged" in page.locator("#notice").inner_text()
+    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
+                         CASE["valid"]["qr"]) == ["added"]
+    stored = _stored(page)
+    assert [e["id"] for e in json.loads(stored["passport-credentials"])] == \
+        [_credential(CASE["valid"]["qr"]).id]
+    aside = [v for k, v in stored.items() if k.startswith("passport-credentials-damaged-")]
+    assert aside == ["{not json"]
+
+
+def test_stored_entries_that_cannot_be_read_are_kept(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    odd = [{"id": "urn:skillpass:cred:OLD", "qr": CASE["statement-of-attainment"]["qr"]}, 7]
+    page.evaluate("t => localStorage.setItem('passport-credentials', t)", json.dumps(odd))
+    _reopened(page)
+    assert "damaged" in page.locator("#notice").inner_text() and _held(page) == []
+    page.evaluate("qr => window.SkillsPassportHolder.importText(qr)", CASE["valid"]["qr"])
+    kept = json.loads(_stored(page)["passport-credentials"])
+    assert kept[0]["id"] == _credential(CASE["valid"]["qr"]).id and kept[1:] == odd
+
+
+def test_a_full_storage_is_said_and_the_credential_stays_shown(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("""() => { let i = 0;
+        for (const size of [1 << 20, 1 << 10, 1])
+          try { for (;;) localStorage.setItem('fill' + i++, 'x'.repeat(size)); } catch { } }""")
+    assert page.evaluate("qr => window.SkillsPassportHolder.importText(qr)",
+                         CASE["valid"]["qr"]) == ["added"]
+    assert page.locator("#notice [data-code=storage_full]").is_visible()
+    assert _held(page) == [{"id": _credential(CASE["valid"]["qr"]).id, "verdict": "valid"}]
+    assert "passport-credentials" not in _stored(page)
+
+
+@pytest.mark.parametrize("fragment", ["#get=<img src=x onerror=alert(1)>", "#get=" + "A" * 300,
+                                      "#get=AAAA"])
+def test_a_garbled_link_is_said_and_taken_out_of_the_address(phone: tuple[Any, Any], site: str,
+                                                             fragment: str) -> None:
+    _, page = phone
+    page.evaluate("() => localStorage.setItem('lang', 'en')")
+    page.goto("about:blank")
+    page.goto(site + "holder.html" + fragment)
+    wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+    assert "#" not in page.url
+    assert "not a download link" in page.locator("#notice p.bad").inner_text()

@@ -425,3 +425,17 @@ def test_no_refused_card_shows_its_claims_as_true(page: Any, case: dict[str, Any
     finally:
         page.evaluate("([b, r]) => window.SkillsPassport.useTrust(b, r)",
                       [WORLD.bundle_document(), WORLD.root_set().to_json()])
+
+
+def test_a_passport_of_forged_credentials_never_says_the_same_person(page: Any,
+                                                                    tmp_path: Path) -> None:
+    """No credential of the file verifies: who they name is nobody's word, so the page does
+    not say they all name the passport's holder (as `skillpass verify` does not)."""
+    doc = _passport(VALID[:1])
+    jws = WORLD.issue(WORLD.key("stranger"), index=11, credential_id="urn:skillpass:cred:RECRUIT00005")
+    doc["credentials"] = [{"id": "urn:skillpass:cred:RECRUIT00005", "jws": jws, "qr": encode(jws)}]
+    summary = _upload(page, tmp_path, doc)
+    [person] = summary["people"]
+    assert (person["valid"], person["total"], person["sameHolder"]) == (0, 1, None)
+    assert page.locator("#people .same").count() == 0
+    assert page.locator("#people .person.bad").count() == 1

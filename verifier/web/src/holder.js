@@ -18,33 +18,37 @@ const STORE = "passport-credentials";
 const DOWNLOAD = "../passport/download";
 const $ = (id) => document.getElementById(id);
 const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
-  wallet: [], results: new Map(), unpicked: new Set(), notice: [], view: null, clock: () => Date.now() };
+  wallet: [], unreadable: [], results: new Map(), unpicked: new Set(), notice: [], view: null, clock: () => Date.now() };
 
 function t(key, values = {}) {
   return fill((state.tables[state.lang] || {})[key] || state.tables.en[key] || "", values);
 }
 
 // -- what the phone keeps -----------------------------------------------------------------
-/** The stored credentials: [{ id, qr, jws, added }]. A damaged store is said and kept aside
- * as it was (never wiped): the page goes on with what it can read. */
+/** The stored credentials: [{ id, qr, jws, added }]. What cannot be read is said and never
+ * written over: entries that are not credentials are kept as they are beside the others
+ * (state.unreadable), and a store that is not a list is copied aside before anything is
+ * written (the page then starts an empty one). */
 function readWallet() {
   const text = localStorage.getItem(STORE);
   if (text === null) return [];
   let doc = null;
   try { doc = JSON.parse(text); } catch { /* said below */ }
-  const usable = Array.isArray(doc)
-    ? doc.filter((e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string") : [];
-  if (!Array.isArray(doc) || usable.length !== doc.length) {
-    if (localStorage.getItem(`${STORE}-damaged`) === null) localStorage.setItem(`${STORE}-damaged`, text);
-    throw Object.assign(new Error("the credentials stored on this phone are damaged"), { usable });
+  const readable = (e) => e && typeof e.id === "string" && typeof e.qr === "string" && typeof e.jws === "string";
+  if (!Array.isArray(doc)) {
+    localStorage.setItem(`${STORE}-damaged-${Date.now()}`, text);  // fails: nothing is written over
+    localStorage.removeItem(STORE);
+    throw Object.assign(new Error("the store is not a list of credentials"), { usable: [] });
   }
-  return usable;
+  state.unreadable = doc.filter((e) => !readable(e));
+  if (state.unreadable.length) throw Object.assign(new Error("entries that are not credentials"), { usable: doc.filter(readable) });
+  return doc;
 }
 
-/** Keep the wallet; false when the phone has no room (the caller undoes what it added). */
+/** Keep the wallet (and what could not be read, as it was); false when the phone has no room. */
 function saveWallet() {
   try {
-    localStorage.setItem(STORE, JSON.stringify(state.wallet));
+    localStorage.setItem(STORE, JSON.stringify([...state.wallet, ...state.unreadable]));
     return true;
   } catch {
     return false;
@@ -80,11 +84,12 @@ async function importMany(items) {
   const lines = [];
   const before = state.wallet.length;
   for (const item of items) lines.push(await importOne(item.qr, item.jws ?? null));
-  if (!saveWallet()) {  // all or nothing: what the phone could not keep is not shown as kept
-    for (const e of state.wallet.splice(before)) state.results.delete(e.id);
-    showNotice(bad("holder.storage_full"));
+  if (state.wallet.length > before && !saveWallet()) {
+    // Not kept, but shown: a one-time link is spent, so the holder can still share what came
+    // as a passport file now; the notice says it is not kept.
+    showNotice([...bad("holder.storage_full"), ...lines.map(noticeLine)]);
     renderWallet();
-    return lines.map(() => "refused");
+    return lines.map((l) => l.outcome);
   }
   showNotice(lines.map(noticeLine));
   renderWallet();
@@ -115,7 +120,7 @@ function renderNotice() {
     if (line.kind === "good") return el("p", { class: "good" }, `✓ ${t(line.key)}: ${what}`);
     if (line.kind === "plain") return el("p", null, `${what}: ${t(line.key)}`);
     const reason = line.code ? `: ${t(`code.${line.code}`) || line.code}${what ? ` (${what})` : ""}` : "";
-    return el("p", { class: "bad", "data-code": line.code || null }, `${line.code ? "✕ " : ""}${t(line.key)}${reason}`,
+    return el("p", { class: "bad", "data-code": line.code || line.key.split(".")[1] }, `${line.code ? "✕ " : ""}${t(line.key)}${reason}`,
       line.detail && state.lang === "en" ? el("small", { lang: "en" }, ` (${line.detail})`) : null);
   }));
 }
@@ -180,7 +185,8 @@ async function download(link) {
     let refusal = {};
     try { refusal = await response.json(); } catch { /* not the centre's JSON */ }
     const key = refusal.error === "nothing_valid" ? "holder.nothing_valid"
-      : response.status === 410 || response.status === 404 ? "holder.link_used" : "holder.try_later";
+      : response.status === 410 || response.status === 404 ? "holder.link_used"
+        : response.status === 429 ? "holder.try_later" : "holder.no_answer";
     showNotice(bad(key, typeof refusal.message === "string" ? refusal.message : `HTTP ${response.status}`));
     return [];
   }
@@ -457,7 +463,7 @@ async function init() {
   try {
     state.wallet = readWallet();
   } catch (e) {
-    showNotice(bad("holder.damaged", e.message));  // said, and a copy kept aside as it was
+    showNotice(bad("holder.damaged_store", e.message));  // said; kept as it was (readWallet)
     state.wallet = e.usable || [];
   }
   await setLanguage(state.lang);

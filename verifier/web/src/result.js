@@ -309,7 +309,10 @@ export function people(items, block = null) {
     return {
       holder, items: mine, total: mine.length,
       valid: mine.filter((i) => i.result.verdict === "valid" && !i.holderProblem).length,
-      sameHolder: block ? problems.length === 0 : null, problems,
+      // Known only from signed claims: a credential that did not verify names nobody (as
+      // bulk.Person.same_holder), so a file of forged ones is never "the same person".
+      sameHolder: !block ? null : problems.length ? false
+        : mine.every((i) => holderOf(i.result) !== null) ? true : null, problems,
       idMatches: checked.length ? checked.every(Boolean) : null,
     };
   });
