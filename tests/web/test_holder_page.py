@@ -365,3 +365,16 @@ def test_a_garbled_link_is_said_and_taken_out_of_the_address(phone: tuple[Any, A
     wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
     assert "#" not in page.url
     assert "not a download link" in page.locator("#notice p.bad").inner_text()
+
+
+def test_damaged_trust_memory_still_shows_the_cards(phone: tuple[Any, Any]) -> None:
+    _, page = phone
+    page.evaluate("() => window.SkillsPassportHolder.setLanguage('en')")
+    page.evaluate("qr => window.SkillsPassportHolder.importText(qr)", CASE["valid"]["qr"])
+    page.evaluate("() => localStorage.setItem('trust-memory', '{damaged')")
+    _reopened(page)
+    assert page.locator("#refused").is_visible()
+    assert page.locator("article.card").count() == 1
+    assert "not checked" in page.locator("article.card .verdict").inner_text()
+    page.locator("article.card button.show").click()
+    assert page.locator("#qrview").is_visible()  # the recruiter can still scan and check it

@@ -67,6 +67,8 @@ async function importOne(qr, jws = null) {
   }
   // A file's two forms must be one credential: the QR is what the holder will show.
   if (jws !== null && jws !== compact) return { outcome: "refused", code: "bad_payload", result: null };
+  // No trust data this page can believe (see init): nothing is verified, nothing added.
+  if (!state.trust.current) return { outcome: "refused", code: "not_checked", result: null };
   const result = await verifyText(qr, state.trust.current, state.env, state.clock());
   if (result.verdict === "invalid" || !result.claims) {
     const failed = result.checks.find((c) => c.status === "fail");
@@ -259,7 +261,7 @@ function verdictText(result) {
 
 function card(entry) {
   const result = state.results.get(entry.id);
-  const verdict = result ? result.verdict : "invalid";
+  const verdict = result ? result.verdict : "unchecked";
   const parts = [];
   let title = entry.id;
   // The holder's own card: its claims are shown once its signature verified (a card that was
@@ -274,7 +276,7 @@ function card(entry) {
       el("p", null, `${result.issuer ? (state.lang === "km" ? result.issuer.nameKm : result.issuer.name) : ""} · ${t("label.issued")} `,
         el("bdi", { dir: "ltr" }, c.validFrom.slice(0, 10))));
   }
-  parts.push(el("p", { class: "verdict" }, ...(result ? verdictText(result) : [t("verdict.invalid")])));
+  parts.push(el("p", { class: "verdict" }, ...(result ? verdictText(result) : [t("code.not_checked")])));
   // Chosen to show unless the holder unticks it (a card no longer valid: unticked).
   const pick = el("input", { type: "checkbox", class: "pick", "data-id": entry.id,
     checked: verdict !== "invalid" && !state.unpicked.has(entry.id) ? "" : null });
@@ -313,7 +315,7 @@ function showShare() {
 /** Re-verify what the phone holds (the trust data may be newer than at import). */
 async function verifyWallet() {
   for (const entry of state.wallet) {
-    state.results.set(entry.id, await verifyText(entry.qr, state.trust.current, state.env, state.clock()));
+    if (state.trust.current) state.results.set(entry.id, await verifyText(entry.qr, state.trust.current, state.env, state.clock()));
   }
   renderWallet();
 }
@@ -456,8 +458,16 @@ async function init() {
   state.tables.en = en;
   state.env = env;
   state.trust = new TrustState(state.env);
-  const { refused, fetched } = await state.trust.start();
-  showRefusal(refused);
+  // Trust data this page cannot take (its memory damaged, an older copy served...) is said;
+  // the holder's cards are still shown, unchecked, with their QR for a recruiter to verify.
+  let fetched = true;
+  try {
+    const started = await state.trust.start();
+    fetched = started.fetched;
+    showRefusal(started.refused);
+  } catch (e) {
+    showRefusal(e);
+  }
   // The language picker names each language in itself (languages.json, from the tables).
   for (const lang of LANGS) $("lang").append(el("option", { value: lang }, names[lang] || lang));
   try {
