@@ -239,7 +239,7 @@ def run_verify(args: argparse.Namespace) -> int:
                 print(f"skillpass: {text}", file=sys.stderr)
         fmt = args.format or ("json" if args.json else "table")
         text = printable(render_table(report, args.lang, trust)) if fmt == "table" else \
-            {"csv": render_csv, "json": render_json}[fmt](report, args.lang)
+            {"csv": render_csv, "json": render_json}[fmt](report, args.lang, trust)
         if args.out:
             write_atomic(Path(args.out), text.encode("utf-8"), durable=False)
         else:
@@ -296,7 +296,7 @@ _COLUMNS = ("row", "source", "verdict", "holder", "holder_km", "birth_year", "id
             "credential", "award", "issuer", "problems", "claims_trusted")
 
 
-def _credential_cells(row: bulk.CredentialRow) -> dict[str, str]:
+def _credential_cells(row: bulk.CredentialRow, trust: TrustBundle | None = None) -> dict[str, str]:
     """A credential's row, machine-readable: English words and codes. An invalid
     credential's holder and award are what it claims; `claims_trusted` says so."""
     result = row.result
@@ -304,9 +304,10 @@ def _credential_cells(row: bulk.CredentialRow) -> dict[str, str]:
     problems = [row.error] if row.error else []
     if row.holder_problem:
         problems.append(row.holder_problem)
-    if result is not None:
-        problems += [f"{c.check.value}: {c.message}" for c in result.checks
-                     if c.outcome in (Outcome.FAIL, Outcome.WARN)]
+    if result is not None:  # as the table says them, in English
+        on_or_before = status_dates(result, trust)[1]
+        problems += [f"{c.check.value}: {_check_detail(c, result, 'en', on_or_before)}"
+                     for c in result.checks if c.outcome in (Outcome.FAIL, Outcome.WARN)]
     return {
         "row": "credential", "source": row.source, "verdict": bulk.verdict_of(row),
         "holder": cred.holder.name if cred else "", "holder_km": cred.holder.name_km if cred else "",
@@ -333,8 +334,9 @@ def _person_cells(person: bulk.Person) -> dict[str, str]:
     }
 
 
-def _all_cells(report: bulk.Report) -> list[dict[str, str]]:
-    return [_credential_cells(r) for r in report.rows] + [_person_cells(p) for p in report.people]
+def _all_cells(report: bulk.Report, trust: TrustBundle | None) -> list[dict[str, str]]:
+    return [_credential_cells(r, trust) for r in report.rows] + \
+        [_person_cells(p) for p in report.people]
 
 
 def _cell(value: str) -> str:
@@ -344,21 +346,21 @@ def _cell(value: str) -> str:
         else value
 
 
-def render_csv(report: bulk.Report, lang: str = "en") -> str:
+def render_csv(report: bulk.Report, lang: str = "en", trust: TrustBundle | None = None) -> str:
     """CSV for a spreadsheet or a script: English column names and words whatever `lang`;
     no cell is a formula (see `_cell`)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in _all_cells(report))
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in _all_cells(report, trust))
     return out.getvalue()
 
 
-def render_json(report: bulk.Report, lang: str = "en") -> str:
+def render_json(report: bulk.Report, lang: str = "en", trust: TrustBundle | None = None) -> str:
     """JSON for a script: English keys, words and codes; `message` says the same in `lang`."""
     cells: list[dict[str, Any]] = []
     for row in report.rows:
-        cell: dict[str, Any] = _credential_cells(row)
+        cell: dict[str, Any] = _credential_cells(row, trust)
         del cell["row"], cell["claims_trusted"]
         cell["claimsTrusted"] = row.trusted
         if row.reason:
