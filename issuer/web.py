@@ -461,7 +461,7 @@ def credential(credential_id: str, link: downloads.Link | None = None) -> Page:
     svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
     shown: dict[str, Any] = {}
     if link is not None:
-        url = link.url(centre().id)
+        url = link.url(request.url_root)
         shown = {"link": url, "link_expires": link.expires_at.date().isoformat(),
                  "link_svg": Markup(segno.make_qr(url, error="m").svg_inline(scale=4))}
     return render_template("credential.html", cr=cr, qr_svg=svg,
@@ -584,7 +584,8 @@ def booklet(candidate_id: int) -> Response:
     with transaction() as s:
         link = downloads.create(s, g.user, candidate_id, [r.id for r in records], utcnow())
     pages = booklet_pages(_entries(records), printed=date.today(),
-                          link=HolderLink(link.url(centre().id), link.expires_at.date()))
+                          link=HolderLink(link.url(request.url_root),
+                                          link.expires_at.date()))
     return Response(pdf(pages), mimetype="application/pdf")
 
 

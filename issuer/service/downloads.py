@@ -1,7 +1,7 @@
 """One-time download links: the returnee's phone fetches their credentials from the centre.
 
 At issuance (the credential page) or on the booklet's cover the centre hands the holder a
-link to the phone page, `<centre>/verify/holder.html#get=<token>`. The token is 128 random
+link to the phone page, `<address>/verify/holder.html#get=<token>`. The token is 128 random
 bits; the database keeps only its SHA-256, with the candidate, the credentials the link
 covers, who made it, and when it expires (`LIFETIME`). The page posts the token to
 `/passport/download`; `redeem` marks the link used and answers the passport bundle of the
@@ -11,6 +11,15 @@ phones try it at the same moment (the conditional UPDATE lets exactly one throug
 A link that was used, has expired, or never existed is refused alike (`Gone`), so trying
 tokens tells nothing about which exist; failed tries are counted per client address
 (`issuer.service.throttle`).
+
+Which address a link names: the server that will answer the phone page's POST. A page of
+the service (the credential page, a booklet printed from the candidate page) names the
+address the staff member's request reached it at (`request.url_root`, with the scheme a
+trusted proxy reports): the centre's public origin in production, the job fair's LAN
+address at a fair, `http://127.0.0.1:PORT` in the demo. The command line has no request:
+its booklet names the centre's id, which for a real centre is its public https origin.
+(`verifyUrl` in issuer.json is not used: it names a verifier for card readers, which may be
+another service than this centre's and cannot redeem the centre's links.)
 """
 
 from __future__ import annotations
@@ -54,14 +63,17 @@ class Link:
     credential_ids: tuple[str, ...]
     expires_at: datetime
 
-    def url(self, centre_id: str) -> str:
-        """The address the holder opens: the centre's own phone page, with the token in
-        the fragment (which a browser never sends to any server)."""
-        return link_url(centre_id, self.token)
+    def url(self, address: str) -> str:
+        """The address the holder opens: the phone page of the service at `address` (see
+        the module's rule), with the token in the fragment (which a browser never sends to
+        any server)."""
+        return link_url(address, self.token)
 
 
-def link_url(centre_id: str, token: str) -> str:
-    return f"{centre_id.rstrip('/')}{HOLDER_PAGE}#get={token}"
+def link_url(address: str, token: str) -> str:
+    """`address` is the origin (with any path prefix) of the service that redeems `token`:
+    the request's `url_root` on a page, the centre id on the command line."""
+    return f"{address.rstrip('/')}{HOLDER_PAGE}#get={token}"
 
 
 def _digest(token: str) -> str:

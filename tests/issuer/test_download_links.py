@@ -37,7 +37,9 @@ from tests.web.test_phone_verifier import wait_for
 
 DOWNLOAD = "/passport/download"
 Cli = Callable[..., tuple[int, str, str]]
-LINK = re.compile(r"https://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
+LINK = re.compile(r"https?://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
+# The address a browser reached the demo at: not the centre's id (which no DNS answers).
+SERVED_AT = "http://127.0.0.1:8765"
 
 
 def _issue(svc: Service, candidate_id: int, rubric_id: str = "crop-harvest-c1",
@@ -120,14 +122,20 @@ def test_the_credential_page_makes_a_link_for_the_print_roles(sqlite_svc: Servic
     assert registrar.post(form_url, data={"csrf_token": "x" * 43}).status_code == 400
     assert _actions(svc).count("download.create") == 0
 
-    shown = registrar.post(form_url, data={"csrf_token": token})
+    name = svc.app.config["SESSION_COOKIE_NAME"]
+    signed_in = registrar.get_cookie(name)
+    assert signed_in is not None
+    registrar.set_cookie(name, signed_in.value, domain="127.0.0.1")
+    shown = registrar.post(form_url, data={"csrf_token": token}, base_url=SERVED_AT)
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     html = shown.get_data(as_text=True)
     found = LINK.search(html)
     assert found is not None, html[-1500:]
     link = found.group(0)
-    assert link.startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html#get=")
+    # The server this request reached answers the phone page's POST: the link names it.
+    assert link.startswith(SERVED_AT + "/verify/holder.html#get="), link
     assert "<svg" in html.split("download", 1)[1]  # the link's QR, drawn on the page
+    assert _page_qr_texts(html) == [link]
     expires = (datetime.now(UTC) + downloads.LIFETIME).date().isoformat()
     assert expires in html
 
@@ -154,6 +162,33 @@ def test_the_credential_page_makes_a_link_for_the_print_roles(sqlite_svc: Servic
     assert form_url not in registrar.get(page_url).get_data(as_text=True)
     refused = registrar.post(form_url, data={"csrf_token": token})
     assert refused.status_code == 302 and _actions(svc).count("download.create") == 1
+
+
+def _page_qr_texts(html: str) -> list[str]:
+    """The texts of the download link's QR drawn on the credential page (segno's inline
+    SVG: one path of horizontal runs, in modules)."""
+    from PIL import Image, ImageDraw
+
+    section = html.split('class="download"', 1)[1]
+    svg = section[section.index("<svg"):section.index("</svg>")]
+    width = re.search(r'width="(\d+)"', svg)
+    scale = re.search(r'scale\((\d+)\)', svg)
+    path = re.search(r' d="([^"]+)"', svg)
+    assert width is not None and scale is not None and path is not None
+    modules, px = int(width.group(1)) // int(scale.group(1)), 8
+    image = Image.new("L", (modules * px, modules * px), 255)
+    draw = ImageDraw.Draw(image)
+    x = y = 0.0
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path.group(1)):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            draw.rectangle([x * px, (y - 0.5) * px, (x + float(a)) * px - 1,
+                            (y + 0.5) * px - 1], fill=0)
+            x += float(a)
+    return [b.text for b in zxingcpp.read_barcodes(image)]
 
 
 def test_a_link_opens_once_with_a_bundle_that_verifies(svc: Service) -> None:
