@@ -576,16 +576,28 @@ def card(credential_id: str) -> Response:
 @web.get("/candidates/<int:candidate_id>/booklet.pdf")
 @roles("registrar", "admin")
 def booklet(candidate_id: int) -> Response:
-    """The booklet, its cover carrying a fresh one-time link to the credentials it prints
-    (made by the printing, audited as such: each print is a new link)."""
-    from passport.printing import HolderLink, booklet_pages, pdf
+    """The booklet of the candidate's valid credentials, without a download link: opening
+    it, reloading it or previewing it changes nothing."""
+    return _booklet(_valid_records(candidate_id), None)
 
+
+@web.post("/candidates/<int:candidate_id>/booklet.pdf")
+@roles(*downloads.ROLES)
+def booklet_with_link(candidate_id: int) -> Response:
+    """The booklet, its cover carrying a fresh one-time link to the credentials it prints:
+    made only by this form (CSRF-checked), audited as such, one link per press."""
     records = _valid_records(candidate_id)
     with transaction() as s:
         link = downloads.create(s, g.user, candidate_id, [r.id for r in records], utcnow())
-    pages = booklet_pages(_entries(records), printed=date.today(),
-                          link=HolderLink(link.url(request.url_root),
-                                          link.expires_at.date()))
+    return _booklet(records, link)
+
+
+def _booklet(records: list[CredentialRecord], link: downloads.Link | None) -> Response:
+    from passport.printing import HolderLink, booklet_pages, pdf
+
+    holder = None if link is None else HolderLink(link.url(request.url_root),
+                                                  link.expires_at.date())
+    pages = booklet_pages(_entries(records), printed=date.today(), link=holder)
     return Response(pdf(pages), mimetype="application/pdf")
 
 

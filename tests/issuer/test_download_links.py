@@ -400,24 +400,45 @@ def test_two_phones_at_once_get_exactly_one_bundle(svc: Service) -> None:
     assert _actions(svc).count("download.redeem") == 3
 
 
-def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: Service) -> None:
+def test_the_booklet_carries_a_link_only_when_printed_with_one(sqlite_svc: Service) -> None:
+    """GET gives the booklet without a link and writes nothing (reloads and previews make
+    no links); the candidate page's form (POST, CSRF, print roles) prints one with a fresh
+    link to its credentials, naming the address the browser reached."""
     svc = sqlite_svc
     candidate = register(svc)
     first = _issue(svc, candidate["id"])
     second = _training(svc, candidate["id"])
-    registrar, _ = browser(svc, "registrar")
-    r = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    url = f"/candidates/{candidate['id']}/booklet.pdf"
+    registrar, token = browser(svc, "registrar")
+    for _ in range(3):
+        plain = registrar.get(url)
+        assert plain.status_code == 200 and plain.data.startswith(b"%PDF")
+        assert _cover_links(plain.data) == []
+    assert _actions(svc).count("download.create") == 0
+
+    page = registrar.get(f"/candidates/{candidate['id']}").get_data(as_text=True)
+    assert f'method="post" action="{url}"' in page
+    assert registrar.post(url).status_code == 400  # no CSRF token
+    assert _actions(svc).count("download.create") == 0
+    r = registrar.post(url, data={"csrf_token": token})
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert r.headers["Cache-Control"] == "no-store"
     links = _cover_links(r.data)
     assert len(links) == 1
-    assert links[0].group(0).startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html")
+    assert links[0].group(0).startswith("http://localhost/verify/holder.html#get=")
     row = _row(svc, links[0].group(1))
     assert sorted(row.credential_ids) == sorted([first["id"], second["id"]])
     got = _redeem(svc.app.test_client(), links[0].group(1))
     assert got.status_code == 200
     assert sorted(c["id"] for c in got.get_json()["credentials"]) == sorted(row.credential_ids)
-    again = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    again = registrar.post(url, data={"csrf_token": token})
     assert again.status_code == 200 and _actions(svc).count("download.create") == 2
+
+    assessor, atoken = browser(svc, "assessor")
+    assert f'action="{url}"' not in assessor.get(f"/candidates/{candidate['id']}").get_data(
+        as_text=True)
+    assert assessor.post(url, data={"csrf_token": atoken}).status_code == 403
+    assert _actions(svc).count("download.create") == 2
 
 
 def _cover_links(data: bytes) -> list[re.Match[str]]:
