@@ -42,7 +42,7 @@ from issuer.service import (
     status,
     worklist,
 )
-from issuer.service.errors import Conflict, NotFound, Throttled
+from issuer.service.errors import Conflict, NotFound, NotPrinted, Throttled
 from issuer.web_common import centre, store, transaction, validate
 from passport.errors import DocumentError, UsageError
 from passport.printing import BookletEntry
@@ -549,12 +549,17 @@ def _address() -> str:
 
 
 def _valid_records(candidate_id: int) -> list[CredentialRecord]:
+    """The candidate's credentials to print: `NotPrinted` when there is none, saying why."""
     with transaction() as s:
         candidates.get(s, candidate_id)
-        records = s.query(CredentialRecord).filter_by(candidate_id=candidate_id, revoked=False,
-                                                      suspended=False).all()
+        every = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).all()
+    records = [r for r in every if not (r.revoked or r.suspended)]
+    if not every:
+        raise NotPrinted("not printed: this candidate holds no credential yet",
+                         "not_printed.none")
     if not records:
-        raise NotFound("no valid credential to print")
+        raise NotPrinted("not printed: every credential of this candidate is revoked or "
+                         "suspended", "not_printed.all_withdrawn")
     return records
 
 
@@ -567,7 +572,7 @@ def card(credential_id: str) -> Response:
     with transaction() as s:
         record = credentials.get(s, credential_id)
     if record.revoked or record.suspended:
-        raise Conflict("a revoked or suspended credential is not printed")
+        raise NotPrinted.credential(record.revoked, record.status_reason)
     png = render(card_face(_entries([record])[0], _address())).to_png()
     return Response(png, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{credential_id[-12:]}.png"'})
@@ -606,6 +611,11 @@ def _booklet(records: list[CredentialRecord], link: downloads.Link | None) -> Re
 def passport_file(candidate_id: int) -> Response:
     """The candidate's passport bundle file, as the API gives it."""
     with transaction() as s:
+        held = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).count()
+        if held and not s.query(CredentialRecord).filter_by(candidate_id=candidate_id,
+                                                             revoked=False).count():
+            raise NotPrinted("no passport file: every credential of this candidate is revoked",
+                             "not_printed.all_revoked")
         doc = candidates.passport(s, candidate_id, utcnow())
     return Response(json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition":

@@ -536,3 +536,58 @@ def test_the_upgrade_from_0007_adds_the_links_table(database_url: str) -> None:
             assert not inspect(connection).has_table("download_links")
     finally:
         engine.dispose()
+
+
+def test_prints_that_cannot_succeed_are_not_offered_and_say_why(sqlite_svc: Service) -> None:
+    """A candidate whose credentials are revoked or suspended is offered no card, booklet,
+    sheet (nor, once all are revoked, passport file); asked anyway, the refusal says what the
+    command line says, in the reader's language."""
+    svc = sqlite_svc
+    candidate = register(svc)
+    revoked = _issue(svc, candidate["id"])
+    suspended = _training(svc, candidate["id"])
+    assert svc.call("admin", "post", f"/api/credentials/{revoked['id']}/revoke",
+                    json={"reason": "issued to the wrong person"}).status_code == 200
+    assert svc.call("admin", "post", f"/api/credentials/{suspended['id']}/suspend",
+                    json={"reason": "checking a complaint"}).status_code == 200
+    base = f"/candidates/{candidate['id']}"
+    registrar, token = browser(svc, "registrar")
+    page = registrar.get(base).get_data(as_text=True)
+    for offered in ("/card.png", "/booklet.pdf", "/sheet.pdf"):
+        assert offered not in page, offered
+    assert base + "/passport.json" in page  # a suspended credential is still in the file
+    shown = registrar.get(f"/credentials/{revoked['id']}").get_data(as_text=True)
+    assert "card.png" not in shown
+
+    registrar.get("/login?lang=km")
+    card = registrar.get(f"/credentials/{revoked['id']}/card.png")
+    assert card.status_code == 409
+    text = card.get_data(as_text=True)
+    assert "មិនបោះពុម្ព៖ លិខិតបញ្ជាក់នេះត្រូវបានដកហូត (issued to the wrong person)" in text
+    assert "not printed" not in text
+    for path in ("/booklet.pdf", "/sheet.pdf"):
+        refused = registrar.get(base + path)
+        assert refused.status_code == 409
+        assert "លិខិតបញ្ជាក់ទាំងអស់របស់បេក្ខជននេះត្រូវបានដកហូត ឬផ្អាក" in refused.get_data(
+            as_text=True)
+    posted = registrar.post(base + "/booklet.pdf", data={"csrf_token": token})
+    assert posted.status_code == 409 and _actions(svc).count("download.create") == 0
+
+    registrar.get("/login?lang=en")
+    card = registrar.get(f"/credentials/{suspended['id']}/card.png")
+    text = card.get_data(as_text=True)
+    assert card.status_code == 409
+    assert text.count("not printed: the credential is suspended (checking a complaint)") == 1
+    assert "not printed: every credential of this candidate is revoked or suspended" in \
+        registrar.get(base + "/sheet.pdf").get_data(as_text=True)
+
+    assert svc.call("admin", "post", f"/api/credentials/{suspended['id']}/revoke",
+                    json={"reason": "the course was not held"}).status_code == 200
+    assert base + "/passport.json" not in registrar.get(base).get_data(as_text=True)
+    refused = registrar.get(base + "/passport.json")
+    assert refused.status_code == 409
+    assert "no passport file: every credential of this candidate is revoked" in \
+        refused.get_data(as_text=True)
+    registrar.get("/login?lang=km")
+    assert "គ្មានឯកសារលិខិតឆ្លងដែន" in registrar.get(base + "/passport.json").get_data(
+        as_text=True)
