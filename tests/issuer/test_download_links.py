@@ -30,7 +30,7 @@ from passport.jws import parse
 from passport.printing import A5, BookletEntry, HolderLink, booklet_pages
 from passport.verify import verify
 from tests.conftest import suite_world
-from tests.issuer.conftest import Service, store_of
+from tests.issuer.conftest import PASSWORD, Service, store_of
 from tests.issuer.workflow import assess, browser, register
 from tests.web.chromium import issuer_served, launched
 from tests.web.test_phone_verifier import wait_for
@@ -591,3 +591,32 @@ def test_prints_that_cannot_succeed_are_not_offered_and_say_why(sqlite_svc: Serv
     registrar.get("/login?lang=km")
     assert "គ្មានឯកសារលិខិតឆ្លងដែន" in registrar.get(base + "/passport.json").get_data(
         as_text=True)
+
+
+def test_the_link_on_a_tablet_wraps_and_names_the_address_served(tmp_path: Path) -> None:
+    """A registrar on an 800 px tablet makes a link: the page does not scroll sideways (the
+    long address wraps), and the link names the address the tablet reached the service at."""
+    with issuer_served(tmp_path) as (svc, served), launched() as chromium:
+        # A name as long as a centre's public one, with no hyphen a line could break at;
+        # the browser resolves *.localhost to this machine.
+        base = served.replace("127.0.0.1", "nttidemocentre.skillpass.localhost")
+        candidate = register(svc)
+        credential = _training(svc, candidate["id"])
+        context = chromium.new_context(viewport={"width": 800, "height": 1280})
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "registrar")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form button")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/credentials/{credential['id']}")
+            page.click("form[action$='/download-link'] button")
+            page.wait_for_selector("section.download code")
+            link = page.inner_text("section.download code")
+            assert link.startswith(f"{base}/verify/holder.html#get="), link
+            width = page.evaluate("[document.documentElement.scrollWidth, "
+                                  "document.documentElement.clientWidth]")
+            assert width[0] <= width[1], width
+        finally:
+            context.close()
