@@ -132,7 +132,7 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(Gone)
     def gone(exc: Gone) -> tuple[Response | str, int]:
-        return _error(410, "gone", str(exc))
+        return _error(410, exc.code, str(exc))
 
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict) -> tuple[Response | str, int]:

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from issuer import audit
 from issuer.db import CredentialRecord, DownloadLink, User, as_utc
 from issuer.service import candidates, credentials, throttle
-from issuer.service.errors import Conflict, Gone, NotFound
+from issuer.service.errors import Conflict, Gone, NotFound, NothingValid
 
 if TYPE_CHECKING:
     from issuer.store import Store
@@ -132,9 +132,10 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
            ) -> dict[str, Any]:
     """The passport bundle of the link's credentials still valid; the link is used from now.
 
-    `Gone` for a token that is unknown, expired or used before (also by a redemption racing
-    this one); `Gone` with NOTHING_VALID when none of its credentials is valid any more, in
-    which case the link stays unused (a reinstated credential can still be fetched)."""
+    `Gone` (error "gone") for a token that is unknown, expired or used before (also by a
+    redemption racing this one); `NothingValid` (error "nothing_valid", also HTTP 410) when
+    none of its credentials is valid any more, in which case the link stays unused (a
+    reinstated credential can still be fetched)."""
     if not _TOKEN.fullmatch(token):
         raise Gone(GONE)
     row = session.execute(select(DownloadLink).where(
@@ -149,7 +150,7 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
     covered = set(row.credential_ids)
     records = [r for r in valid_records(session, row.candidate_id) if r.id in covered]
     if not records:
-        raise Gone(NOTHING_VALID)
+        raise NothingValid(NOTHING_VALID)
     bundle = credentials.passport(records, now)
     audit.append(session, f"client:{client}"[:60], "download.redeem",
                  f"candidate:{row.candidate_id}",

@@ -42,7 +42,17 @@ class Busy(Error):
 
 
 class Gone(UsageError):
-    """A one-time link that was used, has expired, or never existed (HTTP 410)."""
+    """A one-time link that was used, has expired, or never existed (HTTP 410). `code` is
+    the JSON answer's `error`, by which the phone page says which in its reader's language."""
+
+    code = "gone"
+
+
+class NothingValid(Gone):
+    """A one-time link none of whose credentials is valid now (revoked or suspended): still
+    HTTP 410, the link unused."""
+
+    code = "nothing_valid"
 
 
 class Throttled(UsageError):

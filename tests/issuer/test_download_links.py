@@ -259,7 +259,8 @@ def test_revoked_credentials_are_left_out_and_a_link_to_none_is_refused(svc: Ser
 
     refused = _redeem(svc.app.test_client(), only_revoked.token)
     assert refused.status_code == 410
-    assert refused.get_json() == {"error": "gone", "message": downloads.NOTHING_VALID}
+    assert refused.get_json() == {"error": "nothing_valid",
+                                   "message": downloads.NOTHING_VALID}
     assert _row(svc, only_revoked.token).used_at is None  # nothing was handed out
     with store_of(svc.app).transaction() as s, pytest.raises(Conflict, match="revoked"):
         downloads.for_credential(s, user, revoked["id"], datetime.now(UTC))
