@@ -30,7 +30,8 @@ from passport.jws import parse
 from passport.printing import A5, BookletEntry, HolderLink, booklet_pages
 from passport.verify import verify
 from tests.conftest import suite_world
-from tests.issuer.conftest import PASSWORD, Service, store_of
+from tests.homes import accredited_home
+from tests.issuer.conftest import PASSWORD, Service, make_service, store_of
 from tests.issuer.workflow import assess, browser, register
 from tests.web.chromium import issuer_served, launched
 from tests.web.test_phone_verifier import wait_for
@@ -592,6 +593,30 @@ def test_prints_that_cannot_succeed_are_not_offered_and_say_why(sqlite_svc: Serv
     registrar.get("/login?lang=km")
     assert "គ្មានឯកសារលិខិតឆ្លងដែន" in registrar.get(base + "/passport.json").get_data(
         as_text=True)
+
+
+def test_behind_a_proxy_the_link_names_the_public_address(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """With SKILLPASS_PROXIES set, the address the proxy reports (X-Forwarded-Proto/-Host)
+    is the one the browser reached: the link names it, not the proxy's upstream."""
+    monkeypatch.setenv("SKILLPASS_PROXIES", "1")
+    svc = make_service(accredited_home(tmp_path / "home", "test passphrase"),
+                       f"sqlite:///{tmp_path / 'issuer.db'}")
+    try:
+        credential = _training(svc, register(svc)["id"])
+        registrar, token = browser(svc, "registrar")
+        shown = registrar.post(f"/credentials/{credential['id']}/download-link",
+                               data={"csrf_token": token},
+                               headers={"X-Forwarded-Proto": "https",
+                                        "X-Forwarded-Host": "centre.example.kh",
+                                        "X-Forwarded-For": "198.51.100.4"})
+        assert shown.status_code == 200
+        found = LINK.search(shown.get_data(as_text=True))
+        assert found is not None
+        assert found.group(0).startswith("https://centre.example.kh/verify/holder.html#get=")
+    finally:
+        store_of(svc.app).close()
 
 
 def test_the_link_on_a_tablet_wraps_and_names_the_address_served(tmp_path: Path) -> None:
