@@ -23,7 +23,15 @@ from werkzeug.exceptions import HTTPException
 from issuer import auth, security
 from issuer.home import Home, home_path
 from issuer.installation import Installation
-from issuer.service.errors import Busy, Conflict, Forbidden, Gone, NotFound, Throttled
+from issuer.service.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    NotPrinted,
+    Throttled,
+)
 from passport.errors import DocumentError, Error
 
 MAX_REQUEST_BYTES = 26 * 1024 * 1024
@@ -91,8 +99,10 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json"
 
 
-def _error(status: int, code: str, message: str, problems: list[Any] | None = None
-           ) -> tuple[Response | str, int]:
+def _error(status: int, code: str, message: str, problems: list[Any] | None = None,
+           text: str | None = None) -> tuple[Response | str, int]:
+    """The refusal as JSON, or as a page in the reader's language: `text` when the refusal
+    brings its own words, else the status's."""
     if _wants_json():
         payload: dict[str, Any] = {"error": code, "message": message}
         if problems:
@@ -104,7 +114,8 @@ def _error(status: int, code: str, message: str, problems: list[Any] | None = No
 
     key = "http.csrf" if code == "csrf" else f"http.{status}"
     english = session.get("lang", "km") == "en"
-    text = t(key) if key != t(key) else t("error")
+    if text is None:
+        text = t(key) if key != t(key) else t("error")
     return render_template("error.html", code=status, message=text,
                            detail=message if english and message != text else None), status
 
@@ -121,10 +132,14 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(Gone)
     def gone(exc: Gone) -> tuple[Response | str, int]:
-        return _error(410, "gone", str(exc))
+        return _error(410, exc.code, str(exc))
 
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict) -> tuple[Response | str, int]:
+        if isinstance(exc, NotPrinted):
+            from issuer.web import t
+
+            return _error(409, "conflict", str(exc), text=t(exc.key, **exc.params))
         return _error(409, "conflict", str(exc))
 
     @app.errorhandler(auth.PasswordChangeRequired)

@@ -408,8 +408,9 @@ def run_booklet(args: argparse.Namespace) -> int:
 
 def _holder_link(entries: list[BookletEntry], now: datetime) -> HolderLink | None:
     """A fresh one-time download link to the booklet's credentials, made by the command
-    line's account, at the centre's own address; None outside a centre's home, or when a
-    credential printed is not one of this centre's database (a file from elsewhere)."""
+    line's account, naming the centre's id (its public origin; see issuer.service.downloads);
+    None outside a centre's home, or when a credential printed is not one of this centre's
+    database (a file from elsewhere)."""
     from issuer.service import accounts, credentials, downloads
     from issuer.service.errors import NotFound
     from issuer.store import Store

@@ -14,9 +14,10 @@
   HSTS is sent on every response. Without it, a request that arrived over HTTPS still gets
   both.
 - `SKILLPASS_PROXIES=N`: N reverse proxies stand in front of the service: the client's
-  address and scheme are taken from their X-Forwarded-For/-Proto (the throttle counts per
-  client address; HTTPS behind a proxy is detected). Never set it without a proxy: a client
-  could then claim any address.
+  address, scheme and host are taken from their X-Forwarded-For/-Proto/-Host (the throttle
+  counts per client address; HTTPS behind a proxy is detected; a download link names the
+  public address the browser reached, when the proxy does not pass the Host on). Never set
+  it without a proxy: a client could then claim any address.
 - Path ids are 1 .. 2^31-1 (every `<int:...>` in a route): a larger one is a 404, never a
   database overflow.
 """
@@ -122,7 +123,7 @@ def install(app: Flask, verifier_index: Path) -> None:
     app.url_map.converters["int"] = DatabaseId
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,  # type: ignore[method-assign]
-                                x_proto=proxies)
+                                x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def headers(response: Response) -> Response:

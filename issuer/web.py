@@ -42,7 +42,7 @@ from issuer.service import (
     status,
     worklist,
 )
-from issuer.service.errors import Conflict, NotFound, Throttled
+from issuer.service.errors import Conflict, NotFound, NotPrinted, Throttled
 from issuer.web_common import centre, store, transaction, validate
 from passport.errors import DocumentError, UsageError
 from passport.printing import BookletEntry
@@ -461,7 +461,7 @@ def credential(credential_id: str, link: downloads.Link | None = None) -> Page:
     svg = Markup(segno.make_qr(cr.qr, error="q").svg_inline(scale=3))
     shown: dict[str, Any] = {}
     if link is not None:
-        url = link.url(centre().id)
+        url = link.url(request.url_root)
         shown = {"link": url, "link_expires": link.expires_at.date().isoformat(),
                  "link_svg": Markup(segno.make_qr(url, error="m").svg_inline(scale=4))}
     return render_template("credential.html", cr=cr, qr_svg=svg,
@@ -549,12 +549,17 @@ def _address() -> str:
 
 
 def _valid_records(candidate_id: int) -> list[CredentialRecord]:
+    """The candidate's credentials to print: `NotPrinted` when there is none, saying why."""
     with transaction() as s:
         candidates.get(s, candidate_id)
-        records = s.query(CredentialRecord).filter_by(candidate_id=candidate_id, revoked=False,
-                                                      suspended=False).all()
+        every = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).all()
+    records = [r for r in every if not (r.revoked or r.suspended)]
+    if not every:
+        raise NotPrinted("not printed: this candidate holds no credential yet",
+                         "not_printed.none")
     if not records:
-        raise NotFound("no valid credential to print")
+        raise NotPrinted("not printed: every credential of this candidate is revoked or "
+                         "suspended", "not_printed.all_withdrawn")
     return records
 
 
@@ -567,7 +572,7 @@ def card(credential_id: str) -> Response:
     with transaction() as s:
         record = credentials.get(s, credential_id)
     if record.revoked or record.suspended:
-        raise Conflict("a revoked or suspended credential is not printed")
+        raise NotPrinted.credential(record.revoked, record.status_reason)
     png = render(card_face(_entries([record])[0], _address())).to_png()
     return Response(png, mimetype="image/png",
                     headers={"Content-Disposition": f'inline; filename="{credential_id[-12:]}.png"'})
@@ -576,15 +581,28 @@ def card(credential_id: str) -> Response:
 @web.get("/candidates/<int:candidate_id>/booklet.pdf")
 @roles("registrar", "admin")
 def booklet(candidate_id: int) -> Response:
-    """The booklet, its cover carrying a fresh one-time link to the credentials it prints
-    (made by the printing, audited as such: each print is a new link)."""
-    from passport.printing import HolderLink, booklet_pages, pdf
+    """The booklet of the candidate's valid credentials, without a download link: opening
+    it, reloading it or previewing it changes nothing."""
+    return _booklet(_valid_records(candidate_id), None)
 
+
+@web.post("/candidates/<int:candidate_id>/booklet.pdf")
+@roles(*downloads.ROLES)
+def booklet_with_link(candidate_id: int) -> Response:
+    """The booklet, its cover carrying a fresh one-time link to the credentials it prints:
+    made only by this form (CSRF-checked), audited as such, one link per press."""
     records = _valid_records(candidate_id)
     with transaction() as s:
         link = downloads.create(s, g.user, candidate_id, [r.id for r in records], utcnow())
-    pages = booklet_pages(_entries(records), printed=date.today(),
-                          link=HolderLink(link.url(centre().id), link.expires_at.date()))
+    return _booklet(records, link)
+
+
+def _booklet(records: list[CredentialRecord], link: downloads.Link | None) -> Response:
+    from passport.printing import HolderLink, booklet_pages, pdf
+
+    holder = None if link is None else HolderLink(link.url(request.url_root),
+                                                  link.expires_at.date())
+    pages = booklet_pages(_entries(records), printed=date.today(), link=holder)
     return Response(pdf(pages), mimetype="application/pdf")
 
 
@@ -593,6 +611,11 @@ def booklet(candidate_id: int) -> Response:
 def passport_file(candidate_id: int) -> Response:
     """The candidate's passport bundle file, as the API gives it."""
     with transaction() as s:
+        held = s.query(CredentialRecord).filter_by(candidate_id=candidate_id).count()
+        if held and not s.query(CredentialRecord).filter_by(candidate_id=candidate_id,
+                                                             revoked=False).count():
+            raise NotPrinted("no passport file: every credential of this candidate is revoked",
+                             "not_printed.all_revoked")
         doc = candidates.passport(s, candidate_id, utcnow())
     return Response(json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition":

@@ -1,7 +1,7 @@
 """One-time download links: the returnee's phone fetches their credentials from the centre.
 
 At issuance (the credential page) or on the booklet's cover the centre hands the holder a
-link to the phone page, `<centre>/verify/holder.html#get=<token>`. The token is 128 random
+link to the phone page, `<address>/verify/holder.html#get=<token>`. The token is 128 random
 bits; the database keeps only its SHA-256, with the candidate, the credentials the link
 covers, who made it, and when it expires (`LIFETIME`). The page posts the token to
 `/passport/download`; `redeem` marks the link used and answers the passport bundle of the
@@ -11,6 +11,15 @@ phones try it at the same moment (the conditional UPDATE lets exactly one throug
 A link that was used, has expired, or never existed is refused alike (`Gone`), so trying
 tokens tells nothing about which exist; failed tries are counted per client address
 (`issuer.service.throttle`).
+
+Which address a link names: the server that will answer the phone page's POST. A page of
+the service (the credential page, a booklet printed from the candidate page) names the
+address the staff member's request reached it at (`request.url_root`, with the scheme a
+trusted proxy reports): the centre's public origin in production, the job fair's LAN
+address at a fair, `http://127.0.0.1:PORT` in the demo. The command line has no request:
+its booklet names the centre's id, which for a real centre is its public https origin.
+(`verifyUrl` in issuer.json is not used: it names a verifier for card readers, which may be
+another service than this centre's and cannot redeem the centre's links.)
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from sqlalchemy.orm import Session
 from issuer import audit
 from issuer.db import CredentialRecord, DownloadLink, User, as_utc
 from issuer.service import candidates, credentials, throttle
-from issuer.service.errors import Conflict, Gone, NotFound
+from issuer.service.errors import Conflict, Gone, NotFound, NothingValid
 
 if TYPE_CHECKING:
     from issuer.store import Store
@@ -54,14 +63,17 @@ class Link:
     credential_ids: tuple[str, ...]
     expires_at: datetime
 
-    def url(self, centre_id: str) -> str:
-        """The address the holder opens: the centre's own phone page, with the token in
-        the fragment (which a browser never sends to any server)."""
-        return link_url(centre_id, self.token)
+    def url(self, address: str) -> str:
+        """The address the holder opens: the phone page of the service at `address` (see
+        the module's rule), with the token in the fragment (which a browser never sends to
+        any server)."""
+        return link_url(address, self.token)
 
 
-def link_url(centre_id: str, token: str) -> str:
-    return f"{centre_id.rstrip('/')}{HOLDER_PAGE}#get={token}"
+def link_url(address: str, token: str) -> str:
+    """`address` is the origin (with any path prefix) of the service that redeems `token`:
+    the request's `url_root` on a page, the centre id on the command line."""
+    return f"{address.rstrip('/')}{HOLDER_PAGE}#get={token}"
 
 
 def _digest(token: str) -> str:
@@ -126,9 +138,10 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
            ) -> dict[str, Any]:
     """The passport bundle of the link's credentials still valid; the link is used from now.
 
-    `Gone` for a token that is unknown, expired or used before (also by a redemption racing
-    this one); `Gone` with NOTHING_VALID when none of its credentials is valid any more, in
-    which case the link stays unused (a reinstated credential can still be fetched)."""
+    `Gone` (error "gone") for a token that is unknown, expired or used before (also by a
+    redemption racing this one); `NothingValid` (error "nothing_valid", also HTTP 410) when
+    none of its credentials is valid any more, in which case the link stays unused (a
+    reinstated credential can still be fetched)."""
     if not _TOKEN.fullmatch(token):
         raise Gone(GONE)
     row = session.execute(select(DownloadLink).where(
@@ -146,7 +159,7 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
     records = [r for r in valid_records(session, row.candidate_id, hold=True)
                if r.id in covered]
     if not records:
-        raise Gone(NOTHING_VALID)
+        raise NothingValid(NOTHING_VALID)
     bundle = credentials.passport(records, now)
     audit.append(session, f"client:{client}"[:60], "download.redeem",
                  f"candidate:{row.candidate_id}",

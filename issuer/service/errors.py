@@ -15,6 +15,24 @@ class Conflict(UsageError):
     """The change contradicts the current state, e.g. revoking twice (HTTP 409)."""
 
 
+class NotPrinted(Conflict):
+    """A card, booklet, sheet or file refused for the state of the credentials (HTTP 409),
+    with its words for staff in their language: `key` in issuer/i18n, filled with
+    `params`; the English message says the same."""
+
+    def __init__(self, message: str, key: str, **params: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    @classmethod
+    def credential(cls, revoked: bool, reason: str) -> NotPrinted:
+        """What the command line says of a revoked or suspended credential."""
+        state = "revoked" if revoked else "suspended"
+        return cls(f"not printed: the credential is {state} ({reason})",
+                   f"not_printed.{state}", reason=reason)
+
+
 class Forbidden(UsageError):
     """This user may not do this to this record (HTTP 403)."""
 
@@ -24,7 +42,17 @@ class Busy(Error):
 
 
 class Gone(UsageError):
-    """A one-time link that was used, has expired, or never existed (HTTP 410)."""
+    """A one-time link that was used, has expired, or never existed (HTTP 410). `code` is
+    the JSON answer's `error`, by which the phone page says which in its reader's language."""
+
+    code = "gone"
+
+
+class NothingValid(Gone):
+    """A one-time link none of whose credentials is valid now (revoked or suspended): still
+    HTTP 410, the link unused."""
+
+    code = "nothing_valid"
 
 
 class Throttled(UsageError):

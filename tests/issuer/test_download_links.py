@@ -31,14 +31,17 @@ from passport.jws import parse
 from passport.printing import A5, BookletEntry, HolderLink, booklet_pages
 from passport.verify import verify
 from tests.conftest import suite_world
-from tests.issuer.conftest import Service, store_of
+from tests.homes import accredited_home
+from tests.issuer.conftest import PASSWORD, Service, make_service, store_of
 from tests.issuer.workflow import assess, browser, register
 from tests.web.chromium import issuer_served, launched
 from tests.web.test_phone_verifier import wait_for
 
 DOWNLOAD = "/passport/download"
 Cli = Callable[..., tuple[int, str, str]]
-LINK = re.compile(r"https://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
+LINK = re.compile(r"https?://[^\s\"<>#]+/verify/holder\.html#get=([A-Za-z0-9_-]+)")
+# The address a browser reached the demo at: not the centre's id (which no DNS answers).
+SERVED_AT = "http://127.0.0.1:8765"
 
 
 def _issue(svc: Service, candidate_id: int, rubric_id: str = "crop-harvest-c1",
@@ -121,14 +124,20 @@ def test_the_credential_page_makes_a_link_for_the_print_roles(sqlite_svc: Servic
     assert registrar.post(form_url, data={"csrf_token": "x" * 43}).status_code == 400
     assert _actions(svc).count("download.create") == 0
 
-    shown = registrar.post(form_url, data={"csrf_token": token})
+    name = svc.app.config["SESSION_COOKIE_NAME"]
+    signed_in = registrar.get_cookie(name)
+    assert signed_in is not None
+    registrar.set_cookie(name, signed_in.value, domain="127.0.0.1")
+    shown = registrar.post(form_url, data={"csrf_token": token}, base_url=SERVED_AT)
     assert shown.status_code == 200 and shown.headers["Cache-Control"] == "no-store"
     html = shown.get_data(as_text=True)
     found = LINK.search(html)
     assert found is not None, html[-1500:]
     link = found.group(0)
-    assert link.startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html#get=")
+    # The server this request reached answers the phone page's POST: the link names it.
+    assert link.startswith(SERVED_AT + "/verify/holder.html#get="), link
     assert "<svg" in html.split("download", 1)[1]  # the link's QR, drawn on the page
+    assert _page_qr_texts(html) == [link]
     expires = (datetime.now(UTC) + downloads.LIFETIME).date().isoformat()
     assert expires in html
 
@@ -155,6 +164,33 @@ def test_the_credential_page_makes_a_link_for_the_print_roles(sqlite_svc: Servic
     assert form_url not in registrar.get(page_url).get_data(as_text=True)
     refused = registrar.post(form_url, data={"csrf_token": token})
     assert refused.status_code == 302 and _actions(svc).count("download.create") == 1
+
+
+def _page_qr_texts(html: str) -> list[str]:
+    """The texts of the download link's QR drawn on the credential page (segno's inline
+    SVG: one path of horizontal runs, in modules)."""
+    from PIL import Image, ImageDraw
+
+    section = html.split('class="download"', 1)[1]
+    svg = section[section.index("<svg"):section.index("</svg>")]
+    width = re.search(r'width="(\d+)"', svg)
+    scale = re.search(r'scale\((\d+)\)', svg)
+    path = re.search(r' d="([^"]+)"', svg)
+    assert width is not None and scale is not None and path is not None
+    modules, px = int(width.group(1)) // int(scale.group(1)), 8
+    image = Image.new("L", (modules * px, modules * px), 255)
+    draw = ImageDraw.Draw(image)
+    x = y = 0.0
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path.group(1)):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            draw.rectangle([x * px, (y - 0.5) * px, (x + float(a)) * px - 1,
+                            (y + 0.5) * px - 1], fill=0)
+            x += float(a)
+    return [b.text for b in zxingcpp.read_barcodes(image)]
 
 
 def test_a_link_opens_once_with_a_bundle_that_verifies(svc: Service) -> None:
@@ -225,7 +261,8 @@ def test_revoked_credentials_are_left_out_and_a_link_to_none_is_refused(svc: Ser
 
     refused = _redeem(svc.app.test_client(), only_revoked.token)
     assert refused.status_code == 410
-    assert refused.get_json() == {"error": "gone", "message": downloads.NOTHING_VALID}
+    assert refused.get_json() == {"error": "nothing_valid",
+                                   "message": downloads.NOTHING_VALID}
     assert _row(svc, only_revoked.token).used_at is None  # nothing was handed out
     with store_of(svc.app).transaction() as s, pytest.raises(Conflict, match="revoked"):
         downloads.for_credential(s, user, revoked["id"], datetime.now(UTC))
@@ -418,24 +455,45 @@ def test_a_revocation_under_way_is_waited_for_and_its_credential_never_handed_ou
     assert _row(svc, link.token).used_at is None
 
 
-def test_the_booklet_cover_carries_a_fresh_link_to_its_credentials(sqlite_svc: Service) -> None:
+def test_the_booklet_carries_a_link_only_when_printed_with_one(sqlite_svc: Service) -> None:
+    """GET gives the booklet without a link and writes nothing (reloads and previews make
+    no links); the candidate page's form (POST, CSRF, print roles) prints one with a fresh
+    link to its credentials, naming the address the browser reached."""
     svc = sqlite_svc
     candidate = register(svc)
     first = _issue(svc, candidate["id"])
     second = _training(svc, candidate["id"])
-    registrar, _ = browser(svc, "registrar")
-    r = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    url = f"/candidates/{candidate['id']}/booklet.pdf"
+    registrar, token = browser(svc, "registrar")
+    for _ in range(3):
+        plain = registrar.get(url)
+        assert plain.status_code == 200 and plain.data.startswith(b"%PDF")
+        assert _cover_links(plain.data) == []
+    assert _actions(svc).count("download.create") == 0
+
+    page = registrar.get(f"/candidates/{candidate['id']}").get_data(as_text=True)
+    assert f'method="post" action="{url}"' in page
+    assert registrar.post(url).status_code == 400  # no CSRF token
+    assert _actions(svc).count("download.create") == 0
+    r = registrar.post(url, data={"csrf_token": token})
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    assert r.headers["Cache-Control"] == "no-store"
     links = _cover_links(r.data)
     assert len(links) == 1
-    assert links[0].group(0).startswith(svc.home.profile().id.rstrip("/") + "/verify/holder.html")
+    assert links[0].group(0).startswith("http://localhost/verify/holder.html#get=")
     row = _row(svc, links[0].group(1))
     assert sorted(row.credential_ids) == sorted([first["id"], second["id"]])
     got = _redeem(svc.app.test_client(), links[0].group(1))
     assert got.status_code == 200
     assert sorted(c["id"] for c in got.get_json()["credentials"]) == sorted(row.credential_ids)
-    again = registrar.get(f"/candidates/{candidate['id']}/booklet.pdf")
+    again = registrar.post(url, data={"csrf_token": token})
     assert again.status_code == 200 and _actions(svc).count("download.create") == 2
+
+    assessor, atoken = browser(svc, "assessor")
+    assert f'action="{url}"' not in assessor.get(f"/candidates/{candidate['id']}").get_data(
+        as_text=True)
+    assert assessor.post(url, data={"csrf_token": atoken}).status_code == 403
+    assert _actions(svc).count("download.create") == 2
 
 
 def _cover_links(data: bytes) -> list[re.Match[str]]:
@@ -533,3 +591,111 @@ def test_the_upgrade_from_0007_adds_the_links_table(database_url: str) -> None:
             assert not inspect(connection).has_table("download_links")
     finally:
         engine.dispose()
+
+
+def test_prints_that_cannot_succeed_are_not_offered_and_say_why(sqlite_svc: Service) -> None:
+    """A candidate whose credentials are revoked or suspended is offered no card, booklet,
+    sheet (nor, once all are revoked, passport file); asked anyway, the refusal says what the
+    command line says, in the reader's language."""
+    svc = sqlite_svc
+    candidate = register(svc)
+    revoked = _issue(svc, candidate["id"])
+    suspended = _training(svc, candidate["id"])
+    assert svc.call("admin", "post", f"/api/credentials/{revoked['id']}/revoke",
+                    json={"reason": "issued to the wrong person"}).status_code == 200
+    assert svc.call("admin", "post", f"/api/credentials/{suspended['id']}/suspend",
+                    json={"reason": "checking a complaint"}).status_code == 200
+    base = f"/candidates/{candidate['id']}"
+    registrar, token = browser(svc, "registrar")
+    page = registrar.get(base).get_data(as_text=True)
+    for offered in ("/card.png", "/booklet.pdf", "/sheet.pdf"):
+        assert offered not in page, offered
+    assert base + "/passport.json" in page  # a suspended credential is still in the file
+    shown = registrar.get(f"/credentials/{revoked['id']}").get_data(as_text=True)
+    assert "card.png" not in shown
+
+    registrar.get("/login?lang=km")
+    card = registrar.get(f"/credentials/{revoked['id']}/card.png")
+    assert card.status_code == 409
+    text = card.get_data(as_text=True)
+    assert "មិនបោះពុម្ព៖ លិខិតបញ្ជាក់នេះត្រូវបានដកហូត (issued to the wrong person)" in text
+    assert "not printed" not in text
+    for path in ("/booklet.pdf", "/sheet.pdf"):
+        refused = registrar.get(base + path)
+        assert refused.status_code == 409
+        assert "លិខិតបញ្ជាក់ទាំងអស់របស់បេក្ខជននេះត្រូវបានដកហូត ឬផ្អាក" in refused.get_data(
+            as_text=True)
+    posted = registrar.post(base + "/booklet.pdf", data={"csrf_token": token})
+    assert posted.status_code == 409 and _actions(svc).count("download.create") == 0
+
+    registrar.get("/login?lang=en")
+    card = registrar.get(f"/credentials/{suspended['id']}/card.png")
+    text = card.get_data(as_text=True)
+    assert card.status_code == 409
+    assert text.count("not printed: the credential is suspended (checking a complaint)") == 1
+    assert "not printed: every credential of this candidate is revoked or suspended" in \
+        registrar.get(base + "/sheet.pdf").get_data(as_text=True)
+
+    assert svc.call("admin", "post", f"/api/credentials/{suspended['id']}/revoke",
+                    json={"reason": "the course was not held"}).status_code == 200
+    assert base + "/passport.json" not in registrar.get(base).get_data(as_text=True)
+    refused = registrar.get(base + "/passport.json")
+    assert refused.status_code == 409
+    assert "no passport file: every credential of this candidate is revoked" in \
+        refused.get_data(as_text=True)
+    registrar.get("/login?lang=km")
+    assert "គ្មានឯកសារលិខិតឆ្លងដែន" in registrar.get(base + "/passport.json").get_data(
+        as_text=True)
+
+
+def test_behind_a_proxy_the_link_names_the_public_address(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """With SKILLPASS_PROXIES set, the address the proxy reports (X-Forwarded-Proto/-Host)
+    is the one the browser reached: the link names it, not the proxy's upstream."""
+    monkeypatch.setenv("SKILLPASS_PROXIES", "1")
+    svc = make_service(accredited_home(tmp_path / "home", "test passphrase"),
+                       f"sqlite:///{tmp_path / 'issuer.db'}")
+    try:
+        credential = _training(svc, register(svc)["id"])
+        registrar, token = browser(svc, "registrar")
+        shown = registrar.post(f"/credentials/{credential['id']}/download-link",
+                               data={"csrf_token": token},
+                               headers={"X-Forwarded-Proto": "https",
+                                        "X-Forwarded-Host": "centre.example.kh",
+                                        "X-Forwarded-For": "198.51.100.4"})
+        assert shown.status_code == 200
+        found = LINK.search(shown.get_data(as_text=True))
+        assert found is not None
+        assert found.group(0).startswith("https://centre.example.kh/verify/holder.html#get=")
+    finally:
+        store_of(svc.app).close()
+
+
+def test_the_link_on_a_tablet_wraps_and_names_the_address_served(tmp_path: Path) -> None:
+    """A registrar on an 800 px tablet makes a link: the page does not scroll sideways (the
+    long address wraps), and the link names the address the tablet reached the service at."""
+    with issuer_served(tmp_path) as (svc, served), launched() as chromium:
+        # A name as long as a centre's public one, with no hyphen a line could break at;
+        # the browser resolves *.localhost to this machine.
+        base = served.replace("127.0.0.1", "nttidemocentre.skillpass.localhost")
+        candidate = register(svc)
+        credential = _training(svc, candidate["id"])
+        context = chromium.new_context(viewport={"width": 800, "height": 1280})
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "registrar")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form button")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/credentials/{credential['id']}")
+            page.click("form[action$='/download-link'] button")
+            page.wait_for_selector("section.download code")
+            link = page.inner_text("section.download code")
+            assert link.startswith(f"{base}/verify/holder.html#get="), link
+            width = page.evaluate("[document.documentElement.scrollWidth, "
+                                  "document.documentElement.clientWidth]")
+            assert width[0] <= width[1], width
+        finally:
+            context.close()

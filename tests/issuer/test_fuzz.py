@@ -27,7 +27,7 @@ from tests.issuer.workflow import assess, register
 
 KNOWN_ERRORS = {"invalid_body", "not_found", "conflict", "forbidden", "busy", "invalid",
                 "bad_request", "csrf", "too_large", "throttled", "password_change_required",
-                "method_not_allowed", "unauthenticated"}
+                "method_not_allowed", "unauthenticated", "gone", "nothing_valid"}
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=30),
