@@ -168,17 +168,19 @@ def redeem(session: Session, token: str, now: datetime, *, client: str = "unknow
 
 
 def fetch(store: Store, token: str, address: str | None, now: datetime) -> dict[str, Any]:
-    """`redeem`, counted against the client address's throttle: `Throttled` while it is
-    locked; a refused link keeps its count, an opened one takes it back."""
+    """`redeem`, with refusals counted against the client address's throttle.
+
+    A link that opens is answered whatever its address's count: a token is 128 random bits,
+    so the count only slows the guessing of tokens and must not shut out holders behind one
+    address (a centre's Wi-Fi, a carrier's shared address) because others there re-opened
+    used links. A refused link is counted; while the address is locked, a refused link is
+    answered `Throttled` instead of `Gone`."""
     counters = throttle.download_keys(address)
-    with store.transaction() as s:
-        numbers = throttle.begin(s, counters, now, what="download links")
     try:
         with store.transaction() as s:
-            bundle = redeem(s, token, now, client=counters.client)
-            throttle.succeeded(s, counters, now)
+            return redeem(s, token, now, client=counters.client)
     except Gone:
         with store.transaction() as s:
+            numbers = throttle.begin(s, counters, now, what="download links")
             throttle.download_failed(s, counters, numbers, now)
         raise
-    return bundle
