@@ -90,7 +90,21 @@ def template(version: int) -> qrpack.Template:
         raise RuntimeError(f"QR template v{version} does not match its pinned hash")
     doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))
     assert isinstance(doc, dict)
-    return qrpack.Template(doc)
+    return qrpack.Template(doc, _compiled_unpackers().get(spec.sha256))
+
+
+def _compiled_unpackers() -> dict[str, tuple[qrpack.Unpacker, qrpack.Unpacker]]:
+    """The unpackers generated ahead (tools/qr_template_module.py), by template SHA-256."""
+    try:
+        from passport import _qr_templates_compiled as generated
+    except ImportError:
+        return {}
+    return dict(generated.UNPACKERS)
+
+
+def templates_module_source() -> str:
+    """passport/_qr_templates_compiled.py as the pinned templates and qrpack now make it."""
+    return qrpack.module_source({spec.sha256: template(v) for v, spec in TEMPLATES.items()})
 
 
 def prefix(version: int) -> str:
