@@ -6,13 +6,14 @@ at run time."""
 # ruff: noqa
 
 from passport.b64 import b64u_encode_bytes
-from passport.qrpack import _crockford, _int_text, _read_string, _time_text
+from passport.qrpack import _CROCK_PAIRS as P, _int_text, _read_string, _time_text
 
 
 def _header_ae10804f4bfdddf2(r, out):
  emit = out.extend
  d = r.data
- S = r.template.strings_utf8
+ T1 = r.template.one_byte
+ T2 = r.template.two_byte
  p = r.pos
  pass
  v1 = d[p]
@@ -26,57 +27,49 @@ def _header_ae10804f4bfdddf2(r, out):
   emit((b'{"alg":"EdDSA","cty":"vc","kid":"', b64u_encode_bytes(v2), b'","typ":"vc+jwt"}',))
  elif v1 == 1:
   pass
-  v3 = d[p]
-  if v3 < 128 and not v3 & 1:
-   v3 = S[v3 >> 1]
+  v3 = T1[d[p]]
+  if v3 is not None:
    p += 1
-  elif v3 & 129 == 128 and 0 < (v4 := d[p + 1]) < 128 and ((v3 & 127 | v4 << 7) >> 1) < 145:
-   v3 = S[(v3 & 127 | v4 << 7) >> 1]
+  elif (v3 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
    v3, p = _read_string(r.template, d, p, b'"')
-  v5 = d[p]
-  if v5 < 128 and not v5 & 1:
-   v5 = S[v5 >> 1]
+  v4 = T1[d[p]]
+  if v4 is not None:
    p += 1
-  elif v5 & 129 == 128 and 0 < (v6 := d[p + 1]) < 128 and ((v5 & 127 | v6 << 7) >> 1) < 145:
-   v5 = S[(v5 & 127 | v6 << 7) >> 1]
+  elif (v4 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v5, p = _read_string(r.template, d, p, b'"')
-  emit((b'{"alg":"', v3, b'","cty":"', v5, b'","kid":"',))
-  v7 = d[p]
+   v4, p = _read_string(r.template, d, p, b'"')
+  emit((b'{"alg":"', v3, b'","cty":"', v4, b'","kid":"',))
+  v5 = d[p]
   p += 1
-  if v7 == 0:
+  if v5 == 0:
    pass
    r.pos = p
-   v8 = r._b64(0).encode()
+   v6 = r._b64(0).encode()
    p = r.pos
-   emit((v8,))
-  elif v7 == 1:
+   emit((v6,))
+  elif v5 == 1:
    pass
-   v9 = d[p]
-   if v9 < 128 and not v9 & 1:
-    v9 = S[v9 >> 1]
+   v7 = T1[d[p]]
+   if v7 is not None:
     p += 1
-   elif v9 & 129 == 128 and 0 < (v10 := d[p + 1]) < 128 and ((v9 & 127 | v10 << 7) >> 1) < 145:
-    v9 = S[(v9 & 127 | v10 << 7) >> 1]
+   elif (v7 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v9, p = _read_string(r.template, d, p, b'"')
-   emit((v9,))
+    v7, p = _read_string(r.template, d, p, b'"')
+   emit((v7,))
   else:
    r.fail('a packed choice is out of range')
-  v11 = d[p]
-  if v11 < 128 and not v11 & 1:
-   v11 = S[v11 >> 1]
+  v8 = T1[d[p]]
+  if v8 is not None:
    p += 1
-  elif v11 & 129 == 128 and 0 < (v12 := d[p + 1]) < 128 and ((v11 & 127 | v12 << 7) >> 1) < 145:
-   v11 = S[(v11 & 127 | v12 << 7) >> 1]
+  elif (v8 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v11, p = _read_string(r.template, d, p, b'"')
-  emit((b'","typ":"', v11, b'"}',))
+   v8, p = _read_string(r.template, d, p, b'"')
+  emit((b'","typ":"', v8, b'"}',))
  else:
   r.fail('a packed choice is out of range')
  r.pos = p
@@ -85,7 +78,8 @@ def _header_ae10804f4bfdddf2(r, out):
 def _payload_ae10804f4bfdddf2(r, out):
  emit = out.extend
  d = r.data
- S = r.template.strings_utf8
+ T1 = r.template.one_byte
+ T2 = r.template.two_byte
  p = r.pos
  n_ach = None
  n_cid = None
@@ -109,495 +103,448 @@ def _payload_ae10804f4bfdddf2(r, out):
   if v1:
    out.append(b',')
   pass
-  v2 = d[p]
-  if v2 < 128 and not v2 & 1:
-   v2 = S[v2 >> 1]
+  v2 = T1[d[p]]
+  if v2 is not None:
    p += 1
-  elif v2 & 129 == 128 and 0 < (v3 := d[p + 1]) < 128 and ((v2 & 127 | v3 << 7) >> 1) < 145:
-   v2 = S[(v2 & 127 | v3 << 7) >> 1]
+  elif (v2 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
    v2, p = _read_string(r.template, d, p, b'"')
   emit((b'"', v2, b'"',))
- v4 = d[p:p + 8]
- if len(v4) != 8:
+ v3 = d[p:p + 8]
+ if len(v3) != 8:
   r.fail('packed credential ends early (truncated?)')
  p += 8
- v4 = _crockford(v4, 12)
- n_cid = v4
- emit((b'],"id":"', b'urn:skillpass:cred:', v4, b'","type":["VerifiableCredential","AchievementCredential"],"issuer":{"id":"',))
- v5 = len(out)
+ v3 = int.from_bytes(v3, 'big')
+ if v3 >> 60:
+  r.fail('a packed id has padding bits set (not canonical)')
+ v3 = b''.join((P[v3 >> 50 & 1023], P[v3 >> 40 & 1023], P[v3 >> 30 & 1023], P[v3 >> 20 & 1023], P[v3 >> 10 & 1023], P[v3 & 1023], ))
+ n_cid = v3
+ emit((b'],"id":"', b'urn:skillpass:cred:', v3, b'","type":["VerifiableCredential","AchievementCredential"],"issuer":{"id":"',))
+ v4 = len(out)
  pass
- v6 = d[p]
+ v5 = d[p]
  p += 1
- if v6 == 0:
+ if v5 == 0:
   pass
-  v7 = d[p]
-  if v7 < 128 and not v7 & 1:
-   v7 = S[v7 >> 1]
+  v6 = T1[d[p]]
+  if v6 is not None:
    p += 1
-  elif v7 & 129 == 128 and 0 < (v8 := d[p + 1]) < 128 and ((v7 & 127 | v8 << 7) >> 1) < 145:
-   v7 = S[(v7 & 127 | v8 << 7) >> 1]
+  elif (v6 := T2.get(d[p:p + 2])) is not None:
+   p += 2
+  else:
+   v6, p = _read_string(r.template, d, p, b'"')
+  emit((b'https://', v6,))
+ elif v5 == 1:
+  pass
+  v7 = T1[d[p]]
+  if v7 is not None:
+   p += 1
+  elif (v7 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
    v7, p = _read_string(r.template, d, p, b'"')
-  emit((b'https://', v7,))
- elif v6 == 1:
-  pass
-  v9 = d[p]
-  if v9 < 128 and not v9 & 1:
-   v9 = S[v9 >> 1]
-   p += 1
-  elif v9 & 129 == 128 and 0 < (v10 := d[p + 1]) < 128 and ((v9 & 127 | v10 << 7) >> 1) < 145:
-   v9 = S[(v9 & 127 | v10 << 7) >> 1]
-   p += 2
-  else:
-   v9, p = _read_string(r.template, d, p, b'"')
-  emit((v9,))
+  emit((v7,))
  else:
   r.fail('a packed choice is out of range')
- n_issuer = b''.join(out[v5:])
- v11 = d[p]
- if v11 < 128:
+ n_issuer = b''.join(out[v4:])
+ v8 = d[p]
+ if v8 < 128:
   p += 1
  else:
   r.pos = p
-  v11 = r._varint()
+  v8 = r._varint()
   p = r.pos
- v11 = _time_text(v11)
- emit((b'","type":["Profile"]},"validFrom":"', v11, b'"',))
- v12 = d[p]
+ v8 = _time_text(v8)
+ emit((b'","type":["Profile"]},"validFrom":"', v8, b'"',))
+ v9 = d[p]
  p += 1
- if v12 == 0:
+ if v9 == 0:
   pass
-  v13 = d[p]
-  if v13 < 128:
+  v10 = d[p]
+  if v10 < 128:
    p += 1
   else:
    r.pos = p
-   v13 = r._varint()
+   v10 = r._varint()
    p = r.pos
-  v13 = _time_text(v13)
-  emit((b',"validUntil":"', v13, b'"',))
- elif v12 == 1:
+  v10 = _time_text(v10)
+  emit((b',"validUntil":"', v10, b'"',))
+ elif v9 == 1:
   pass
  else:
   r.fail('a packed choice is out of range')
- v14 = d[p]
- if v14 < 128 and not v14 & 1:
-  v14 = S[v14 >> 1]
+ v11 = T1[d[p]]
+ if v11 is not None:
   p += 1
- elif v14 & 129 == 128 and 0 < (v15 := d[p + 1]) < 128 and ((v14 & 127 | v15 << 7) >> 1) < 145:
-  v14 = S[(v14 & 127 | v15 << 7) >> 1]
+ elif (v11 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v14, p = _read_string(r.template, d, p, b'"')
- v16 = d[p]
- if v16 < 128 and not v16 & 1:
-  v16 = S[v16 >> 1]
+  v11, p = _read_string(r.template, d, p, b'"')
+ v12 = T1[d[p]]
+ if v12 is not None:
   p += 1
- elif v16 & 129 == 128 and 0 < (v17 := d[p + 1]) < 128 and ((v16 & 127 | v17 << 7) >> 1) < 145:
-  v16 = S[(v16 & 127 | v17 << 7) >> 1]
+ elif (v12 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v16, p = _read_string(r.template, d, p, b'"')
- v18 = d[p]
- if v18 < 128:
+  v12, p = _read_string(r.template, d, p, b'"')
+ v13 = d[p]
+ if v13 < 128:
   p += 1
  else:
   r.pos = p
-  v18 = r._varint()
+  v13 = r._varint()
   p = r.pos
- v18 = _int_text(v18)
- v19 = d[p]
- if v19 < 128 and not v19 & 1:
-  v19 = S[v19 >> 1]
+ v13 = _int_text(v13)
+ v14 = T1[d[p]]
+ if v14 is not None:
   p += 1
- elif v19 & 129 == 128 and 0 < (v20 := d[p + 1]) < 128 and ((v19 & 127 | v20 << 7) >> 1) < 145:
-  v19 = S[(v19 & 127 | v20 << 7) >> 1]
+ elif (v14 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v19, p = _read_string(r.template, d, p, b'"')
- v21 = d[p:p + 32]
- if len(v21) != 32:
+  v14, p = _read_string(r.template, d, p, b'"')
+ v15 = d[p:p + 32]
+ if len(v15) != 32:
   r.fail('packed credential ends early (truncated?)')
  p += 32
  if n_cid is None:
   r.fail('packed credential refers to an absent cid')
- emit((b',"credentialSubject":{"type":["AchievementSubject"],"name":"', v14, b'","nameKm":"', v16, b'","birthYear":', v18, b',"nationalIdLast4":"', v19, b'","identifier":[{"type":"IdentityObject","identityType":"nationalIdentityNumber","hashed":true,"identityHash":"sha256$', v21.hex().encode(), b'","salt":"', n_cid, b'"}],"achievement":{"id":"',))
- v22 = len(out)
+ emit((b',"credentialSubject":{"type":["AchievementSubject"],"name":"', v11, b'","nameKm":"', v12, b'","birthYear":', v13, b',"nationalIdLast4":"', v14, b'","identifier":[{"type":"IdentityObject","identityType":"nationalIdentityNumber","hashed":true,"identityHash":"sha256$', v15.hex().encode(), b'","salt":"', n_cid, b'"}],"achievement":{"id":"',))
+ v16 = len(out)
  pass
- v23 = d[p]
+ v17 = d[p]
  p += 1
- if v23 == 0:
+ if v17 == 0:
   pass
-  v24 = d[p]
-  if v24 < 128 and not v24 & 1:
-   v24 = S[v24 >> 1]
+  v18 = T1[d[p]]
+  if v18 is not None:
    p += 1
-  elif v24 & 129 == 128 and 0 < (v25 := d[p + 1]) < 128 and ((v24 & 127 | v25 << 7) >> 1) < 145:
-   v24 = S[(v24 & 127 | v25 << 7) >> 1]
+  elif (v18 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v24, p = _read_string(r.template, d, p, b'":')
-  v26 = d[p]
-  if v26 < 128 and not v26 & 1:
-   v26 = S[v26 >> 1]
+   v18, p = _read_string(r.template, d, p, b'":')
+  v19 = T1[d[p]]
+  if v19 is not None:
    p += 1
-  elif v26 & 129 == 128 and 0 < (v27 := d[p + 1]) < 128 and ((v26 & 127 | v27 << 7) >> 1) < 145:
-   v26 = S[(v26 & 127 | v27 << 7) >> 1]
+  elif (v19 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v26, p = _read_string(r.template, d, p, b'":')
-  v28 = d[p]
-  if v28 < 128 and not v28 & 1:
-   v28 = S[v28 >> 1]
+   v19, p = _read_string(r.template, d, p, b'":')
+  v20 = T1[d[p]]
+  if v20 is not None:
    p += 1
-  elif v28 & 129 == 128 and 0 < (v29 := d[p + 1]) < 128 and ((v28 & 127 | v29 << 7) >> 1) < 145:
-   v28 = S[(v28 & 127 | v29 << 7) >> 1]
+  elif (v20 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v28, p = _read_string(r.template, d, p, b'":')
-  v30 = d[p:p + 12]
-  if len(v30) != 12:
+   v20, p = _read_string(r.template, d, p, b'":')
+  v21 = d[p:p + 12]
+  if len(v21) != 12:
    r.fail('packed credential ends early (truncated?)')
   p += 12
-  emit((b'urn:skillpass:', v24, b':', v26, b':', v28, b':', b64u_encode_bytes(v30),))
- elif v23 == 1:
+  emit((b'urn:skillpass:', v18, b':', v19, b':', v20, b':', b64u_encode_bytes(v21),))
+ elif v17 == 1:
   pass
-  v31 = d[p]
-  if v31 < 128 and not v31 & 1:
-   v31 = S[v31 >> 1]
+  v22 = T1[d[p]]
+  if v22 is not None:
    p += 1
-  elif v31 & 129 == 128 and 0 < (v32 := d[p + 1]) < 128 and ((v31 & 127 | v32 << 7) >> 1) < 145:
-   v31 = S[(v31 & 127 | v32 << 7) >> 1]
+  elif (v22 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v31, p = _read_string(r.template, d, p, b'"')
-  emit((v31,))
+   v22, p = _read_string(r.template, d, p, b'"')
+  emit((v22,))
  else:
   r.fail('a packed choice is out of range')
- n_ach = b''.join(out[v22:])
- v33 = d[p]
- if v33 < 128 and not v33 & 1:
-  v33 = S[v33 >> 1]
+ n_ach = b''.join(out[v16:])
+ v23 = T1[d[p]]
+ if v23 is not None:
   p += 1
- elif v33 & 129 == 128 and 0 < (v34 := d[p + 1]) < 128 and ((v33 & 127 | v34 << 7) >> 1) < 145:
-  v33 = S[(v33 & 127 | v34 << 7) >> 1]
+ elif (v23 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v23, p = _read_string(r.template, d, p, b'"')
+ v24 = T1[d[p]]
+ if v24 is not None:
+  p += 1
+ elif (v24 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v24, p = _read_string(r.template, d, p, b'"')
+ v25 = T1[d[p]]
+ if v25 is not None:
+  p += 1
+ elif (v25 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v25, p = _read_string(r.template, d, p, b'"')
+ v26 = T1[d[p]]
+ if v26 is not None:
+  p += 1
+ elif (v26 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v26, p = _read_string(r.template, d, p, b'"')
+ v27 = T1[d[p]]
+ if v27 is not None:
+  p += 1
+ elif (v27 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v27, p = _read_string(r.template, d, p, b'"')
+ emit((b'","type":["Achievement"],"achievementType":"', v23, b'","name":"', v24, b'","nameKm":"', v25, b'","description":"', v26, b'","criteria":{"narrative":"', v27, b'"},"alignment":[{"type":["Alignment"],"targetCode":"',))
+ v28 = len(out)
+ pass
+ v29 = T1[d[p]]
+ if v29 is not None:
+  p += 1
+ elif (v29 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v29, p = _read_string(r.template, d, p, b'"')
+ emit((v29,))
+ n_isco = b''.join(out[v28:])
+ v30 = T1[d[p]]
+ if v30 is not None:
+  p += 1
+ elif (v30 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v30, p = _read_string(r.template, d, p, b'"')
+ if n_isco is None:
+  r.fail('packed credential refers to an absent isco')
+ emit((b'","targetFramework":"ISCO-08","targetName":"', v30, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', n_isco, b'"},{"type":["Alignment"],"targetCode":"',))
+ v31 = len(out)
+ pass
+ v32 = T1[d[p]]
+ if v32 is not None:
+  p += 1
+ elif (v32 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v32, p = _read_string(r.template, d, p, b'"')
+ emit((v32,))
+ n_cqf = b''.join(out[v31:])
+ v33 = T1[d[p]]
+ if v33 is not None:
+  p += 1
+ elif (v33 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
   v33, p = _read_string(r.template, d, p, b'"')
- v35 = d[p]
- if v35 < 128 and not v35 & 1:
-  v35 = S[v35 >> 1]
-  p += 1
- elif v35 & 129 == 128 and 0 < (v36 := d[p + 1]) < 128 and ((v35 & 127 | v36 << 7) >> 1) < 145:
-  v35 = S[(v35 & 127 | v36 << 7) >> 1]
-  p += 2
- else:
-  v35, p = _read_string(r.template, d, p, b'"')
- v37 = d[p]
- if v37 < 128 and not v37 & 1:
-  v37 = S[v37 >> 1]
-  p += 1
- elif v37 & 129 == 128 and 0 < (v38 := d[p + 1]) < 128 and ((v37 & 127 | v38 << 7) >> 1) < 145:
-  v37 = S[(v37 & 127 | v38 << 7) >> 1]
-  p += 2
- else:
-  v37, p = _read_string(r.template, d, p, b'"')
- v39 = d[p]
- if v39 < 128 and not v39 & 1:
-  v39 = S[v39 >> 1]
-  p += 1
- elif v39 & 129 == 128 and 0 < (v40 := d[p + 1]) < 128 and ((v39 & 127 | v40 << 7) >> 1) < 145:
-  v39 = S[(v39 & 127 | v40 << 7) >> 1]
-  p += 2
- else:
-  v39, p = _read_string(r.template, d, p, b'"')
- v41 = d[p]
- if v41 < 128 and not v41 & 1:
-  v41 = S[v41 >> 1]
-  p += 1
- elif v41 & 129 == 128 and 0 < (v42 := d[p + 1]) < 128 and ((v41 & 127 | v42 << 7) >> 1) < 145:
-  v41 = S[(v41 & 127 | v42 << 7) >> 1]
-  p += 2
- else:
-  v41, p = _read_string(r.template, d, p, b'"')
- emit((b'","type":["Achievement"],"achievementType":"', v33, b'","name":"', v35, b'","nameKm":"', v37, b'","description":"', v39, b'","criteria":{"narrative":"', v41, b'"},"alignment":[{"type":["Alignment"],"targetCode":"',))
- v43 = len(out)
- pass
- v44 = d[p]
- if v44 < 128 and not v44 & 1:
-  v44 = S[v44 >> 1]
-  p += 1
- elif v44 & 129 == 128 and 0 < (v45 := d[p + 1]) < 128 and ((v44 & 127 | v45 << 7) >> 1) < 145:
-  v44 = S[(v44 & 127 | v45 << 7) >> 1]
-  p += 2
- else:
-  v44, p = _read_string(r.template, d, p, b'"')
- emit((v44,))
- n_isco = b''.join(out[v43:])
- v46 = d[p]
- if v46 < 128 and not v46 & 1:
-  v46 = S[v46 >> 1]
-  p += 1
- elif v46 & 129 == 128 and 0 < (v47 := d[p + 1]) < 128 and ((v46 & 127 | v47 << 7) >> 1) < 145:
-  v46 = S[(v46 & 127 | v47 << 7) >> 1]
-  p += 2
- else:
-  v46, p = _read_string(r.template, d, p, b'"')
- if n_isco is None:
-  r.fail('packed credential refers to an absent isco')
- emit((b'","targetFramework":"ISCO-08","targetName":"', v46, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', n_isco, b'"},{"type":["Alignment"],"targetCode":"',))
- v48 = len(out)
- pass
- v49 = d[p]
- if v49 < 128 and not v49 & 1:
-  v49 = S[v49 >> 1]
-  p += 1
- elif v49 & 129 == 128 and 0 < (v50 := d[p + 1]) < 128 and ((v49 & 127 | v50 << 7) >> 1) < 145:
-  v49 = S[(v49 & 127 | v50 << 7) >> 1]
-  p += 2
- else:
-  v49, p = _read_string(r.template, d, p, b'"')
- emit((v49,))
- n_cqf = b''.join(out[v48:])
- v51 = d[p]
- if v51 < 128 and not v51 & 1:
-  v51 = S[v51 >> 1]
-  p += 1
- elif v51 & 129 == 128 and 0 < (v52 := d[p + 1]) < 128 and ((v51 & 127 | v52 << 7) >> 1) < 145:
-  v51 = S[(v51 & 127 | v52 << 7) >> 1]
-  p += 2
- else:
-  v51, p = _read_string(r.template, d, p, b'"')
  if n_cqf is None:
   r.fail('packed credential refers to an absent cqf')
- emit((b'","targetFramework":"CQF","targetName":"', v51, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', n_cqf, b'"}]',))
- v53 = d[p]
+ emit((b'","targetFramework":"CQF","targetName":"', v33, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', n_cqf, b'"}]',))
+ v34 = d[p]
  p += 1
- if v53 == 0:
+ if v34 == 0:
   pass
   emit((b'}', b',"result":[',))
-  v54n = d[p]
-  if v54n < 128:
+  v35n = d[p]
+  if v35n < 128:
    p += 1
   else:
    r.pos = p
-   v54n = r._varint()
+   v35n = r._varint()
    p = r.pos
-  if v54n > 1024 or v54n > len(d) - p:
+  if v35n > 1024 or v35n > len(d) - p:
    r.fail('a packed list is longer than its bytes')
-  for v54 in range(v54n):
-   if v54:
+  for v35 in range(v35n):
+   if v35:
     out.append(b',')
    pass
    if n_ach is None:
     r.fail('packed credential refers to an absent ach')
-   v55 = d[p]
-   if v55 < 128 and not v55 & 1:
-    v55 = S[v55 >> 1]
+   v36 = T1[d[p]]
+   if v36 is not None:
     p += 1
-   elif v55 & 129 == 128 and 0 < (v56 := d[p + 1]) < 128 and ((v55 & 127 | v56 << 7) >> 1) < 145:
-    v55 = S[(v55 & 127 | v56 << 7) >> 1]
+   elif (v36 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v55, p = _read_string(r.template, d, p, b'"')
-   emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v55, b'","value":"Competent"}',))
+    v36, p = _read_string(r.template, d, p, b'"')
+   emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v36, b'","value":"Competent"}',))
   emit((b']',))
- elif v53 == 1:
+ elif v34 == 1:
   pass
-  v57 = d[p]
-  if v57 < 128:
+  v37 = d[p]
+  if v37 < 128:
    p += 1
   else:
    r.pos = p
-   v57 = r._varint()
+   v37 = r._varint()
    p = r.pos
-  v57 = _int_text(v57)
-  v58 = d[p]
-  if v58 < 128:
+  v37 = _int_text(v37)
+  v38 = d[p]
+  if v38 < 128:
    p += 1
   else:
    r.pos = p
-   v58 = r._varint()
+   v38 = r._varint()
    p = r.pos
-  v58 = _time_text(v58)
-  v59 = d[p]
-  if v59 < 128:
+  v38 = _time_text(v38)
+  v39 = d[p]
+  if v39 < 128:
    p += 1
   else:
    r.pos = p
-   v59 = r._varint()
+   v39 = r._varint()
    p = r.pos
-  v59 = _time_text(v59)
-  emit((b',"learningHours":', v57, b'}', b',"activityStartDate":"', v58, b'","activityEndDate":"', v59, b'"',))
- elif v53 == 2:
+  v39 = _time_text(v39)
+  emit((b',"learningHours":', v37, b'}', b',"activityStartDate":"', v38, b'","activityEndDate":"', v39, b'"',))
+ elif v34 == 2:
   pass
-  v60 = d[p]
+  v40 = d[p]
   p += 1
-  if v60 == 0:
+  if v40 == 0:
    pass
-   v61 = d[p]
-   if v61 < 128:
+   v41 = d[p]
+   if v41 < 128:
     p += 1
    else:
     r.pos = p
-    v61 = r._varint()
+    v41 = r._varint()
     p = r.pos
-   v61 = _int_text(v61)
-   emit((b',"learningHours":', v61,))
-  elif v60 == 1:
+   v41 = _int_text(v41)
+   emit((b',"learningHours":', v41,))
+  elif v40 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
   emit((b'}',))
-  v62 = d[p]
+  v42 = d[p]
   p += 1
-  if v62 == 0:
+  if v42 == 0:
    pass
    emit((b',"result":[',))
-   v63n = d[p]
-   if v63n < 128:
+   v43n = d[p]
+   if v43n < 128:
     p += 1
    else:
     r.pos = p
-    v63n = r._varint()
+    v43n = r._varint()
     p = r.pos
-   if v63n > 1024 or v63n > len(d) - p:
+   if v43n > 1024 or v43n > len(d) - p:
     r.fail('a packed list is longer than its bytes')
-   for v63 in range(v63n):
-    if v63:
+   for v43 in range(v43n):
+    if v43:
      out.append(b',')
     pass
     if n_ach is None:
      r.fail('packed credential refers to an absent ach')
-    v64 = d[p]
-    if v64 < 128 and not v64 & 1:
-     v64 = S[v64 >> 1]
+    v44 = T1[d[p]]
+    if v44 is not None:
      p += 1
-    elif v64 & 129 == 128 and 0 < (v65 := d[p + 1]) < 128 and ((v64 & 127 | v65 << 7) >> 1) < 145:
-     v64 = S[(v64 & 127 | v65 << 7) >> 1]
+    elif (v44 := T2.get(d[p:p + 2])) is not None:
      p += 2
     else:
-     v64, p = _read_string(r.template, d, p, b'"')
-    emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v64, b'","value":"Competent"}',))
+     v44, p = _read_string(r.template, d, p, b'"')
+    emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v44, b'","value":"Competent"}',))
    emit((b']',))
-  elif v62 == 1:
+  elif v42 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
-  v66 = d[p]
+  v45 = d[p]
   p += 1
-  if v66 == 0:
+  if v45 == 0:
    pass
-   v67 = d[p]
-   if v67 < 128:
+   v46 = d[p]
+   if v46 < 128:
     p += 1
    else:
     r.pos = p
-    v67 = r._varint()
+    v46 = r._varint()
     p = r.pos
-   v67 = _time_text(v67)
-   v68 = d[p]
-   if v68 < 128:
+   v46 = _time_text(v46)
+   v47 = d[p]
+   if v47 < 128:
     p += 1
    else:
     r.pos = p
-    v68 = r._varint()
+    v47 = r._varint()
     p = r.pos
-   v68 = _time_text(v68)
-   emit((b',"activityStartDate":"', v67, b'","activityEndDate":"', v68, b'"',))
-  elif v66 == 1:
+   v47 = _time_text(v47)
+   emit((b',"activityStartDate":"', v46, b'","activityEndDate":"', v47, b'"',))
+  elif v45 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
  else:
   r.fail('a packed choice is out of range')
  emit((b'},"credentialStatus":[',))
- v69n = d[p]
- if v69n < 128:
+ v48n = d[p]
+ if v48n < 128:
   p += 1
  else:
   r.pos = p
-  v69n = r._varint()
+  v48n = r._varint()
   p = r.pos
- if v69n > 1024 or v69n > len(d) - p:
+ if v48n > 1024 or v48n > len(d) - p:
   r.fail('a packed list is longer than its bytes')
- for v69 in range(v69n):
-  if v69:
+ for v48 in range(v48n):
+  if v48:
    out.append(b',')
   pass
   emit((b'{"type":"BitstringStatusListEntry","statusPurpose":"',))
-  v70 = len(out)
+  v49 = len(out)
   pass
-  v71 = d[p]
-  if v71 < 128 and not v71 & 1:
-   v71 = S[v71 >> 1]
+  v50 = T1[d[p]]
+  if v50 is not None:
    p += 1
-  elif v71 & 129 == 128 and 0 < (v72 := d[p + 1]) < 128 and ((v71 & 127 | v72 << 7) >> 1) < 145:
-   v71 = S[(v71 & 127 | v72 << 7) >> 1]
+  elif (v50 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v71, p = _read_string(r.template, d, p, b'"')
-  emit((v71,))
-  n_purpose = b''.join(out[v70:])
+   v50, p = _read_string(r.template, d, p, b'"')
+  emit((v50,))
+  n_purpose = b''.join(out[v49:])
   emit((b'","statusListIndex":"',))
-  v73 = d[p]
+  v51 = d[p]
   p += 1
-  if v73 == 0:
+  if v51 == 0:
    pass
    if n_index is None:
     r.fail('packed credential refers to an absent index')
    emit((n_index,))
-  elif v73 == 1:
+  elif v51 == 1:
    pass
-   v74 = len(out)
+   v52 = len(out)
    pass
-   v75 = d[p]
-   if v75 < 128 and not v75 & 1:
-    v75 = S[v75 >> 1]
+   v53 = T1[d[p]]
+   if v53 is not None:
     p += 1
-   elif v75 & 129 == 128 and 0 < (v76 := d[p + 1]) < 128 and ((v75 & 127 | v76 << 7) >> 1) < 145:
-    v75 = S[(v75 & 127 | v76 << 7) >> 1]
+   elif (v53 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v75, p = _read_string(r.template, d, p, b'"')
-   emit((v75,))
-   n_index = b''.join(out[v74:])
+    v53, p = _read_string(r.template, d, p, b'"')
+   emit((v53,))
+   n_index = b''.join(out[v52:])
   else:
    r.fail('a packed choice is out of range')
   emit((b'","statusListCredential":"',))
-  v77 = d[p]
+  v54 = d[p]
   p += 1
-  if v77 == 0:
+  if v54 == 0:
    pass
    if n_issuer is None:
     r.fail('packed credential refers to an absent issuer')
    if n_purpose is None:
     r.fail('packed credential refers to an absent purpose')
-   v78 = d[p]
-   if v78 < 128 and not v78 & 1:
-    v78 = S[v78 >> 1]
+   v55 = T1[d[p]]
+   if v55 is not None:
     p += 1
-   elif v78 & 129 == 128 and 0 < (v79 := d[p + 1]) < 128 and ((v78 & 127 | v79 << 7) >> 1) < 145:
-    v78 = S[(v78 & 127 | v79 << 7) >> 1]
+   elif (v55 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v78, p = _read_string(r.template, d, p, b'"')
-   emit((n_issuer, b'/status/', n_purpose, b'/', v78,))
-  elif v77 == 1:
+    v55, p = _read_string(r.template, d, p, b'"')
+   emit((n_issuer, b'/status/', n_purpose, b'/', v55,))
+  elif v54 == 1:
    pass
-   v80 = d[p]
-   if v80 < 128 and not v80 & 1:
-    v80 = S[v80 >> 1]
+   v56 = T1[d[p]]
+   if v56 is not None:
     p += 1
-   elif v80 & 129 == 128 and 0 < (v81 := d[p + 1]) < 128 and ((v80 & 127 | v81 << 7) >> 1) < 145:
-    v80 = S[(v80 & 127 | v81 << 7) >> 1]
+   elif (v56 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v80, p = _read_string(r.template, d, p, b'"')
-   emit((v80,))
+    v56, p = _read_string(r.template, d, p, b'"')
+   emit((v56,))
   else:
    r.fail('a packed choice is out of range')
   emit((b'"}',))

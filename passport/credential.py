@@ -67,6 +67,7 @@ class StatusPurpose(enum.StrEnum):
 
 
 _PURPOSES = {p.value: p for p in StatusPurpose}
+_FRAMEWORKS = frozenset(("ISCO-08", "CQF"))
 _named = tuple.__new__
 
 
@@ -191,7 +192,7 @@ class Credential:
         ach = subject["achievement"]
         achievement_type = _ACHIEVEMENT_TYPES[ach["achievementType"]]
         aligned = {a["targetFramework"]: a for a in ach["alignment"]}
-        if set(aligned) != {"ISCO-08", "CQF"}:
+        if aligned.keys() != _FRAMEWORKS:
             raise CredentialError("credential: alignment must name one ISCO-08 and one CQF target")
         prefix = ach["id"] + "#"
         cut = len(prefix)
@@ -268,12 +269,12 @@ def _foreign(description: str) -> UnitResult:
 
 
 def _alignment(a: dict[str, Any]) -> Alignment:
-    return Alignment(a["targetFramework"], a["targetCode"], a["targetName"])
+    return _named(Alignment, (a["targetFramework"], a["targetCode"], a["targetName"]))
 
 
 def schema_content(claims: dict[str, Any]) -> dict[str, Any]:
     """What the product schema judges: the credential without the JWT claims beside it."""
-    return claims if not any(c in claims for c in JWT_CLAIMS) else {
+    return claims if claims.keys().isdisjoint(JWT_CLAIMS) else {
         k: v for k, v in claims.items() if k not in JWT_CLAIMS}
 
 

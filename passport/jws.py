@@ -29,6 +29,9 @@ JWK_LIMITS = jsonread.Limits(max_bytes=64 * 1024, max_depth=8)
 # Header parameters a verifier understands; anything listed in "crit" must be one of these,
 # and none of them is an extension, so any "crit" is refused (RFC 7515 section 4.1.11).
 _UNDERSTOOD_CRITICAL: frozenset[str] = frozenset()
+# Header parameters refused (in this order: the first present is named).
+_FORBIDDEN_HEADER = ("b64", "jwk", "jku", "x5u", "x5c")
+_FORBIDDEN_HEADER_SET = frozenset(_FORBIDDEN_HEADER)
 
 
 @functools.cache
@@ -142,10 +145,10 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
         unknown = [c for c in crit if c not in _UNDERSTOOD_CRITICAL]
         if unknown:
             raise JWSFormatError(f"unsupported critical extension(s) {unknown}", part="header")
-    for forbidden in ("b64", "jwk", "jku", "x5u", "x5c"):
+    if not _FORBIDDEN_HEADER_SET.isdisjoint(header):
         # Keys come from the trust bundle or the caller, never from the token itself.
-        if forbidden in header:
-            raise JWSFormatError(f"header parameter {forbidden!r} is not accepted", part="header")
+        forbidden = next(f for f in _FORBIDDEN_HEADER if f in header)
+        raise JWSFormatError(f"header parameter {forbidden!r} is not accepted", part="header")
     if len(signature) != 64:
         raise JWSFormatError("an Ed25519 signature is 64 bytes", part="signature")
     if signing_input is None:

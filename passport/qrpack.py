@@ -61,6 +61,14 @@ class Template:
         # Unpacking writes UTF-8 bytes directly (no text to encode at the end).
         self.strings_utf8: tuple[bytes, ...] = tuple(s.encode("utf-8") for s in self.strings)
         self.index_utf8 = frozenset(self.strings_utf8)
+        # A table index as the unpacker reads it inline: one byte (an index below 64) by
+        # the byte, two bytes (their one encoding) by the pair.
+        size = len(self.strings)
+        self.one_byte: tuple[bytes | None, ...] = tuple(
+            self.strings_utf8[b >> 1] if b < 128 and not b & 1 and b >> 1 < size else None
+            for b in range(256))
+        self.two_byte: dict[bytes, bytes] = {varint(i << 1): self.strings_utf8[i]
+                                             for i in range(64, size)}
         # A text literal's bytes: printable ASCII is itself, every other byte a token.
         token_bytes = [*range(0x00, 0x20), *range(0x7F, 0x100)]
         self.text_bytes = [chr(b) for b in range(256)]
@@ -77,7 +85,7 @@ class Template:
         # faster than walking the items. `unpackers` are that code generated ahead (see
         # `module_source`): compiling it costs a few ms of every `skillpass verify`.
         self._unpack_header, self._unpack_payload = unpackers or (
-            _generate(self.header, len(self.strings)), _generate(self.payload, len(self.strings)))
+            _generate(self.header), _generate(self.payload))
 
     def pack(self, header: bytes, payload: bytes) -> bytes | None:
         """The packed form of (header, payload), or None if the template does not fit them."""
@@ -373,8 +381,7 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
         raise QRFormatError("packed credential ends early (truncated?)")
     p += n
     if h & 3 == 1:
-        text = template.text_utf8
-        value = b"".join([text[b] for b in raw])
+        value = b"".join(map(template.text_utf8.__getitem__, raw))
     elif h & 7 == 3:
         try:
             raw.decode("utf-8")
@@ -389,7 +396,7 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
     if value in template.index_utf8 or (0 < len(value) <= MAX_DIGITS_JS_SAFE
                                         and value.isdigit()):
         raise QRFormatError("a packed string is not in its shortest form (not canonical)")
-    if not _clean(value, stop):
+    if (_UNCLEAN.get(stop) or _unclean(stop)).search(value) is not None:
         raise QRFormatError("a packed string holds a character its place cannot")
     return value, p
 
@@ -405,12 +412,11 @@ def _scan(text: str, pos: int, stop: str) -> int:
     raise _NoMatch
 
 
-def _clean(value: bytes, stop: bytes) -> bool:
-    """Whether an unpacked string could have been packed in its place (UTF-8 bytes)."""
-    pattern = _UNCLEAN.get(stop)
-    if pattern is None:
-        pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
-    return pattern.search(value) is None
+def _unclean(stop: bytes) -> re.Pattern[bytes]:
+    """What a string packed before `stop` cannot hold: a stop character, a backslash or a
+    control character."""
+    pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
+    return pattern
 
 
 _UNCLEAN: dict[bytes, re.Pattern[bytes]] = {}
@@ -473,16 +479,16 @@ def _compile(items: list[Any]) -> Items:
     return tuple(out)
 
 
-def _generate(items: Items, table_size: int) -> Unpacker:
+def _generate(items: Items) -> Unpacker:
     """`unpacker_source` compiled."""
     namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
-                                 "_crockford": _crockford, "b64u_encode_bytes": b64u_encode_bytes,
+                                 "P": _CROCK_PAIRS, "b64u_encode_bytes": b64u_encode_bytes,
                                  "_read_string": _read_string}
-    exec(compile(unpacker_source(items, table_size), "<qr template>", "exec"), namespace)
+    exec(compile(unpacker_source(items), "<qr template>", "exec"), namespace)
     return cast(Unpacker, namespace["unpack"])
 
 
-def unpacker_source(items: Items, table_size: int, name: str = "unpack") -> str:
+def unpacker_source(items: Items, name: str = "unpack") -> str:
     """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`.
 
     Every scan of a card runs it, so the common cases are inline: one-byte numbers, strings
@@ -491,10 +497,9 @@ def unpacker_source(items: Items, table_size: int, name: str = "unpack") -> str:
     meets a short slice, which `Template.unpack` reports as a truncated text.
     """
     lines = [f"def {name}(r, out):", " emit = out.extend", " d = r.data",
-             " S = r.template.strings_utf8", " p = r.pos"]
+             " T1 = r.template.one_byte", " T2 = r.template.two_byte", " p = r.pos"]
     names = sorted(_names(items))
     lines += [f" n_{name} = None" for name in names]
-    one_byte_strings = min(table_size, 64) << 1
     counter = [0]
 
     def fresh() -> str:
@@ -530,16 +535,14 @@ def unpacker_source(items: Items, table_size: int, name: str = "unpack") -> str:
             if op == LIT:
                 pending.append(repr(item[1].encode("utf-8")))
             elif op == STR:
-                v, w = fresh(), fresh()
+                # A table index by the byte (T1) or by its one two-byte encoding (T2), as
+                # `_read_string` reads them; any other form by `_read_string`.
+                v = fresh()
                 lines.extend([
-                    f"{ind}{v} = d[p]",
-                    f"{ind}if {v} < {one_byte_strings} and not {v} & 1:",
-                    f"{ind} {v} = S[{v} >> 1]",
+                    f"{ind}{v} = T1[d[p]]",
+                    f"{ind}if {v} is not None:",
                     f"{ind} p += 1",
-                    # a table index in two bytes (the second nonzero: canonical)
-                    f"{ind}elif {v} & 129 == 128 and 0 < ({w} := d[p + 1]) < 128 and "
-                    f"(({v} & 127 | {w} << 7) >> 1) < {table_size}:",
-                    f"{ind} {v} = S[({v} & 127 | {w} << 7) >> 1]",
+                    f"{ind}elif ({v} := T2.get(d[p:p + 2])) is not None:",
                     f"{ind} p += 2",
                     f"{ind}else:",
                     f"{ind} {v}, p = _read_string(r.template, d, p, {item[2].encode()!r})"])
@@ -563,9 +566,18 @@ def unpacker_source(items: Items, table_size: int, name: str = "unpack") -> str:
                 take(v, item[1])
                 pending.append(f"{v}.hex().encode()")
             elif op == CROCK:
-                v = fresh()
-                take(v, (5 * item[1] + 7) // 8)
-                lines.append(f"{ind}{v} = _crockford({v}, {item[1]})")
+                # `_crockford`, unrolled: two digits for each 10 bits.
+                v, chars = fresh(), item[1]
+                take(v, (5 * chars + 7) // 8)
+                pairs = (5 * chars + 9) // 10
+                shift = 5 * (chars % 2)  # a final half pair, dropped
+                lines.extend([
+                    f"{ind}{v} = int.from_bytes({v}, 'big')",
+                    f"{ind}if {v} >> {5 * chars}:",
+                    f"{ind} r.fail('a packed id has padding bits set (not canonical)')",
+                    f"{ind}{v} = b''.join(("
+                    + "".join(f"P[{_bits(v, shift, 10 * (pairs - 1 - i))}], " for i in range(pairs))
+                    + f")){'[:-1]' if shift else ''}"])
                 name(v, item[2])
             elif op == B64:
                 v = fresh()
@@ -617,14 +629,21 @@ def module_source(templates: dict[str, Template]) -> str:
            "for the template file whose SHA-256 it is keyed by; otherwise it generates the code",
            'at run time."""', "# mypy: ignore-errors", "# ruff: noqa", "",
            "from passport.b64 import b64u_encode_bytes",
-           "from passport.qrpack import _crockford, _int_text, _read_string, _time_text", ""]
+           "from passport.qrpack import _CROCK_PAIRS as P, _int_text, _read_string, _time_text",
+           ""]
     entries = []
     for sha256, template in sorted(templates.items()):
         names = (f"_header_{sha256[:16]}", f"_payload_{sha256[:16]}")
         for name, items in zip(names, (template.header, template.payload), strict=True):
-            out += ["", unpacker_source(items, len(template.strings), name)]
+            out += ["", unpacker_source(items, name)]
         entries.append(f"    {sha256!r}: ({names[0]}, {names[1]}),")
     return "\n".join([*out, "", "UNPACKERS = {", *entries, "}", ""])
+
+
+def _bits(v: str, shift: int, right: int) -> str:
+    """Source for the 10 bits of `v << shift` from bit `right` up."""
+    shifted = f"({v} << {shift})" if shift else v
+    return f"{shifted} >> {right} & 1023" if right else f"{shifted} & 1023"
 
 
 def _names(items: Items) -> set[str]:

@@ -205,6 +205,8 @@ class _Compiler:
             c = node["const"]
             if _strings_only(c):
                 fail_unless(f"type({v}) is {type(c).__name__} and {v} == {self.constant(c)}")
+            elif c is None or isinstance(c, bool):  # JSON's true, false and null: singletons
+                fail_unless(f"{v} is {c!r}")
             else:
                 fail_unless(f"_eq({v}, {self.constant(c)})")
         if "enum" in node:
@@ -270,15 +272,22 @@ class _Compiler:
         inner = "    " * (depth + 1)
         out.append(f"{pad}if {'True' if known else f'type({v}) is dict'}:\n")
         required = node.get("required", [])
-        if required:
-            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys(): "
-                       "return False\n")
         props = node.get("properties", {})
         extra = node.get("additionalProperties", True)
-        if extra is False:
+        if extra is False and set(required) == set(props):
+            # A closed object whose members are all required: its keys are exactly those.
+            out.append(f"{inner}if {v}.keys() != {self.constant(frozenset(props))}: "
+                       "return False\n")
+        elif extra is False and required:
+            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys() <= "
+                       f"{self.constant(frozenset(props))}: return False\n")
+        elif required:
+            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys(): "
+                       "return False\n")
+        if extra is False and not required:
             out.append(f"{inner}if not {v}.keys() <= {self.constant(frozenset(props))}: "
                        "return False\n")
-        elif extra is not True:
+        elif extra is not True and extra is not False:
             fn = self.function(base, f"{ptr}/additionalProperties", extra)
             out.append(f"{inner}for _k in {v}.keys() - {self.constant(frozenset(props))}:\n")
             out.append(f"{inner}    if not {fn}({v}[_k]): return False\n")

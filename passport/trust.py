@@ -140,7 +140,10 @@ class TrustedIssuer:
     state: CentreState = CentreState.ACTIVE
 
     def key(self, kid: str | None) -> IssuerKey | None:
-        return next((k for k in self.keys if k.key.kid == kid), None)
+        for k in self.keys:
+            if k.key.kid == kid:
+                return k
+        return None
 
     def accredited_for(self, kind: Kind, occupation: str) -> bool:
         allowed = self.accreditations.get(kind, frozenset())
