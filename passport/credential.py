@@ -198,10 +198,14 @@ class Credential:
         cut = len(prefix)
         # The tuples are built without NamedTuple's Python-level __new__ (fields in order):
         # a certificate lists up to 40 units, and every scan builds them.
-        descriptions = [r["resultDescription"] for r in subject.get("result", ())]
-        units = [d[cut:] if d.startswith(prefix) else _foreign(d) for d in descriptions]
-        results = tuple([_named(UnitResult, pair)
-                         for pair in zip(units, descriptions, strict=True)])
+        units: list[str] = []
+        listed: list[UnitResult] = []
+        for r in subject.get("result", ()):
+            d = r["resultDescription"]
+            unit = d[cut:] if d.startswith(prefix) else _foreign(d)
+            units.append(unit)
+            listed.append(_named(UnitResult, (unit, d)))
+        results = tuple(listed)
         if achievement_type.kind is Kind.RPL:
             if not results:
                 raise CredentialError("credential: an RPL credential lists its achieved units")

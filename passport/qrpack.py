@@ -368,7 +368,10 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
         n = h >> 4
         if not 0 < n <= MAX_DIGITS_JS_SAFE:
             raise QRFormatError("a packed digit string has a bad length")
-        number, p = _varint_at(d, p)
+        if p + 1 < len(d) and d[p] >= 0x80 > d[p + 1] > 0:  # two bytes, as 4 digits are
+            number, p = d[p] & 0x7F | d[p + 1] << 7, p + 2
+        else:
+            number, p = _varint_at(d, p)
         value = b"%0*d" % (n, number)
         if len(value) != n:
             raise QRFormatError("a packed digit string is longer than its length")
@@ -389,16 +392,20 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
             raise QRFormatError("a packed string is not UTF-8") from None
         value = raw
     else:
-        if not any(b & 0x80 for b in raw):
+        if not raw or max(raw) < 0x80:
             raise QRFormatError("a packed Khmer string has no Khmer (not canonical)")
-        value = "".join([chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)
-                         for b in raw]).encode("utf-8")
+        value = b"".join(map(_KHMER_UTF8.__getitem__, raw))
     if value in template.index_utf8 or (0 < len(value) <= MAX_DIGITS_JS_SAFE
                                         and value.isdigit()):
         raise QRFormatError("a packed string is not in its shortest form (not canonical)")
     if (_UNCLEAN.get(stop) or _unclean(stop)).search(value) is not None:
         raise QRFormatError("a packed string holds a character its place cannot")
     return value, p
+
+
+# A Khmer literal's bytes as UTF-8: printable ASCII is itself, 0x80 + i is U+1780 + i.
+_KHMER_UTF8 = [(chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)).encode("utf-8")
+               for b in range(256)]
 
 
 def _scan(text: str, pos: int, stop: str) -> int:

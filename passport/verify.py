@@ -504,12 +504,13 @@ def _check_status(run: _Run, credential: Credential, trust: TrustBundle, at: dat
                     "trust bundle")
             run.add(Check.STATUS_FRESH, Outcome.SKIP, Code.STATUS_UNKNOWN, "no status list")
             return
-        if entry.list_index >= status_list.bitstring.size:
+        index, bits = entry.list_index, status_list.bitstring.bits
+        if not 0 <= index < len(bits) * 8:
             run.fail(Check.STATUS, Code.SCHEMA_INVALID,
-                     f"index {entry.list_index} is outside {entry.list_url} "
+                     f"index {index} is outside {entry.list_url} "
                      f"({status_list.bitstring.size} entries)")
             return
-        if status_list.is_set(entry.list_index):
+        if bits[index >> 3] & 0x80 >> (index & 7):  # Bitstring.get, inline
             code = Code.REVOKED if entry.purpose is StatusPurpose.REVOCATION else Code.SUSPENDED
             run.fail(Check.STATUS, code, f"{entry.purpose.value} bit is set "
                                          f"(status as of {status_list.as_of})")
