@@ -14,7 +14,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 from passport import jsonread, schema, vcdm
 from passport.errors import CredentialError, JWSFormatError, TimeFormatError
@@ -202,7 +202,9 @@ class Credential:
         listed: list[UnitResult] = []
         for r in subject.get("result", ()):
             d = r["resultDescription"]
-            unit = d[cut:] if d.startswith(prefix) else _foreign(d)
+            if not d.startswith(prefix):
+                _foreign(d)
+            unit = d[cut:]
             units.append(unit)
             listed.append(_named(UnitResult, (unit, d)))
         results = tuple(listed)
@@ -268,7 +270,7 @@ def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
     return obj
 
 
-def _foreign(description: str) -> UnitResult:
+def _foreign(description: str) -> NoReturn:
     raise CredentialError(f"credential: result {description} refers to another achievement")
 
 
