@@ -41,6 +41,8 @@ class CentreFreshness:
 
 @dataclass(frozen=True)
 class TrustBundle:
+    """What a verifier trusts: the national trust list, the status lists, issuance records."""
+
     trust_list: TrustList
     status_lists: dict[str, StatusList]
     synced_at: datetime

@@ -101,6 +101,8 @@ def national_id_hash(national_id: str, salt: str) -> str:
 
 @dataclass(frozen=True)
 class Holder:
+    """The credential's holder: names, birth year, and the salted hash of the national ID."""
+
     name: str
     name_km: str
     birth_year: int
@@ -123,6 +125,8 @@ class Alignment(NamedTuple):
 
 @dataclass(frozen=True)
 class Achievement:
+    """What was achieved: the rubric or course, its kind, texts and alignments."""
+
     id: str
     type: AchievementType
     name: str
@@ -151,6 +155,8 @@ class StatusEntry(NamedTuple):
 
 @dataclass(frozen=True)
 class Credential:
+    """A credential that passed the schema and the semantic checks, with its claims."""
+
     id: str
     issuer: str
     valid_from: datetime

@@ -28,18 +28,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# Patterns as text: the scan path never needs them, and the re module compiles and keeps each
+# on first use (compiling them all at import cost every start of the command line).
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_NOT_BRACKET = r"[^\[\]{}]+"
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 # Escaped backslashes first (so "\\ud800" is a backslash and text), then whole pairs; a
 # surrogate escape still left has no partner.
-_ESCAPED_BACKSLASH = re.compile(r"\\\\")
-_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ESCAPED_BACKSLASH = r"\\\\"
+_SURROGATE_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_SURROGATE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 
 
 @dataclass(frozen=True)
 class Limits:
+    """The bounds one kind of document is read within (see the module's list)."""
+
     max_bytes: int
     max_depth: int = 32
     max_digits: int = 32
@@ -114,9 +118,9 @@ def _parse(text: str, decoder: json.JSONDecoder) -> Any:
 def _check_depth(text: str, max_depth: int) -> None:
     # Called only when there are more opening brackets than the limit (fewer cannot nest
     # deeper than it: the common case, a credential on the scan path). Strings left out.
-    outside = "".join(text.split('"')[0::2]) if '\\"' not in text else _STRING.sub("", text)
+    outside = "".join(text.split('"')[0::2]) if '\\"' not in text else re.sub(_STRING, "", text)
     depth = 0
-    for n, c in enumerate(_NOT_BRACKET.sub("", outside)):
+    for n, c in enumerate(re.sub(_NOT_BRACKET, "", outside)):
         depth += _DELTA[c]
         if depth > max_depth:
             raise JSONRejected(f"nested deeper than {max_depth} levels (max_depth), at "
@@ -124,8 +128,8 @@ def _check_depth(text: str, max_depth: int) -> None:
 
 
 def _check_surrogates(text: str) -> None:
-    rest = _SURROGATE_PAIR.sub("", _ESCAPED_BACKSLASH.sub("", text))
-    lone = _SURROGATE.search(rest)
+    rest = re.sub(_SURROGATE_PAIR, "", re.sub(_ESCAPED_BACKSLASH, "", text))
+    lone = re.search(_SURROGATE, rest)
     if lone:
         raise JSONRejected(f"the escape {lone.group()} is half of a UTF-16 pair, not a "
                            "character (unpaired surrogate)")

@@ -55,6 +55,8 @@ WHITESPACE = " \t\r\n"
 
 @dataclass(frozen=True)
 class DictionaryVersion:
+    """A frozen data file of the codec: its version, file name and pinned SHA-256."""
+
     version: int
     filename: str
     sha256: str
@@ -125,7 +127,7 @@ def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
 
 _PREFIX = re.compile(r"SP([0-9]{1,3}):")  # ASCII digits, as the page reads it
 # Long hexadecimal runs (an identity hash) code better in a Huffman block of their own.
-_HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
+_HEX_RUN = rb"[0-9a-f]{32,}"  # compiled on first use (encoding only)
 
 
 def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
@@ -145,7 +147,7 @@ def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
     zdict = dictionary(version)
     # Every candidate is valid raw deflate; the decoder does not care which was chosen.
     candidates = [_deflate(body, zdict, [])]
-    for run in _HEX_RUN.finditer(body):
+    for run in re.finditer(_HEX_RUN, body):
         candidates.append(_deflate(body, zdict, [run.start(), run.end()]))
     deflated = min(candidates, key=len)
     if version in TEMPLATES:

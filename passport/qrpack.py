@@ -40,10 +40,12 @@ KHMER_FIRST = 0x1780  # Khmer block U+1780..U+17FF: one byte each in a Khmer lit
 # Opcodes of a compiled template.
 LIT, STR, REF, TIME, INT, HEX, CROCK, B64, CHOICE, REPEAT, CAPTURE = range(11)
 
-_TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-_INT_TEXT = re.compile(r"0|[1-9][0-9]{0,14}")
-_B64_TEXT = re.compile(r"[A-Za-z0-9_-]*")
-_HEX_TEXT = re.compile(r"[0-9a-f]*")
+# Packing's patterns, as text: a verifier only unpacks, and the re module compiles and keeps
+# each on first use.
+_TIME_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+_INT_TEXT = r"0|[1-9][0-9]{0,14}"
+_B64_TEXT = r"[A-Za-z0-9_-]*"
+_HEX_TEXT = r"[0-9a-f]*"
 _CROCK_INDEX = {c: i for i, c in enumerate(CROCKFORD)}
 _MODE_UNITS = (86_400, 3_600, 60, 1)  # a time is counted in days, hours, minutes or seconds
 
@@ -146,7 +148,7 @@ class Template:
                 pos += len(known)
             elif op == TIME:
                 value = text[pos:pos + 20]
-                if not _TIME_TEXT.fullmatch(value):
+                if not re.fullmatch(_TIME_TEXT, value):
                     raise _NoMatch
                 try:
                     parsed = time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
@@ -161,14 +163,14 @@ class Template:
                 out += varint((seconds // _MODE_UNITS[mode]) << 2 | mode)
                 pos += 20
             elif op == INT:
-                m = _INT_TEXT.match(text, pos)
+                m = re.compile(_INT_TEXT).match(text, pos)
                 if not m:
                     raise _NoMatch
                 out += varint(int(m.group()))
                 pos = m.end()
             elif op == HEX:
                 value = text[pos:pos + 2 * item[1]]
-                if len(value) != 2 * item[1] or not _HEX_TEXT.fullmatch(value):
+                if len(value) != 2 * item[1] or not re.fullmatch(_HEX_TEXT, value):
                     raise _NoMatch
                 out += bytes.fromhex(value)
                 pos += len(value)
@@ -184,7 +186,7 @@ class Template:
                     env[item[2]] = value
                 pos += item[1]
             elif op == B64:
-                m = _B64_TEXT.match(text, pos)
+                m = re.compile(_B64_TEXT).match(text, pos)
                 assert m is not None  # the pattern matches the empty string
                 try:
                     raw = b64u_decode(m.group())

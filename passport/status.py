@@ -6,7 +6,6 @@ byte. A list has at least 131,072 entries so that one index reveals little about
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -39,6 +38,8 @@ STATUS_CLAIMS_LIMITS = replace(CLAIMS_LIMITS, max_bytes=MAX_STATUS_LIST_JWS_CHAR
 
 @dataclass
 class Bitstring:
+    """A status list's bits, most significant bit of the first byte first."""
+
     bits: bytearray = field(default_factory=lambda: bytearray(MIN_ENTRIES // 8))
 
     @property
@@ -60,6 +61,8 @@ class Bitstring:
             self.bits[index // 8] &= ~mask & 0xFF
 
     def encode(self) -> str:
+        import gzip  # issuing only: a verifier inflates with zlib (passport.inflate)
+
         return "u" + b64u_encode(gzip.compress(bytes(self.bits), compresslevel=9, mtime=0))
 
     @classmethod

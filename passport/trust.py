@@ -97,6 +97,8 @@ class KeyState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class IssuerKey:
+    """One of a centre's keys, with its validity window and, once closed, its record."""
+
     key: PublicKey
     valid_from: datetime
     valid_until: datetime | None
@@ -132,6 +134,8 @@ class CentreState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TrustedIssuer:
+    """An accredited centre: its names, keys, accreditations and state."""
+
     id: str
     name: str
     name_km: str
@@ -162,6 +166,8 @@ def newest(keys: Iterable[IssuerKey]) -> IssuerKey | None:
 
 @dataclass(frozen=True)
 class TrustList:
+    """A trust list whose root signatures checked: its version, period, root and centres."""
+
     version: int
     issued: datetime
     expires: datetime

@@ -126,6 +126,8 @@ class CheckResult(NamedTuple):
 
 @dataclass(frozen=True)
 class VerificationResult:
+    """One verification: the verdict, one result per check, and what was read."""
+
     verdict: Verdict
     checks: tuple[CheckResult, ...]
     credential: Credential | None
