@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from passport import centreid, jsonread, jws, schema
 from passport.credential import format_time, parse_time
@@ -31,8 +31,7 @@ MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 BUNDLE_LIMITS = jsonread.Limits(max_bytes=MAX_BUNDLE_BYTES, max_depth=16)
 
 
-@dataclass(frozen=True)
-class CentreFreshness:
+class CentreFreshness(NamedTuple):
     """How current a centre's status lists in this bundle are (from the national bundle)."""
 
     status_as_of: datetime | None  # None: the authority has none of its lists
@@ -133,7 +132,7 @@ def checked_status_list(trust_list: TrustList, compact: str) -> StatusList:
     if outside is not None:
         raise TrustError(f"trust bundle: status list {status.url} {outside}")
     if entry.valid_until is not None and status.valid_until > entry.valid_until:
-        status = replace(status, valid_until=entry.valid_until)
+        status = status._replace(valid_until=entry.valid_until)
     return status
 
 

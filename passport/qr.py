@@ -29,8 +29,8 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from passport import base45, jsonread, qrpack
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
@@ -53,8 +53,7 @@ ECC_LEVEL = "Q"
 WHITESPACE = " \t\r\n"
 
 
-@dataclass(frozen=True)
-class DictionaryVersion:
+class DictionaryVersion(NamedTuple):
     """A frozen data file of the codec: its version, file name and pinned SHA-256."""
 
     version: int

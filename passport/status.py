@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from passport import jws, schema
 from passport.b64 import b64u_decode, b64u_encode
@@ -85,9 +86,9 @@ class Bitstring:
         return cls(bytearray(raw))
 
 
-@dataclass(frozen=True)
-class StatusList:
-    """A parsed, signature-checked status list credential."""
+class StatusList(NamedTuple):
+    """A parsed, signature-checked status list credential (a NamedTuple: immutable, and a
+    cheap class to create at the command line's start)."""
 
     url: str
     issuer: str

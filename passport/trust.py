@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import centreid, jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
@@ -81,8 +81,7 @@ class RootSet:
         return len(self.signers(sigs)) >= self.threshold
 
 
-@dataclass(frozen=True)
-class RecordRef:
+class RecordRef(NamedTuple):
     """The digest of a centre's issuance record for one key, as the authority accepted it."""
 
     sha256: str
@@ -324,8 +323,7 @@ MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024
 TRUST_LIST_LIMITS = jsonread.Limits(max_bytes=MAX_TRUST_LIST_CHARS, max_depth=16)
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(NamedTuple):
     """What a verifier trusts after the newest trust list it has accepted: that list's version,
     its root and its payload's digest (TUF's trusted root). A later list must chain from this
     root whatever the pin says, so root keys retired by a rotation sign nothing more for it."""
