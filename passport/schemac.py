@@ -219,7 +219,9 @@ class _Compiler:
         not_num = "" if known in ("number", "integer") else f"not type({v}) in _NUM or "
         if "pattern" in node:
             pattern = node["pattern"]
-            search = self.constant(ecma_regex(pattern).search, f"_search({pattern!r})")
+            compiled = ecma_regex(pattern)
+            # The generated module holds the pattern translated: no start translates it again.
+            search = self.constant(compiled.search, f"_python_search({compiled.pattern!r})")
             fail_unless(f"{not_str}{search}({v})")
         if "minLength" in node:
             fail_unless(f"{not_str}len({v}) >= {int(node['minLength'])}")
@@ -317,8 +319,9 @@ def _literal(value: Any) -> str:
 
 
 @functools.cache
-def _search(pattern: str) -> Callable[[str], re.Match[str] | None]:
-    return ecma_regex(pattern).search
+def _python_search(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """The search of a pattern as `ecma_regex` translated it (the generated module's form)."""
+    return re.compile(pattern, re.ASCII).search
 
 
 def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[str, Any]],
@@ -329,7 +332,7 @@ def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[st
             "tools/schema_module.py, never edited. passport.schema uses them only while DIGEST",
             'matches the schema files; otherwise it compiles the schemas at run time."""',
             "# mypy: ignore-errors", "# ruff: noqa", "",
-            "from passport.schemac import _json_equal as _eq, _search, _unique", "",
+            "from passport.schemac import _json_equal as _eq, _python_search, _unique", "",
             "_NUM = (int, float)", f"DIGEST = {digest!r}", ""]
     body: list[str] = []
     entries: list[str] = []

@@ -163,8 +163,7 @@ def newest(keys: Iterable[IssuerKey]) -> IssuerKey | None:
     return best
 
 
-@dataclass(frozen=True)
-class TrustList:
+class TrustList(NamedTuple):
     """A trust list whose root signatures checked: its version, period, root and centres."""
 
     version: int

@@ -65,17 +65,6 @@ def test_the_scan_path_builds_the_credential_its_constructors_build(world: World
     assert built.activity_start is not None and built.valid_until is not None
 
 
-def test_the_scan_path_builds_the_result_its_constructor_builds(world: World) -> None:
-    """A verification's result fills its fields at once; through the generated __init__, the
-    same result is equal, field for field and in field order."""
-    for result in (verify(world.issue(), at=CHECK_AT, trust=world.bundle()),
-                   verify("SP2:nonsense", at=CHECK_AT, trust=world.bundle())):
-        again = dataclasses.replace(result)
-        assert again == result and repr(again) == repr(result)
-        assert list(vars(again)) == list(vars(result)) \
-            == [f.name for f in dataclasses.fields(result)]
-
-
 def test_tampered_payload(world: World) -> None:
     compact = world.issue()
     payload = b64u_decode(compact.split(".")[1]).replace(b"Sok Dara", b"Sok Dana")
