@@ -10,12 +10,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nacl.exceptions
-import nacl.signing
-import nacl.utils
 from nacl.bindings import crypto_sign_open
+
+if TYPE_CHECKING:
+    import nacl.signing
 
 from passport.b64 import b64u_decode, b64u_encode
 from passport.errors import KeyFileError
@@ -79,6 +80,8 @@ class PublicKey:
 
     @cached_property
     def _verify_key(self) -> nacl.signing.VerifyKey:
+        import nacl.signing  # verification itself calls libsodium directly (see `verify`)
+
         return nacl.signing.VerifyKey(self.raw)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
@@ -101,11 +104,15 @@ class PrivateKey:
     def __init__(self, seed: bytes) -> None:
         if len(seed) != 32:
             raise KeyFileError("an Ed25519 seed is 32 bytes")
+        import nacl.signing  # signing only: a verifier's start never loads pynacl's key classes
+
         self._signing = nacl.signing.SigningKey(seed)
         self.public = PublicKey(bytes(self._signing.verify_key))
 
     @classmethod
     def generate(cls) -> PrivateKey:
+        import nacl.utils
+
         return cls(nacl.utils.random(32))
 
     @property
@@ -126,6 +133,7 @@ def seal(key: PrivateKey, passphrase: str, *, label: str = "") -> dict[str, Any]
     """Encrypt a private key for storage. The result is safe to write to disk."""
     import nacl.pwhash  # sealing and unsealing only: a verifier holds no private key
     import nacl.secret
+    import nacl.utils
 
     if not passphrase:
         raise KeyFileError("a passphrase is required to store a private key")
