@@ -353,8 +353,7 @@ def alignments(isco_code: str, isco_name: str, cqf_level: str, cqf_name: str) ->
     ]
 
 
-@dataclass(frozen=True)
-class HolderInput:
+class HolderInput(NamedTuple):
     """What an issuer knows of a holder; the full national ID never enters a credential."""
 
     name: str
