@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +27,33 @@ SEALED_KEY_FORMAT = "skillpass-sealed-key-v1"
 KID_CHARS = 12
 
 
-@dataclass(frozen=True)
 class PublicKey:
-    """An Ed25519 public key; `kid` is the first KID_CHARS of its RFC 7638 thumbprint."""
+    """An Ed25519 public key; `kid` is the first KID_CHARS of its RFC 7638 thumbprint.
+
+    Immutable, equal and hashed by its bytes. (A plain class, not a frozen dataclass: building
+    one of those costs every start of the command line more than a verification.)"""
 
     raw: bytes
 
-    def __post_init__(self) -> None:
-        if len(self.raw) != 32:
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
             raise KeyFileError("an Ed25519 public key is 32 bytes")
+        self.__dict__["raw"] = raw
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a public key is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a public key is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return self.raw == other.raw if type(other) is PublicKey else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.raw,))
+
+    def __repr__(self) -> str:
+        return f"PublicKey(raw={self.raw!r})"
 
     @cached_property
     def thumbprint(self) -> str:
