@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -38,16 +37,29 @@ class CentreFreshness(NamedTuple):
     problem: str = ""
 
 
-@dataclass(frozen=True)
-class TrustBundle:
-    """What a verifier trusts: the national trust list, the status lists, issuance records."""
-
+class _BundleFields(NamedTuple):
     trust_list: TrustList
     status_lists: dict[str, StatusList]
     synced_at: datetime
-    records: dict[tuple[str, str], IssuanceRecord] = field(default_factory=dict)
-    centres: dict[str, CentreFreshness] = field(default_factory=dict)
-    root_history: tuple[dict[str, Any], ...] = ()
+    records: dict[tuple[str, str], IssuanceRecord]
+    centres: dict[str, CentreFreshness]
+    root_history: tuple[dict[str, Any], ...]
+
+
+class TrustBundle(_BundleFields):
+    """What a verifier trusts: the national trust list, the status lists, issuance records.
+    (Immutable: a NamedTuple; a cheap class at every start.)"""
+
+    __slots__ = ()
+
+    def __new__(cls, trust_list: TrustList, status_lists: dict[str, StatusList],
+                synced_at: datetime,
+                records: dict[tuple[str, str], IssuanceRecord] | None = None,
+                centres: dict[str, CentreFreshness] | None = None,
+                root_history: tuple[dict[str, Any], ...] = ()) -> TrustBundle:
+        return super().__new__(cls, trust_list, status_lists, synced_at,
+                               {} if records is None else records,
+                               {} if centres is None else centres, root_history)
 
     @classmethod
     def from_json(cls, data: bytes, *, roots: RootSet | Sequence[PublicKey],

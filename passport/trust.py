@@ -31,21 +31,26 @@ TRUST_LIST_TYP = "skillpass-trust-list+json"
 MAX_ROOT_KEYS = 16
 
 
-@dataclass(frozen=True)
-class RootSet:
-    """The national root: its public keys and how many of them must sign a trust list."""
-
+class _RootFields(NamedTuple):
     keys: tuple[PublicKey, ...]
     threshold: int
 
-    def __post_init__(self) -> None:
-        if not self.keys:
+
+class RootSet(_RootFields):
+    """The national root: its public keys and how many of them must sign a trust list.
+    (Immutable: a NamedTuple, checked when built; a cheap class at every start.)"""
+
+    __slots__ = ()
+
+    def __new__(cls, keys: tuple[PublicKey, ...], threshold: int) -> RootSet:
+        if not keys:
             raise TrustError("no root key: a verifier needs the national root keys")
-        if len({k.kid for k in self.keys}) != len(self.keys):
+        if len({k.kid for k in keys}) != len(keys):
             raise TrustError("a root key is listed twice")
-        if not 1 <= self.threshold <= len(self.keys):
-            raise TrustError(f"root threshold {self.threshold} is not between 1 and "
-                             f"{len(self.keys)}, the number of root keys")
+        if not 1 <= threshold <= len(keys):
+            raise TrustError(f"root threshold {threshold} is not between 1 and "
+                             f"{len(keys)}, the number of root keys")
+        return super().__new__(cls, keys, threshold)
 
     @classmethod
     def of(cls, roots: RootSet | Sequence[PublicKey]) -> RootSet:
