@@ -6,7 +6,8 @@ at run time."""
 # ruff: noqa
 
 from passport.b64 import b64u_encode_bytes
-from passport.qrpack import _CROCK_PAIRS as P, _int_text, _read_string, _time_text
+from passport.qrpack import _CROCK_PAIRS as P
+from passport.qrpack import _int_text, _read_string, _time_text, _varint_at
 
 
 def _header_ae10804f4bfdddf2(r, out):
@@ -93,10 +94,11 @@ def _payload_ae10804f4bfdddf2(r, out):
  v1n = d[p]
  if v1n < 128:
   p += 1
+ elif 0 < (v1nw := d[p + 1]) < 128:
+  v1n = v1n & 127 | v1nw << 7
+  p += 2
  else:
-  r.pos = p
-  v1n = r._varint()
-  p = r.pos
+  v1n, p = _varint_at(d, p)
  if v1n > 1024 or v1n > len(d) - p:
   r.fail('a packed list is longer than its bytes')
  for v1 in range(v1n):
@@ -151,10 +153,11 @@ def _payload_ae10804f4bfdddf2(r, out):
  v8 = d[p]
  if v8 < 128:
   p += 1
+ elif 0 < (v8w := d[p + 1]) < 128:
+  v8 = v8 & 127 | v8w << 7
+  p += 2
  else:
-  r.pos = p
-  v8 = r._varint()
-  p = r.pos
+  v8, p = _varint_at(d, p)
  v8 = _time_text(v8)
  emit((b'","type":["Profile"]},"validFrom":"', v8, b'"',))
  v9 = d[p]
@@ -164,10 +167,11 @@ def _payload_ae10804f4bfdddf2(r, out):
   v10 = d[p]
   if v10 < 128:
    p += 1
+  elif 0 < (v10w := d[p + 1]) < 128:
+   v10 = v10 & 127 | v10w << 7
+   p += 2
   else:
-   r.pos = p
-   v10 = r._varint()
-   p = r.pos
+   v10, p = _varint_at(d, p)
   v10 = _time_text(v10)
   emit((b',"validUntil":"', v10, b'"',))
  elif v9 == 1:
@@ -191,10 +195,11 @@ def _payload_ae10804f4bfdddf2(r, out):
  v13 = d[p]
  if v13 < 128:
   p += 1
+ elif 0 < (v13w := d[p + 1]) < 128:
+  v13 = v13 & 127 | v13w << 7
+  p += 2
  else:
-  r.pos = p
-  v13 = r._varint()
-  p = r.pos
+  v13, p = _varint_at(d, p)
  v13 = _int_text(v13)
  v14 = T1[d[p]]
  if v14 is not None:
@@ -341,10 +346,11 @@ def _payload_ae10804f4bfdddf2(r, out):
   v35n = d[p]
   if v35n < 128:
    p += 1
+  elif 0 < (v35nw := d[p + 1]) < 128:
+   v35n = v35n & 127 | v35nw << 7
+   p += 2
   else:
-   r.pos = p
-   v35n = r._varint()
-   p = r.pos
+   v35n, p = _varint_at(d, p)
   if v35n > 1024 or v35n > len(d) - p:
    r.fail('a packed list is longer than its bytes')
   for v35 in range(v35n):
@@ -367,26 +373,29 @@ def _payload_ae10804f4bfdddf2(r, out):
   v37 = d[p]
   if v37 < 128:
    p += 1
+  elif 0 < (v37w := d[p + 1]) < 128:
+   v37 = v37 & 127 | v37w << 7
+   p += 2
   else:
-   r.pos = p
-   v37 = r._varint()
-   p = r.pos
+   v37, p = _varint_at(d, p)
   v37 = _int_text(v37)
   v38 = d[p]
   if v38 < 128:
    p += 1
+  elif 0 < (v38w := d[p + 1]) < 128:
+   v38 = v38 & 127 | v38w << 7
+   p += 2
   else:
-   r.pos = p
-   v38 = r._varint()
-   p = r.pos
+   v38, p = _varint_at(d, p)
   v38 = _time_text(v38)
   v39 = d[p]
   if v39 < 128:
    p += 1
+  elif 0 < (v39w := d[p + 1]) < 128:
+   v39 = v39 & 127 | v39w << 7
+   p += 2
   else:
-   r.pos = p
-   v39 = r._varint()
-   p = r.pos
+   v39, p = _varint_at(d, p)
   v39 = _time_text(v39)
   emit((b',"learningHours":', v37, b'}', b',"activityStartDate":"', v38, b'","activityEndDate":"', v39, b'"',))
  elif v34 == 2:
@@ -398,10 +407,11 @@ def _payload_ae10804f4bfdddf2(r, out):
    v41 = d[p]
    if v41 < 128:
     p += 1
+   elif 0 < (v41w := d[p + 1]) < 128:
+    v41 = v41 & 127 | v41w << 7
+    p += 2
    else:
-    r.pos = p
-    v41 = r._varint()
-    p = r.pos
+    v41, p = _varint_at(d, p)
    v41 = _int_text(v41)
    emit((b',"learningHours":', v41,))
   elif v40 == 1:
@@ -417,10 +427,11 @@ def _payload_ae10804f4bfdddf2(r, out):
    v43n = d[p]
    if v43n < 128:
     p += 1
+   elif 0 < (v43nw := d[p + 1]) < 128:
+    v43n = v43n & 127 | v43nw << 7
+    p += 2
    else:
-    r.pos = p
-    v43n = r._varint()
-    p = r.pos
+    v43n, p = _varint_at(d, p)
    if v43n > 1024 or v43n > len(d) - p:
     r.fail('a packed list is longer than its bytes')
    for v43 in range(v43n):
@@ -449,18 +460,20 @@ def _payload_ae10804f4bfdddf2(r, out):
    v46 = d[p]
    if v46 < 128:
     p += 1
+   elif 0 < (v46w := d[p + 1]) < 128:
+    v46 = v46 & 127 | v46w << 7
+    p += 2
    else:
-    r.pos = p
-    v46 = r._varint()
-    p = r.pos
+    v46, p = _varint_at(d, p)
    v46 = _time_text(v46)
    v47 = d[p]
    if v47 < 128:
     p += 1
+   elif 0 < (v47w := d[p + 1]) < 128:
+    v47 = v47 & 127 | v47w << 7
+    p += 2
    else:
-    r.pos = p
-    v47 = r._varint()
-    p = r.pos
+    v47, p = _varint_at(d, p)
    v47 = _time_text(v47)
    emit((b',"activityStartDate":"', v46, b'","activityEndDate":"', v47, b'"',))
   elif v45 == 1:
@@ -473,10 +486,11 @@ def _payload_ae10804f4bfdddf2(r, out):
  v48n = d[p]
  if v48n < 128:
   p += 1
+ elif 0 < (v48nw := d[p + 1]) < 128:
+  v48n = v48n & 127 | v48nw << 7
+  p += 2
  else:
-  r.pos = p
-  v48n = r._varint()
-  p = r.pos
+  v48n, p = _varint_at(d, p)
  if v48n > 1024 or v48n > len(d) - p:
   r.fail('a packed list is longer than its bytes')
  for v48 in range(v48n):

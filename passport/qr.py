@@ -179,32 +179,37 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     if not match:
         raise QRFormatError("does not start with a Skills Passport prefix such as 'SP1:'",
                             position=0)
-    if match.group(1).startswith("0"):
+    digits = match.group(1)
+    if digits[0] == "0":
         raise QRFormatError("the codec version has a leading zero (canonical text starts "
                             "'SP1:')", position=2)
-    version = int(match.group(1))
-    zdict = dictionary(version)
-    packed = base45.decode(text[match.end():], offset=match.end())
-    start = SIGNATURE_BYTES + (version in TEMPLATES)
+    version = int(digits)
+    # Refused before anything is decoded; the dictionary itself is read only by the deflate
+    # form (the template form has no use for it).
+    if version not in DICTIONARIES:
+        raise QRFormatError(f"unknown codec version {version}", position=2)
+    end = match.end()
+    packed = base45.decode(text[end:], offset=end)
+    templated = version in TEMPLATES
+    start = SIGNATURE_BYTES + templated
     if len(packed) <= start:
         raise QRFormatError("too short to hold a signed credential (truncated?)",
                             position=len(text) - 1)
     signature = packed[:SIGNATURE_BYTES]
-    form = packed[SIGNATURE_BYTES] if version in TEMPLATES else FORM_DEFLATE
+    form = packed[SIGNATURE_BYTES] if templated else FORM_DEFLATE
     if form == FORM_TEMPLATE:
         header, payload = template(version).unpack(packed[start:], MAX_INFLATED)
         if not header:
             raise QRFormatError("header length is out of range")
     elif form == FORM_DEFLATE:
-        body = _inflate_canonical(packed[start:], zdict, len(text) - 1)
+        body = _inflate_canonical(packed[start:], dictionary(version), len(text) - 1)
         header_len, used = _read_varint(body)
         header = body[used:used + header_len]
         if len(header) != header_len or header_len == 0:
             raise QRFormatError("header length is out of range")
         payload = body[used + header_len:]
     else:
-        raise QRFormatError(f"unknown packing form {form} (a newer codec?)",
-                            position=match.end())
+        raise QRFormatError(f"unknown packing form {form} (a newer codec?)", position=end)
     signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
     compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
     return compact, header, payload, signature, signing_input

@@ -492,7 +492,7 @@ def _generate(items: Items) -> Unpacker:
     """`unpacker_source` compiled."""
     namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
                                  "P": _CROCK_PAIRS, "b64u_encode_bytes": b64u_encode_bytes,
-                                 "_read_string": _read_string}
+                                 "_read_string": _read_string, "_varint_at": _varint_at}
     exec(compile(unpacker_source(items), "<qr template>", "exec"), namespace)
     return cast(Unpacker, namespace["unpack"])
 
@@ -524,9 +524,12 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
                 pending.clear()
 
         def number(v: str) -> None:
+            # One byte, or two (the second nonzero: canonical) inline; longer by `_varint_at`.
+            w = f"{v}w"
             lines.extend([f"{ind}{v} = d[p]", f"{ind}if {v} < 128:", f"{ind} p += 1",
-                          f"{ind}else:", f"{ind} r.pos = p", f"{ind} {v} = r._varint()",
-                          f"{ind} p = r.pos"])
+                          f"{ind}elif 0 < ({w} := d[p + 1]) < 128:",
+                          f"{ind} {v} = {v} & 127 | {w} << 7", f"{ind} p += 2",
+                          f"{ind}else:", f"{ind} {v}, p = _varint_at(d, p)"])
 
         def take(v: str, n: int) -> None:
             lines.extend([f"{ind}{v} = d[p:p + {n}]", f"{ind}if len({v}) != {n}:",
@@ -638,8 +641,8 @@ def module_source(templates: dict[str, Template]) -> str:
            "for the template file whose SHA-256 it is keyed by; otherwise it generates the code",
            'at run time."""', "# mypy: ignore-errors", "# ruff: noqa", "",
            "from passport.b64 import b64u_encode_bytes",
-           "from passport.qrpack import _CROCK_PAIRS as P, _int_text, _read_string, _time_text",
-           ""]
+           "from passport.qrpack import _CROCK_PAIRS as P",
+           "from passport.qrpack import _int_text, _read_string, _time_text, _varint_at", ""]
     entries = []
     for sha256, template in sorted(templates.items()):
         names = (f"_header_{sha256[:16]}", f"_payload_{sha256[:16]}")
