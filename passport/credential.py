@@ -54,10 +54,12 @@ class AchievementType(enum.StrEnum):
 
     @property
     def kind(self) -> Kind:
-        return Kind.TVET if self is AchievementType.COURSE else Kind.RPL
+        # Module constants: an enum member is a slow class attribute (read on every scan).
+        return _TVET if self is _COURSE else _RPL
 
 
 _ACHIEVEMENT_TYPES = {t.value: t for t in AchievementType}
+_COURSE, _TVET, _RPL = AchievementType.COURSE, Kind.TVET, Kind.RPL
 
 
 class StatusPurpose(enum.StrEnum):
@@ -214,7 +216,7 @@ class Credential(NamedTuple):
             units.append(unit)
             listed.append(_named(UnitResult, (unit, d)))
         results = tuple(listed)
-        if achievement_type.kind is Kind.RPL:
+        if achievement_type.kind is _RPL:
             if not results:
                 raise CredentialError("credential: an RPL credential lists its achieved units")
             if len(set(units)) != len(results):
