@@ -162,6 +162,9 @@ _FORMAT, _SIGNATURE, _ISSUER_TRUSTED, _KEY_VALID, _ACCREDITED = (
     Check.FORMAT, Check.SIGNATURE, Check.ISSUER_TRUSTED, Check.KEY_VALID, Check.ACCREDITED)
 _SCHEMA, _DATES, _STATUS, _STATUS_FRESH = Check.SCHEMA, Check.DATES, Check.STATUS, Check.STATUS_FRESH
 _FAIL, _WARN = Outcome.FAIL, Outcome.WARN
+_DONE = frozenset(("credential", "claims", "jws", "issuer_name", "status_as_of",
+                   "trust_list_expired"))
+_TOKEN_DATES = ("exp", "nbf", "iat")
 _VALID, _WARNING, _INVALID = Verdict.VALID, Verdict.WARNING, Verdict.INVALID
 _SUSPENDED, _LIVE = CentreState.SUSPENDED, KeyState.LIVE
 # How far ahead of the verifier's clock an issuer's may be: `nbf` and `iat` up to this far in
@@ -190,7 +193,9 @@ class _Run:
     def fail(self, check: Check, code: Code, message: str) -> None:
         self.add(check, Outcome.FAIL, code, message)
 
-    def finish(self, **kwargs: Any) -> VerificationResult:
+    def finish(self, done: dict[str, Any]) -> VerificationResult:
+        """The result, with what was read (`done`: the credential, claims and JWS, and any
+        of issuer_name, status_as_of and trust_list_expired)."""
         if len(self.results) < len(_ALL_CHECKS):
             for check in _ALL_CHECKS:
                 if check not in self.results:
@@ -199,7 +204,12 @@ class _Run:
         outcomes = self.outcomes  # PASS is never recorded here: it cannot change the verdict
         verdict = (_INVALID if _FAIL in outcomes else _WARNING if _WARN in outcomes
                    else _VALID)
-        return VerificationResult(verdict, checks, **kwargs)
+        if not _DONE.issuperset(done):
+            raise TypeError(f"unknown result fields {sorted(set(done) - set(_DONE))}")
+        get = done.get
+        return _result(VerificationResult, (
+            verdict, checks, done["credential"], done["claims"], done["jws"],
+            get("issuer_name"), get("status_as_of"), get("trust_list_expired")))
 
 
 def _parse_presented(data: str | bytes) -> jws.ParsedJWS:
@@ -230,23 +240,23 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
         token = _parse_presented(data)
     except InputTooLarge as exc:
         run.fail(Check.FORMAT, Code.TOO_LARGE, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     except QRFormatError as exc:
         run.fail(Check.FORMAT, Code.BAD_QR, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     except AlgorithmNotAllowed as exc:
         run.fail(Check.FORMAT, Code.ALG_NOT_ALLOWED, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     except CredentialError as exc:
         run.fail(Check.FORMAT, Code.BAD_JWS, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     done["jws"] = token.compact
     if token.header.get("typ") not in MEDIA_TYPES \
             or token.header.get("cty", CONTENT_TYPE) not in CONTENT_TYPES:
         run.fail(Check.FORMAT, Code.WRONG_MEDIA_TYPE,
                  f"media type typ={token.header.get('typ')!r} cty={token.header.get('cty')!r}; "
                  f"expected typ={MEDIA_TYPE!r}")
-        return run.finish(**done)
+        return run.finish(done)
     # In trust mode the product schema is the first proof tried (see _product_schema); run
     # here, its answer also settles the VC 2.0 core schema of the VC-JOSE checks.
     product_valid = False
@@ -257,10 +267,10 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
         check_vc_jose_claims(claims, product_schema_valid=product_valid)
     except vcdm.DataModelError as exc:
         run.fail(Check.FORMAT, Code(exc.rule.value), str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     except CredentialError as exc:
         run.fail(Check.FORMAT, Code.BAD_PAYLOAD, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     assert isinstance(claims, dict)
     done["claims"] = claims
     run.ok(_FORMAT, "well-formed VC-JOSE-COSE credential")
@@ -281,9 +291,9 @@ def _verify_with_key(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any], ke
         run.add(check, Outcome.SKIP, Code.EXPLICIT_KEY, "no trust list: key given by the caller")
     period = _data_model(run, claims)
     if period is None:
-        return run.finish(**done)
+        return run.finish(done)
     _check_dates(run, claims, period, at)
-    return run.finish(**done)
+    return run.finish(done)
 
 
 def _data_model(run: _Run, claims: dict[str, Any]) -> vcdm.Period | None:
@@ -336,7 +346,9 @@ def _check_dates(run: _Run, claims: dict[str, Any], period: vcdm.Period, at: dat
     seconds = at.timestamp()
     now = _instant(vcdm.Instant, (int(seconds), "")) if not at.microsecond else vcdm.Instant.of(at)
     start, end = period
-    exp, nbf, iat = (numeric_date(claims.get(name)) for name in ("exp", "nbf", "iat"))
+    exp = nbf = iat = None
+    if not claims.keys().isdisjoint(_TOKEN_DATES):  # the product's credentials carry none
+        exp, nbf, iat = (numeric_date(claims.get(name)) for name in _TOKEN_DATES)
     if start is not None and now < start:
         run.fail(Check.DATES, Code.NOT_YET_VALID, f"not valid before {claims['validFrom']}")
     elif end is not None and now >= end:
@@ -375,7 +387,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
                  f"issuer {issuer_id} is not in trust list version {version}"
                  + (f", which {expired}: sync the trust bundle" if expired else ""))
         run.add(Check.SIGNATURE, Outcome.SKIP, Code.UNKNOWN_ISSUER, "no key for this issuer")
-        return run.finish(**done)
+        return run.finish(done)
     done["issuer_name"] = (issuer.name, issuer.name_km)
     if issuer.state is _SUSPENDED:
         # Before an expired list: the suspension is what the authority last said of this very
@@ -394,19 +406,19 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
     entry = issuer.key(token.kid)
     if entry is None:
         run.fail(Check.SIGNATURE, Code.UNKNOWN_KEY, f"key {token.kid!r} is not a key of {issuer.name}")
-        return run.finish(**done)
+        return run.finish(done)
     if not jws.signature_valid(token, entry.key):
         run.fail(Check.SIGNATURE, Code.BAD_SIGNATURE, "signature does not verify: altered or forged")
-        return run.finish(**done)
+        return run.finish(done)
     run.ok(_SIGNATURE, f"signed by {issuer.name}")
     period = _product_schema(run, claims, product_valid)
     if period is None:
-        return run.finish(**done)
+        return run.finish(done)
     try:
         credential = Credential.from_schema_valid_claims(claims)
     except CredentialError as exc:
         run.fail(Check.SCHEMA, Code.SCHEMA_INVALID, str(exc))
-        return run.finish(**done)
+        return run.finish(done)
     done["credential"] = credential
     run.ok(_SCHEMA, "matches the Skills Passport credential schema")
     _check_key(run, credential, token, issuer.id, entry, trust, at)
@@ -422,7 +434,7 @@ def _verify_with_trust(run: _Run, token: jws.ParsedJWS, claims: dict[str, Any],
     # as instants): its validFrom and validUntil.
     _check_dates(run, claims, period, at)
     _check_status(run, credential, trust, at, done)
-    return run.finish(**done)
+    return run.finish(done)
 
 
 def _check_key(run: _Run, credential: Credential, token: jws.ParsedJWS, issuer_id: str,
