@@ -138,11 +138,9 @@ def _v1_18(x):
         x_2 = x["hashed"]
         if not (x_2 is True): return False
         x_3 = x["identityHash"]
-        if not (type(x_3) is str): return False
-        if not (_C1_22(x_3)): return False
+        if not ((type(x_3) is str) and (_C1_22(x_3))): return False
         x_4 = x["salt"]
-        if not (type(x_4) is str): return False
-        if not (_C1_23(x_4)): return False
+        if not ((type(x_4) is str) and (_C1_23(x_4))): return False
         pass
     return True
 
@@ -153,19 +151,15 @@ def _v1_31(x):
         x_0 = x["type"]
         if not (type(x_0) is list and x_0 == _C1_33): return False
         x_1 = x["targetCode"]
-        if not (type(x_1) is str): return False
-        if not (_C1_34(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_34(x_1))): return False
         x_2 = x["targetFramework"]
         if not (type(x_2) is str and x_2 in _C1_35): return False
         x_3 = x["targetName"]
-        if not (type(x_3) is str): return False
-        if not (len(x_3) >= 1): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (len(x_3) >= 1) and (len(x_3) <= 200)): return False
         x_4 = x["targetType"]
         if not (type(x_4) is str and x_4 in _C1_36): return False
         x_5 = x["targetUrl"]
-        if not (type(x_5) is str): return False
-        if not (_C1_37(x_5)): return False
+        if not ((type(x_5) is str) and (_C1_37(x_5))): return False
         pass
     return True
 
@@ -174,38 +168,27 @@ def _v1_24(x):
     if True:
         if not _C1_25 <= x.keys() <= _C1_26: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C1_27(x_0)): return False
+        if not ((type(x_0) is str) and (_C1_27(x_0))): return False
         x_1 = x["type"]
         if not (type(x_1) is list and x_1 == _C1_28): return False
         x_2 = x["achievementType"]
         if not (type(x_2) is str and x_2 in _C1_29): return False
         x_3 = x["name"]
-        if not (type(x_3) is str): return False
-        if not (len(x_3) >= 1): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (len(x_3) >= 1) and (len(x_3) <= 200)): return False
         x_4 = x["nameKm"]
-        if not (type(x_4) is str): return False
-        if not (len(x_4) >= 1): return False
-        if not (len(x_4) <= 200): return False
+        if not ((type(x_4) is str) and (len(x_4) >= 1) and (len(x_4) <= 200)): return False
         x_5 = x["description"]
-        if not (type(x_5) is str): return False
-        if not (len(x_5) >= 1): return False
-        if not (len(x_5) <= 200): return False
+        if not ((type(x_5) is str) and (len(x_5) >= 1) and (len(x_5) <= 200)): return False
         x_6 = x["criteria"]
         if not (type(x_6) is dict): return False
         if True:
             if x_6.keys() != _C1_30: return False
             x_6_0 = x_6["narrative"]
-            if not (type(x_6_0) is str): return False
-            if not (len(x_6_0) >= 1): return False
-            if not (len(x_6_0) <= 200): return False
+            if not ((type(x_6_0) is str) and (len(x_6_0) >= 1) and (len(x_6_0) <= 200)): return False
             pass
         if "learningHours" in x:
             x_7 = x["learningHours"]
-            if not ((type(x_7) is int or (type(x_7) is float and x_7.is_integer()))): return False
-            if not (x_7 >= 1): return False
-            if not (x_7 <= 5000): return False
+            if not (((type(x_7) is int or (type(x_7) is float and x_7.is_integer()))) and (x_7 >= 1) and (x_7 <= 5000)): return False
         x_8 = x["alignment"]
         if not (type(x_8) is list): return False
         if True:
@@ -224,8 +207,7 @@ def _v1_38(x):
         x_0 = x["type"]
         if not (type(x_0) is list and x_0 == _C1_40): return False
         x_1 = x["resultDescription"]
-        if not (type(x_1) is str): return False
-        if not (_C1_41(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_41(x_1))): return False
         x_2 = x["value"]
         if not (type(x_2) is str and x_2 == _C1_42): return False
         pass
@@ -240,12 +222,9 @@ def _v1_45(x):
         x_1 = x["statusPurpose"]
         if not (type(x_1) is str and x_1 in _C1_48): return False
         x_2 = x["statusListIndex"]
-        if not (type(x_2) is str): return False
-        if not (_C1_49(x_2)): return False
+        if not ((type(x_2) is str) and (_C1_49(x_2))): return False
         x_3 = x["statusListCredential"]
-        if not (type(x_3) is str): return False
-        if not (_C1_50(x_3)): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (_C1_50(x_3)) and (len(x_3) <= 200)): return False
         pass
     return True
 
@@ -256,8 +235,7 @@ def _v1_1(x):
         x_0 = x["@context"]
         if not (type(x_0) is list and x_0 == _C1_4): return False
         x_1 = x["id"]
-        if not (type(x_1) is str): return False
-        if not (_C1_5(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_5(x_1))): return False
         x_2 = x["type"]
         if not (type(x_2) is list and x_2 == _C1_6): return False
         x_3 = x["issuer"]
@@ -265,19 +243,15 @@ def _v1_1(x):
         if True:
             if x_3.keys() != _C1_7: return False
             x_3_0 = x_3["id"]
-            if not (type(x_3_0) is str): return False
-            if not (_C1_8(x_3_0)): return False
-            if not (len(x_3_0) <= 200): return False
+            if not ((type(x_3_0) is str) and (_C1_8(x_3_0)) and (len(x_3_0) <= 200)): return False
             x_3_1 = x_3["type"]
             if not (type(x_3_1) is list and x_3_1 == _C1_9): return False
             pass
         x_4 = x["validFrom"]
-        if not (type(x_4) is str): return False
-        if not (_C1_10(x_4)): return False
+        if not ((type(x_4) is str) and (_C1_10(x_4))): return False
         if "validUntil" in x:
             x_5 = x["validUntil"]
-            if not (type(x_5) is str): return False
-            if not (_C1_11(x_5)): return False
+            if not ((type(x_5) is str) and (_C1_11(x_5))): return False
         x_6 = x["credentialSubject"]
         if not (type(x_6) is dict): return False
         if True:
@@ -285,22 +259,13 @@ def _v1_1(x):
             x_6_0 = x_6["type"]
             if not (type(x_6_0) is list and x_6_0 == _C1_14): return False
             x_6_1 = x_6["name"]
-            if not (type(x_6_1) is str): return False
-            if not (_C1_15(x_6_1)): return False
-            if not (len(x_6_1) >= 1): return False
-            if not (len(x_6_1) <= 80): return False
+            if not ((type(x_6_1) is str) and (_C1_15(x_6_1)) and (len(x_6_1) >= 1) and (len(x_6_1) <= 80)): return False
             x_6_2 = x_6["nameKm"]
-            if not (type(x_6_2) is str): return False
-            if not (_C1_16(x_6_2)): return False
-            if not (len(x_6_2) >= 1): return False
-            if not (len(x_6_2) <= 80): return False
+            if not ((type(x_6_2) is str) and (_C1_16(x_6_2)) and (len(x_6_2) >= 1) and (len(x_6_2) <= 80)): return False
             x_6_3 = x_6["birthYear"]
-            if not ((type(x_6_3) is int or (type(x_6_3) is float and x_6_3.is_integer()))): return False
-            if not (x_6_3 >= 1900): return False
-            if not (x_6_3 <= 2100): return False
+            if not (((type(x_6_3) is int or (type(x_6_3) is float and x_6_3.is_integer()))) and (x_6_3 >= 1900) and (x_6_3 <= 2100)): return False
             x_6_4 = x_6["nationalIdLast4"]
-            if not (type(x_6_4) is str): return False
-            if not (_C1_17(x_6_4)): return False
+            if not ((type(x_6_4) is str) and (_C1_17(x_6_4))): return False
             x_6_5 = x_6["identifier"]
             if not (type(x_6_5) is list): return False
             if True:
@@ -322,12 +287,10 @@ def _v1_1(x):
                     pass
             if "activityStartDate" in x_6:
                 x_6_8 = x_6["activityStartDate"]
-                if not (type(x_6_8) is str): return False
-                if not (_C1_43(x_6_8)): return False
+                if not ((type(x_6_8) is str) and (_C1_43(x_6_8))): return False
             if "activityEndDate" in x_6:
                 x_6_9 = x_6["activityEndDate"]
-                if not (type(x_6_9) is str): return False
-                if not (_C1_44(x_6_9)): return False
+                if not ((type(x_6_9) is str) and (_C1_44(x_6_9))): return False
             pass
         x_7 = x["credentialStatus"]
         if not (type(x_7) is list): return False
@@ -347,22 +310,15 @@ def _v2_1(x):
         x_0 = x["type"]
         if not (type(x_0) is str and x_0 == _C2_3): return False
         x_1 = x["issuer"]
-        if not (type(x_1) is str): return False
-        if not (_C2_4(x_1)): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (_C2_4(x_1)) and (len(x_1) <= 200)): return False
         x_2 = x["kid"]
-        if not (type(x_2) is str): return False
-        if not (_C2_5(x_2)): return False
+        if not ((type(x_2) is str) and (_C2_5(x_2))): return False
         x_3 = x["created"]
-        if not (type(x_3) is str): return False
-        if not (_C2_6(x_3)): return False
+        if not ((type(x_3) is str) and (_C2_6(x_3))): return False
         x_4 = x["count"]
-        if not ((type(x_4) is int or (type(x_4) is float and x_4.is_integer()))): return False
-        if not (x_4 >= 0): return False
-        if not (x_4 <= 500000): return False
+        if not (((type(x_4) is int or (type(x_4) is float and x_4.is_integer()))) and (x_4 >= 0) and (x_4 <= 500000)): return False
         x_5 = x["entries"]
-        if not (type(x_5) is str): return False
-        if not (_C2_7(x_5)): return False
+        if not ((type(x_5) is str) and (_C2_7(x_5))): return False
         pass
     return True
 
@@ -371,14 +327,11 @@ def _v3_9(x):
     if True:
         if x.keys() != _C3_10: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C3_11(x_0)): return False
+        if not ((type(x_0) is str) and (_C3_11(x_0))): return False
         x_1 = x["jws"]
-        if not (type(x_1) is str): return False
-        if not (_C3_12(x_1)): return False
+        if not ((type(x_1) is str) and (_C3_12(x_1))): return False
         x_2 = x["qr"]
-        if not (type(x_2) is str): return False
-        if not (_C3_13(x_2)): return False
+        if not ((type(x_2) is str) and (_C3_13(x_2))): return False
         pass
     return True
 
@@ -395,22 +348,13 @@ def _v3_1(x):
         if True:
             if x_2.keys() != _C3_5: return False
             x_2_0 = x_2["name"]
-            if not (type(x_2_0) is str): return False
-            if not (_C3_6(x_2_0)): return False
-            if not (len(x_2_0) >= 1): return False
-            if not (len(x_2_0) <= 80): return False
+            if not ((type(x_2_0) is str) and (_C3_6(x_2_0)) and (len(x_2_0) >= 1) and (len(x_2_0) <= 80)): return False
             x_2_1 = x_2["nameKm"]
-            if not (type(x_2_1) is str): return False
-            if not (_C3_7(x_2_1)): return False
-            if not (len(x_2_1) >= 1): return False
-            if not (len(x_2_1) <= 80): return False
+            if not ((type(x_2_1) is str) and (_C3_7(x_2_1)) and (len(x_2_1) >= 1) and (len(x_2_1) <= 80)): return False
             x_2_2 = x_2["birthYear"]
-            if not ((type(x_2_2) is int or (type(x_2_2) is float and x_2_2.is_integer()))): return False
-            if not (x_2_2 >= 1900): return False
-            if not (x_2_2 <= 2100): return False
+            if not (((type(x_2_2) is int or (type(x_2_2) is float and x_2_2.is_integer()))) and (x_2_2 >= 1900) and (x_2_2 <= 2100)): return False
             x_2_3 = x_2["nationalIdLast4"]
-            if not (type(x_2_3) is str): return False
-            if not (_C3_8(x_2_3)): return False
+            if not ((type(x_2_3) is str) and (_C3_8(x_2_3))): return False
             pass
         x_3 = x["credentials"]
         if not (type(x_3) is list): return False
@@ -421,8 +365,7 @@ def _v3_1(x):
                 if not _v3_9(_i): return False
             pass
         x_4 = x["created"]
-        if not (type(x_4) is str): return False
-        if not (_C3_14(x_4)): return False
+        if not ((type(x_4) is str) and (_C3_14(x_4))): return False
         pass
     return True
 
@@ -433,40 +376,30 @@ def _v4_1(x):
         x_0 = x["@context"]
         if not (type(x_0) is list and x_0 == _C4_3): return False
         x_1 = x["id"]
-        if not (type(x_1) is str): return False
-        if not (_C4_4(x_1)): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (_C4_4(x_1)) and (len(x_1) <= 200)): return False
         x_2 = x["type"]
         if not (type(x_2) is list and x_2 == _C4_5): return False
         x_3 = x["issuer"]
-        if not (type(x_3) is str): return False
-        if not (_C4_6(x_3)): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (_C4_6(x_3)) and (len(x_3) <= 200)): return False
         x_4 = x["validFrom"]
-        if not (type(x_4) is str): return False
-        if not (_C4_7(x_4)): return False
+        if not ((type(x_4) is str) and (_C4_7(x_4))): return False
         x_5 = x["validUntil"]
-        if not (type(x_5) is str): return False
-        if not (_C4_8(x_5)): return False
+        if not ((type(x_5) is str) and (_C4_8(x_5))): return False
         x_6 = x["credentialSubject"]
         if not (type(x_6) is dict): return False
         if True:
             if not _C4_9 <= x_6.keys() <= _C4_10: return False
             x_6_0 = x_6["id"]
-            if not (type(x_6_0) is str): return False
-            if not (len(x_6_0) <= 220): return False
+            if not ((type(x_6_0) is str) and (len(x_6_0) <= 220)): return False
             x_6_1 = x_6["type"]
             if not (type(x_6_1) is str and x_6_1 == _C4_11): return False
             x_6_2 = x_6["statusPurpose"]
             if not (type(x_6_2) is str and x_6_2 in _C4_12): return False
             x_6_3 = x_6["encodedList"]
-            if not (type(x_6_3) is str): return False
-            if not (_C4_13(x_6_3)): return False
-            if not (len(x_6_3) <= 200000): return False
+            if not ((type(x_6_3) is str) and (_C4_13(x_6_3)) and (len(x_6_3) <= 200000)): return False
             if "ttl" in x_6:
                 x_6_4 = x_6["ttl"]
-                if not ((type(x_6_4) is int or (type(x_6_4) is float and x_6_4.is_integer()))): return False
-                if not (x_6_4 >= 0): return False
+                if not (((type(x_6_4) is int or (type(x_6_4) is float and x_6_4.is_integer()))) and (x_6_4 >= 0)): return False
             pass
         pass
     return True
@@ -476,11 +409,9 @@ def _v5_8(x):
     if True:
         if x.keys() != _C5_9: return False
         x_0 = x["protected"]
-        if not (type(x_0) is str): return False
-        if not (_C5_10(x_0)): return False
+        if not ((type(x_0) is str) and (_C5_10(x_0))): return False
         x_1 = x["signature"]
-        if not (type(x_1) is str): return False
-        if not (_C5_11(x_1)): return False
+        if not ((type(x_1) is str) and (_C5_11(x_1))): return False
         pass
     return True
 
@@ -489,8 +420,7 @@ def _v5_5(x):
     if True:
         if x.keys() != _C5_6: return False
         x_0 = x["payload"]
-        if not (type(x_0) is str): return False
-        if not (_C5_7(x_0)): return False
+        if not ((type(x_0) is str) and (_C5_7(x_0))): return False
         x_1 = x["signatures"]
         if not (type(x_1) is list): return False
         if True:
@@ -507,18 +437,15 @@ def _v5_12(x):
     return True
 
 def _v5_13(x):
-    if not (type(x) is str): return False
-    if not (_C5_14(x)): return False
+    if not ((type(x) is str) and (_C5_14(x))): return False
     return True
 
 def _v5_15(x):
-    if not (type(x) is str): return False
-    if not (_C5_16(x)): return False
+    if not ((type(x) is str) and (_C5_16(x))): return False
     return True
 
 def _v5_21(x):
-    if not (type(x) is str): return False
-    if not (_C5_22(x)): return False
+    if not ((type(x) is str) and (_C5_22(x))): return False
     return True
 
 def _v5_23(x):
@@ -530,15 +457,12 @@ def _v5_17(x):
     if True:
         if not _C5_18 <= x.keys() <= _C5_19: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C5_20(x_0)): return False
-        if not (len(x_0) <= 200): return False
+        if not ((type(x_0) is str) and (_C5_20(x_0)) and (len(x_0) <= 200)): return False
         x_1 = x["statusAsOf"]
         if not (sum((_v5_21(x_1), _v5_23(x_1),)) == 1): return False
         if "problem" in x:
             x_2 = x["problem"]
-            if not (type(x_2) is str): return False
-            if not (len(x_2) <= 300): return False
+            if not ((type(x_2) is str) and (len(x_2) <= 300)): return False
         pass
     return True
 
@@ -582,8 +506,7 @@ def _v5_1(x):
                     if not _v5_17(_i): return False
                 pass
         x_6 = x["syncedAt"]
-        if not (type(x_6) is str): return False
-        if not (_C5_24(x_6)): return False
+        if not ((type(x_6) is str) and (_C5_24(x_6))): return False
         pass
     return True
 
@@ -596,11 +519,9 @@ def _v6_8(x):
         x_1 = x["crv"]
         if not (type(x_1) is str and x_1 == _C6_11): return False
         x_2 = x["x"]
-        if not (type(x_2) is str): return False
-        if not (_C6_12(x_2)): return False
+        if not ((type(x_2) is str) and (_C6_12(x_2))): return False
         x_3 = x["kid"]
-        if not (type(x_3) is str): return False
-        if not (_C6_13(x_3)): return False
+        if not ((type(x_3) is str) and (_C6_13(x_3))): return False
         pass
     return True
 
@@ -615,35 +536,28 @@ def _v6_18(x):
         x_0 = x["jwk"]
         if not (_v6_8(x_0)): return False
         x_1 = x["validFrom"]
-        if not (type(x_1) is str): return False
-        if not (_C6_21(x_1)): return False
+        if not ((type(x_1) is str) and (_C6_21(x_1))): return False
         if "validUntil" in x:
             x_2 = x["validUntil"]
-            if not (type(x_2) is str): return False
-            if not (_C6_22(x_2)): return False
+            if not ((type(x_2) is str) and (_C6_22(x_2))): return False
         if "compromisedSince" in x:
             x_3 = x["compromisedSince"]
-            if not (type(x_3) is str): return False
-            if not (_C6_23(x_3)): return False
+            if not ((type(x_3) is str) and (_C6_23(x_3))): return False
         if "issuanceRecord" in x:
             x_4 = x["issuanceRecord"]
             if not (type(x_4) is dict): return False
             if True:
                 if x_4.keys() != _C6_24: return False
                 x_4_0 = x_4["sha256"]
-                if not (type(x_4_0) is str): return False
-                if not (_C6_25(x_4_0)): return False
+                if not ((type(x_4_0) is str) and (_C6_25(x_4_0))): return False
                 x_4_1 = x_4["entries"]
-                if not ((type(x_4_1) is int or (type(x_4_1) is float and x_4_1.is_integer()))): return False
-                if not (x_4_1 >= 0): return False
-                if not (x_4_1 <= 500000): return False
+                if not (((type(x_4_1) is int or (type(x_4_1) is float and x_4_1.is_integer()))) and (x_4_1 >= 0) and (x_4_1 <= 500000)): return False
                 pass
         pass
     return True
 
 def _v6_29(x):
-    if not (type(x) is str): return False
-    if not (_C6_30(x)): return False
+    if not ((type(x) is str) and (_C6_30(x))): return False
     return True
 
 def _v6_26(x):
@@ -668,17 +582,11 @@ def _v6_14(x):
     if True:
         if not _C6_15 <= x.keys() <= _C6_16: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C6_17(x_0)): return False
-        if not (len(x_0) <= 200): return False
+        if not ((type(x_0) is str) and (_C6_17(x_0)) and (len(x_0) <= 200)): return False
         x_1 = x["name"]
-        if not (type(x_1) is str): return False
-        if not (len(x_1) >= 1): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (len(x_1) >= 1) and (len(x_1) <= 200)): return False
         x_2 = x["nameKm"]
-        if not (type(x_2) is str): return False
-        if not (len(x_2) >= 1): return False
-        if not (len(x_2) <= 200): return False
+        if not ((type(x_2) is str) and (len(x_2) >= 1) and (len(x_2) <= 200)): return False
         x_3 = x["keys"]
         if not (type(x_3) is list): return False
         if True:
@@ -708,14 +616,11 @@ def _v6_1(x):
         x_0 = x["type"]
         if not (type(x_0) is str and x_0 == _C6_4): return False
         x_1 = x["version"]
-        if not ((type(x_1) is int or (type(x_1) is float and x_1.is_integer()))): return False
-        if not (x_1 >= 1): return False
+        if not (((type(x_1) is int or (type(x_1) is float and x_1.is_integer()))) and (x_1 >= 1)): return False
         x_2 = x["issued"]
-        if not (type(x_2) is str): return False
-        if not (_C6_5(x_2)): return False
+        if not ((type(x_2) is str) and (_C6_5(x_2))): return False
         x_3 = x["expires"]
-        if not (type(x_3) is str): return False
-        if not (_C6_6(x_3)): return False
+        if not ((type(x_3) is str) and (_C6_6(x_3))): return False
         x_4 = x["rootKeys"]
         if not (type(x_4) is list): return False
         if True:
@@ -726,9 +631,7 @@ def _v6_1(x):
             pass
         if "threshold" in x:
             x_5 = x["threshold"]
-            if not ((type(x_5) is int or (type(x_5) is float and x_5.is_integer()))): return False
-            if not (x_5 >= 1): return False
-            if not (x_5 <= 16): return False
+            if not (((type(x_5) is int or (type(x_5) is float and x_5.is_integer()))) and (x_5 >= 1) and (x_5 <= 16)): return False
         x_6 = x["issuers"]
         if not (type(x_6) is list): return False
         if True:
@@ -744,8 +647,7 @@ def _v7_3(x):
     return True
 
 def _v7_5(x):
-    if not (type(x) is str): return False
-    if not (len(x) >= 1): return False
+    if not ((type(x) is str) and (len(x) >= 1)): return False
     return True
 
 def _v7_6(x):
@@ -753,8 +655,7 @@ def _v7_6(x):
     if True:
         if not _C7_7 <= x.keys(): return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (len(x_0) >= 1): return False
+        if not ((type(x_0) is str) and (len(x_0) >= 1)): return False
         pass
     return True
 
