@@ -33,7 +33,7 @@ from functools import cache
 from typing import NamedTuple
 
 from passport import base45, jsonread, qrpack
-from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
+from passport.b64 import b64u_decode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 from passport.fileio import package_file
 
@@ -210,8 +210,9 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
         payload = body[used + header_len:]
     else:
         raise QRFormatError(f"unknown packing form {form} (a newer codec?)", position=end)
-    signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
-    compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
+    # Joined, not added: each `+` would copy the whole payload's text once more.
+    signing_input = b".".join((b64u_encode_bytes(header), b64u_encode_bytes(payload)))
+    compact = b".".join((signing_input, b64u_encode_bytes(signature))).decode("ascii")
     return compact, header, payload, signature, signing_input
 
 
