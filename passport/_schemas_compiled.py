@@ -4,7 +4,7 @@ matches the schema files; otherwise it compiles the schemas at run time."""
 # mypy: ignore-errors
 # ruff: noqa
 
-from passport.schemac import _json_equal as _eq, _search, _unique
+from passport.schemac import _json_equal as _eq, _python_search, _unique
 
 _NUM = (int, float)
 DIGEST = '215b9c0dcca6c7bc59626fb5f5173099e5f79b1c8b00321537906e5a8cb79f76'
@@ -12,331 +12,270 @@ DIGEST = '215b9c0dcca6c7bc59626fb5f5173099e5f79b1c8b00321537906e5a8cb79f76'
 _C1_2 = frozenset(('@context', 'credentialStatus', 'credentialSubject', 'id', 'issuer', 'type', 'validFrom', ))
 _C1_3 = frozenset(('@context', 'credentialStatus', 'credentialSubject', 'id', 'issuer', 'type', 'validFrom', 'validUntil', ))
 _C1_4 = ['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json', 'https://w3id.org/skills-passport/v1']
-_C1_5 = _search('^urn:skillpass:cred:[0-9A-Z]{12}$')
+_C1_5 = _python_search('^urn:skillpass:cred:[0-9A-Z]{12}\\Z')
 _C1_6 = ['VerifiableCredential', 'AchievementCredential']
 _C1_7 = frozenset(('id', 'type', ))
-_C1_8 = frozenset(('id', 'type', ))
-_C1_9 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C1_10 = ['Profile']
-_C1_11 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C1_12 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C1_13 = frozenset(('achievement', 'birthYear', 'identifier', 'name', 'nameKm', 'nationalIdLast4', 'type', ))
-_C1_14 = frozenset(('achievement', 'activityEndDate', 'activityStartDate', 'birthYear', 'identifier', 'name', 'nameKm', 'nationalIdLast4', 'result', 'type', ))
-_C1_15 = ['AchievementSubject']
-_C1_16 = _search('^[^\\u0000-\\u001f<>]+$')
-_C1_17 = _search('^[^\\u0000-\\u001f<>]+$')
-_C1_18 = _search('^[0-9A-Z]{4}$')
-_C1_20 = frozenset(('hashed', 'identityHash', 'identityType', 'salt', 'type', ))
-_C1_21 = frozenset(('hashed', 'identityHash', 'identityType', 'salt', 'type', ))
-_C1_22 = 'IdentityObject'
-_C1_23 = 'nationalIdentityNumber'
-_C1_24 = True
-_C1_25 = _search('^sha256\\$[0-9a-f]{64}$')
-_C1_26 = _search('^[0-9A-Z]{12}$')
-_C1_28 = frozenset(('achievementType', 'alignment', 'criteria', 'description', 'id', 'name', 'nameKm', 'type', ))
-_C1_29 = frozenset(('achievementType', 'alignment', 'criteria', 'description', 'id', 'learningHours', 'name', 'nameKm', 'type', ))
-_C1_30 = _search('^urn:skillpass:(rubric|course):[a-z0-9-]{1,40}:[0-9]{1,4}:[A-Za-z0-9_-]{16}$')
-_C1_31 = ['Achievement']
-_C1_32 = frozenset(('Certificate', 'Course', 'ext:StatementOfAttainment', ))
-_C1_33 = frozenset(('narrative', ))
-_C1_34 = frozenset(('narrative', ))
-_C1_36 = frozenset(('targetCode', 'targetFramework', 'targetName', 'targetType', 'targetUrl', 'type', ))
-_C1_37 = frozenset(('targetCode', 'targetFramework', 'targetName', 'targetType', 'targetUrl', 'type', ))
-_C1_38 = ['Alignment']
-_C1_39 = _search('^([0-9]{4}|C[1-8])$')
-_C1_40 = frozenset(('CQF', 'ISCO-08', ))
-_C1_41 = frozenset(('ext:Occupation', 'ext:QualificationLevel', ))
-_C1_42 = _search('^(http://data\\.europa\\.eu/esco/isco/C[0-9]{4}|urn:skillpass:cqf:C[1-8])$')
-_C1_44 = frozenset(('resultDescription', 'type', 'value', ))
-_C1_45 = frozenset(('resultDescription', 'type', 'value', ))
-_C1_46 = ['Result']
-_C1_47 = _search('^urn:skillpass:rubric:[^#]+#[A-Za-z0-9._-]{1,32}$')
-_C1_48 = 'Competent'
-_C1_49 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C1_50 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C1_52 = frozenset(('statusListCredential', 'statusListIndex', 'statusPurpose', 'type', ))
-_C1_53 = frozenset(('statusListCredential', 'statusListIndex', 'statusPurpose', 'type', ))
-_C1_54 = 'BitstringStatusListEntry'
-_C1_55 = frozenset(('revocation', 'suspension', ))
-_C1_56 = _search('^(0|[1-9][0-9]{0,8})$')
-_C1_57 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
+_C1_8 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C1_9 = ['Profile']
+_C1_10 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C1_11 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C1_12 = frozenset(('achievement', 'birthYear', 'identifier', 'name', 'nameKm', 'nationalIdLast4', 'type', ))
+_C1_13 = frozenset(('achievement', 'activityEndDate', 'activityStartDate', 'birthYear', 'identifier', 'name', 'nameKm', 'nationalIdLast4', 'result', 'type', ))
+_C1_14 = ['AchievementSubject']
+_C1_15 = _python_search('^[^\\u0000-\\u001f<>]+\\Z')
+_C1_16 = _python_search('^[^\\u0000-\\u001f<>]+\\Z')
+_C1_17 = _python_search('^[0-9A-Z]{4}\\Z')
+_C1_19 = frozenset(('hashed', 'identityHash', 'identityType', 'salt', 'type', ))
+_C1_20 = 'IdentityObject'
+_C1_21 = 'nationalIdentityNumber'
+_C1_22 = _python_search('^sha256\\$[0-9a-f]{64}\\Z')
+_C1_23 = _python_search('^[0-9A-Z]{12}\\Z')
+_C1_25 = frozenset(('achievementType', 'alignment', 'criteria', 'description', 'id', 'name', 'nameKm', 'type', ))
+_C1_26 = frozenset(('achievementType', 'alignment', 'criteria', 'description', 'id', 'learningHours', 'name', 'nameKm', 'type', ))
+_C1_27 = _python_search('^urn:skillpass:(rubric|course):[a-z0-9-]{1,40}:[0-9]{1,4}:[A-Za-z0-9_-]{16}\\Z')
+_C1_28 = ['Achievement']
+_C1_29 = frozenset(('Certificate', 'Course', 'ext:StatementOfAttainment', ))
+_C1_30 = frozenset(('narrative', ))
+_C1_32 = frozenset(('targetCode', 'targetFramework', 'targetName', 'targetType', 'targetUrl', 'type', ))
+_C1_33 = ['Alignment']
+_C1_34 = _python_search('^([0-9]{4}|C[1-8])\\Z')
+_C1_35 = frozenset(('CQF', 'ISCO-08', ))
+_C1_36 = frozenset(('ext:Occupation', 'ext:QualificationLevel', ))
+_C1_37 = _python_search('^(http://data\\.europa\\.eu/esco/isco/C[0-9]{4}|urn:skillpass:cqf:C[1-8])\\Z')
+_C1_39 = frozenset(('resultDescription', 'type', 'value', ))
+_C1_40 = ['Result']
+_C1_41 = _python_search('^urn:skillpass:rubric:[^#]+#[A-Za-z0-9._-]{1,32}\\Z')
+_C1_42 = 'Competent'
+_C1_43 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C1_44 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C1_46 = frozenset(('statusListCredential', 'statusListIndex', 'statusPurpose', 'type', ))
+_C1_47 = 'BitstringStatusListEntry'
+_C1_48 = frozenset(('revocation', 'suspension', ))
+_C1_49 = _python_search('^(0|[1-9][0-9]{0,8})\\Z')
+_C1_50 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
 _C2_2 = frozenset(('count', 'created', 'entries', 'issuer', 'kid', 'type', ))
-_C2_3 = frozenset(('count', 'created', 'entries', 'issuer', 'kid', 'type', ))
-_C2_4 = 'SkillsPassportIssuanceRecord'
-_C2_5 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C2_6 = _search('^[A-Za-z0-9_-]{12}$')
-_C2_7 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C2_8 = _search('^[A-Za-z0-9_-]*$')
+_C2_3 = 'SkillsPassportIssuanceRecord'
+_C2_4 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C2_5 = _python_search('^[A-Za-z0-9_-]{12}\\Z')
+_C2_6 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C2_7 = _python_search('^[A-Za-z0-9_-]*\\Z')
 _C3_2 = frozenset(('created', 'credentials', 'holder', 'type', 'version', ))
-_C3_3 = frozenset(('created', 'credentials', 'holder', 'type', 'version', ))
-_C3_4 = 'SkillsPassportBundle'
-_C3_5 = 1
-_C3_6 = frozenset(('birthYear', 'name', 'nameKm', 'nationalIdLast4', ))
-_C3_7 = frozenset(('birthYear', 'name', 'nameKm', 'nationalIdLast4', ))
-_C3_8 = _search('^[^\\u0000-\\u001f<>]+$')
-_C3_9 = _search('^[^\\u0000-\\u001f<>]+$')
-_C3_10 = _search('^[0-9A-Z]{4}$')
-_C3_12 = frozenset(('id', 'jws', 'qr', ))
-_C3_13 = frozenset(('id', 'jws', 'qr', ))
-_C3_14 = _search('^urn:skillpass:cred:[0-9A-Z]{12}$')
-_C3_15 = _search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}$')
-_C3_16 = _search('^SP[0-9]{1,3}:[0-9A-Z $%*+./:-]+$')
-_C3_17 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
+_C3_3 = 'SkillsPassportBundle'
+_C3_4 = 1
+_C3_5 = frozenset(('birthYear', 'name', 'nameKm', 'nationalIdLast4', ))
+_C3_6 = _python_search('^[^\\u0000-\\u001f<>]+\\Z')
+_C3_7 = _python_search('^[^\\u0000-\\u001f<>]+\\Z')
+_C3_8 = _python_search('^[0-9A-Z]{4}\\Z')
+_C3_10 = frozenset(('id', 'jws', 'qr', ))
+_C3_11 = _python_search('^urn:skillpass:cred:[0-9A-Z]{12}\\Z')
+_C3_12 = _python_search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}\\Z')
+_C3_13 = _python_search('^SP[0-9]{1,3}:[0-9A-Z $%*+./:-]+\\Z')
+_C3_14 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
 _C4_2 = frozenset(('@context', 'credentialSubject', 'id', 'issuer', 'type', 'validFrom', 'validUntil', ))
-_C4_3 = frozenset(('@context', 'credentialSubject', 'id', 'issuer', 'type', 'validFrom', 'validUntil', ))
-_C4_4 = ['https://www.w3.org/ns/credentials/v2']
-_C4_5 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C4_6 = ['VerifiableCredential', 'BitstringStatusListCredential']
-_C4_7 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C4_8 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C4_9 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C4_10 = frozenset(('encodedList', 'id', 'statusPurpose', 'type', ))
-_C4_11 = frozenset(('encodedList', 'id', 'statusPurpose', 'ttl', 'type', ))
-_C4_12 = 'BitstringStatusList'
-_C4_13 = frozenset(('revocation', 'suspension', ))
-_C4_14 = _search('^u[A-Za-z0-9_-]+$')
+_C4_3 = ['https://www.w3.org/ns/credentials/v2']
+_C4_4 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C4_5 = ['VerifiableCredential', 'BitstringStatusListCredential']
+_C4_6 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C4_7 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C4_8 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C4_9 = frozenset(('encodedList', 'id', 'statusPurpose', 'type', ))
+_C4_10 = frozenset(('encodedList', 'id', 'statusPurpose', 'ttl', 'type', ))
+_C4_11 = 'BitstringStatusList'
+_C4_12 = frozenset(('revocation', 'suspension', ))
+_C4_13 = _python_search('^u[A-Za-z0-9_-]+\\Z')
 _C5_2 = frozenset(('statusLists', 'syncedAt', 'trustList', 'type', ))
 _C5_3 = frozenset(('centres', 'issuanceRecords', 'rootHistory', 'statusLists', 'syncedAt', 'trustList', 'type', ))
 _C5_4 = 'SkillsPassportTrustBundle'
 _C5_6 = frozenset(('payload', 'signatures', ))
-_C5_7 = frozenset(('payload', 'signatures', ))
-_C5_8 = _search('^[A-Za-z0-9_-]+$')
-_C5_10 = frozenset(('protected', 'signature', ))
-_C5_11 = frozenset(('protected', 'signature', ))
-_C5_12 = _search('^[A-Za-z0-9_-]+$')
-_C5_13 = _search('^[A-Za-z0-9_-]{86}$')
-_C5_16 = _search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}$')
-_C5_18 = _search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}$')
-_C5_20 = frozenset(('id', 'statusAsOf', ))
-_C5_21 = frozenset(('id', 'problem', 'statusAsOf', ))
-_C5_22 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C5_24 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C5_26 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
+_C5_7 = _python_search('^[A-Za-z0-9_-]+\\Z')
+_C5_9 = frozenset(('protected', 'signature', ))
+_C5_10 = _python_search('^[A-Za-z0-9_-]+\\Z')
+_C5_11 = _python_search('^[A-Za-z0-9_-]{86}\\Z')
+_C5_14 = _python_search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}\\Z')
+_C5_16 = _python_search('^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{86}\\Z')
+_C5_18 = frozenset(('id', 'statusAsOf', ))
+_C5_19 = frozenset(('id', 'problem', 'statusAsOf', ))
+_C5_20 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C5_22 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C5_24 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
 _C6_2 = frozenset(('expires', 'issued', 'issuers', 'rootKeys', 'type', 'version', ))
 _C6_3 = frozenset(('expires', 'issued', 'issuers', 'rootKeys', 'threshold', 'type', 'version', ))
 _C6_4 = 'SkillsPassportTrustList'
-_C6_5 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C6_6 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
+_C6_5 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C6_6 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
 _C6_9 = frozenset(('crv', 'kid', 'kty', 'x', ))
-_C6_10 = frozenset(('crv', 'kid', 'kty', 'x', ))
-_C6_11 = 'OKP'
-_C6_12 = 'Ed25519'
-_C6_13 = _search('^[A-Za-z0-9_-]{43}$')
-_C6_14 = _search('^[A-Za-z0-9_-]{12}$')
-_C6_16 = frozenset(('accreditations', 'id', 'keys', 'name', 'nameKm', ))
-_C6_17 = frozenset(('accreditations', 'id', 'keys', 'name', 'nameKm', 'state', ))
-_C6_18 = _search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$')
-_C6_20 = frozenset(('jwk', 'validFrom', ))
-_C6_21 = frozenset(('compromisedSince', 'issuanceRecord', 'jwk', 'validFrom', 'validUntil', ))
-_C6_22 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C6_23 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C6_24 = _search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$')
-_C6_25 = frozenset(('entries', 'sha256', ))
-_C6_26 = frozenset(('entries', 'sha256', ))
-_C6_27 = _search('^[0-9a-f]{64}$')
-_C6_29 = frozenset(('kind', 'occupations', ))
-_C6_30 = frozenset(('kind', 'occupations', ))
-_C6_31 = frozenset(('rpl', 'tvet', ))
-_C6_33 = _search('^([0-9]{4}|\\*)$')
-_C6_34 = frozenset(('active', 'suspended', ))
+_C6_10 = 'OKP'
+_C6_11 = 'Ed25519'
+_C6_12 = _python_search('^[A-Za-z0-9_-]{43}\\Z')
+_C6_13 = _python_search('^[A-Za-z0-9_-]{12}\\Z')
+_C6_15 = frozenset(('accreditations', 'id', 'keys', 'name', 'nameKm', ))
+_C6_16 = frozenset(('accreditations', 'id', 'keys', 'name', 'nameKm', 'state', ))
+_C6_17 = _python_search('^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._\\~/-]*)?\\Z')
+_C6_19 = frozenset(('jwk', 'validFrom', ))
+_C6_20 = frozenset(('compromisedSince', 'issuanceRecord', 'jwk', 'validFrom', 'validUntil', ))
+_C6_21 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C6_22 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C6_23 = _python_search('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\\Z')
+_C6_24 = frozenset(('entries', 'sha256', ))
+_C6_25 = _python_search('^[0-9a-f]{64}\\Z')
+_C6_27 = frozenset(('kind', 'occupations', ))
+_C6_28 = frozenset(('rpl', 'tvet', ))
+_C6_30 = _python_search('^([0-9]{4}|\\*)\\Z')
+_C6_31 = frozenset(('active', 'suspended', ))
 _C7_2 = frozenset(('@context', 'credentialSubject', 'issuer', 'type', ))
 _C7_4 = 'VerifiableCredential'
 _C7_7 = frozenset(('id', ))
 
 
-def _v1_19(x):
+def _v1_18(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_20 <= x.keys(): return False
-        if not x.keys() <= _C1_21: return False
+        if x.keys() != _C1_19: return False
         x_0 = x["type"]
-        if not (type(x_0) is str and x_0 == _C1_22): return False
+        if not (type(x_0) is str and x_0 == _C1_20): return False
         x_1 = x["identityType"]
-        if not (type(x_1) is str and x_1 == _C1_23): return False
+        if not (type(x_1) is str and x_1 == _C1_21): return False
         x_2 = x["hashed"]
-        if not (_eq(x_2, _C1_24)): return False
+        if not (x_2 is True): return False
         x_3 = x["identityHash"]
-        if not (type(x_3) is str): return False
-        if not (_C1_25(x_3)): return False
+        if not ((type(x_3) is str) and (_C1_22(x_3))): return False
         x_4 = x["salt"]
-        if not (type(x_4) is str): return False
-        if not (_C1_26(x_4)): return False
+        if not ((type(x_4) is str) and (_C1_23(x_4))): return False
         pass
     return True
 
-def _v1_35(x):
+def _v1_31(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_36 <= x.keys(): return False
-        if not x.keys() <= _C1_37: return False
+        if x.keys() != _C1_32: return False
         x_0 = x["type"]
-        if not (type(x_0) is list and x_0 == _C1_38): return False
+        if not (type(x_0) is list and x_0 == _C1_33): return False
         x_1 = x["targetCode"]
-        if not (type(x_1) is str): return False
-        if not (_C1_39(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_34(x_1))): return False
         x_2 = x["targetFramework"]
-        if not (type(x_2) is str and x_2 in _C1_40): return False
+        if not (type(x_2) is str and x_2 in _C1_35): return False
         x_3 = x["targetName"]
-        if not (type(x_3) is str): return False
-        if not (len(x_3) >= 1): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (len(x_3) >= 1) and (len(x_3) <= 200)): return False
         x_4 = x["targetType"]
-        if not (type(x_4) is str and x_4 in _C1_41): return False
+        if not (type(x_4) is str and x_4 in _C1_36): return False
         x_5 = x["targetUrl"]
-        if not (type(x_5) is str): return False
-        if not (_C1_42(x_5)): return False
+        if not ((type(x_5) is str) and (_C1_37(x_5))): return False
         pass
     return True
 
-def _v1_27(x):
+def _v1_24(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_28 <= x.keys(): return False
-        if not x.keys() <= _C1_29: return False
+        if not _C1_25 <= x.keys() <= _C1_26: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C1_30(x_0)): return False
+        if not ((type(x_0) is str) and (_C1_27(x_0))): return False
         x_1 = x["type"]
-        if not (type(x_1) is list and x_1 == _C1_31): return False
+        if not (type(x_1) is list and x_1 == _C1_28): return False
         x_2 = x["achievementType"]
-        if not (type(x_2) is str and x_2 in _C1_32): return False
+        if not (type(x_2) is str and x_2 in _C1_29): return False
         x_3 = x["name"]
-        if not (type(x_3) is str): return False
-        if not (len(x_3) >= 1): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (len(x_3) >= 1) and (len(x_3) <= 200)): return False
         x_4 = x["nameKm"]
-        if not (type(x_4) is str): return False
-        if not (len(x_4) >= 1): return False
-        if not (len(x_4) <= 200): return False
+        if not ((type(x_4) is str) and (len(x_4) >= 1) and (len(x_4) <= 200)): return False
         x_5 = x["description"]
-        if not (type(x_5) is str): return False
-        if not (len(x_5) >= 1): return False
-        if not (len(x_5) <= 200): return False
+        if not ((type(x_5) is str) and (len(x_5) >= 1) and (len(x_5) <= 200)): return False
         x_6 = x["criteria"]
         if not (type(x_6) is dict): return False
         if True:
-            if not _C1_33 <= x_6.keys(): return False
-            if not x_6.keys() <= _C1_34: return False
+            if x_6.keys() != _C1_30: return False
             x_6_0 = x_6["narrative"]
-            if not (type(x_6_0) is str): return False
-            if not (len(x_6_0) >= 1): return False
-            if not (len(x_6_0) <= 200): return False
+            if not ((type(x_6_0) is str) and (len(x_6_0) >= 1) and (len(x_6_0) <= 200)): return False
             pass
         if "learningHours" in x:
             x_7 = x["learningHours"]
-            if not ((type(x_7) is int or (type(x_7) is float and x_7.is_integer()))): return False
-            if not (x_7 >= 1): return False
-            if not (x_7 <= 5000): return False
+            if not (((type(x_7) is int or (type(x_7) is float and x_7.is_integer()))) and (x_7 >= 1) and (x_7 <= 5000)): return False
         x_8 = x["alignment"]
         if not (type(x_8) is list): return False
         if True:
             if len(x_8) < 2: return False
             if len(x_8) > 2: return False
             for _i in x_8:
-                if not _v1_35(_i): return False
+                if not _v1_31(_i): return False
             pass
         pass
     return True
 
-def _v1_43(x):
+def _v1_38(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_44 <= x.keys(): return False
-        if not x.keys() <= _C1_45: return False
+        if x.keys() != _C1_39: return False
         x_0 = x["type"]
-        if not (type(x_0) is list and x_0 == _C1_46): return False
+        if not (type(x_0) is list and x_0 == _C1_40): return False
         x_1 = x["resultDescription"]
-        if not (type(x_1) is str): return False
-        if not (_C1_47(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_41(x_1))): return False
         x_2 = x["value"]
-        if not (type(x_2) is str and x_2 == _C1_48): return False
+        if not (type(x_2) is str and x_2 == _C1_42): return False
         pass
     return True
 
-def _v1_51(x):
+def _v1_45(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_52 <= x.keys(): return False
-        if not x.keys() <= _C1_53: return False
+        if x.keys() != _C1_46: return False
         x_0 = x["type"]
-        if not (type(x_0) is str and x_0 == _C1_54): return False
+        if not (type(x_0) is str and x_0 == _C1_47): return False
         x_1 = x["statusPurpose"]
-        if not (type(x_1) is str and x_1 in _C1_55): return False
+        if not (type(x_1) is str and x_1 in _C1_48): return False
         x_2 = x["statusListIndex"]
-        if not (type(x_2) is str): return False
-        if not (_C1_56(x_2)): return False
+        if not ((type(x_2) is str) and (_C1_49(x_2))): return False
         x_3 = x["statusListCredential"]
-        if not (type(x_3) is str): return False
-        if not (_C1_57(x_3)): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (_C1_50(x_3)) and (len(x_3) <= 200)): return False
         pass
     return True
 
 def _v1_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C1_2 <= x.keys(): return False
-        if not x.keys() <= _C1_3: return False
+        if not _C1_2 <= x.keys() <= _C1_3: return False
         x_0 = x["@context"]
         if not (type(x_0) is list and x_0 == _C1_4): return False
         x_1 = x["id"]
-        if not (type(x_1) is str): return False
-        if not (_C1_5(x_1)): return False
+        if not ((type(x_1) is str) and (_C1_5(x_1))): return False
         x_2 = x["type"]
         if not (type(x_2) is list and x_2 == _C1_6): return False
         x_3 = x["issuer"]
         if not (type(x_3) is dict): return False
         if True:
-            if not _C1_7 <= x_3.keys(): return False
-            if not x_3.keys() <= _C1_8: return False
+            if x_3.keys() != _C1_7: return False
             x_3_0 = x_3["id"]
-            if not (type(x_3_0) is str): return False
-            if not (_C1_9(x_3_0)): return False
-            if not (len(x_3_0) <= 200): return False
+            if not ((type(x_3_0) is str) and (_C1_8(x_3_0)) and (len(x_3_0) <= 200)): return False
             x_3_1 = x_3["type"]
-            if not (type(x_3_1) is list and x_3_1 == _C1_10): return False
+            if not (type(x_3_1) is list and x_3_1 == _C1_9): return False
             pass
         x_4 = x["validFrom"]
-        if not (type(x_4) is str): return False
-        if not (_C1_11(x_4)): return False
+        if not ((type(x_4) is str) and (_C1_10(x_4))): return False
         if "validUntil" in x:
             x_5 = x["validUntil"]
-            if not (type(x_5) is str): return False
-            if not (_C1_12(x_5)): return False
+            if not ((type(x_5) is str) and (_C1_11(x_5))): return False
         x_6 = x["credentialSubject"]
         if not (type(x_6) is dict): return False
         if True:
-            if not _C1_13 <= x_6.keys(): return False
-            if not x_6.keys() <= _C1_14: return False
+            if not _C1_12 <= x_6.keys() <= _C1_13: return False
             x_6_0 = x_6["type"]
-            if not (type(x_6_0) is list and x_6_0 == _C1_15): return False
+            if not (type(x_6_0) is list and x_6_0 == _C1_14): return False
             x_6_1 = x_6["name"]
-            if not (type(x_6_1) is str): return False
-            if not (_C1_16(x_6_1)): return False
-            if not (len(x_6_1) >= 1): return False
-            if not (len(x_6_1) <= 80): return False
+            if not ((type(x_6_1) is str) and (_C1_15(x_6_1)) and (len(x_6_1) >= 1) and (len(x_6_1) <= 80)): return False
             x_6_2 = x_6["nameKm"]
-            if not (type(x_6_2) is str): return False
-            if not (_C1_17(x_6_2)): return False
-            if not (len(x_6_2) >= 1): return False
-            if not (len(x_6_2) <= 80): return False
+            if not ((type(x_6_2) is str) and (_C1_16(x_6_2)) and (len(x_6_2) >= 1) and (len(x_6_2) <= 80)): return False
             x_6_3 = x_6["birthYear"]
-            if not ((type(x_6_3) is int or (type(x_6_3) is float and x_6_3.is_integer()))): return False
-            if not (x_6_3 >= 1900): return False
-            if not (x_6_3 <= 2100): return False
+            if not (((type(x_6_3) is int or (type(x_6_3) is float and x_6_3.is_integer()))) and (x_6_3 >= 1900) and (x_6_3 <= 2100)): return False
             x_6_4 = x_6["nationalIdLast4"]
-            if not (type(x_6_4) is str): return False
-            if not (_C1_18(x_6_4)): return False
+            if not ((type(x_6_4) is str) and (_C1_17(x_6_4))): return False
             x_6_5 = x_6["identifier"]
             if not (type(x_6_5) is list): return False
             if True:
                 if len(x_6_5) < 1: return False
                 if len(x_6_5) > 1: return False
                 for _i in x_6_5:
-                    if not _v1_19(_i): return False
+                    if not _v1_18(_i): return False
                 pass
             x_6_6 = x_6["achievement"]
-            if not (_v1_27(x_6_6)): return False
+            if not (_v1_24(x_6_6)): return False
             if "result" in x_6:
                 x_6_7 = x_6["result"]
                 if not (type(x_6_7) is list): return False
@@ -344,16 +283,14 @@ def _v1_1(x):
                     if len(x_6_7) < 1: return False
                     if len(x_6_7) > 40: return False
                     for _i in x_6_7:
-                        if not _v1_43(_i): return False
+                        if not _v1_38(_i): return False
                     pass
             if "activityStartDate" in x_6:
                 x_6_8 = x_6["activityStartDate"]
-                if not (type(x_6_8) is str): return False
-                if not (_C1_49(x_6_8)): return False
+                if not ((type(x_6_8) is str) and (_C1_43(x_6_8))): return False
             if "activityEndDate" in x_6:
                 x_6_9 = x_6["activityEndDate"]
-                if not (type(x_6_9) is str): return False
-                if not (_C1_50(x_6_9)): return False
+                if not ((type(x_6_9) is str) and (_C1_44(x_6_9))): return False
             pass
         x_7 = x["credentialStatus"]
         if not (type(x_7) is list): return False
@@ -361,7 +298,7 @@ def _v1_1(x):
             if len(x_7) < 1: return False
             if len(x_7) > 2: return False
             for _i in x_7:
-                if not _v1_51(_i): return False
+                if not _v1_45(_i): return False
             pass
         pass
     return True
@@ -369,78 +306,55 @@ def _v1_1(x):
 def _v2_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C2_2 <= x.keys(): return False
-        if not x.keys() <= _C2_3: return False
+        if x.keys() != _C2_2: return False
         x_0 = x["type"]
-        if not (type(x_0) is str and x_0 == _C2_4): return False
+        if not (type(x_0) is str and x_0 == _C2_3): return False
         x_1 = x["issuer"]
-        if not (type(x_1) is str): return False
-        if not (_C2_5(x_1)): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (_C2_4(x_1)) and (len(x_1) <= 200)): return False
         x_2 = x["kid"]
-        if not (type(x_2) is str): return False
-        if not (_C2_6(x_2)): return False
+        if not ((type(x_2) is str) and (_C2_5(x_2))): return False
         x_3 = x["created"]
-        if not (type(x_3) is str): return False
-        if not (_C2_7(x_3)): return False
+        if not ((type(x_3) is str) and (_C2_6(x_3))): return False
         x_4 = x["count"]
-        if not ((type(x_4) is int or (type(x_4) is float and x_4.is_integer()))): return False
-        if not (x_4 >= 0): return False
-        if not (x_4 <= 500000): return False
+        if not (((type(x_4) is int or (type(x_4) is float and x_4.is_integer()))) and (x_4 >= 0) and (x_4 <= 500000)): return False
         x_5 = x["entries"]
-        if not (type(x_5) is str): return False
-        if not (_C2_8(x_5)): return False
+        if not ((type(x_5) is str) and (_C2_7(x_5))): return False
         pass
     return True
 
-def _v3_11(x):
+def _v3_9(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C3_12 <= x.keys(): return False
-        if not x.keys() <= _C3_13: return False
+        if x.keys() != _C3_10: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C3_14(x_0)): return False
+        if not ((type(x_0) is str) and (_C3_11(x_0))): return False
         x_1 = x["jws"]
-        if not (type(x_1) is str): return False
-        if not (_C3_15(x_1)): return False
+        if not ((type(x_1) is str) and (_C3_12(x_1))): return False
         x_2 = x["qr"]
-        if not (type(x_2) is str): return False
-        if not (_C3_16(x_2)): return False
+        if not ((type(x_2) is str) and (_C3_13(x_2))): return False
         pass
     return True
 
 def _v3_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C3_2 <= x.keys(): return False
-        if not x.keys() <= _C3_3: return False
+        if x.keys() != _C3_2: return False
         x_0 = x["type"]
-        if not (type(x_0) is str and x_0 == _C3_4): return False
+        if not (type(x_0) is str and x_0 == _C3_3): return False
         x_1 = x["version"]
-        if not (_eq(x_1, _C3_5)): return False
+        if not (_eq(x_1, _C3_4)): return False
         x_2 = x["holder"]
         if not (type(x_2) is dict): return False
         if True:
-            if not _C3_6 <= x_2.keys(): return False
-            if not x_2.keys() <= _C3_7: return False
+            if x_2.keys() != _C3_5: return False
             x_2_0 = x_2["name"]
-            if not (type(x_2_0) is str): return False
-            if not (_C3_8(x_2_0)): return False
-            if not (len(x_2_0) >= 1): return False
-            if not (len(x_2_0) <= 80): return False
+            if not ((type(x_2_0) is str) and (_C3_6(x_2_0)) and (len(x_2_0) >= 1) and (len(x_2_0) <= 80)): return False
             x_2_1 = x_2["nameKm"]
-            if not (type(x_2_1) is str): return False
-            if not (_C3_9(x_2_1)): return False
-            if not (len(x_2_1) >= 1): return False
-            if not (len(x_2_1) <= 80): return False
+            if not ((type(x_2_1) is str) and (_C3_7(x_2_1)) and (len(x_2_1) >= 1) and (len(x_2_1) <= 80)): return False
             x_2_2 = x_2["birthYear"]
-            if not ((type(x_2_2) is int or (type(x_2_2) is float and x_2_2.is_integer()))): return False
-            if not (x_2_2 >= 1900): return False
-            if not (x_2_2 <= 2100): return False
+            if not (((type(x_2_2) is int or (type(x_2_2) is float and x_2_2.is_integer()))) and (x_2_2 >= 1900) and (x_2_2 <= 2100)): return False
             x_2_3 = x_2["nationalIdLast4"]
-            if not (type(x_2_3) is str): return False
-            if not (_C3_10(x_2_3)): return False
+            if not ((type(x_2_3) is str) and (_C3_8(x_2_3))): return False
             pass
         x_3 = x["credentials"]
         if not (type(x_3) is list): return False
@@ -448,140 +362,114 @@ def _v3_1(x):
             if len(x_3) < 1: return False
             if len(x_3) > 200: return False
             for _i in x_3:
-                if not _v3_11(_i): return False
+                if not _v3_9(_i): return False
             pass
         x_4 = x["created"]
-        if not (type(x_4) is str): return False
-        if not (_C3_17(x_4)): return False
+        if not ((type(x_4) is str) and (_C3_14(x_4))): return False
         pass
     return True
 
 def _v4_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C4_2 <= x.keys(): return False
-        if not x.keys() <= _C4_3: return False
+        if x.keys() != _C4_2: return False
         x_0 = x["@context"]
-        if not (type(x_0) is list and x_0 == _C4_4): return False
+        if not (type(x_0) is list and x_0 == _C4_3): return False
         x_1 = x["id"]
-        if not (type(x_1) is str): return False
-        if not (_C4_5(x_1)): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (_C4_4(x_1)) and (len(x_1) <= 200)): return False
         x_2 = x["type"]
-        if not (type(x_2) is list and x_2 == _C4_6): return False
+        if not (type(x_2) is list and x_2 == _C4_5): return False
         x_3 = x["issuer"]
-        if not (type(x_3) is str): return False
-        if not (_C4_7(x_3)): return False
-        if not (len(x_3) <= 200): return False
+        if not ((type(x_3) is str) and (_C4_6(x_3)) and (len(x_3) <= 200)): return False
         x_4 = x["validFrom"]
-        if not (type(x_4) is str): return False
-        if not (_C4_8(x_4)): return False
+        if not ((type(x_4) is str) and (_C4_7(x_4))): return False
         x_5 = x["validUntil"]
-        if not (type(x_5) is str): return False
-        if not (_C4_9(x_5)): return False
+        if not ((type(x_5) is str) and (_C4_8(x_5))): return False
         x_6 = x["credentialSubject"]
         if not (type(x_6) is dict): return False
         if True:
-            if not _C4_10 <= x_6.keys(): return False
-            if not x_6.keys() <= _C4_11: return False
+            if not _C4_9 <= x_6.keys() <= _C4_10: return False
             x_6_0 = x_6["id"]
-            if not (type(x_6_0) is str): return False
-            if not (len(x_6_0) <= 220): return False
+            if not ((type(x_6_0) is str) and (len(x_6_0) <= 220)): return False
             x_6_1 = x_6["type"]
-            if not (type(x_6_1) is str and x_6_1 == _C4_12): return False
+            if not (type(x_6_1) is str and x_6_1 == _C4_11): return False
             x_6_2 = x_6["statusPurpose"]
-            if not (type(x_6_2) is str and x_6_2 in _C4_13): return False
+            if not (type(x_6_2) is str and x_6_2 in _C4_12): return False
             x_6_3 = x_6["encodedList"]
-            if not (type(x_6_3) is str): return False
-            if not (_C4_14(x_6_3)): return False
-            if not (len(x_6_3) <= 200000): return False
+            if not ((type(x_6_3) is str) and (_C4_13(x_6_3)) and (len(x_6_3) <= 200000)): return False
             if "ttl" in x_6:
                 x_6_4 = x_6["ttl"]
-                if not ((type(x_6_4) is int or (type(x_6_4) is float and x_6_4.is_integer()))): return False
-                if not (x_6_4 >= 0): return False
+                if not (((type(x_6_4) is int or (type(x_6_4) is float and x_6_4.is_integer()))) and (x_6_4 >= 0)): return False
             pass
         pass
     return True
 
-def _v5_9(x):
+def _v5_8(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C5_10 <= x.keys(): return False
-        if not x.keys() <= _C5_11: return False
+        if x.keys() != _C5_9: return False
         x_0 = x["protected"]
-        if not (type(x_0) is str): return False
-        if not (_C5_12(x_0)): return False
+        if not ((type(x_0) is str) and (_C5_10(x_0))): return False
         x_1 = x["signature"]
-        if not (type(x_1) is str): return False
-        if not (_C5_13(x_1)): return False
+        if not ((type(x_1) is str) and (_C5_11(x_1))): return False
         pass
     return True
 
 def _v5_5(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C5_6 <= x.keys(): return False
-        if not x.keys() <= _C5_7: return False
+        if x.keys() != _C5_6: return False
         x_0 = x["payload"]
-        if not (type(x_0) is str): return False
-        if not (_C5_8(x_0)): return False
+        if not ((type(x_0) is str) and (_C5_7(x_0))): return False
         x_1 = x["signatures"]
         if not (type(x_1) is list): return False
         if True:
             if len(x_1) < 1: return False
             if len(x_1) > 32: return False
             for _i in x_1:
-                if not _v5_9(_i): return False
+                if not _v5_8(_i): return False
             pass
         pass
     return True
 
-def _v5_14(x):
+def _v5_12(x):
     if not (_v5_5(x)): return False
     return True
 
-def _v5_15(x):
-    if not (type(x) is str): return False
-    if not (_C5_16(x)): return False
+def _v5_13(x):
+    if not ((type(x) is str) and (_C5_14(x))): return False
     return True
 
-def _v5_17(x):
-    if not (type(x) is str): return False
-    if not (_C5_18(x)): return False
+def _v5_15(x):
+    if not ((type(x) is str) and (_C5_16(x))): return False
+    return True
+
+def _v5_21(x):
+    if not ((type(x) is str) and (_C5_22(x))): return False
     return True
 
 def _v5_23(x):
-    if not (type(x) is str): return False
-    if not (_C5_24(x)): return False
-    return True
-
-def _v5_25(x):
     if not (x is None): return False
     return True
 
-def _v5_19(x):
+def _v5_17(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C5_20 <= x.keys(): return False
-        if not x.keys() <= _C5_21: return False
+        if not _C5_18 <= x.keys() <= _C5_19: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C5_22(x_0)): return False
-        if not (len(x_0) <= 200): return False
+        if not ((type(x_0) is str) and (_C5_20(x_0)) and (len(x_0) <= 200)): return False
         x_1 = x["statusAsOf"]
-        if not (sum((_v5_23(x_1), _v5_25(x_1),)) == 1): return False
+        if not (sum((_v5_21(x_1), _v5_23(x_1),)) == 1): return False
         if "problem" in x:
             x_2 = x["problem"]
-            if not (type(x_2) is str): return False
-            if not (len(x_2) <= 300): return False
+            if not ((type(x_2) is str) and (len(x_2) <= 300)): return False
         pass
     return True
 
 def _v5_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C5_2 <= x.keys(): return False
-        if not x.keys() <= _C5_3: return False
+        if not _C5_2 <= x.keys() <= _C5_3: return False
         x_0 = x["type"]
         if not (type(x_0) is str and x_0 == _C5_4): return False
         x_1 = x["trustList"]
@@ -592,14 +480,14 @@ def _v5_1(x):
             if True:
                 if len(x_2) > 100: return False
                 for _i in x_2:
-                    if not _v5_14(_i): return False
+                    if not _v5_12(_i): return False
                 pass
         x_3 = x["statusLists"]
         if not (type(x_3) is list): return False
         if True:
             if len(x_3) > 10000: return False
             for _i in x_3:
-                if not _v5_15(_i): return False
+                if not _v5_13(_i): return False
             pass
         if "issuanceRecords" in x:
             x_4 = x["issuanceRecords"]
@@ -607,7 +495,7 @@ def _v5_1(x):
             if True:
                 if len(x_4) > 10000: return False
                 for _i in x_4:
-                    if not _v5_17(_i): return False
+                    if not _v5_15(_i): return False
                 pass
         if "centres" in x:
             x_5 = x["centres"]
@@ -615,29 +503,25 @@ def _v5_1(x):
             if True:
                 if len(x_5) > 2000: return False
                 for _i in x_5:
-                    if not _v5_19(_i): return False
+                    if not _v5_17(_i): return False
                 pass
         x_6 = x["syncedAt"]
-        if not (type(x_6) is str): return False
-        if not (_C5_26(x_6)): return False
+        if not ((type(x_6) is str) and (_C5_24(x_6))): return False
         pass
     return True
 
 def _v6_8(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C6_9 <= x.keys(): return False
-        if not x.keys() <= _C6_10: return False
+        if x.keys() != _C6_9: return False
         x_0 = x["kty"]
-        if not (type(x_0) is str and x_0 == _C6_11): return False
+        if not (type(x_0) is str and x_0 == _C6_10): return False
         x_1 = x["crv"]
-        if not (type(x_1) is str and x_1 == _C6_12): return False
+        if not (type(x_1) is str and x_1 == _C6_11): return False
         x_2 = x["x"]
-        if not (type(x_2) is str): return False
-        if not (_C6_13(x_2)): return False
+        if not ((type(x_2) is str) and (_C6_12(x_2))): return False
         x_3 = x["kid"]
-        if not (type(x_3) is str): return False
-        if not (_C6_14(x_3)): return False
+        if not ((type(x_3) is str) and (_C6_13(x_3))): return False
         pass
     return True
 
@@ -645,88 +529,71 @@ def _v6_7(x):
     if not (_v6_8(x)): return False
     return True
 
-def _v6_19(x):
+def _v6_18(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C6_20 <= x.keys(): return False
-        if not x.keys() <= _C6_21: return False
+        if not _C6_19 <= x.keys() <= _C6_20: return False
         x_0 = x["jwk"]
         if not (_v6_8(x_0)): return False
         x_1 = x["validFrom"]
-        if not (type(x_1) is str): return False
-        if not (_C6_22(x_1)): return False
+        if not ((type(x_1) is str) and (_C6_21(x_1))): return False
         if "validUntil" in x:
             x_2 = x["validUntil"]
-            if not (type(x_2) is str): return False
-            if not (_C6_23(x_2)): return False
+            if not ((type(x_2) is str) and (_C6_22(x_2))): return False
         if "compromisedSince" in x:
             x_3 = x["compromisedSince"]
-            if not (type(x_3) is str): return False
-            if not (_C6_24(x_3)): return False
+            if not ((type(x_3) is str) and (_C6_23(x_3))): return False
         if "issuanceRecord" in x:
             x_4 = x["issuanceRecord"]
             if not (type(x_4) is dict): return False
             if True:
-                if not _C6_25 <= x_4.keys(): return False
-                if not x_4.keys() <= _C6_26: return False
+                if x_4.keys() != _C6_24: return False
                 x_4_0 = x_4["sha256"]
-                if not (type(x_4_0) is str): return False
-                if not (_C6_27(x_4_0)): return False
+                if not ((type(x_4_0) is str) and (_C6_25(x_4_0))): return False
                 x_4_1 = x_4["entries"]
-                if not ((type(x_4_1) is int or (type(x_4_1) is float and x_4_1.is_integer()))): return False
-                if not (x_4_1 >= 0): return False
-                if not (x_4_1 <= 500000): return False
+                if not (((type(x_4_1) is int or (type(x_4_1) is float and x_4_1.is_integer()))) and (x_4_1 >= 0) and (x_4_1 <= 500000)): return False
                 pass
         pass
     return True
 
-def _v6_32(x):
-    if not (type(x) is str): return False
-    if not (_C6_33(x)): return False
+def _v6_29(x):
+    if not ((type(x) is str) and (_C6_30(x))): return False
     return True
 
-def _v6_28(x):
+def _v6_26(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C6_29 <= x.keys(): return False
-        if not x.keys() <= _C6_30: return False
+        if x.keys() != _C6_27: return False
         x_0 = x["kind"]
-        if not (type(x_0) is str and x_0 in _C6_31): return False
+        if not (type(x_0) is str and x_0 in _C6_28): return False
         x_1 = x["occupations"]
         if not (type(x_1) is list): return False
         if True:
             if len(x_1) < 1: return False
             if not _unique(x_1): return False
             for _i in x_1:
-                if not _v6_32(_i): return False
+                if not _v6_29(_i): return False
             pass
         pass
     return True
 
-def _v6_15(x):
+def _v6_14(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C6_16 <= x.keys(): return False
-        if not x.keys() <= _C6_17: return False
+        if not _C6_15 <= x.keys() <= _C6_16: return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (_C6_18(x_0)): return False
-        if not (len(x_0) <= 200): return False
+        if not ((type(x_0) is str) and (_C6_17(x_0)) and (len(x_0) <= 200)): return False
         x_1 = x["name"]
-        if not (type(x_1) is str): return False
-        if not (len(x_1) >= 1): return False
-        if not (len(x_1) <= 200): return False
+        if not ((type(x_1) is str) and (len(x_1) >= 1) and (len(x_1) <= 200)): return False
         x_2 = x["nameKm"]
-        if not (type(x_2) is str): return False
-        if not (len(x_2) >= 1): return False
-        if not (len(x_2) <= 200): return False
+        if not ((type(x_2) is str) and (len(x_2) >= 1) and (len(x_2) <= 200)): return False
         x_3 = x["keys"]
         if not (type(x_3) is list): return False
         if True:
             if len(x_3) < 1: return False
             if len(x_3) > 16: return False
             for _i in x_3:
-                if not _v6_19(_i): return False
+                if not _v6_18(_i): return False
             pass
         x_4 = x["accreditations"]
         if not (type(x_4) is list): return False
@@ -734,30 +601,26 @@ def _v6_15(x):
             if len(x_4) < 1: return False
             if len(x_4) > 4: return False
             for _i in x_4:
-                if not _v6_28(_i): return False
+                if not _v6_26(_i): return False
             pass
         if "state" in x:
             x_5 = x["state"]
-            if not (type(x_5) is str and x_5 in _C6_34): return False
+            if not (type(x_5) is str and x_5 in _C6_31): return False
         pass
     return True
 
 def _v6_1(x):
     if not (type(x) is dict): return False
     if True:
-        if not _C6_2 <= x.keys(): return False
-        if not x.keys() <= _C6_3: return False
+        if not _C6_2 <= x.keys() <= _C6_3: return False
         x_0 = x["type"]
         if not (type(x_0) is str and x_0 == _C6_4): return False
         x_1 = x["version"]
-        if not ((type(x_1) is int or (type(x_1) is float and x_1.is_integer()))): return False
-        if not (x_1 >= 1): return False
+        if not (((type(x_1) is int or (type(x_1) is float and x_1.is_integer()))) and (x_1 >= 1)): return False
         x_2 = x["issued"]
-        if not (type(x_2) is str): return False
-        if not (_C6_5(x_2)): return False
+        if not ((type(x_2) is str) and (_C6_5(x_2))): return False
         x_3 = x["expires"]
-        if not (type(x_3) is str): return False
-        if not (_C6_6(x_3)): return False
+        if not ((type(x_3) is str) and (_C6_6(x_3))): return False
         x_4 = x["rootKeys"]
         if not (type(x_4) is list): return False
         if True:
@@ -768,15 +631,13 @@ def _v6_1(x):
             pass
         if "threshold" in x:
             x_5 = x["threshold"]
-            if not ((type(x_5) is int or (type(x_5) is float and x_5.is_integer()))): return False
-            if not (x_5 >= 1): return False
-            if not (x_5 <= 16): return False
+            if not (((type(x_5) is int or (type(x_5) is float and x_5.is_integer()))) and (x_5 >= 1) and (x_5 <= 16)): return False
         x_6 = x["issuers"]
         if not (type(x_6) is list): return False
         if True:
             if len(x_6) > 2000: return False
             for _i in x_6:
-                if not _v6_15(_i): return False
+                if not _v6_14(_i): return False
             pass
         pass
     return True
@@ -786,8 +647,7 @@ def _v7_3(x):
     return True
 
 def _v7_5(x):
-    if not (type(x) is str): return False
-    if not (len(x) >= 1): return False
+    if not ((type(x) is str) and (len(x) >= 1)): return False
     return True
 
 def _v7_6(x):
@@ -795,8 +655,7 @@ def _v7_6(x):
     if True:
         if not _C7_7 <= x.keys(): return False
         x_0 = x["id"]
-        if not (type(x_0) is str): return False
-        if not (len(x_0) >= 1): return False
+        if not ((type(x_0) is str) and (len(x_0) >= 1)): return False
         pass
     return True
 

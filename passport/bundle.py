@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from passport import centreid, jsonread, jws, schema
 from passport.credential import format_time, parse_time
@@ -31,22 +30,36 @@ MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 BUNDLE_LIMITS = jsonread.Limits(max_bytes=MAX_BUNDLE_BYTES, max_depth=16)
 
 
-@dataclass(frozen=True)
-class CentreFreshness:
+class CentreFreshness(NamedTuple):
     """How current a centre's status lists in this bundle are (from the national bundle)."""
 
     status_as_of: datetime | None  # None: the authority has none of its lists
     problem: str = ""
 
 
-@dataclass(frozen=True)
-class TrustBundle:
+class _BundleFields(NamedTuple):
     trust_list: TrustList
     status_lists: dict[str, StatusList]
     synced_at: datetime
-    records: dict[tuple[str, str], IssuanceRecord] = field(default_factory=dict)
-    centres: dict[str, CentreFreshness] = field(default_factory=dict)
-    root_history: tuple[dict[str, Any], ...] = ()
+    records: dict[tuple[str, str], IssuanceRecord]
+    centres: dict[str, CentreFreshness]
+    root_history: tuple[dict[str, Any], ...]
+
+
+class TrustBundle(_BundleFields):
+    """What a verifier trusts: the national trust list, the status lists, issuance records.
+    (Immutable: a NamedTuple; a cheap class at every start.)"""
+
+    __slots__ = ()
+
+    def __new__(cls, trust_list: TrustList, status_lists: dict[str, StatusList],
+                synced_at: datetime,
+                records: dict[tuple[str, str], IssuanceRecord] | None = None,
+                centres: dict[str, CentreFreshness] | None = None,
+                root_history: tuple[dict[str, Any], ...] = ()) -> TrustBundle:
+        return super().__new__(cls, trust_list, status_lists, synced_at,
+                               {} if records is None else records,
+                               {} if centres is None else centres, root_history)
 
     @classmethod
     def from_json(cls, data: bytes, *, roots: RootSet | Sequence[PublicKey],
@@ -131,7 +144,7 @@ def checked_status_list(trust_list: TrustList, compact: str) -> StatusList:
     if outside is not None:
         raise TrustError(f"trust bundle: status list {status.url} {outside}")
     if entry.valid_until is not None and status.valid_until > entry.valid_until:
-        status = replace(status, valid_until=entry.valid_until)
+        status = status._replace(valid_until=entry.valid_until)
     return status
 
 

@@ -12,9 +12,8 @@ import enum
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, NoReturn
 
 from passport import jsonread, schema, vcdm
 from passport.errors import CredentialError, JWSFormatError, TimeFormatError
@@ -55,10 +54,12 @@ class AchievementType(enum.StrEnum):
 
     @property
     def kind(self) -> Kind:
-        return Kind.TVET if self is AchievementType.COURSE else Kind.RPL
+        # Module constants: an enum member is a slow class attribute (read on every scan).
+        return _TVET if self is _COURSE else _RPL
 
 
 _ACHIEVEMENT_TYPES = {t.value: t for t in AchievementType}
+_COURSE, _TVET, _RPL = AchievementType.COURSE, Kind.TVET, Kind.RPL
 
 
 class StatusPurpose(enum.StrEnum):
@@ -67,6 +68,7 @@ class StatusPurpose(enum.StrEnum):
 
 
 _PURPOSES = {p.value: p for p in StatusPurpose}
+_FRAMEWORKS = frozenset(("ISCO-08", "CQF"))
 _named = tuple.__new__
 
 
@@ -98,8 +100,9 @@ def national_id_hash(national_id: str, salt: str) -> str:
     return "sha256$" + hashlib.sha256((normalized + salt).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):
+    """The credential's holder: names, birth year, and the salted hash of the national ID."""
+
     name: str
     name_km: str
     birth_year: int
@@ -120,8 +123,9 @@ class Alignment(NamedTuple):
     name: str
 
 
-@dataclass(frozen=True)
-class Achievement:
+class Achievement(NamedTuple):
+    """What was achieved: the rubric or course, its kind, texts and alignments."""
+
     id: str
     type: AchievementType
     name: str
@@ -148,8 +152,13 @@ class StatusEntry(NamedTuple):
     list_index: int
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(NamedTuple):
+    """A credential that passed the schema and the semantic checks, with its claims.
+
+    Credential, Holder, Achievement and the parts below are NamedTuples: immutable, built on
+    the scan path in one step each (no Python-level __init__), and cheap classes to create
+    at the start of every `skillpass verify`."""
+
     id: str
     issuer: str
     valid_from: datetime
@@ -191,17 +200,23 @@ class Credential:
         ach = subject["achievement"]
         achievement_type = _ACHIEVEMENT_TYPES[ach["achievementType"]]
         aligned = {a["targetFramework"]: a for a in ach["alignment"]}
-        if set(aligned) != {"ISCO-08", "CQF"}:
+        if aligned.keys() != _FRAMEWORKS:
             raise CredentialError("credential: alignment must name one ISCO-08 and one CQF target")
         prefix = ach["id"] + "#"
         cut = len(prefix)
         # The tuples are built without NamedTuple's Python-level __new__ (fields in order):
         # a certificate lists up to 40 units, and every scan builds them.
-        descriptions = [r["resultDescription"] for r in subject.get("result", ())]
-        units = [d[cut:] if d.startswith(prefix) else _foreign(d) for d in descriptions]
-        results = tuple([_named(UnitResult, pair)
-                         for pair in zip(units, descriptions, strict=True)])
-        if achievement_type.kind is Kind.RPL:
+        units: list[str] = []
+        listed: list[UnitResult] = []
+        for r in subject.get("result", ()):
+            d = r["resultDescription"]
+            if not d.startswith(prefix):
+                _foreign(d)
+            unit = d[cut:]
+            units.append(unit)
+            listed.append(_named(UnitResult, (unit, d)))
+        results = tuple(listed)
+        if achievement_type.kind is _RPL:
             if not results:
                 raise CredentialError("credential: an RPL credential lists its achieved units")
             if len(set(units)) != len(results):
@@ -221,59 +236,35 @@ class Credential:
             raise CredentialError("credential: validUntil is not after validFrom")
         start = subject.get("activityStartDate")
         end = subject.get("activityEndDate")
-        return _frozen(cls, {
-            "id": claims["id"],
-            "issuer": claims["issuer"]["id"],
-            "valid_from": valid_from,
-            "valid_until": valid_until,
-            "holder": _frozen(Holder, {
-                "name": subject["name"], "name_km": subject["nameKm"],
-                "birth_year": subject["birthYear"],
-                "national_id_last4": subject["nationalIdLast4"],
-                "national_id_hash": ident["identityHash"], "salt": ident["salt"]}),
-            "achievement": _frozen(Achievement, {
-                "id": ach["id"], "type": achievement_type, "name": ach["name"],
-                "name_km": ach["nameKm"], "description": ach["description"],
-                "criteria": ach["criteria"]["narrative"],
-                "occupation": _alignment(aligned["ISCO-08"]), "level": _alignment(aligned["CQF"]),
-                "learning_hours": ach.get("learningHours")}),
-            "results": results,
-            "status": status,
-            "activity_start": parse_time(start) if start else None,
-            "activity_end": parse_time(end) if end else None,
-            "claims": claims,
-        })
+        # Fields in their declared order (tests/test_verify.py holds this to the constructors).
+        holder = _named(Holder, (
+            subject["name"], subject["nameKm"], subject["birthYear"], subject["nationalIdLast4"],
+            ident["identityHash"], ident["salt"]))
+        achievement = _named(Achievement, (
+            ach["id"], achievement_type, ach["name"], ach["nameKm"], ach["description"],
+            ach["criteria"]["narrative"], _alignment(aligned["ISCO-08"]),
+            _alignment(aligned["CQF"]), ach.get("learningHours")))
+        return _named(cls, (
+            claims["id"], claims["issuer"]["id"], valid_from, valid_until, holder, achievement,
+            results, status, parse_time(start) if start else None,
+            parse_time(end) if end else None, claims))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Credential:
         return cls.from_claims(decode_claims(payload))
 
 
-_Frozen = TypeVar("_Frozen")
-
-
-def _frozen(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
-    """An instance of the frozen dataclass `cls` from every one of its fields, by name.
-
-    The generated __init__ sets each field with its own object.__setattr__ call: 26 calls for
-    the three objects every scan builds. Here the instance's dict is filled at once; equality,
-    hashing and repr read the same dict (tests/test_verify.py holds the two ways equal)."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(fields)
-    return obj
-
-
-def _foreign(description: str) -> UnitResult:
+def _foreign(description: str) -> NoReturn:
     raise CredentialError(f"credential: result {description} refers to another achievement")
 
 
 def _alignment(a: dict[str, Any]) -> Alignment:
-    return Alignment(a["targetFramework"], a["targetCode"], a["targetName"])
+    return _named(Alignment, (a["targetFramework"], a["targetCode"], a["targetName"]))
 
 
 def schema_content(claims: dict[str, Any]) -> dict[str, Any]:
     """What the product schema judges: the credential without the JWT claims beside it."""
-    return claims if not any(c in claims for c in JWT_CLAIMS) else {
+    return claims if claims.keys().isdisjoint(JWT_CLAIMS) else {
         k: v for k, v in claims.items() if k not in JWT_CLAIMS}
 
 
@@ -340,8 +331,7 @@ def alignments(isco_code: str, isco_name: str, cqf_level: str, cqf_name: str) ->
     ]
 
 
-@dataclass(frozen=True)
-class HolderInput:
+class HolderInput(NamedTuple):
     """What an issuer knows of a holder; the full national ID never enters a credential."""
 
     name: str

@@ -15,8 +15,9 @@ Path = tuple[str | int, ...]
 DOCUMENT_LIMITS = jsonread.Limits(max_bytes=4 << 20, max_depth=32, max_digits=32)
 # The stdlib's own string scanner, so string escapes are measured exactly as json reads them.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
-_WS = re.compile(r"[ \t\n\r]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+# Compiled on first use (only a document with a problem is walked): not at every start.
+_WS = r"[ \t\n\r]*"
+_NUMBER = r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?"
 
 
 def line_of(text: str, offset: int) -> int:
@@ -26,9 +27,10 @@ def line_of(text: str, offset: int) -> int:
 def value_offsets(text: str) -> dict[Path, int]:
     """Map each JSON path to the offset of its value. Assumes `text` is valid JSON."""
     found: dict[Path, int] = {}
+    ws, number = re.compile(_WS), re.compile(_NUMBER)
 
     def skip(i: int) -> int:
-        m = _WS.match(text, i)
+        m = ws.match(text, i)
         return m.end() if m else i
 
     def parse(i: int, path: Path) -> int:
@@ -63,7 +65,7 @@ def value_offsets(text: str) -> dict[Path, int]:
         for literal in ("true", "false", "null"):
             if text.startswith(literal, i):
                 return i + len(literal)
-        m = _NUMBER.match(text, i)
+        m = number.match(text, i)
         if not m:
             raise ValueError(f"unexpected character at {i}")
         return m.end()

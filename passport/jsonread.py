@@ -25,33 +25,71 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# Patterns as text: the scan path never needs them, and the re module compiles and keeps each
+# on first use (compiling them all at import cost every start of the command line).
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_NOT_BRACKET = r"[^\[\]{}]+"
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
 # Escaped backslashes first (so "\\ud800" is a backslash and text), then whole pairs; a
 # surrogate escape still left has no partner.
-_ESCAPED_BACKSLASH = re.compile(r"\\\\")
-_SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ESCAPED_BACKSLASH = r"\\\\"
+_SURROGATE_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_SURROGATE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 
 
-@dataclass(frozen=True)
 class Limits:
+    """The bounds one kind of document is read within (see the module's list). Immutable,
+    equal and hashed by its four bounds. (A plain class, not a frozen dataclass: building one
+    of those costs every start of the command line more than a verification.)"""
+
+    __slots__ = ("decoder", "max_bytes", "max_depth", "max_digits", "unique_keys")
     max_bytes: int
-    max_depth: int = 32
-    max_digits: int = 32
-    unique_keys: bool = True
+    max_depth: int
+    max_digits: int
+    unique_keys: bool
     # One decoder per set of limits, built once: building one per call would cost more than
     # the parse of a JWS header (this is on the path of every scan).
-    decoder: json.JSONDecoder = field(init=False, repr=False, compare=False)
+    decoder: json.JSONDecoder
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "decoder", json.JSONDecoder(
-            parse_int=_number(int, self.max_digits), parse_float=_number(float, self.max_digits),
-            parse_constant=_constant, object_pairs_hook=_unique if self.unique_keys else None))
+    def __init__(self, max_bytes: int, max_depth: int = 32, max_digits: int = 32,
+                 unique_keys: bool = True) -> None:
+        put = object.__setattr__
+        put(self, "max_bytes", max_bytes)
+        put(self, "max_depth", max_depth)
+        put(self, "max_digits", max_digits)
+        put(self, "unique_keys", unique_keys)
+        put(self, "decoder", json.JSONDecoder(
+            parse_int=_number(int, max_digits), parse_float=_number(float, max_digits),
+            parse_constant=_constant, object_pairs_hook=_unique if unique_keys else None))
+
+    def replace(self, *, max_bytes: int | None = None, max_depth: int | None = None,
+                max_digits: int | None = None, unique_keys: bool | None = None) -> Limits:
+        """These limits with the bounds given changed."""
+        return Limits(self.max_bytes if max_bytes is None else max_bytes,
+                      self.max_depth if max_depth is None else max_depth,
+                      self.max_digits if max_digits is None else max_digits,
+                      self.unique_keys if unique_keys is None else unique_keys)
+
+    def _bounds(self) -> tuple[int, int, int, bool]:
+        return self.max_bytes, self.max_depth, self.max_digits, self.unique_keys
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"limits are immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"limits are immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return self._bounds() == other._bounds() if type(other) is Limits else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._bounds())
+
+    def __repr__(self) -> str:
+        return (f"Limits(max_bytes={self.max_bytes!r}, max_depth={self.max_depth!r}, "
+                f"max_digits={self.max_digits!r}, unique_keys={self.unique_keys!r})")
 
 
 class JSONRejected(ValueError):
@@ -114,9 +152,9 @@ def _parse(text: str, decoder: json.JSONDecoder) -> Any:
 def _check_depth(text: str, max_depth: int) -> None:
     # Called only when there are more opening brackets than the limit (fewer cannot nest
     # deeper than it: the common case, a credential on the scan path). Strings left out.
-    outside = "".join(text.split('"')[0::2]) if '\\"' not in text else _STRING.sub("", text)
+    outside = "".join(text.split('"')[0::2]) if '\\"' not in text else re.sub(_STRING, "", text)
     depth = 0
-    for n, c in enumerate(_NOT_BRACKET.sub("", outside)):
+    for n, c in enumerate(re.sub(_NOT_BRACKET, "", outside)):
         depth += _DELTA[c]
         if depth > max_depth:
             raise JSONRejected(f"nested deeper than {max_depth} levels (max_depth), at "
@@ -124,8 +162,8 @@ def _check_depth(text: str, max_depth: int) -> None:
 
 
 def _check_surrogates(text: str) -> None:
-    rest = _SURROGATE_PAIR.sub("", _ESCAPED_BACKSLASH.sub("", text))
-    lone = _SURROGATE.search(rest)
+    rest = re.sub(_SURROGATE_PAIR, "", re.sub(_ESCAPED_BACKSLASH, "", text))
+    lone = re.search(_SURROGATE, rest)
     if lone:
         raise JSONRejected(f"the escape {lone.group()} is half of a UTF-16 pair, not a "
                            "character (unpaired surrogate)")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nacl.exceptions
-import nacl.signing
-import nacl.utils
+from nacl.bindings import crypto_sign_open
+
+if TYPE_CHECKING:
+    import nacl.signing
 
 from passport.b64 import b64u_decode, b64u_encode
 from passport.errors import KeyFileError
@@ -26,15 +27,33 @@ SEALED_KEY_FORMAT = "skillpass-sealed-key-v1"
 KID_CHARS = 12
 
 
-@dataclass(frozen=True)
 class PublicKey:
-    """An Ed25519 public key; `kid` is the first KID_CHARS of its RFC 7638 thumbprint."""
+    """An Ed25519 public key; `kid` is the first KID_CHARS of its RFC 7638 thumbprint.
+
+    Immutable, equal and hashed by its bytes. (A plain class, not a frozen dataclass: building
+    one of those costs every start of the command line more than a verification.)"""
 
     raw: bytes
 
-    def __post_init__(self) -> None:
-        if len(self.raw) != 32:
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != 32:
             raise KeyFileError("an Ed25519 public key is 32 bytes")
+        self.__dict__["raw"] = raw
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a public key is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a public key is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return self.raw == other.raw if type(other) is PublicKey else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.raw,))
+
+    def __repr__(self) -> str:
+        return f"PublicKey(raw={self.raw!r})"
 
     @cached_property
     def thumbprint(self) -> str:
@@ -78,11 +97,17 @@ class PublicKey:
 
     @cached_property
     def _verify_key(self) -> nacl.signing.VerifyKey:
+        import nacl.signing  # verification itself calls libsodium directly (see `verify`)
+
         return nacl.signing.VerifyKey(self.raw)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
+        # libsodium's crypto_sign_open, as nacl.signing.VerifyKey.verify calls it, without
+        # that wrapper's checks and encoder (a scan of a card checks one signature).
+        if not isinstance(signature, bytes) or len(signature) != 64:
+            return False
         try:
-            self._verify_key.verify(message, signature)
+            crypto_sign_open(signature + message, self.raw)
         except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
             return False
         return True
@@ -96,11 +121,15 @@ class PrivateKey:
     def __init__(self, seed: bytes) -> None:
         if len(seed) != 32:
             raise KeyFileError("an Ed25519 seed is 32 bytes")
+        import nacl.signing  # signing only: a verifier's start never loads pynacl's key classes
+
         self._signing = nacl.signing.SigningKey(seed)
         self.public = PublicKey(bytes(self._signing.verify_key))
 
     @classmethod
     def generate(cls) -> PrivateKey:
+        import nacl.utils
+
         return cls(nacl.utils.random(32))
 
     @property
@@ -121,6 +150,7 @@ def seal(key: PrivateKey, passphrase: str, *, label: str = "") -> dict[str, Any]
     """Encrypt a private key for storage. The result is safe to write to disk."""
     import nacl.pwhash  # sealing and unsealing only: a verifier holds no private key
     import nacl.secret
+    import nacl.utils
 
     if not passphrase:
         raise KeyFileError("a passphrase is required to store a private key")

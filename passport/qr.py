@@ -29,11 +29,11 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from passport import base45, jsonread, qrpack
-from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
+from passport.b64 import b64u_decode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 from passport.fileio import package_file
 
@@ -53,8 +53,9 @@ ECC_LEVEL = "Q"
 WHITESPACE = " \t\r\n"
 
 
-@dataclass(frozen=True)
-class DictionaryVersion:
+class DictionaryVersion(NamedTuple):
+    """A frozen data file of the codec: its version, file name and pinned SHA-256."""
+
     version: int
     filename: str
     sha256: str
@@ -90,7 +91,21 @@ def template(version: int) -> qrpack.Template:
         raise RuntimeError(f"QR template v{version} does not match its pinned hash")
     doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))
     assert isinstance(doc, dict)
-    return qrpack.Template(doc)
+    return qrpack.Template(doc, _compiled_unpackers().get(spec.sha256))
+
+
+def _compiled_unpackers() -> dict[str, tuple[qrpack.Unpacker, qrpack.Unpacker]]:
+    """The unpackers generated ahead (tools/qr_template_module.py), by template SHA-256."""
+    try:
+        from passport import _qr_templates_compiled as generated
+    except ImportError:
+        return {}
+    return dict(generated.UNPACKERS)
+
+
+def templates_module_source() -> str:
+    """passport/_qr_templates_compiled.py as the pinned templates and qrpack now make it."""
+    return qrpack.module_source({spec.sha256: template(v) for v, spec in TEMPLATES.items()})
 
 
 def prefix(version: int) -> str:
@@ -111,7 +126,7 @@ def _deflate(data: bytes, zdict: bytes, cuts: list[int]) -> bytes:
 
 _PREFIX = re.compile(r"SP([0-9]{1,3}):")  # ASCII digits, as the page reads it
 # Long hexadecimal runs (an identity hash) code better in a Huffman block of their own.
-_HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
+_HEX_RUN = rb"[0-9a-f]{32,}"  # compiled on first use (encoding only)
 
 
 def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
@@ -131,7 +146,7 @@ def encode(compact_jws: str, *, version: int = CURRENT_VERSION) -> str:
     zdict = dictionary(version)
     # Every candidate is valid raw deflate; the decoder does not care which was chosen.
     candidates = [_deflate(body, zdict, [])]
-    for run in _HEX_RUN.finditer(body):
+    for run in re.finditer(_HEX_RUN, body):
         candidates.append(_deflate(body, zdict, [run.start(), run.end()]))
     deflated = min(candidates, key=len)
     if version in TEMPLATES:
@@ -164,34 +179,40 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     if not match:
         raise QRFormatError("does not start with a Skills Passport prefix such as 'SP1:'",
                             position=0)
-    if match.group(1).startswith("0"):
+    digits = match.group(1)
+    if digits[0] == "0":
         raise QRFormatError("the codec version has a leading zero (canonical text starts "
                             "'SP1:')", position=2)
-    version = int(match.group(1))
-    zdict = dictionary(version)
-    packed = base45.decode(text[match.end():], offset=match.end())
-    start = SIGNATURE_BYTES + (version in TEMPLATES)
+    version = int(digits)
+    # Refused before anything is decoded; the dictionary itself is read only by the deflate
+    # form (the template form has no use for it).
+    if version not in DICTIONARIES:
+        raise QRFormatError(f"unknown codec version {version}", position=2)
+    end = match.end()
+    packed = base45.decode(text[end:], offset=end)
+    templated = version in TEMPLATES
+    start = SIGNATURE_BYTES + templated
     if len(packed) <= start:
         raise QRFormatError("too short to hold a signed credential (truncated?)",
                             position=len(text) - 1)
     signature = packed[:SIGNATURE_BYTES]
-    form = packed[SIGNATURE_BYTES] if version in TEMPLATES else FORM_DEFLATE
+    form = packed[SIGNATURE_BYTES] if templated else FORM_DEFLATE
     if form == FORM_TEMPLATE:
         header, payload = template(version).unpack(packed[start:], MAX_INFLATED)
         if not header:
             raise QRFormatError("header length is out of range")
     elif form == FORM_DEFLATE:
-        body = _inflate_canonical(packed[start:], zdict, len(text) - 1)
+        body = _inflate_canonical(packed[start:], dictionary(version), len(text) - 1)
         header_len, used = _read_varint(body)
         header = body[used:used + header_len]
         if len(header) != header_len or header_len == 0:
             raise QRFormatError("header length is out of range")
         payload = body[used + header_len:]
     else:
-        raise QRFormatError(f"unknown packing form {form} (a newer codec?)",
-                            position=match.end())
-    signing_input = b64u_encode_bytes(header) + b"." + b64u_encode_bytes(payload)
-    compact = signing_input.decode("ascii") + "." + b64u_encode(signature)
+        raise QRFormatError(f"unknown packing form {form} (a newer codec?)", position=end)
+    # Joined, not added: each `+` would copy the whole payload's text once more.
+    signing_input = b".".join((b64u_encode_bytes(header), b64u_encode_bytes(payload)))
+    compact = b".".join((signing_input, b64u_encode_bytes(signature))).decode("ascii")
     return compact, header, payload, signature, signing_input
 
 

@@ -40,25 +40,37 @@ KHMER_FIRST = 0x1780  # Khmer block U+1780..U+17FF: one byte each in a Khmer lit
 # Opcodes of a compiled template.
 LIT, STR, REF, TIME, INT, HEX, CROCK, B64, CHOICE, REPEAT, CAPTURE = range(11)
 
-_TIME_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-_INT_TEXT = re.compile(r"0|[1-9][0-9]{0,14}")
-_B64_TEXT = re.compile(r"[A-Za-z0-9_-]*")
-_HEX_TEXT = re.compile(r"[0-9a-f]*")
+# Packing's patterns, as text: a verifier only unpacks, and the re module compiles and keeps
+# each on first use.
+_TIME_TEXT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+_INT_TEXT = r"0|[1-9][0-9]{0,14}"
+_B64_TEXT = r"[A-Za-z0-9_-]*"
+_HEX_TEXT = r"[0-9a-f]*"
 _CROCK_INDEX = {c: i for i, c in enumerate(CROCKFORD)}
 _MODE_UNITS = (86_400, 3_600, 60, 1)  # a time is counted in days, hours, minutes or seconds
 
 Items = tuple[tuple[Any, ...], ...]
+Unpacker = Callable[["_Reader", list[bytes]], None]
 
 
 class Template:
     """A compiled template: header and payload item lists and the string table."""
 
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: dict[str, Any], unpackers: tuple[Unpacker, Unpacker] | None = None
+                 ) -> None:
         self.strings: tuple[str, ...] = tuple(doc["strings"])
         self.index = {s: i for i, s in enumerate(self.strings)}
         # Unpacking writes UTF-8 bytes directly (no text to encode at the end).
         self.strings_utf8: tuple[bytes, ...] = tuple(s.encode("utf-8") for s in self.strings)
         self.index_utf8 = frozenset(self.strings_utf8)
+        # A table index as the unpacker reads it inline: one byte (an index below 64) by
+        # the byte, two bytes (their one encoding) by the pair.
+        size = len(self.strings)
+        self.one_byte: tuple[bytes | None, ...] = tuple(
+            self.strings_utf8[b >> 1] if b < 128 and not b & 1 and b >> 1 < size else None
+            for b in range(256))
+        self.two_byte: dict[bytes, bytes] = {varint(i << 1): self.strings_utf8[i]
+                                             for i in range(64, size)}
         # A text literal's bytes: printable ASCII is itself, every other byte a token.
         token_bytes = [*range(0x00, 0x20), *range(0x7F, 0x100)]
         self.text_bytes = [chr(b) for b in range(256)]
@@ -72,9 +84,10 @@ class Template:
         self.payload = _compile(doc["payload"])
         # Unpacking runs on every scan of a card: each item list becomes straight-line Python
         # (the data's strings enter the source only as repr() literals), about four times
-        # faster than walking the items.
-        self._unpack_header = _generate(self.header, len(self.strings))
-        self._unpack_payload = _generate(self.payload, len(self.strings))
+        # faster than walking the items. `unpackers` are that code generated ahead (see
+        # `module_source`): compiling it costs a few ms of every `skillpass verify`.
+        self._unpack_header, self._unpack_payload = unpackers or (
+            _generate(self.header), _generate(self.payload))
 
     def pack(self, header: bytes, payload: bytes) -> bytes | None:
         """The packed form of (header, payload), or None if the template does not fit them."""
@@ -135,7 +148,7 @@ class Template:
                 pos += len(known)
             elif op == TIME:
                 value = text[pos:pos + 20]
-                if not _TIME_TEXT.fullmatch(value):
+                if not re.fullmatch(_TIME_TEXT, value):
                     raise _NoMatch
                 try:
                     parsed = time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
@@ -150,14 +163,14 @@ class Template:
                 out += varint((seconds // _MODE_UNITS[mode]) << 2 | mode)
                 pos += 20
             elif op == INT:
-                m = _INT_TEXT.match(text, pos)
+                m = re.compile(_INT_TEXT).match(text, pos)
                 if not m:
                     raise _NoMatch
                 out += varint(int(m.group()))
                 pos = m.end()
             elif op == HEX:
                 value = text[pos:pos + 2 * item[1]]
-                if len(value) != 2 * item[1] or not _HEX_TEXT.fullmatch(value):
+                if len(value) != 2 * item[1] or not re.fullmatch(_HEX_TEXT, value):
                     raise _NoMatch
                 out += bytes.fromhex(value)
                 pos += len(value)
@@ -173,7 +186,7 @@ class Template:
                     env[item[2]] = value
                 pos += item[1]
             elif op == B64:
-                m = _B64_TEXT.match(text, pos)
+                m = re.compile(_B64_TEXT).match(text, pos)
                 assert m is not None  # the pattern matches the empty string
                 try:
                     raw = b64u_decode(m.group())
@@ -279,7 +292,7 @@ class _Reader:
     def __init__(self, data: bytes, template: Template, limit: int) -> None:
         self.data, self.pos, self.template, self.limit = data, 0, template, limit
 
-    def run(self, unpack: Callable[[_Reader, list[bytes]], None]) -> bytes:
+    def run(self, unpack: Unpacker) -> bytes:
         out: list[bytes] = []
         unpack(self, out)
         data = b"".join(out)
@@ -357,7 +370,10 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
         n = h >> 4
         if not 0 < n <= MAX_DIGITS_JS_SAFE:
             raise QRFormatError("a packed digit string has a bad length")
-        number, p = _varint_at(d, p)
+        if p + 1 < len(d) and d[p] >= 0x80 > d[p + 1] > 0:  # two bytes, as 4 digits are
+            number, p = d[p] & 0x7F | d[p + 1] << 7, p + 2
+        else:
+            number, p = _varint_at(d, p)
         value = b"%0*d" % (n, number)
         if len(value) != n:
             raise QRFormatError("a packed digit string is longer than its length")
@@ -370,8 +386,7 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
         raise QRFormatError("packed credential ends early (truncated?)")
     p += n
     if h & 3 == 1:
-        text = template.text_utf8
-        value = b"".join([text[b] for b in raw])
+        value = b"".join(map(template.text_utf8.__getitem__, raw))
     elif h & 7 == 3:
         try:
             raw.decode("utf-8")
@@ -379,16 +394,20 @@ def _read_string(template: Template, d: bytes, p: int, stop: bytes) -> tuple[byt
             raise QRFormatError("a packed string is not UTF-8") from None
         value = raw
     else:
-        if not any(b & 0x80 for b in raw):
+        if not raw or max(raw) < 0x80:
             raise QRFormatError("a packed Khmer string has no Khmer (not canonical)")
-        value = "".join([chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)
-                         for b in raw]).encode("utf-8")
+        value = b"".join(map(_KHMER_UTF8.__getitem__, raw))
     if value in template.index_utf8 or (0 < len(value) <= MAX_DIGITS_JS_SAFE
                                         and value.isdigit()):
         raise QRFormatError("a packed string is not in its shortest form (not canonical)")
-    if not _clean(value, stop):
+    if (_UNCLEAN.get(stop) or _unclean(stop)).search(value) is not None:
         raise QRFormatError("a packed string holds a character its place cannot")
     return value, p
+
+
+# A Khmer literal's bytes as UTF-8: printable ASCII is itself, 0x80 + i is U+1780 + i.
+_KHMER_UTF8 = [(chr(KHMER_FIRST - 0x80 + b) if b & 0x80 else chr(b)).encode("utf-8")
+               for b in range(256)]
 
 
 def _scan(text: str, pos: int, stop: str) -> int:
@@ -402,12 +421,11 @@ def _scan(text: str, pos: int, stop: str) -> int:
     raise _NoMatch
 
 
-def _clean(value: bytes, stop: bytes) -> bool:
-    """Whether an unpacked string could have been packed in its place (UTF-8 bytes)."""
-    pattern = _UNCLEAN.get(stop)
-    if pattern is None:
-        pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
-    return pattern.search(value) is None
+def _unclean(stop: bytes) -> re.Pattern[bytes]:
+    """What a string packed before `stop` cannot hold: a stop character, a backslash or a
+    control character."""
+    pattern = _UNCLEAN[stop] = re.compile(b"[" + re.escape(stop) + b"\\\\\\x00-\\x1f]")
+    return pattern
 
 
 _UNCLEAN: dict[bytes, re.Pattern[bytes]] = {}
@@ -470,7 +488,16 @@ def _compile(items: list[Any]) -> Items:
     return tuple(out)
 
 
-def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]], None]:
+def _generate(items: Items) -> Unpacker:
+    """`unpacker_source` compiled."""
+    namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
+                                 "P": _CROCK_PAIRS, "b64u_encode_bytes": b64u_encode_bytes,
+                                 "_read_string": _read_string, "_varint_at": _varint_at}
+    exec(compile(unpacker_source(items), "<qr template>", "exec"), namespace)
+    return cast(Unpacker, namespace["unpack"])
+
+
+def unpacker_source(items: Items, name: str = "unpack") -> str:
     """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`.
 
     Every scan of a card runs it, so the common cases are inline: one-byte numbers, strings
@@ -478,11 +505,10 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]],
     locals. The rest calls the reader's methods. Reading past the end raises IndexError or
     meets a short slice, which `Template.unpack` reports as a truncated text.
     """
-    lines = ["def unpack(r, out):", " emit = out.extend", " d = r.data",
-             " S = r.template.strings_utf8", " p = r.pos"]
+    lines = [f"def {name}(r, out):", " emit = out.extend", " d = r.data",
+             " T1 = r.template.one_byte", " T2 = r.template.two_byte", " p = r.pos"]
     names = sorted(_names(items))
     lines += [f" n_{name} = None" for name in names]
-    one_byte_strings = min(table_size, 64) << 1
     counter = [0]
 
     def fresh() -> str:
@@ -498,9 +524,12 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]],
                 pending.clear()
 
         def number(v: str) -> None:
+            # One byte, or two (the second nonzero: canonical) inline; longer by `_varint_at`.
+            w = f"{v}w"
             lines.extend([f"{ind}{v} = d[p]", f"{ind}if {v} < 128:", f"{ind} p += 1",
-                          f"{ind}else:", f"{ind} r.pos = p", f"{ind} {v} = r._varint()",
-                          f"{ind} p = r.pos"])
+                          f"{ind}elif 0 < ({w} := d[p + 1]) < 128:",
+                          f"{ind} {v} = {v} & 127 | {w} << 7", f"{ind} p += 2",
+                          f"{ind}else:", f"{ind} {v}, p = _varint_at(d, p)"])
 
         def take(v: str, n: int) -> None:
             lines.extend([f"{ind}{v} = d[p:p + {n}]", f"{ind}if len({v}) != {n}:",
@@ -518,16 +547,14 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]],
             if op == LIT:
                 pending.append(repr(item[1].encode("utf-8")))
             elif op == STR:
-                v, w = fresh(), fresh()
+                # A table index by the byte (T1) or by its one two-byte encoding (T2), as
+                # `_read_string` reads them; any other form by `_read_string`.
+                v = fresh()
                 lines.extend([
-                    f"{ind}{v} = d[p]",
-                    f"{ind}if {v} < {one_byte_strings} and not {v} & 1:",
-                    f"{ind} {v} = S[{v} >> 1]",
+                    f"{ind}{v} = T1[d[p]]",
+                    f"{ind}if {v} is not None:",
                     f"{ind} p += 1",
-                    # a table index in two bytes (the second nonzero: canonical)
-                    f"{ind}elif {v} & 129 == 128 and 0 < ({w} := d[p + 1]) < 128 and "
-                    f"(({v} & 127 | {w} << 7) >> 1) < {table_size}:",
-                    f"{ind} {v} = S[({v} & 127 | {w} << 7) >> 1]",
+                    f"{ind}elif ({v} := T2.get(d[p:p + 2])) is not None:",
                     f"{ind} p += 2",
                     f"{ind}else:",
                     f"{ind} {v}, p = _read_string(r.template, d, p, {item[2].encode()!r})"])
@@ -551,9 +578,18 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]],
                 take(v, item[1])
                 pending.append(f"{v}.hex().encode()")
             elif op == CROCK:
-                v = fresh()
-                take(v, (5 * item[1] + 7) // 8)
-                lines.append(f"{ind}{v} = _crockford({v}, {item[1]})")
+                # `_crockford`, unrolled: two digits for each 10 bits.
+                v, chars = fresh(), item[1]
+                take(v, (5 * chars + 7) // 8)
+                pairs = (5 * chars + 9) // 10
+                shift = 5 * (chars % 2)  # a final half pair, dropped
+                lines.extend([
+                    f"{ind}{v} = int.from_bytes({v}, 'big')",
+                    f"{ind}if {v} >> {5 * chars}:",
+                    f"{ind} r.fail('a packed id has padding bits set (not canonical)')",
+                    f"{ind}{v} = b''.join(("
+                    + "".join(f"P[{_bits(v, shift, 10 * (pairs - 1 - i))}], " for i in range(pairs))
+                    + f")){'[:-1]' if shift else ''}"])
                 name(v, item[2])
             elif op == B64:
                 v = fresh()
@@ -594,11 +630,32 @@ def _generate(items: Items, table_size: int) -> Callable[[_Reader, list[bytes]],
 
     gen(items, " ")
     lines.append(" r.pos = p")
-    namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
-                                 "_crockford": _crockford, "b64u_encode_bytes": b64u_encode_bytes,
-                                 "_read_string": _read_string}
-    exec(compile("\n".join(lines), "<qr template>", "exec"), namespace)
-    return cast(Callable[[_Reader, list[bytes]], None], namespace["unpack"])
+    return "\n".join(lines) + "\n"
+
+
+def module_source(templates: dict[str, Template]) -> str:
+    """passport/_qr_templates_compiled.py: the unpackers of `templates` (the SHA-256 of each
+    template file -> its compiled template), generated ahead so that no scan compiles them."""
+    out = ['"""QR template unpackers generated by passport.qrpack from passport/data/qr-template-v*.json:',
+           "written by tools/qr_template_module.py, never edited. passport.qr uses an entry only",
+           "for the template file whose SHA-256 it is keyed by; otherwise it generates the code",
+           'at run time."""', "# mypy: ignore-errors", "# ruff: noqa", "",
+           "from passport.b64 import b64u_encode_bytes",
+           "from passport.qrpack import _CROCK_PAIRS as P",
+           "from passport.qrpack import _int_text, _read_string, _time_text, _varint_at", ""]
+    entries = []
+    for sha256, template in sorted(templates.items()):
+        names = (f"_header_{sha256[:16]}", f"_payload_{sha256[:16]}")
+        for name, items in zip(names, (template.header, template.payload), strict=True):
+            out += ["", unpacker_source(items, name)]
+        entries.append(f"    {sha256!r}: ({names[0]}, {names[1]}),")
+    return "\n".join([*out, "", "UNPACKERS = {", *entries, "}", ""])
+
+
+def _bits(v: str, shift: int, right: int) -> str:
+    """Source for the 10 bits of `v << shift` from bit `right` up."""
+    shifted = f"({v} << {shift})" if shift else v
+    return f"{shifted} >> {right} & 1023" if right else f"{shifted} & 1023"
 
 
 def _names(items: Items) -> set[str]:

@@ -135,6 +135,38 @@ def _unique(items: list[Any]) -> bool:
                for i in range(len(items)) for j in range(i + 1, len(items)))
 
 
+_GUARD = re.compile(r"( *)if not \((.*)\): return False\n")
+
+
+def _merge_guards(lines: list[str]) -> list[str]:
+    """Consecutive `if not (c): return False` lines at one indentation as one test: the same
+    conditions, tried in the same order (`and` stops at the first false), with fewer jumps."""
+    out: list[str] = []
+    group: list[str] = []
+    indent = ""
+
+    def flush() -> None:
+        if group:
+            out.append(f"{indent}if not ({' and '.join(f'({c})' for c in group)}): return False\n"
+                       if len(group) > 1 else f"{indent}if not ({group[0]}): return False\n")
+            group.clear()
+
+    for line in lines:
+        m = _GUARD.fullmatch(line)
+        if m and (not group or m.group(1) == indent):
+            indent = m.group(1)
+            group.append(m.group(2))
+            continue
+        flush()
+        if m:
+            indent = m.group(1)
+            group.append(m.group(2))
+        else:
+            out.append(line)
+    flush()
+    return out
+
+
 class _Compiler:
     def __init__(self, documents: dict[str, dict[str, Any]], prefix: str = "") -> None:
         self.documents = documents
@@ -171,7 +203,8 @@ class _Compiler:
         self.functions[key] = name
         body: list[str] = []  # one source line per entry: callers re-indent entry by entry
         self.emit(base, pointer, node, "x", body, 1)
-        self.source.append(f"def {name}(x):\n" + "".join(body) + "    return True\n")
+        self.source.append(f"def {name}(x):\n" + "".join(_merge_guards(body))
+                           + "    return True\n")
         return name
 
     def emit(self, base: str, ptr: str, node: Any, v: str, out: list[str], depth: int) -> None:
@@ -205,6 +238,8 @@ class _Compiler:
             c = node["const"]
             if _strings_only(c):
                 fail_unless(f"type({v}) is {type(c).__name__} and {v} == {self.constant(c)}")
+            elif c is None or isinstance(c, bool):  # JSON's true, false and null: singletons
+                fail_unless(f"{v} is {c!r}")
             else:
                 fail_unless(f"_eq({v}, {self.constant(c)})")
         if "enum" in node:
@@ -217,7 +252,9 @@ class _Compiler:
         not_num = "" if known in ("number", "integer") else f"not type({v}) in _NUM or "
         if "pattern" in node:
             pattern = node["pattern"]
-            search = self.constant(ecma_regex(pattern).search, f"_search({pattern!r})")
+            compiled = ecma_regex(pattern)
+            # The generated module holds the pattern translated: no start translates it again.
+            search = self.constant(compiled.search, f"_python_search({compiled.pattern!r})")
             fail_unless(f"{not_str}{search}({v})")
         if "minLength" in node:
             fail_unless(f"{not_str}len({v}) >= {int(node['minLength'])}")
@@ -270,15 +307,22 @@ class _Compiler:
         inner = "    " * (depth + 1)
         out.append(f"{pad}if {'True' if known else f'type({v}) is dict'}:\n")
         required = node.get("required", [])
-        if required:
-            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys(): "
-                       "return False\n")
         props = node.get("properties", {})
         extra = node.get("additionalProperties", True)
-        if extra is False:
+        if extra is False and set(required) == set(props):
+            # A closed object whose members are all required: its keys are exactly those.
+            out.append(f"{inner}if {v}.keys() != {self.constant(frozenset(props))}: "
+                       "return False\n")
+        elif extra is False and required:
+            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys() <= "
+                       f"{self.constant(frozenset(props))}: return False\n")
+        elif required:
+            out.append(f"{inner}if not {self.constant(frozenset(required))} <= {v}.keys(): "
+                       "return False\n")
+        if extra is False and not required:
             out.append(f"{inner}if not {v}.keys() <= {self.constant(frozenset(props))}: "
                        "return False\n")
-        elif extra is not True:
+        elif extra is not True and extra is not False:
             fn = self.function(base, f"{ptr}/additionalProperties", extra)
             out.append(f"{inner}for _k in {v}.keys() - {self.constant(frozenset(props))}:\n")
             out.append(f"{inner}    if not {fn}({v}[_k]): return False\n")
@@ -308,8 +352,9 @@ def _literal(value: Any) -> str:
 
 
 @functools.cache
-def _search(pattern: str) -> Callable[[str], re.Match[str] | None]:
-    return ecma_regex(pattern).search
+def _python_search(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """The search of a pattern as `ecma_regex` translated it (the generated module's form)."""
+    return re.compile(pattern, re.ASCII).search
 
 
 def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[str, Any]],
@@ -320,7 +365,7 @@ def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[st
             "tools/schema_module.py, never edited. passport.schema uses them only while DIGEST",
             'matches the schema files; otherwise it compiles the schemas at run time."""',
             "# mypy: ignore-errors", "# ruff: noqa", "",
-            "from passport.schemac import _json_equal as _eq, _search, _unique", "",
+            "from passport.schemac import _json_equal as _eq, _python_search, _unique", "",
             "_NUM = (int, float)", f"DIGEST = {digest!r}", ""]
     body: list[str] = []
     entries: list[str] = []

@@ -6,10 +6,9 @@ byte. A list has at least 131,072 entries so that one index reveals little about
 
 from __future__ import annotations
 
-import gzip
 import zlib
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from passport import jws, schema
 from passport.b64 import b64u_decode, b64u_encode
@@ -34,12 +33,26 @@ MAX_LIST_BYTES = 1_048_576
 MAX_STATUS_LIST_JWS_CHARS = (MAX_LIST_BYTES + 1024) * 4 // 3 + 8_192
 STATUS_LIST_TYP = "vc+jwt"
 # A status list's claims are a credential's, read with the same limits but its larger size.
-STATUS_CLAIMS_LIMITS = replace(CLAIMS_LIMITS, max_bytes=MAX_STATUS_LIST_JWS_CHARS)
+STATUS_CLAIMS_LIMITS = CLAIMS_LIMITS.replace(max_bytes=MAX_STATUS_LIST_JWS_CHARS)
 
 
-@dataclass
 class Bitstring:
-    bits: bytearray = field(default_factory=lambda: bytearray(MIN_ENTRIES // 8))
+    """A status list's bits, most significant bit of the first byte first (by default,
+    MIN_ENTRIES of them, all clear). Equal by its bits. (A plain class: a dataclass costs every
+    start of the command line more to build than a verification.)"""
+
+    __slots__ = ("bits",)
+
+    def __init__(self, bits: bytearray | None = None) -> None:
+        self.bits = bytearray(MIN_ENTRIES // 8) if bits is None else bits
+
+    def __eq__(self, other: object) -> bool:
+        return self.bits == other.bits if type(other) is Bitstring else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass's would be
+
+    def __repr__(self) -> str:
+        return f"Bitstring(bits={self.bits!r})"
 
     @property
     def size(self) -> int:
@@ -60,6 +73,8 @@ class Bitstring:
             self.bits[index // 8] &= ~mask & 0xFF
 
     def encode(self) -> str:
+        import gzip  # issuing only: a verifier inflates with zlib (passport.inflate)
+
         return "u" + b64u_encode(gzip.compress(bytes(self.bits), compresslevel=9, mtime=0))
 
     @classmethod
@@ -82,9 +97,9 @@ class Bitstring:
         return cls(bytearray(raw))
 
 
-@dataclass(frozen=True)
-class StatusList:
-    """A parsed, signature-checked status list credential."""
+class StatusList(NamedTuple):
+    """A parsed, signature-checked status list credential (a NamedTuple: immutable, and a
+    cheap class to create at the command line's start)."""
 
     url: str
     issuer: str

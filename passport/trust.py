@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from passport import centreid, jsonread, jws, schema
 from passport.b64 import b64u_decode, b64u_encode
@@ -31,21 +31,26 @@ TRUST_LIST_TYP = "skillpass-trust-list+json"
 MAX_ROOT_KEYS = 16
 
 
-@dataclass(frozen=True)
-class RootSet:
-    """The national root: its public keys and how many of them must sign a trust list."""
-
+class _RootFields(NamedTuple):
     keys: tuple[PublicKey, ...]
     threshold: int
 
-    def __post_init__(self) -> None:
-        if not self.keys:
+
+class RootSet(_RootFields):
+    """The national root: its public keys and how many of them must sign a trust list.
+    (Immutable: a NamedTuple, checked when built; a cheap class at every start.)"""
+
+    __slots__ = ()
+
+    def __new__(cls, keys: tuple[PublicKey, ...], threshold: int) -> RootSet:
+        if not keys:
             raise TrustError("no root key: a verifier needs the national root keys")
-        if len({k.kid for k in self.keys}) != len(self.keys):
+        if len({k.kid for k in keys}) != len(keys):
             raise TrustError("a root key is listed twice")
-        if not 1 <= self.threshold <= len(self.keys):
-            raise TrustError(f"root threshold {self.threshold} is not between 1 and "
-                             f"{len(self.keys)}, the number of root keys")
+        if not 1 <= threshold <= len(keys):
+            raise TrustError(f"root threshold {threshold} is not between 1 and "
+                             f"{len(keys)}, the number of root keys")
+        return super().__new__(cls, keys, threshold)
 
     @classmethod
     def of(cls, roots: RootSet | Sequence[PublicKey]) -> RootSet:
@@ -81,8 +86,7 @@ class RootSet:
         return len(self.signers(sigs)) >= self.threshold
 
 
-@dataclass(frozen=True)
-class RecordRef:
+class RecordRef(NamedTuple):
     """The digest of a centre's issuance record for one key, as the authority accepted it."""
 
     sha256: str
@@ -97,6 +101,8 @@ class KeyState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class IssuerKey:
+    """One of a centre's keys, with its validity window and, once closed, its record."""
+
     key: PublicKey
     valid_from: datetime
     valid_until: datetime | None
@@ -132,6 +138,8 @@ class CentreState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class TrustedIssuer:
+    """An accredited centre: its names, keys, accreditations and state."""
+
     id: str
     name: str
     name_km: str
@@ -140,7 +148,10 @@ class TrustedIssuer:
     state: CentreState = CentreState.ACTIVE
 
     def key(self, kid: str | None) -> IssuerKey | None:
-        return next((k for k in self.keys if k.key.kid == kid), None)
+        for k in self.keys:
+            if k.key.kid == kid:
+                return k
+        return None
 
     def accredited_for(self, kind: Kind, occupation: str) -> bool:
         allowed = self.accreditations.get(kind, frozenset())
@@ -157,8 +168,9 @@ def newest(keys: Iterable[IssuerKey]) -> IssuerKey | None:
     return best
 
 
-@dataclass(frozen=True)
-class TrustList:
+class TrustList(NamedTuple):
+    """A trust list whose root signatures checked: its version, period, root and centres."""
+
     version: int
     issued: datetime
     expires: datetime
@@ -315,8 +327,7 @@ MAX_TRUST_LIST_CHARS = 16 * 1024 * 1024
 TRUST_LIST_LIMITS = jsonread.Limits(max_bytes=MAX_TRUST_LIST_CHARS, max_depth=16)
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(NamedTuple):
     """What a verifier trusts after the newest trust list it has accepted: that list's version,
     its root and its payload's digest (TUF's trusted root). A later list must chain from this
     root whatever the pin says, so root keys retired by a rotation sign nothing more for it."""

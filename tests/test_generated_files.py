@@ -137,3 +137,33 @@ def test_an_edited_schema_is_compiled_at_run_time(monkeypatch: pytest.MonkeyPatc
     finally:
         schema._precompiled.cache_clear()
         schema.compiled.cache_clear()
+
+
+def test_the_precompiled_qr_unpackers_match_the_templates() -> None:
+    """passport/_qr_templates_compiled.py is what tools/qr_template_module.py makes of the
+    pinned templates and passport/qrpack.py's generator now: run the tool after changing
+    either. The codec uses it."""
+    from passport import _qr_templates_compiled as generated
+    from passport import qr
+
+    assert (REPO / "passport" / "_qr_templates_compiled.py").read_text(encoding="utf-8") \
+        == qr.templates_module_source()
+    assert set(generated.UNPACKERS) == {spec.sha256 for spec in qr.TEMPLATES.values()}
+    header, payload = generated.UNPACKERS[qr.TEMPLATES[2].sha256]
+    assert qr.template(2)._unpack_header is header
+    assert qr.template(2)._unpack_payload is payload
+
+
+def test_without_the_precompiled_unpackers_the_codec_generates_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from passport import qr
+
+    monkeypatch.setattr(qr, "_compiled_unpackers", dict)
+    qr.template.cache_clear()
+    try:
+        assert qr.template(2)._unpack_payload.__module__ != "passport._qr_templates_compiled"
+        for text in sorted((VECTORS / "v2").glob("*.qr.txt")):
+            jwt = text.with_name(text.name.replace(".qr.txt", ".jwt"))
+            assert qr.decode(text.read_text()) == jwt.read_text().strip(), text.name
+    finally:
+        qr.template.cache_clear()
