@@ -198,7 +198,7 @@ def set_state(draft: Draft, centre_id: str, state: CentreState) -> Draft:
     centre = draft.centre(centre_id)
     if centre.state is state:
         raise UsageError(f"{centre_id} is already {state.value}")
-    return draft.with_centre(replace(centre, state=state))
+    return draft.with_centre(centre._replace(state=state))
 
 
 # -- the centres' keys -----------------------------------------------------------------------
@@ -212,7 +212,7 @@ def _key_of(centre: TrustedIssuer, kid: str) -> IssuerKey:
 
 
 def _with_key(centre: TrustedIssuer, key: IssuerKey) -> TrustedIssuer:
-    return replace(centre, keys=tuple(key if k.key.kid == key.key.kid else k
+    return centre._replace(keys=tuple(key if k.key.kid == key.key.kid else k
                                       for k in centre.keys))
 
 
@@ -257,9 +257,9 @@ def rotate_key(draft: Draft, centre_id: str, request: KeyRotationRequest, now: d
         if until <= old.valid_from:
             raise UsageError(f"with --overlap {overlap.days} key {old.key.kid} would close "
                              "before it opened; give a longer overlap")
-        old = replace(old, valid_until=until)
+        old = old._replace(valid_until=until)
     centre = _with_key(centre, old)
-    centre = replace(centre, keys=(*centre.keys, IssuerKey(request.new_key, now, None)))
+    centre = centre._replace(keys=(*centre.keys, IssuerKey(request.new_key, now, None)))
     return draft.with_centre(centre)
 
 
@@ -292,7 +292,7 @@ def retire_key(draft: Draft, centre_id: str, kid: str, at: datetime,
         raise UsageError(f"--at {format_time(at)} is not after key {kid} became valid "
                          f"({format_time(key.valid_from)})")
     ref = RecordRef(record.sha256, record.count) if record is not None else key.record
-    return draft.with_centre(_with_key(centre, replace(key, valid_until=at, record=ref)))
+    return draft.with_centre(_with_key(centre, key._replace(valid_until=at, record=ref)))
 
 
 def compromise(draft: Draft, centre_id: str, kid: str, since: datetime, record: IssuanceRecord,
@@ -309,8 +309,8 @@ def compromise(draft: Draft, centre_id: str, kid: str, since: datetime, record: 
     if since < key.valid_from:
         raise UsageError(f"--since {format_time(since)} is before key {kid} became valid "
                          f"({format_time(key.valid_from)})")
-    return draft.with_centre(_with_key(centre, replace(
-        key, compromised_since=since, record=RecordRef(record.sha256, record.count))))
+    return draft.with_centre(_with_key(centre, key._replace(
+        compromised_since=since, record=RecordRef(record.sha256, record.count))))
 
 
 def accept_record(draft: Draft, centre_id: str, kid: str, text: str,

@@ -17,7 +17,6 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -99,8 +98,7 @@ class KeyState(enum.StrEnum):
     COMPROMISED = "compromised"
 
 
-@dataclass(frozen=True)
-class IssuerKey:
+class IssuerKey(NamedTuple):
     """One of a centre's keys, with its validity window and, once closed, its record."""
 
     key: PublicKey
@@ -136,8 +134,7 @@ class CentreState(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
-@dataclass(frozen=True)
-class TrustedIssuer:
+class TrustedIssuer(NamedTuple):
     """An accredited centre: its names, keys, accreditations and state."""
 
     id: str

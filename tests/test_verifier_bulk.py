@@ -206,6 +206,10 @@ def test_verify_does_not_load_the_issuer() -> None:
     # Loaded only to sign, seal or write status lists: a verifier's start goes without them.
     for lazy in ("nacl.signing", "nacl.public", "nacl.utils", "nacl.pwhash", "gzip"):
         assert lazy not in modules, lazy
+    # dataclasses brings inspect, ast, dis and tokenize (~5 ms of every start): the classes a
+    # verification builds are NamedTuples.
+    for lazy in ("dataclasses", "inspect", "ast"):
+        assert lazy not in modules, lazy
 
 
 def test_a_long_run_shows_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,10 +30,10 @@ import re
 import sys
 from collections.abc import Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from passport import jsonread
 from passport.bundle import TrustBundle
@@ -54,8 +54,7 @@ def root_name(roots: RootSet) -> str:
     return f"{roots.threshold} of {' '.join(sorted(k.kid for k in roots.keys))}"
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """The newest trust list and status lists one root's bundles have shown.
 
     The newest list is kept as an `Anchor` (its version, root and digest): the next bundle
@@ -64,7 +63,7 @@ class Seen:
     """
 
     anchor: Anchor | None = None
-    status_lists: Mapping[str, datetime] = field(default_factory=dict)
+    status_lists: Mapping[str, datetime] = MappingProxyType({})
 
     @property
     def trust_list(self) -> int:
@@ -100,9 +99,8 @@ class Seen:
         return self.merged(other) == self
 
 
-@dataclass(frozen=True)
-class TrustState:
-    roots: Mapping[str, Seen] = field(default_factory=dict)
+class TrustState(NamedTuple):
+    roots: Mapping[str, Seen] = MappingProxyType({})
 
     def seen(self, roots: RootSet) -> Seen:
         return self.roots.get(root_name(roots), Seen())
