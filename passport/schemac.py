@@ -353,8 +353,18 @@ def _literal(value: Any) -> str:
 
 @functools.cache
 def _python_search(pattern: str) -> Callable[[str], re.Match[str] | None]:
-    """The search of a pattern as `ecma_regex` translated it (the generated module's form)."""
-    return re.compile(pattern, re.ASCII).search
+    """The search of a pattern as `ecma_regex` translated it (the generated module's form),
+    compiled when first used: the generated module names every schema's patterns, and a
+    verification uses few of them."""
+    compiled: re.Pattern[str] | None = None
+
+    def search(text: str) -> re.Match[str] | None:
+        nonlocal compiled
+        if compiled is None:
+            compiled = re.compile(pattern, re.ASCII)
+        return compiled.search(text)
+
+    return search
 
 
 def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[str, Any]],

@@ -19,7 +19,6 @@ person; `verifier/cli.py` only formats the rows.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -231,6 +230,8 @@ def _stdin_sources(data: bytes) -> Iterator[Source]:
 
 def csv_sources(data: bytes, name: str, folder: Path) -> Iterator[Source]:
     """The rows of a CSV's QR column (see the module's notes for how it is found)."""
+    import csv  # only for CSV input: a single card's verification starts without it
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
