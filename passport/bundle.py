@@ -9,13 +9,12 @@ lists are. A centre's bundle is the same document with its own lists only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from passport import centreid, jsonread, jws, schema
+from passport import centreid, jsonread, jws, schema, sha256
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, InputTooLarge, TrustError
 from passport.keys import PublicKey
@@ -99,13 +98,13 @@ class TrustBundle(_BundleFields):
             # Only a national bundle carries records: a centre's own never loads their code.
             from passport.records import IssuanceRecord
         for compact in doc.get("issuanceRecords", ()):
-            sha256 = hashlib.sha256(compact.encode("ascii")).hexdigest()
-            if sha256 not in named:
-                raise TrustError(f"trust bundle: issuance record {sha256[:16]}… is not the one "
+            digest = sha256.hexdigest(compact.encode("ascii"))
+            if digest not in named:
+                raise TrustError(f"trust bundle: issuance record {digest[:16]}… is not the one "
                                  "the trust list names for any key")
-            issuer_id, kid, count = named[sha256]
+            issuer_id, kid, count = named[digest]
             records[(issuer_id, kid)] = IssuanceRecord.named(compact, issuer=issuer_id, kid=kid,
-                                                             count=count, sha256=sha256)
+                                                             count=count, sha256=digest)
         centres = {c["id"]: CentreFreshness(parse_time(c["statusAsOf"]) if c["statusAsOf"]
                                             else None, c.get("problem", ""))
                    for c in doc.get("centres", ())}

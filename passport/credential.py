@@ -9,13 +9,11 @@ template were built from (another order still travels, deflated).
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, NoReturn
 
-from passport import jsonread, schema, vcdm
+from passport import jsonread, schema, sha256, vcdm
 from passport.errors import CredentialError, JWSFormatError, TimeFormatError
 
 CONTEXTS = (
@@ -97,7 +95,7 @@ def new_credential_id() -> str:
 def national_id_hash(national_id: str, salt: str) -> str:
     """OB 3.0 IdentityHash of a national ID number: sha256 over the number, then the salt."""
     normalized = "".join(national_id.split()).upper()
-    return "sha256$" + hashlib.sha256((normalized + salt).encode("utf-8")).hexdigest()
+    return "sha256$" + sha256.hexdigest((normalized + salt).encode("utf-8"))
 
 
 class Holder(NamedTuple):
@@ -111,8 +109,7 @@ class Holder(NamedTuple):
     salt: str
 
     def matches_national_id(self, national_id: str) -> bool:
-        return hmac.compare_digest(national_id_hash(national_id, self.salt),
-                                   self.national_id_hash)
+        return sha256.same(national_id_hash(national_id, self.salt), self.national_id_hash)
 
 
 class Alignment(NamedTuple):

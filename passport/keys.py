@@ -6,7 +6,6 @@ passphrase by Argon2id and locks it in a SecretBox (XSalsa20-Poly1305).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from nacl.bindings import crypto_sign_open
 if TYPE_CHECKING:
     import nacl.signing
 
+from passport import sha256
 from passport.b64 import b64u_decode, b64u_encode
 from passport.errors import KeyFileError
 
@@ -63,7 +63,7 @@ class PublicKey:
             {"crv": "Ed25519", "kty": "OKP", "x": b64u_encode(self.raw)},
             separators=(",", ":"), sort_keys=True,
         )
-        return b64u_encode(hashlib.sha256(canonical.encode()).digest())
+        return b64u_encode(sha256.digest(canonical.encode()))
 
     @cached_property
     def kid(self) -> str:

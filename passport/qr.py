@@ -26,13 +26,12 @@ Surrounding whitespace is not part of the text (a scanner or a file may add a ne
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 from functools import cache
 from typing import NamedTuple
 
-from passport import base45, jsonread, qrpack
+from passport import base45, jsonread, qrpack, sha256
 from passport.b64 import b64u_decode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 from passport.fileio import package_file
@@ -77,7 +76,7 @@ def dictionary(version: int) -> bytes:
     if spec is None:
         raise QRFormatError(f"unknown codec version {version}", position=2)
     data = package_file("passport", "data", spec.filename).read_bytes()
-    if hashlib.sha256(data).hexdigest() != spec.sha256:
+    if sha256.hexdigest(data) != spec.sha256:
         # A frozen dictionary that changed would silently break every printed card.
         raise RuntimeError(f"QR dictionary v{version} does not match its pinned hash")
     return data
@@ -87,7 +86,7 @@ def dictionary(version: int) -> bytes:
 def template(version: int) -> qrpack.Template:
     spec = TEMPLATES[version]
     data = package_file("passport", "data", spec.filename).read_bytes()
-    if hashlib.sha256(data).hexdigest() != spec.sha256:
+    if sha256.hexdigest(data) != spec.sha256:
         raise RuntimeError(f"QR template v{version} does not match its pinned hash")
     doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))
     assert isinstance(doc, dict)

@@ -14,7 +14,6 @@ trusted is its digest in the root-signed trust list.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import struct
@@ -23,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from passport import jsonread, jws, schema
+from passport import jsonread, jws, schema, sha256
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import format_time, parse_time
 from passport.errors import CredentialError, SchemaError, TrustError
@@ -58,7 +57,7 @@ CLOCK_SKEW = timedelta(hours=1)
 
 
 def signature_digest(signature: bytes) -> bytes:
-    return hashlib.sha256(signature).digest()[:DIGEST_BYTES]
+    return sha256.digest(signature)[:DIGEST_BYTES]
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class IssuanceRecord:
     def sha256(self) -> str:
         """What the trust list names the record by: the SHA-256 of the signed record."""
         if self._sha256 is None:
-            self._sha256 = hashlib.sha256(self.jws.encode("ascii")).hexdigest()
+            self._sha256 = sha256.hexdigest(self.jws.encode("ascii"))
         return self._sha256
 
     def _read(self) -> _Parsed | None:

@@ -8,13 +8,12 @@ compare the two engines' verdicts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from passport import jsonpos, schemac
+from passport import jsonpos, schemac, sha256
 from passport.errors import DocumentError, SchemaError
 from passport.fileio import package_file
 
@@ -94,12 +93,11 @@ PRECOMPILED = ("credential", "vc-core", "trust-list", "status-list-credential", 
 
 def digest() -> str:
     """Of every schema file: the generated validators are used only while it matches."""
-    h = hashlib.sha256()
+    parts = []
     for name, filename in sorted(SCHEMA_FILES.items()):
         data = package_file("schemas", filename).read_bytes()
-        h.update(f"{name}\0{len(data)}\0".encode())
-        h.update(data)
-    return h.hexdigest()
+        parts += [f"{name}\0{len(data)}\0".encode(), data]
+    return sha256.hexdigest(b"".join(parts))
 
 
 @cache

@@ -14,13 +14,12 @@ carries: what the centre's database says it signed, not what a credential claims
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from passport import centreid, jsonread, jws, schema
+from passport import centreid, jsonread, jws, schema, sha256
 from passport.b64 import b64u_decode, b64u_encode
 from passport.credential import Kind, format_time, parse_time
 from passport.errors import CredentialError, RollbackError, TrustError
@@ -339,7 +338,7 @@ class Anchor(NamedTuple):
 
 
 def payload_digest(signed: dict[str, Any]) -> str:
-    return hashlib.sha256(str(signed.get("payload", "")).encode()).hexdigest()
+    return sha256.hexdigest(str(signed.get("payload", "")).encode())
 
 
 class TrustStore:

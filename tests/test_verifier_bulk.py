@@ -210,6 +210,9 @@ def test_verify_does_not_load_the_issuer() -> None:
     # verification builds are NamedTuples. csv is for CSV input and `--format csv` only.
     for lazy in ("dataclasses", "inspect", "ast", "csv"):
         assert lazy not in modules, lazy
+    # SHA-256 comes from libsodium, loaded anyway: hashlib and hmac would load OpenSSL too.
+    for lazy in ("hashlib", "hmac", "_hashlib"):
+        assert lazy not in modules, lazy
 
 
 def test_a_long_run_shows_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,14 +8,13 @@ taken.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from passport import jsonread, schema
+from passport import jsonread, schema, sha256
 from passport.bundle import BUNDLE_LIMITS, TrustBundle, bundle_document, checked_status_list
 from passport.credential import parse_time
 from passport.errors import RollbackError, SchemaError, StorageError, TrustError, UsageError
@@ -219,7 +218,7 @@ def _named_records(trust_list: TrustList, held: TrustBundle | None,
 
         found += [read_bytes(p, limit=MAX_RECORD_CHARS + 2).decode("ascii", "replace").strip()
                   for p in sorted(records.glob("*.jwt"))]
-    by_digest = {hashlib.sha256(r.encode("ascii", "replace")).hexdigest(): r for r in found}
+    by_digest = {sha256.hexdigest(r.encode("ascii", "replace")): r for r in found}
     return [r for digest, r in sorted(by_digest.items()) if digest in named]
 
 
