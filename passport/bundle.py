@@ -7,8 +7,6 @@ gives it), and, from the authority's national bundle, how current each centre's 
 lists are. A centre's bundle is the same document with its own lists only.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -40,7 +38,7 @@ class _BundleFields(NamedTuple):
     trust_list: TrustList
     status_lists: dict[str, StatusList]
     synced_at: datetime
-    records: dict[tuple[str, str], IssuanceRecord]
+    records: dict[tuple[str, str], "IssuanceRecord"]
     centres: dict[str, CentreFreshness]
     root_history: tuple[dict[str, Any], ...]
 
@@ -53,16 +51,16 @@ class TrustBundle(_BundleFields):
 
     def __new__(cls, trust_list: TrustList, status_lists: dict[str, StatusList],
                 synced_at: datetime,
-                records: dict[tuple[str, str], IssuanceRecord] | None = None,
+                records: "dict[tuple[str, str], IssuanceRecord] | None" = None,
                 centres: dict[str, CentreFreshness] | None = None,
-                root_history: tuple[dict[str, Any], ...] = ()) -> TrustBundle:
+                root_history: tuple[dict[str, Any], ...] = ()) -> "TrustBundle":
         return super().__new__(cls, trust_list, status_lists, synced_at,
                                {} if records is None else records,
                                {} if centres is None else centres, root_history)
 
     @classmethod
     def from_json(cls, data: bytes, *, roots: RootSet | Sequence[PublicKey],
-                  anchor: Anchor | None = None) -> TrustBundle:
+                  anchor: Anchor | None = None) -> "TrustBundle":
         """Parse and check a bundle: root signatures, version order, status lists, records.
 
         `anchor` is what the verifier trusts already (`verifier.memory`): the bundle's list
@@ -96,15 +94,15 @@ class TrustBundle(_BundleFields):
         records: dict[tuple[str, str], IssuanceRecord] = {}
         if doc.get("issuanceRecords"):
             # Only a national bundle carries records: a centre's own never loads their code.
-            from passport.records import IssuanceRecord
+            from passport.records import IssuanceRecord as Record
         for compact in doc.get("issuanceRecords", ()):
             digest = sha256.hexdigest(compact.encode("ascii"))
             if digest not in named:
                 raise TrustError(f"trust bundle: issuance record {digest[:16]}… is not the one "
                                  "the trust list names for any key")
             issuer_id, kid, count = named[digest]
-            records[(issuer_id, kid)] = IssuanceRecord.named(compact, issuer=issuer_id, kid=kid,
-                                                             count=count, sha256=digest)
+            records[(issuer_id, kid)] = Record.named(compact, issuer=issuer_id, kid=kid,
+                                                     count=count, sha256=digest)
         centres = {c["id"]: CentreFreshness(parse_time(c["statusAsOf"]) if c["statusAsOf"]
                                             else None, c.get("problem", ""))
                    for c in doc.get("centres", ())}

@@ -5,8 +5,6 @@ through the `skillpass.commands` entry-point group, so this module imports neith
 whose extra is not installed still shows its commands, with the install hint.
 """
 
-from __future__ import annotations
-
 import argparse
 import gc
 import os
@@ -58,7 +56,7 @@ def _qr_decode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _register_qr(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_qr(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser("qr", help="encode a JWS as QR text, or decode QR text")
     qsub = parser.add_subparsers(dest="qr_command", required=True)
     enc = qsub.add_parser("encode", help="compact JWS file -> QR text")
@@ -70,9 +68,9 @@ def _register_qr(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     dec.set_defaults(func=_qr_decode)
 
 
-def _missing(name: str, error: Exception) -> Callable[
-        [argparse._SubParsersAction[argparse.ArgumentParser]], None]:
-    def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _missing(name: str, error: Exception) -> (
+        "Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]"):
+    def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
         parser = sub.add_parser(name, help=f"(not installed: {error})")
         parser.add_argument("rest", nargs=argparse.REMAINDER)
 

@@ -6,8 +6,6 @@ same gate. The JSON key order is fixed: it is what the QR dictionary and the QR 
 template were built from (another order still travels, deflated).
 """
 
-from __future__ import annotations
-
 import enum
 import json
 from datetime import UTC, datetime
@@ -176,20 +174,20 @@ class Credential(NamedTuple):
         return encode_claims(self.claims)
 
     @classmethod
-    def from_claims(cls, claims: object) -> Credential:
+    def from_claims(cls, claims: object) -> "Credential":
         """Parse JSON claims into a Credential, or raise a `CredentialError` saying why."""
         check_vc_jose_claims(claims)
         assert isinstance(claims, dict)
         return cls.from_vc_claims(claims)
 
     @classmethod
-    def from_vc_claims(cls, claims: dict[str, Any]) -> Credential:
+    def from_vc_claims(cls, claims: dict[str, Any]) -> "Credential":
         """`from_claims` for claims that already passed `check_vc_jose_claims`."""
         schema.check("credential", schema_content(claims), what="credential")
         return cls.from_schema_valid_claims(claims)
 
     @classmethod
-    def from_schema_valid_claims(cls, claims: dict[str, Any]) -> Credential:
+    def from_schema_valid_claims(cls, claims: dict[str, Any]) -> "Credential":
         """`from_vc_claims` for claims whose `schema_content` the product schema accepted:
         the rules a schema cannot state (dates that exist, units listed once...)."""
         subject = claims["credentialSubject"]
@@ -247,7 +245,7 @@ class Credential(NamedTuple):
             parse_time(end) if end else None, claims))
 
     @classmethod
-    def from_payload(cls, payload: bytes) -> Credential:
+    def from_payload(cls, payload: bytes) -> "Credential":
         return cls.from_claims(decode_claims(payload))
 
 

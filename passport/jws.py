@@ -5,8 +5,6 @@ registered into a private `PyJWS` whose algorithm allow-list is fixed here and n
 taken from a header. `EdDSA` (RFC 8037) and its RFC 9864 name `Ed25519` are the only names.
 """
 
-from __future__ import annotations
-
 import functools
 import json
 from typing import Any, NamedTuple, cast

@@ -24,8 +24,6 @@ v2's form is a one-byte varint, and its template fields each have one encoding (
 Surrounding whitespace is not part of the text (a scanner or a file may add a newline).
 """
 
-from __future__ import annotations
-
 import re
 import zlib
 from functools import cache

@@ -4,8 +4,6 @@
 byte. A list has at least 131,072 entries so that one index reveals little about a holder.
 """
 
-from __future__ import annotations
-
 import zlib
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -78,7 +76,7 @@ class Bitstring:
         return "u" + b64u_encode(gzip.compress(bytes(self.bits), compresslevel=9, mtime=0))
 
     @classmethod
-    def decode(cls, encoded: str) -> Bitstring:
+    def decode(cls, encoded: str) -> "Bitstring":
         if not encoded.startswith("u"):
             raise TrustError("status list: encodedList must be multibase base64url ('u...')")
         try:

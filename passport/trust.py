@@ -11,8 +11,6 @@ found compromised is judged by the centre's issuance record for it, whose digest
 carries: what the centre's database says it signed, not what a credential claims.
 """
 
-from __future__ import annotations
-
 import enum
 import json
 from collections.abc import Iterable, Sequence
@@ -40,7 +38,7 @@ class RootSet(_RootFields):
 
     __slots__ = ()
 
-    def __new__(cls, keys: tuple[PublicKey, ...], threshold: int) -> RootSet:
+    def __new__(cls, keys: tuple[PublicKey, ...], threshold: int) -> "RootSet":
         if not keys:
             raise TrustError("no root key: a verifier needs the national root keys")
         if len({k.kid for k in keys}) != len(keys):
@@ -51,12 +49,12 @@ class RootSet(_RootFields):
         return super().__new__(cls, keys, threshold)
 
     @classmethod
-    def of(cls, roots: RootSet | Sequence[PublicKey]) -> RootSet:
+    def of(cls, roots: "RootSet | Sequence[PublicKey]") -> "RootSet":
         """A pinned root; a bare list of keys (the first version's pin file) means 1 of them."""
         return roots if isinstance(roots, RootSet) else cls(tuple(roots), 1)
 
     @classmethod
-    def from_json(cls, doc: object) -> RootSet:
+    def from_json(cls, doc: object) -> "RootSet":
         """`{"rootKeys": [JWK, ...], "threshold": k}`, as the authority publishes its root."""
         if not isinstance(doc, dict) or not isinstance(doc.get("rootKeys"), list):
             raise TrustError('root key file must be JSON {"rootKeys": [JWK, ...], '
@@ -179,7 +177,7 @@ class TrustList(NamedTuple):
         return self.root.keys
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any], signed: dict[str, Any]) -> TrustList:
+    def from_document(cls, doc: dict[str, Any], signed: dict[str, Any]) -> "TrustList":
         schema.check("trust-list", doc, what="trust list")
         issuers: dict[str, TrustedIssuer] = {}
         for entry in doc["issuers"]:
@@ -333,7 +331,7 @@ class Anchor(NamedTuple):
     digest: str  # SHA-256 of the signed payload: one version, one list
 
     @classmethod
-    def of(cls, trust_list: TrustList) -> Anchor:
+    def of(cls, trust_list: TrustList) -> "Anchor":
         return cls(trust_list.version, trust_list.root, payload_digest(trust_list.signed))
 
 

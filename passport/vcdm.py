@@ -10,8 +10,6 @@ What is not checked here, because it needs a fetch or a JSON-LD processor: wheth
 URL resolves, and whether a term is defined by a context other than an inline one.
 """
 
-from __future__ import annotations
-
 import enum
 import json
 import re
@@ -94,7 +92,7 @@ class Instant(NamedTuple):
     fraction: str
 
     @classmethod
-    def of(cls, t: datetime) -> Instant:
+    def of(cls, t: datetime) -> "Instant":
         if not t.microsecond:
             # Whole seconds (the verifier's clock in most calls): the timestamp is exact.
             return cls(int(t.timestamp()), "")

@@ -5,8 +5,6 @@ key, and the time; it fetches nothing and returns a frozen `VerificationResult` 
 entry per check. `verify_or_raise()` is the same, raising `VerificationFailed` unless valid.
 """
 
-from __future__ import annotations
-
 import enum
 from datetime import UTC, datetime
 from typing import Any, NamedTuple

@@ -17,8 +17,6 @@ person; `verifier/cli.py` only formats the rows.
 - standard input (`-`): an image, a passport (JSON), or one input per non-empty line.
 """
 
-from __future__ import annotations
-
 import io
 import os
 import re

@@ -23,8 +23,6 @@ versions count within one authority's lineage (the pin never changes: a rotation
 from it), and a test or a second authority's root must not collide with it.
 """
 
-from __future__ import annotations
-
 import json
 import re
 import sys
@@ -70,11 +68,11 @@ class Seen(NamedTuple):
         return self.anchor.version if self.anchor is not None else 0
 
     @classmethod
-    def of(cls, bundle: TrustBundle) -> Seen:
+    def of(cls, bundle: TrustBundle) -> "Seen":
         return cls(Anchor.of(bundle.trust_list),
                    {url: s.valid_from for url, s in bundle.status_lists.items()})
 
-    def merged(self, other: Seen) -> Seen:
+    def merged(self, other: "Seen") -> "Seen":
         """The newer of the two for each part: memory only ever moves forwards."""
         lists = dict(self.status_lists)
         for url, valid_from in other.status_lists.items():
@@ -94,7 +92,7 @@ class Seen(NamedTuple):
             if newest is not None and status.valid_from < newest:
                 raise RollbackError(f"status list {url}", status.valid_from, newest, seen=seen)
 
-    def covers(self, other: Seen) -> bool:
+    def covers(self, other: "Seen") -> bool:
         """Whether remembering `other` would change nothing."""
         return self.merged(other) == self
 
@@ -105,7 +103,7 @@ class TrustState(NamedTuple):
     def seen(self, roots: RootSet) -> Seen:
         return self.roots.get(root_name(roots), Seen())
 
-    def with_seen(self, roots: RootSet, seen: Seen) -> TrustState:
+    def with_seen(self, roots: RootSet, seen: Seen) -> "TrustState":
         return TrustState({**self.roots, root_name(roots): self.seen(roots).merged(seen)})
 
     def to_json(self) -> bytes:
@@ -116,7 +114,7 @@ class TrustState(NamedTuple):
         return json.dumps(doc, indent=1).encode() + b"\n"
 
     @classmethod
-    def from_json(cls, data: bytes) -> TrustState:
+    def from_json(cls, data: bytes) -> "TrustState":
         """Parse the state file; ValueError naming what is wrong."""
         doc = jsonread.loads(data, STATE_LIMITS)
         if not isinstance(doc, dict) or doc.get("type") != STATE_TYPE:
