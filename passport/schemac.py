@@ -179,11 +179,14 @@ class _Compiler:
         # imports from bytecode instead of compiling at every start.
         self.literals: dict[str, str] = {}
 
-    def constant(self, value: Any, literal: str | None = None) -> str:
+    def constant(self, value: Any, literal: str | Callable[[str], str] | None = None) -> str:
+        """A module-level name for `value`; `literal` is its source in the generated module
+        (a function of the name, for a value that rebinds its own name)."""
         self.counter += 1
         name = f"_C{self.prefix}{self.counter}"
         self.env[name] = value
-        self.literals[name] = literal if literal is not None else _literal(value)
+        self.literals[name] = _literal(value) if literal is None else \
+            literal if isinstance(literal, str) else literal(name)
         return name
 
     def resolve(self, base: str, ref: str) -> tuple[str, Any]:
@@ -254,7 +257,9 @@ class _Compiler:
             pattern = node["pattern"]
             compiled = ecma_regex(pattern)
             # The generated module holds the pattern translated: no start translates it again.
-            search = self.constant(compiled.search, f"_python_search({compiled.pattern!r})")
+            search = self.constant(
+                compiled.search,
+                lambda name: f"_python_search({compiled.pattern!r}, globals(), {name!r})")
             fail_unless(f"{not_str}{search}({v})")
         if "minLength" in node:
             fail_unless(f"{not_str}len({v}) >= {int(node['minLength'])}")
@@ -351,20 +356,25 @@ def _literal(value: Any) -> str:
     return repr(value)  # JSON values: str, int, float, bool, None, list, dict
 
 
-@functools.cache
-def _python_search(pattern: str) -> Callable[[str], re.Match[str] | None]:
+def _python_search(pattern: str, namespace: dict[str, Any] | None = None,
+                   name: str = "") -> Callable[[str], re.Match[str] | None]:
     """The search of a pattern as `ecma_regex` translated it (the generated module's form),
     compiled when first used: the generated module names every schema's patterns, and a
-    verification uses few of them."""
-    compiled: re.Pattern[str] | None = None
+    verification uses few of them. Once compiled, the module's name (`namespace[name]`) is
+    bound to the compiled pattern's own search, so later checks make no extra call."""
 
     def search(text: str) -> re.Match[str] | None:
-        nonlocal compiled
-        if compiled is None:
-            compiled = re.compile(pattern, re.ASCII)
+        compiled = _compiled(pattern)
+        if namespace is not None:
+            namespace[name] = compiled.search
         return compiled.search(text)
 
     return search
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
 
 
 def module_source(roots: dict[str, dict[str, Any]], documents: dict[str, dict[str, Any]],
