@@ -28,7 +28,13 @@ from passport.scan import qr_text
 from passport.trust import RootSet
 from passport.verify import verify
 from tests.web.chromium import launched
-from tests.web.test_phone_verifier import CASES, SHOTS, _served, wait_for
+from tests.web.test_phone_verifier import (
+    CASES,
+    SHOTS,
+    _served,
+    offline_after_first_visit,
+    wait_for,
+)
 from verifier.i18n import table as _table
 from verifier.webapp import export
 
@@ -37,6 +43,7 @@ AT = CASE["valid"]["at"]
 # Three credentials of one returnee: two certificates and a statement of attainment.
 MINE = ("valid", "statement-of-attainment", "valid-on-list-3")
 PHONE = {"width": 390, "height": 844}
+READY = "window.SkillsPassportHolder && window.SkillsPassportHolder.ready"
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +63,8 @@ def phone(site: str) -> Iterator[tuple[Any, Any]]:
                                       has_touch=True, accept_downloads=True)
         page = context.new_page()
         page.goto(site + "holder.html")
-        wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
-        wait_for(page, """async () => {
-            await navigator.serviceWorker.ready;
-            const keys = await caches.keys();
-            return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
-        }""")
-        context.set_offline(True)
-        page.reload()
-        wait_for(page, "window.SkillsPassportHolder && window.SkillsPassportHolder.ready")
+        wait_for(page, READY)
+        offline_after_first_visit(context, page, READY)
         page.evaluate("at => window.SkillsPassportHolder.setClock(Date.parse(at))", AT)
         yield context, page
 

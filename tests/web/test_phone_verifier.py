@@ -61,6 +61,23 @@ def wait_for(page: Any, expression: str, seconds: float = 30) -> Any:
     raise TimeoutError(f"{expression!r} is still falsy after {seconds} s {last}".strip())
 
 
+# Every asset the service worker caches at install is in its cache (more than ten files).
+SW_CACHED = """async () => {
+    await navigator.serviceWorker.ready;
+    const keys = await caches.keys();
+    return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
+}"""
+
+
+def offline_after_first_visit(context: Any, page: Any, ready: str) -> None:
+    """The page as a phone has it after one visit: cached by its service worker, then the
+    network cut and the page opened again (`ready`: the expression that says it is up)."""
+    wait_for(page, SW_CACHED)
+    context.set_offline(True)
+    page.reload()
+    wait_for(page, ready)
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -95,15 +112,7 @@ def page(site: str) -> Iterator[Any]:
         page = context.new_page()
         page.goto(site)
         wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
-        # Wait until the service worker has cached every asset, then cut the network.
-        wait_for(page, """async () => {
-            const reg = await navigator.serviceWorker.ready;
-            const keys = await caches.keys();
-            return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
-        }""")
-        context.set_offline(True)
-        page.reload()
-        wait_for(page, "window.SkillsPassport && window.SkillsPassport.ready")
+        offline_after_first_visit(context, page, "window.SkillsPassport && window.SkillsPassport.ready")
         yield page
 
 

@@ -21,7 +21,7 @@ from passport.holder_bundle import passport_bundle
 from passport.jws import parse
 from passport.qr import encode
 from tests.web.chromium import CHROMIUM, FLAGS, launched
-from tests.web.test_phone_verifier import SHOTS, _served, wait_for
+from tests.web.test_phone_verifier import SHOTS, _served, offline_after_first_visit, wait_for
 from tests.world import ISSUED, World
 from verifier.i18n import fill
 from verifier.webapp import export
@@ -86,14 +86,7 @@ def page(site: tuple[Path, str]) -> Iterator[Any]:
         tab = context.new_page()
         tab.goto(url)
         wait_for(tab, "window.SkillsPassport && window.SkillsPassport.ready")
-        wait_for(tab, """async () => {
-            const reg = await navigator.serviceWorker.ready;
-            const keys = await caches.keys();
-            return keys.length > 0 && (await (await caches.open(keys[0])).keys()).length > 10;
-        }""")
-        context.set_offline(True)
-        tab.reload()
-        wait_for(tab, "window.SkillsPassport && window.SkillsPassport.ready")
+        offline_after_first_visit(context, tab, "window.SkillsPassport && window.SkillsPassport.ready")
         tab.evaluate("ms => window.SkillsPassport.setClock(ms)", AT.timestamp() * 1000)
         yield tab
 

@@ -4,6 +4,7 @@ import { centreFreshness, loadBundle } from "./trust.js";
 import { CHECKS, decodeQr, trimText, verifyText } from "./verify.js";
 import { validate } from "./schema.js";
 import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
+import { readFromCamera } from "./camera.js";
 import { MAX_PASSPORT_BYTES, bindingProblem, el, itemResult, looksLikePassport, matchesNationalId, people,
   personSummary, readPassport, renderResult } from "./result.js";
 
@@ -162,34 +163,16 @@ async function fromImage(blob) {
 }
 
 async function scan() {
-  const video = $("video");
   state.notice = null;
   showNotice();
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { cameraProblem({ name: "NotFoundError" }); return null; }
-  let stream;
+  let text;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    text = await readFromCamera($("video"), (t) => /^SP\d{1,3}:/.test(t));
   } catch (e) {
     cameraProblem(e);
     return null;
   }
-  video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
-  const canvas = document.createElement("canvas");
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  while (video.srcObject) {
-    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-    ctx.drawImage(video, 0, 0);
-    const found = await readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), { formats: ["QRCode"] });
-    const hit = found.find((b) => b.isValid && /^SP\d{1,3}:/.test(b.text));
-    if (hit) {
-      stream.getTracks().forEach((tr) => tr.stop());
-      video.srcObject = null; video.hidden = true;
-      return check(hit.text);
-    }
-    await new Promise((r) => setTimeout(r, 120));
-  }
+  return text === null ? null : check(text);
 }
 
 /** What is on screen verified again against the trust data just taken (a revocation since

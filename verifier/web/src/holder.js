@@ -6,6 +6,7 @@
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { encode } from "uqr";
 import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
+import { readFromCamera } from "./camera.js";
 import { Failure } from "./jws.js";
 import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, dayNode, el, fill, readPassport, statusShownAsOf, withDate } from "./result.js";
 import { validate } from "./schema.js";
@@ -215,33 +216,14 @@ async function fromImage(blob) {
 }
 
 async function scan() {
-  const video = $("video");
-  let stream;
+  let text;
   try {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw Object.assign(new Error("no camera"), { name: "NotFoundError" });
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    text = await readFromCamera($("video"), () => true);  // a credential or a centre's link
   } catch (e) {
     showNotice(bad(e && (e.name === "NotAllowedError" || e.name === "SecurityError") ? "ui.camera_denied" : "holder.no_camera"));
     return [];
   }
-  video.srcObject = stream;
-  video.hidden = false;
-  await video.play();
-  const canvas = document.createElement("canvas");
-  const ctx = canvas.getContext("2d", { willReadFrequently: true });
-  while (video.srcObject) {
-    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-    ctx.drawImage(video, 0, 0);
-    const found = await readBarcodes(ctx.getImageData(0, 0, canvas.width, canvas.height), { formats: ["QRCode"] });
-    const hit = found.find((b) => b.isValid);
-    if (hit) {
-      stream.getTracks().forEach((tr) => tr.stop());
-      video.srcObject = null; video.hidden = true;
-      return fromScanned(hit.text);
-    }
-    await new Promise((r) => setTimeout(r, 120));
-  }
-  return [];
+  return text === null ? [] : fromScanned(text);
 }
 
 // -- the cards -------------------------------------------------------------------------------
