@@ -82,7 +82,8 @@ def test_qr_encode_and_decode(world: World, tmp_path: Path, cli: Cli) -> None:
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["verify", "SP1:%%%"], "QR text"),
-    (["verify", "no-such-file.jwt"], "neither QR text"),
+    (["verify", "no-such-file.jwt"], "no-such-file.jwt: no such file"),
+    (["verify", "neither-qr-nor-a-file"], "neither QR text"),
     (["qr", "decode", "SP1:A"], "dangling"),
     (["qr", "encode", "no-such-file.jwt"], "no such file"),
     (["verify", "SP1:AAA", "--trust", "missing-bundle.json"], "no trust bundle"),

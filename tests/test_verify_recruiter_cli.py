@@ -195,7 +195,7 @@ def test_an_unreadable_photo_says_why_in_the_language(cli: Cli, tmp_path: Path) 
     assert code == 2
     assert f"skillpass: {t('ja', 'code.bad_qr')} (" in err
     assert f"      {t('ja', 'code.bad_qr')} (" in out
-    assert out.startswith(f"{t('ja', 'verdict.invalid')} ")
+    assert out.startswith(f"{t('ja', 'label.unreadable')} ")
     # An option's mistake is the option's, said as it is.
     code, _, err = cli("verify", str(FULL), *COMMON[:4], "--at", "yesterday", "--lang", "ja")
     assert code == 2 and "--at 'yesterday' is not an ISO 8601 time" in err
@@ -291,7 +291,7 @@ def test_exit_codes(cli: Cli, tmp_path: Path, world: World) -> None:
     (StorageError("p.json", "not a passport file: line 2: bad JSON"), "ui.unreadable_file"),
     (SchemaError("p.json", [("$.holder", "'name' is a required property")]),
      "ui.unreadable_file"),
-    (StorageError("missing.qr.txt", "no such file"), None),  # said as it is: the file's name
+    (StorageError("missing.qr.txt", "no such file"), "ui.no_such_file"),  # the name follows
 ])
 def test_each_unreadable_input_has_its_reason(error: Error, key: str | None) -> None:
     assert reason_key(error) == key
@@ -306,7 +306,7 @@ def test_a_file_too_large_and_a_broken_passport_in_the_language(cli: Cli, tmp_pa
     broken = tmp_path / "passport.json"
     broken.write_text('{"type": "SkillsPassportBundle", "version": 1,\n "holder": {}}')
     code, out, err = cli("verify", str(broken), *COMMON, "--lang", "ja")
-    assert code == 2 and out.startswith(f"{t('ja', 'verdict.invalid')} ")
+    assert code == 2 and out.startswith(f"{t('ja', 'label.unreadable')} ")
     assert f"      {t('ja', 'ui.unreadable_file')}:" in out and "line 2 at $.holder" in out
     assert f"skillpass: {t('ja', 'ui.unreadable_file')}:\n" in err
 

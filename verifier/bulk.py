@@ -435,6 +435,8 @@ def reason_key(exc: Error) -> str | None:
     if isinstance(exc, StorageError):
         if exc.reason.startswith("not a passport file"):
             return "ui.unreadable_file"
+        if exc.reason == "no such file":
+            return "ui.no_such_file"
         return "code.too_large" if _TOO_LARGE.search(exc.reason) else None
     if isinstance(exc, UsageError):  # read_presented: too long, or not a credential at all
         return "code.too_large" if _TOO_LARGE.search(str(exc)) else "code.bad_jws"

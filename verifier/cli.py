@@ -388,9 +388,11 @@ def render_json(report: bulk.Report, lang: str = "en", trust: TrustBundle | None
 
 
 def _verdict_word(row: bulk.CredentialRow, lang: str) -> str:
-    """A row's verdict in `lang`: anything but a verifier's valid or warning is NOT VALID
-    (unreadable, another holder's); the reason follows on its own line."""
-    if row.result is not None and row.holder_problem is None:
+    """A row's verdict in `lang`: an input that could not be read says so; another holder's
+    credential is NOT VALID; the reason follows on its own line."""
+    if row.result is None:
+        return t(lang, "label.unreadable")
+    if row.holder_problem is None:
         return t(lang, f"verdict.{row.result.verdict.value}")
     return t(lang, "verdict.invalid")
 

@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 from passport import qr, scan
-from passport.errors import UsageError
+from passport.errors import StorageError, UsageError
 from passport.fileio import read_bytes
 
 MAX_INPUT_BYTES = 1 << 20
 _JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$")
+# What a user types as a file name: a folder in it, or the extension of an input verify reads.
+_FILE_NAME = re.compile(r"[/\\]|\.(jwt|txt|json|png|jpe?g|pdf|csv)$", re.IGNORECASE)
 
 
 def read_presented(value: str, *, stdin: bytes | None = None) -> str:
@@ -31,6 +33,8 @@ def read_presented(value: str, *, stdin: bytes | None = None) -> str:
     if not is_file:
         if _JWS_SHAPE.match(value.strip()):
             return value
+        if _FILE_NAME.search(value):  # meant as a file: say that it is not there
+            raise StorageError(value[:200], "no such file")
         raise UsageError(f"{value[:80]!r} is neither QR text, a compact JWS, nor an existing file")
     data = read_bytes(path, limit=scan.MAX_IMAGE_BYTES)
     if scan.looks_like_image(data):
