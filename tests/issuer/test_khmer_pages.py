@@ -44,8 +44,10 @@ class _Text(HTMLParser):
         self.found: list[str] = []
         self._hidden = 0
 
+    # <code> holds data a reader copies, not words (a key id is 12 random letters and digits,
+    # sometimes letters only): not read as language.
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "svg"):
+        if tag in ("script", "style", "svg", "code"):
             self._hidden += 1
         values = dict(attrs)
         self.found += [v for k, v in attrs if k in SHOWN_ATTRIBUTES and v]
@@ -53,7 +55,7 @@ class _Text(HTMLParser):
             self.found.append(values.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "svg"):
+        if tag in ("script", "style", "svg", "code"):
             self._hidden -= 1
 
     def handle_data(self, data: str) -> None:
