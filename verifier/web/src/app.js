@@ -3,35 +3,27 @@ import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { centreFreshness, loadBundle } from "./trust.js";
 import { CHECKS, decodeQr, trimText, verifyText } from "./verify.js";
 import { validate } from "./schema.js";
-import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
+import { RollbackError, TrustState, loadEnvironment, registerServiceWorker } from "./session.js";
 import { readFromCamera } from "./camera.js";
+import { applyLanguage, loadTexts, translate } from "./texts.js";
 import { MAX_PASSPORT_BYTES, bindingProblem, el, itemResult, looksLikePassport, matchesNationalId, people,
   personSummary, readPassport, renderResult } from "./result.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
-const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const $ = (id) => document.getElementById(id);
 // set: the credentials checked since the last "Clear" ({ text, result, holderProblem, idMatch });
 // passport: the holder block of the passport file they came from (null: QR texts one by one).
-const state = { lang: localStorage.getItem("lang") || "km", tables: {}, trust: null, env: null,
+const state = { lang: localStorage.getItem("lang") || "km", trust: null, env: null,
   clock: () => Date.now(), set: [], passport: null, passportText: null, last: null, lastText: null, message: null,
   notice: null, syncNote: null };
 
 
-function t(key) {
-  return (state.tables[state.lang] || {})[key] || state.tables.en[key] || "";
-}
+const t = (key) => translate(state.lang, key);
 
 async function setLanguage(lang) {
-  if (!LANGS.includes(lang)) return;
+  if (!(await applyLanguage(lang, $("lang")))) return;
   state.lang = lang;
-  localStorage.setItem("lang", lang);
-  if (!state.tables[lang]) state.tables[lang] = await json(`i18n/${lang}.json`);
-  document.documentElement.lang = lang;
-  document.documentElement.dir = t("dir") || "ltr";
-  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
-  $("lang").value = lang;
   showTrust();
   showRefusal();
   showNotice();
@@ -112,13 +104,9 @@ async function sync() {
 }
 
 async function init() {
-  // Everything the first screen needs, at once (on a slow link, round trips add up): English
-  // (the fallback), the page's language, each language's name in itself for the picker
-  // (languages.json), and the verification data (session.js).
-  const own = LANGS.includes(state.lang) && state.lang !== "en"
-    ? json(`i18n/${state.lang}.json`).then((table) => { state.tables[state.lang] = table; }) : null;
-  const [en, names, env] = await Promise.all([json("i18n/en.json"), json("languages.json"), loadEnvironment(), own]);
-  state.tables.en = en;
+  // Everything the first screen needs, at once (on a slow link, round trips add up): the
+  // texts (texts.js) and the verification data (session.js).
+  const [, env] = await Promise.all([loadTexts(state.lang, $("lang")), loadEnvironment()]);
   state.env = env;
   state.unitTitles = env.unitTitles;
   state.trustState = new TrustState(env);
@@ -126,7 +114,6 @@ async function init() {
   state.trust = state.trustState.current;
   if (refused) state.refused = refused;  // shown: someone put an older copy back
   showTrust();
-  for (const lang of LANGS) $("lang").append(el("option", { value: lang, lang }, names[lang] || lang));
   await setLanguage(state.lang);
   registerServiceWorker();
   $("lang").addEventListener("change", (e) => setLanguage(e.target.value));

@@ -5,25 +5,23 @@
 // files, the trust data, and the one download a centre's link asks for.
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import { encode } from "uqr";
-import { RollbackError, TrustState, json, loadEnvironment, registerServiceWorker } from "./session.js";
+import { RollbackError, TrustState, loadEnvironment, registerServiceWorker } from "./session.js";
 import { readFromCamera } from "./camera.js";
+import { applyLanguage, loadTexts, translate } from "./texts.js";
 import { Failure } from "./jws.js";
-import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, dayNode, el, fill, readPassport, statusShownAsOf, withDate } from "./result.js";
+import { MAX_PASSPORT_BYTES, claimTrust, cqfLevel, dayNode, el, readPassport, statusShownAsOf, withDate } from "./result.js";
 import { validate } from "./schema.js";
 import { decodeQr, verifyText } from "./verify.js";
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
-const LANGS = ["km", "en", "th", "ja", "ko", "ms", "ar"];
 const STORE = "passport-credentials";
 const DOWNLOAD = "../passport/download";
 const $ = (id) => document.getElementById(id);
-const state = { lang: localStorage.getItem("lang") || "km", tables: {}, env: null, trust: null,
+const state = { lang: localStorage.getItem("lang") || "km", env: null, trust: null,
   wallet: [], unreadable: [], results: new Map(), unpicked: new Set(), notice: [], view: null, clock: () => Date.now() };
 
-function t(key, values = {}) {
-  return fill((state.tables[state.lang] || {})[key] || state.tables.en[key] || "", values);
-}
+const t = (key, values = {}) => translate(state.lang, key, values);
 
 // -- what the phone keeps -----------------------------------------------------------------
 /** The stored credentials: [{ id, qr, jws, added }]. What cannot be read is said and never
@@ -408,14 +406,8 @@ function step(by) {
 
 // -- language, trust, start ------------------------------------------------------------------
 async function setLanguage(lang) {
-  if (!LANGS.includes(lang)) return;
-  if (!state.tables[lang]) state.tables[lang] = await json(`i18n/${lang}.json`);
+  if (!(await applyLanguage(lang, $("lang")))) return;
   state.lang = lang;
-  localStorage.setItem("lang", lang);
-  document.documentElement.lang = lang;
-  document.documentElement.dir = t("dir") || "ltr";
-  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
-  $("lang").value = lang;
   showTrust();
   renderWallet();
   renderNotice();
@@ -435,9 +427,7 @@ function showRefusal(e) {
 
 async function init() {
   // Everything the first screen needs, at once (on a slow link, round trips add up).
-  const [en, env, names] = await Promise.all([json("i18n/en.json"), loadEnvironment({ unitTitles: false }), json("languages.json"),
-    LANGS.includes(state.lang) && state.lang !== "en" ? json(`i18n/${state.lang}.json`).then((table) => { state.tables[state.lang] = table; }) : null]);
-  state.tables.en = en;
+  const [, env] = await Promise.all([loadTexts(state.lang, $("lang")), loadEnvironment({ unitTitles: false })]);
   state.env = env;
   state.trust = new TrustState(state.env);
   // Trust data this page cannot take (its memory damaged, an older copy served...) is said;
@@ -450,8 +440,6 @@ async function init() {
   } catch (e) {
     showRefusal(e);
   }
-  // The language picker names each language in itself (languages.json, from the tables).
-  for (const lang of LANGS) $("lang").append(el("option", { value: lang }, names[lang] || lang));
   try {
     state.wallet = readWallet();
   } catch (e) {

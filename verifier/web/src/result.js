@@ -236,14 +236,14 @@ export function passportProblem(doc) {
 /** A passport file's text read with limits: the document, or an Error naming the problem.
  * `validate` (optional) checks it against the passport-bundle schema when the page has it. */
 export function readPassport(text, validate) {
-  text = String(text);
-  if (new TextEncoder().encode(text).length > MAX_PASSPORT_BYTES) {
+  const bytes = new TextEncoder().encode(String(text));
+  if (bytes.length > MAX_PASSPORT_BYTES) {
     throw new Error(`the file is larger than ${MAX_PASSPORT_BYTES >> 20} MB`);
   }
   let doc;
   try {
     // The bounded reader (jws.js): nesting and number lengths limited as jsonread.py does.
-    doc = readJson(new TextEncoder().encode(text), PASSPORT_LIMITS);
+    doc = readJson(bytes, PASSPORT_LIMITS);
   } catch (e) {
     throw new Error(`not JSON (${e.message})`);
   }
