@@ -8,6 +8,7 @@ at run time."""
 from passport.b64 import b64u_encode_bytes
 from passport.qrpack import _CROCK_PAIRS as P
 from passport.qrpack import _int_text, _read_string, _time_text, _varint_at
+from passport.qrpack import Bounds
 
 
 def _header_ae10804f4bfdddf2(r, out):
@@ -16,6 +17,7 @@ def _header_ae10804f4bfdddf2(r, out):
  T1 = r.template.one_byte
  T2 = r.template.two_byte
  p = r.pos
+ root = None
  pass
  v1 = d[p]
  p += 1
@@ -25,7 +27,9 @@ def _header_ae10804f4bfdddf2(r, out):
   if len(v2) != 9:
    r.fail('packed credential ends early (truncated?)')
   p += 9
-  emit((b'{"alg":"EdDSA","cty":"vc","kid":"', b64u_encode_bytes(v2), b'","typ":"vc+jwt"}',))
+  v2 = b64u_encode_bytes(v2)
+  root = {'alg': 'EdDSA', 'cty': 'vc', 'kid': v2.decode(), 'typ': 'vc+jwt'}
+  emit((b'{"alg":"EdDSA","cty":"vc","kid":"', v2, b'","typ":"vc+jwt"}',))
  elif v1 == 1:
   pass
   v3 = T1[d[p]]
@@ -51,6 +55,7 @@ def _header_ae10804f4bfdddf2(r, out):
    v6 = r._b64(0).encode()
    p = r.pos
    emit((v6,))
+   v5s = v6
   elif v5 == 1:
    pass
    v7 = T1[d[p]]
@@ -61,6 +66,7 @@ def _header_ae10804f4bfdddf2(r, out):
    else:
     v7, p = _read_string(r.template, d, p, b'"')
    emit((v7,))
+   v5s = v7
   else:
    r.fail('a packed choice is out of range')
   v8 = T1[d[p]]
@@ -70,10 +76,12 @@ def _header_ae10804f4bfdddf2(r, out):
    p += 2
   else:
    v8, p = _read_string(r.template, d, p, b'"')
+  root = {'alg': v3.decode(), 'cty': v4.decode(), 'kid': v5s.decode(), 'typ': v8.decode()}
   emit((b'","typ":"', v8, b'"}',))
  else:
   r.fail('a packed choice is out of range')
  r.pos = p
+ return root
 
 
 def _payload_ae10804f4bfdddf2(r, out):
@@ -82,6 +90,7 @@ def _payload_ae10804f4bfdddf2(r, out):
  T1 = r.template.one_byte
  T2 = r.template.two_byte
  p = r.pos
+ root = None
  n_ach = None
  n_cid = None
  n_cqf = None
@@ -91,6 +100,10 @@ def _payload_ae10804f4bfdddf2(r, out):
  n_purpose = None
  pass
  emit((b'{"@context":[',))
+ v2j = {}
+ root = v2j
+ v3j = []
+ v2j['@context'] = v3j
  v1n = d[p]
  if v1n < 128:
   p += 1
@@ -105,102 +118,94 @@ def _payload_ae10804f4bfdddf2(r, out):
   if v1:
    out.append(b',')
   pass
-  v2 = T1[d[p]]
-  if v2 is not None:
+  v4 = T1[d[p]]
+  if v4 is not None:
    p += 1
-  elif (v2 := T2.get(d[p:p + 2])) is not None:
+  elif (v4 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v2, p = _read_string(r.template, d, p, b'"')
-  emit((b'"', v2, b'"',))
- v3 = d[p:p + 8]
- if len(v3) != 8:
+   v4, p = _read_string(r.template, d, p, b'"')
+  v3j.append(v4.decode())
+  emit((b'"', v4, b'"',))
+ v5 = d[p:p + 8]
+ if len(v5) != 8:
   r.fail('packed credential ends early (truncated?)')
  p += 8
- v3 = int.from_bytes(v3, 'big')
- if v3 >> 60:
+ v5 = int.from_bytes(v5, 'big')
+ if v5 >> 60:
   r.fail('a packed id has padding bits set (not canonical)')
- v3 = b''.join((P[v3 >> 50 & 1023], P[v3 >> 40 & 1023], P[v3 >> 30 & 1023], P[v3 >> 20 & 1023], P[v3 >> 10 & 1023], P[v3 & 1023], ))
- n_cid = v3
- emit((b'],"id":"', b'urn:skillpass:cred:', v3, b'","type":["VerifiableCredential","AchievementCredential"],"issuer":{"id":"',))
- v4 = len(out)
+ v5 = b''.join((P[v5 >> 50 & 1023], P[v5 >> 40 & 1023], P[v5 >> 30 & 1023], P[v5 >> 20 & 1023], P[v5 >> 10 & 1023], P[v5 & 1023], ))
+ n_cid = v5
+ v2j['id'] = (b'urn:skillpass:cred:' + v5).decode()
+ v2j['type'] = ['VerifiableCredential', 'AchievementCredential']
+ emit((b'],"id":"', b'urn:skillpass:cred:', v5, b'","type":["VerifiableCredential","AchievementCredential"],"issuer":{"id":"',))
+ v6 = len(out)
  pass
- v5 = d[p]
+ v7 = d[p]
  p += 1
- if v5 == 0:
+ if v7 == 0:
   pass
-  v6 = T1[d[p]]
-  if v6 is not None:
+  v8 = T1[d[p]]
+  if v8 is not None:
    p += 1
-  elif (v6 := T2.get(d[p:p + 2])) is not None:
+  elif (v8 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v6, p = _read_string(r.template, d, p, b'"')
-  emit((b'https://', v6,))
- elif v5 == 1:
+   v8, p = _read_string(r.template, d, p, b'"')
+  emit((b'https://', v8,))
+  v7s = (b'https://' + v8)
+ elif v7 == 1:
   pass
-  v7 = T1[d[p]]
-  if v7 is not None:
+  v9 = T1[d[p]]
+  if v9 is not None:
    p += 1
-  elif (v7 := T2.get(d[p:p + 2])) is not None:
+  elif (v9 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v7, p = _read_string(r.template, d, p, b'"')
-  emit((v7,))
+   v9, p = _read_string(r.template, d, p, b'"')
+  emit((v9,))
+  v7s = v9
  else:
   r.fail('a packed choice is out of range')
- n_issuer = b''.join(out[v4:])
- v8 = d[p]
- if v8 < 128:
+ n_issuer = b''.join(out[v6:])
+ v2j['issuer'] = {'id': v7s.decode(), 'type': ['Profile']}
+ v10 = d[p]
+ if v10 < 128:
   p += 1
- elif 0 < (v8w := d[p + 1]) < 128:
-  v8 = v8 & 127 | v8w << 7
+ elif 0 < (v10w := d[p + 1]) < 128:
+  v10 = v10 & 127 | v10w << 7
   p += 2
  else:
-  v8, p = _varint_at(d, p)
- v8 = _time_text(v8)
- emit((b'","type":["Profile"]},"validFrom":"', v8, b'"',))
- v9 = d[p]
+  v10, p = _varint_at(d, p)
+ v10 = _time_text(v10)
+ v2j['validFrom'] = v10.decode()
+ emit((b'","type":["Profile"]},"validFrom":"', v10, b'"',))
+ v11 = d[p]
  p += 1
- if v9 == 0:
+ if v11 == 0:
   pass
-  v10 = d[p]
-  if v10 < 128:
+  v12 = d[p]
+  if v12 < 128:
    p += 1
-  elif 0 < (v10w := d[p + 1]) < 128:
-   v10 = v10 & 127 | v10w << 7
+  elif 0 < (v12w := d[p + 1]) < 128:
+   v12 = v12 & 127 | v12w << 7
    p += 2
   else:
-   v10, p = _varint_at(d, p)
-  v10 = _time_text(v10)
-  emit((b',"validUntil":"', v10, b'"',))
- elif v9 == 1:
+   v12, p = _varint_at(d, p)
+  v12 = _time_text(v12)
+  v2j['validUntil'] = v12.decode()
+  emit((b',"validUntil":"', v12, b'"',))
+ elif v11 == 1:
   pass
  else:
   r.fail('a packed choice is out of range')
- v11 = T1[d[p]]
- if v11 is not None:
+ v13 = T1[d[p]]
+ if v13 is not None:
   p += 1
- elif (v11 := T2.get(d[p:p + 2])) is not None:
+ elif (v13 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v11, p = _read_string(r.template, d, p, b'"')
- v12 = T1[d[p]]
- if v12 is not None:
-  p += 1
- elif (v12 := T2.get(d[p:p + 2])) is not None:
-  p += 2
- else:
-  v12, p = _read_string(r.template, d, p, b'"')
- v13 = d[p]
- if v13 < 128:
-  p += 1
- elif 0 < (v13w := d[p + 1]) < 128:
-  v13 = v13 & 127 | v13w << 7
-  p += 2
- else:
-  v13, p = _varint_at(d, p)
- v13 = _int_text(v13)
+  v13, p = _read_string(r.template, d, p, b'"')
  v14 = T1[d[p]]
  if v14 is not None:
   p += 1
@@ -208,79 +213,79 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v14, p = _read_string(r.template, d, p, b'"')
- v15 = d[p:p + 32]
- if len(v15) != 32:
+ v15 = d[p]
+ if v15 < 128:
+  p += 1
+ elif 0 < (v15w := d[p + 1]) < 128:
+  v15 = v15 & 127 | v15w << 7
+  p += 2
+ else:
+  v15, p = _varint_at(d, p)
+ v15t = _int_text(v15)
+ v16 = T1[d[p]]
+ if v16 is not None:
+  p += 1
+ elif (v16 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v16, p = _read_string(r.template, d, p, b'"')
+ v17 = d[p:p + 32]
+ if len(v17) != 32:
   r.fail('packed credential ends early (truncated?)')
  p += 32
- if n_cid is None:
+ v17 = v17.hex().encode()
+ v18 = n_cid
+ if v18 is None:
   r.fail('packed credential refers to an absent cid')
- emit((b',"credentialSubject":{"type":["AchievementSubject"],"name":"', v11, b'","nameKm":"', v12, b'","birthYear":', v13, b',"nationalIdLast4":"', v14, b'","identifier":[{"type":"IdentityObject","identityType":"nationalIdentityNumber","hashed":true,"identityHash":"sha256$', v15.hex().encode(), b'","salt":"', n_cid, b'"}],"achievement":{"id":"',))
- v16 = len(out)
+ emit((b',"credentialSubject":{"type":["AchievementSubject"],"name":"', v13, b'","nameKm":"', v14, b'","birthYear":', v15t, b',"nationalIdLast4":"', v16, b'","identifier":[{"type":"IdentityObject","identityType":"nationalIdentityNumber","hashed":true,"identityHash":"sha256$', v17, b'","salt":"', v18, b'"}],"achievement":{"id":"',))
+ v19 = len(out)
  pass
- v17 = d[p]
+ v20 = d[p]
  p += 1
- if v17 == 0:
+ if v20 == 0:
   pass
-  v18 = T1[d[p]]
-  if v18 is not None:
+  v21 = T1[d[p]]
+  if v21 is not None:
    p += 1
-  elif (v18 := T2.get(d[p:p + 2])) is not None:
+  elif (v21 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v18, p = _read_string(r.template, d, p, b'":')
-  v19 = T1[d[p]]
-  if v19 is not None:
-   p += 1
-  elif (v19 := T2.get(d[p:p + 2])) is not None:
-   p += 2
-  else:
-   v19, p = _read_string(r.template, d, p, b'":')
-  v20 = T1[d[p]]
-  if v20 is not None:
-   p += 1
-  elif (v20 := T2.get(d[p:p + 2])) is not None:
-   p += 2
-  else:
-   v20, p = _read_string(r.template, d, p, b'":')
-  v21 = d[p:p + 12]
-  if len(v21) != 12:
-   r.fail('packed credential ends early (truncated?)')
-  p += 12
-  emit((b'urn:skillpass:', v18, b':', v19, b':', v20, b':', b64u_encode_bytes(v21),))
- elif v17 == 1:
-  pass
+   v21, p = _read_string(r.template, d, p, b'":')
   v22 = T1[d[p]]
   if v22 is not None:
    p += 1
   elif (v22 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v22, p = _read_string(r.template, d, p, b'"')
-  emit((v22,))
+   v22, p = _read_string(r.template, d, p, b'":')
+  v23 = T1[d[p]]
+  if v23 is not None:
+   p += 1
+  elif (v23 := T2.get(d[p:p + 2])) is not None:
+   p += 2
+  else:
+   v23, p = _read_string(r.template, d, p, b'":')
+  v24 = d[p:p + 12]
+  if len(v24) != 12:
+   r.fail('packed credential ends early (truncated?)')
+  p += 12
+  v24 = b64u_encode_bytes(v24)
+  emit((b'urn:skillpass:', v21, b':', v22, b':', v23, b':', v24,))
+  v20s = b''.join((b'urn:skillpass:', v21, b':', v22, b':', v23, b':', v24,))
+ elif v20 == 1:
+  pass
+  v25 = T1[d[p]]
+  if v25 is not None:
+   p += 1
+  elif (v25 := T2.get(d[p:p + 2])) is not None:
+   p += 2
+  else:
+   v25, p = _read_string(r.template, d, p, b'"')
+  emit((v25,))
+  v20s = v25
  else:
   r.fail('a packed choice is out of range')
- n_ach = b''.join(out[v16:])
- v23 = T1[d[p]]
- if v23 is not None:
-  p += 1
- elif (v23 := T2.get(d[p:p + 2])) is not None:
-  p += 2
- else:
-  v23, p = _read_string(r.template, d, p, b'"')
- v24 = T1[d[p]]
- if v24 is not None:
-  p += 1
- elif (v24 := T2.get(d[p:p + 2])) is not None:
-  p += 2
- else:
-  v24, p = _read_string(r.template, d, p, b'"')
- v25 = T1[d[p]]
- if v25 is not None:
-  p += 1
- elif (v25 := T2.get(d[p:p + 2])) is not None:
-  p += 2
- else:
-  v25, p = _read_string(r.template, d, p, b'"')
+ n_ach = b''.join(out[v19:])
  v26 = T1[d[p]]
  if v26 is not None:
   p += 1
@@ -295,9 +300,13 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v27, p = _read_string(r.template, d, p, b'"')
- emit((b'","type":["Achievement"],"achievementType":"', v23, b'","name":"', v24, b'","nameKm":"', v25, b'","description":"', v26, b'","criteria":{"narrative":"', v27, b'"},"alignment":[{"type":["Alignment"],"targetCode":"',))
- v28 = len(out)
- pass
+ v28 = T1[d[p]]
+ if v28 is not None:
+  p += 1
+ elif (v28 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v28, p = _read_string(r.template, d, p, b'"')
  v29 = T1[d[p]]
  if v29 is not None:
   p += 1
@@ -305,8 +314,6 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v29, p = _read_string(r.template, d, p, b'"')
- emit((v29,))
- n_isco = b''.join(out[v28:])
  v30 = T1[d[p]]
  if v30 is not None:
   p += 1
@@ -314,9 +321,7 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v30, p = _read_string(r.template, d, p, b'"')
- if n_isco is None:
-  r.fail('packed credential refers to an absent isco')
- emit((b'","targetFramework":"ISCO-08","targetName":"', v30, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', n_isco, b'"},{"type":["Alignment"],"targetCode":"',))
+ emit((b'","type":["Achievement"],"achievementType":"', v26, b'","name":"', v27, b'","nameKm":"', v28, b'","description":"', v29, b'","criteria":{"narrative":"', v30, b'"},"alignment":[{"type":["Alignment"],"targetCode":"',))
  v31 = len(out)
  pass
  v32 = T1[d[p]]
@@ -327,7 +332,7 @@ def _payload_ae10804f4bfdddf2(r, out):
  else:
   v32, p = _read_string(r.template, d, p, b'"')
  emit((v32,))
- n_cqf = b''.join(out[v31:])
+ n_isco = b''.join(out[v31:])
  v33 = T1[d[p]]
  if v33 is not None:
   p += 1
@@ -335,237 +340,289 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v33, p = _read_string(r.template, d, p, b'"')
- if n_cqf is None:
+ v34 = n_isco
+ if v34 is None:
+  r.fail('packed credential refers to an absent isco')
+ emit((b'","targetFramework":"ISCO-08","targetName":"', v33, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', v34, b'"},{"type":["Alignment"],"targetCode":"',))
+ v35 = len(out)
+ pass
+ v36 = T1[d[p]]
+ if v36 is not None:
+  p += 1
+ elif (v36 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v36, p = _read_string(r.template, d, p, b'"')
+ emit((v36,))
+ n_cqf = b''.join(out[v35:])
+ v37 = T1[d[p]]
+ if v37 is not None:
+  p += 1
+ elif (v37 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v37, p = _read_string(r.template, d, p, b'"')
+ v38 = n_cqf
+ if v38 is None:
   r.fail('packed credential refers to an absent cqf')
- emit((b'","targetFramework":"CQF","targetName":"', v33, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', n_cqf, b'"}]',))
- v34 = d[p]
+ emit((b'","targetFramework":"CQF","targetName":"', v37, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', v38, b'"}]',))
+ v40j = {'type': ['AchievementSubject'], 'name': v13.decode(), 'nameKm': v14.decode(), 'birthYear': v15, 'nationalIdLast4': v16.decode(), 'identifier': [{'type': 'IdentityObject', 'identityType': 'nationalIdentityNumber', 'hashed': True, 'identityHash': (b'sha256$' + v17).decode(), 'salt': v18.decode()}]}
+ v2j['credentialSubject'] = v40j
+ v41j = {'id': v20s.decode(), 'type': ['Achievement'], 'achievementType': v26.decode(), 'name': v27.decode(), 'nameKm': v28.decode(), 'description': v29.decode(), 'criteria': {'narrative': v30.decode()}, 'alignment': [{'type': ['Alignment'], 'targetCode': v32.decode(), 'targetFramework': 'ISCO-08', 'targetName': v33.decode(), 'targetType': 'ext:Occupation', 'targetUrl': (b'http://data.europa.eu/esco/isco/C' + v34).decode()}, {'type': ['Alignment'], 'targetCode': v36.decode(), 'targetFramework': 'CQF', 'targetName': v37.decode(), 'targetType': 'ext:QualificationLevel', 'targetUrl': (b'urn:skillpass:cqf:' + v38).decode()}]}
+ v40j['achievement'] = v41j
+ v39 = d[p]
  p += 1
- if v34 == 0:
+ if v39 == 0:
   pass
   emit((b'}', b',"result":[',))
-  v35n = d[p]
-  if v35n < 128:
+  v43j = []
+  v40j['result'] = v43j
+  v42n = d[p]
+  if v42n < 128:
    p += 1
-  elif 0 < (v35nw := d[p + 1]) < 128:
-   v35n = v35n & 127 | v35nw << 7
+  elif 0 < (v42nw := d[p + 1]) < 128:
+   v42n = v42n & 127 | v42nw << 7
    p += 2
   else:
-   v35n, p = _varint_at(d, p)
-  if v35n > 1024 or v35n > len(d) - p:
+   v42n, p = _varint_at(d, p)
+  if v42n > 1024 or v42n > len(d) - p:
    r.fail('a packed list is longer than its bytes')
-  for v35 in range(v35n):
-   if v35:
+  for v42 in range(v42n):
+   if v42:
     out.append(b',')
    pass
-   if n_ach is None:
+   v44 = n_ach
+   if v44 is None:
     r.fail('packed credential refers to an absent ach')
-   v36 = T1[d[p]]
-   if v36 is not None:
+   v45 = T1[d[p]]
+   if v45 is not None:
     p += 1
-   elif (v36 := T2.get(d[p:p + 2])) is not None:
+   elif (v45 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v36, p = _read_string(r.template, d, p, b'"')
-   emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v36, b'","value":"Competent"}',))
+    v45, p = _read_string(r.template, d, p, b'"')
+   v43j.append({'type': ['Result'], 'resultDescription': b''.join((v44, b'#', v45,)).decode(), 'value': 'Competent'})
+   emit((b'{"type":["Result"],"resultDescription":"', v44, b'#', v45, b'","value":"Competent"}',))
   emit((b']',))
- elif v34 == 1:
+ elif v39 == 1:
   pass
-  v37 = d[p]
-  if v37 < 128:
+  v46 = d[p]
+  if v46 < 128:
    p += 1
-  elif 0 < (v37w := d[p + 1]) < 128:
-   v37 = v37 & 127 | v37w << 7
+  elif 0 < (v46w := d[p + 1]) < 128:
+   v46 = v46 & 127 | v46w << 7
    p += 2
   else:
-   v37, p = _varint_at(d, p)
-  v37 = _int_text(v37)
-  v38 = d[p]
-  if v38 < 128:
+   v46, p = _varint_at(d, p)
+  v46t = _int_text(v46)
+  v41j['learningHours'] = v46
+  v47 = d[p]
+  if v47 < 128:
    p += 1
-  elif 0 < (v38w := d[p + 1]) < 128:
-   v38 = v38 & 127 | v38w << 7
+  elif 0 < (v47w := d[p + 1]) < 128:
+   v47 = v47 & 127 | v47w << 7
    p += 2
   else:
-   v38, p = _varint_at(d, p)
-  v38 = _time_text(v38)
-  v39 = d[p]
-  if v39 < 128:
+   v47, p = _varint_at(d, p)
+  v47 = _time_text(v47)
+  v40j['activityStartDate'] = v47.decode()
+  v48 = d[p]
+  if v48 < 128:
    p += 1
-  elif 0 < (v39w := d[p + 1]) < 128:
-   v39 = v39 & 127 | v39w << 7
+  elif 0 < (v48w := d[p + 1]) < 128:
+   v48 = v48 & 127 | v48w << 7
    p += 2
   else:
-   v39, p = _varint_at(d, p)
-  v39 = _time_text(v39)
-  emit((b',"learningHours":', v37, b'}', b',"activityStartDate":"', v38, b'","activityEndDate":"', v39, b'"',))
- elif v34 == 2:
+   v48, p = _varint_at(d, p)
+  v48 = _time_text(v48)
+  v40j['activityEndDate'] = v48.decode()
+  emit((b',"learningHours":', v46t, b'}', b',"activityStartDate":"', v47, b'","activityEndDate":"', v48, b'"',))
+ elif v39 == 2:
   pass
-  v40 = d[p]
+  v49 = d[p]
   p += 1
-  if v40 == 0:
+  if v49 == 0:
    pass
-   v41 = d[p]
-   if v41 < 128:
+   v50 = d[p]
+   if v50 < 128:
     p += 1
-   elif 0 < (v41w := d[p + 1]) < 128:
-    v41 = v41 & 127 | v41w << 7
+   elif 0 < (v50w := d[p + 1]) < 128:
+    v50 = v50 & 127 | v50w << 7
     p += 2
    else:
-    v41, p = _varint_at(d, p)
-   v41 = _int_text(v41)
-   emit((b',"learningHours":', v41,))
-  elif v40 == 1:
+    v50, p = _varint_at(d, p)
+   v50t = _int_text(v50)
+   v41j['learningHours'] = v50
+   emit((b',"learningHours":', v50t,))
+  elif v49 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
   emit((b'}',))
-  v42 = d[p]
+  v51 = d[p]
   p += 1
-  if v42 == 0:
+  if v51 == 0:
    pass
    emit((b',"result":[',))
-   v43n = d[p]
-   if v43n < 128:
+   v53j = []
+   v40j['result'] = v53j
+   v52n = d[p]
+   if v52n < 128:
     p += 1
-   elif 0 < (v43nw := d[p + 1]) < 128:
-    v43n = v43n & 127 | v43nw << 7
+   elif 0 < (v52nw := d[p + 1]) < 128:
+    v52n = v52n & 127 | v52nw << 7
     p += 2
    else:
-    v43n, p = _varint_at(d, p)
-   if v43n > 1024 or v43n > len(d) - p:
+    v52n, p = _varint_at(d, p)
+   if v52n > 1024 or v52n > len(d) - p:
     r.fail('a packed list is longer than its bytes')
-   for v43 in range(v43n):
-    if v43:
+   for v52 in range(v52n):
+    if v52:
      out.append(b',')
     pass
-    if n_ach is None:
+    v54 = n_ach
+    if v54 is None:
      r.fail('packed credential refers to an absent ach')
-    v44 = T1[d[p]]
-    if v44 is not None:
+    v55 = T1[d[p]]
+    if v55 is not None:
      p += 1
-    elif (v44 := T2.get(d[p:p + 2])) is not None:
+    elif (v55 := T2.get(d[p:p + 2])) is not None:
      p += 2
     else:
-     v44, p = _read_string(r.template, d, p, b'"')
-    emit((b'{"type":["Result"],"resultDescription":"', n_ach, b'#', v44, b'","value":"Competent"}',))
+     v55, p = _read_string(r.template, d, p, b'"')
+    v53j.append({'type': ['Result'], 'resultDescription': b''.join((v54, b'#', v55,)).decode(), 'value': 'Competent'})
+    emit((b'{"type":["Result"],"resultDescription":"', v54, b'#', v55, b'","value":"Competent"}',))
    emit((b']',))
-  elif v42 == 1:
+  elif v51 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
-  v45 = d[p]
+  v56 = d[p]
   p += 1
-  if v45 == 0:
+  if v56 == 0:
    pass
-   v46 = d[p]
-   if v46 < 128:
+   v57 = d[p]
+   if v57 < 128:
     p += 1
-   elif 0 < (v46w := d[p + 1]) < 128:
-    v46 = v46 & 127 | v46w << 7
+   elif 0 < (v57w := d[p + 1]) < 128:
+    v57 = v57 & 127 | v57w << 7
     p += 2
    else:
-    v46, p = _varint_at(d, p)
-   v46 = _time_text(v46)
-   v47 = d[p]
-   if v47 < 128:
+    v57, p = _varint_at(d, p)
+   v57 = _time_text(v57)
+   v40j['activityStartDate'] = v57.decode()
+   v58 = d[p]
+   if v58 < 128:
     p += 1
-   elif 0 < (v47w := d[p + 1]) < 128:
-    v47 = v47 & 127 | v47w << 7
+   elif 0 < (v58w := d[p + 1]) < 128:
+    v58 = v58 & 127 | v58w << 7
     p += 2
    else:
-    v47, p = _varint_at(d, p)
-   v47 = _time_text(v47)
-   emit((b',"activityStartDate":"', v46, b'","activityEndDate":"', v47, b'"',))
-  elif v45 == 1:
+    v58, p = _varint_at(d, p)
+   v58 = _time_text(v58)
+   v40j['activityEndDate'] = v58.decode()
+   emit((b',"activityStartDate":"', v57, b'","activityEndDate":"', v58, b'"',))
+  elif v56 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
  else:
   r.fail('a packed choice is out of range')
  emit((b'},"credentialStatus":[',))
- v48n = d[p]
- if v48n < 128:
+ v60j = []
+ v2j['credentialStatus'] = v60j
+ v59n = d[p]
+ if v59n < 128:
   p += 1
- elif 0 < (v48nw := d[p + 1]) < 128:
-  v48n = v48n & 127 | v48nw << 7
+ elif 0 < (v59nw := d[p + 1]) < 128:
+  v59n = v59n & 127 | v59nw << 7
   p += 2
  else:
-  v48n, p = _varint_at(d, p)
- if v48n > 1024 or v48n > len(d) - p:
+  v59n, p = _varint_at(d, p)
+ if v59n > 1024 or v59n > len(d) - p:
   r.fail('a packed list is longer than its bytes')
- for v48 in range(v48n):
-  if v48:
+ for v59 in range(v59n):
+  if v59:
    out.append(b',')
   pass
   emit((b'{"type":"BitstringStatusListEntry","statusPurpose":"',))
-  v49 = len(out)
+  v61 = len(out)
   pass
-  v50 = T1[d[p]]
-  if v50 is not None:
+  v62 = T1[d[p]]
+  if v62 is not None:
    p += 1
-  elif (v50 := T2.get(d[p:p + 2])) is not None:
+  elif (v62 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v50, p = _read_string(r.template, d, p, b'"')
-  emit((v50,))
-  n_purpose = b''.join(out[v49:])
+   v62, p = _read_string(r.template, d, p, b'"')
+  emit((v62,))
+  n_purpose = b''.join(out[v61:])
   emit((b'","statusListIndex":"',))
-  v51 = d[p]
+  v63 = d[p]
   p += 1
-  if v51 == 0:
+  if v63 == 0:
    pass
-   if n_index is None:
+   v64 = n_index
+   if v64 is None:
     r.fail('packed credential refers to an absent index')
-   emit((n_index,))
-  elif v51 == 1:
+   emit((v64,))
+   v63s = v64
+  elif v63 == 1:
    pass
-   v52 = len(out)
+   v65 = len(out)
    pass
-   v53 = T1[d[p]]
-   if v53 is not None:
+   v66 = T1[d[p]]
+   if v66 is not None:
     p += 1
-   elif (v53 := T2.get(d[p:p + 2])) is not None:
+   elif (v66 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v53, p = _read_string(r.template, d, p, b'"')
-   emit((v53,))
-   n_index = b''.join(out[v52:])
+    v66, p = _read_string(r.template, d, p, b'"')
+   emit((v66,))
+   n_index = b''.join(out[v65:])
+   v63s = v66
   else:
    r.fail('a packed choice is out of range')
   emit((b'","statusListCredential":"',))
-  v54 = d[p]
+  v67 = d[p]
   p += 1
-  if v54 == 0:
+  if v67 == 0:
    pass
-   if n_issuer is None:
+   v68 = n_issuer
+   if v68 is None:
     r.fail('packed credential refers to an absent issuer')
-   if n_purpose is None:
+   v69 = n_purpose
+   if v69 is None:
     r.fail('packed credential refers to an absent purpose')
-   v55 = T1[d[p]]
-   if v55 is not None:
+   v70 = T1[d[p]]
+   if v70 is not None:
     p += 1
-   elif (v55 := T2.get(d[p:p + 2])) is not None:
+   elif (v70 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v55, p = _read_string(r.template, d, p, b'"')
-   emit((n_issuer, b'/status/', n_purpose, b'/', v55,))
-  elif v54 == 1:
+    v70, p = _read_string(r.template, d, p, b'"')
+   emit((v68, b'/status/', v69, b'/', v70,))
+   v67s = b''.join((v68, b'/status/', v69, b'/', v70,))
+  elif v67 == 1:
    pass
-   v56 = T1[d[p]]
-   if v56 is not None:
+   v71 = T1[d[p]]
+   if v71 is not None:
     p += 1
-   elif (v56 := T2.get(d[p:p + 2])) is not None:
+   elif (v71 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v56, p = _read_string(r.template, d, p, b'"')
-   emit((v56,))
+    v71, p = _read_string(r.template, d, p, b'"')
+   emit((v71,))
+   v67s = v71
   else:
    r.fail('a packed choice is out of range')
+  v60j.append({'type': 'BitstringStatusListEntry', 'statusPurpose': v62.decode(), 'statusListIndex': v63s.decode(), 'statusListCredential': v67s.decode()})
   emit((b'"}',))
  emit((b']}',))
  r.pos = p
+ return root
 
 
 UNPACKERS = {
-    'ae10804f4bfdddf28c7f521b58b63c5d2c035c58a809fdd2b69a85143a273f77': (_header_ae10804f4bfdddf2, _payload_ae10804f4bfdddf2),
+    'ae10804f4bfdddf28c7f521b58b63c5d2c035c58a809fdd2b69a85143a273f77': (_header_ae10804f4bfdddf2, _payload_ae10804f4bfdddf2, Bounds(depth=1, digits=0), Bounds(depth=6, digits=15)),
 }

@@ -267,9 +267,11 @@ def encode_claims(claims: dict[str, Any]) -> bytes:
     return json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def decode_claims(payload: bytes, limits: jsonread.Limits = CLAIMS_LIMITS) -> object:
+def decode_claims(payload: bytes, limits: jsonread.Limits = CLAIMS_LIMITS,
+                  read: jsonread.Document | None = None) -> object:
+    """The claims in a JWS payload (`read`: as the QR codec built them beside the bytes)."""
     try:
-        return jsonread.loads(payload, limits)
+        return jsonread.loads(payload, limits, read)
     except jsonread.JSONRejected as exc:
         raise JWSFormatError(f"{exc}", part="payload") from None
 

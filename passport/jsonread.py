@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 # Patterns as text: the scan path never needs them, and the re module compiles and keeps each
 # on first use (compiling them all at import cost every start of the command line).
@@ -107,7 +107,26 @@ class JSONRejected(ValueError):
         self.reason, self.limit, self.line, self.column = reason, limit, line, column
 
 
-def loads(data: bytes | str, limits: Limits) -> Any:
+class Document(NamedTuple):
+    """A JSON document read from its bytes by other means than this module's parser (the QR
+    template's unpacker builds it as it writes them, passport/qrshape.py), with the most it
+    can nest and the most digits a number in it can have."""
+
+    value: Any
+    depth: int
+    digits: int
+
+
+def loads(data: bytes | str, limits: Limits, read: Document | None = None) -> Any:
+    """The JSON document in `data`, within `limits`, or a `JSONRejected` saying why.
+
+    `read` is the same document built by other means: it is the answer when the limits
+    would take it (its size, nesting and numbers within them, and no need to look for
+    repeated keys), and saves reading the text again."""
+    if read is not None and isinstance(data, bytes) and not limits.unique_keys \
+            and len(data) <= limits.max_bytes \
+            and read.depth <= limits.max_depth and read.digits <= limits.max_digits:
+        return read.value
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")

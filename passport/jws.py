@@ -124,10 +124,12 @@ def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
 
 
 def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: bytes,
-               signing_input: bytes | None = None) -> ParsedJWS:
-    """Check the header and signature size of an already split JWS (the QR codec splits it)."""
+               signing_input: bytes | None = None,
+               header_document: jsonread.Document | None = None) -> ParsedJWS:
+    """Check the header and signature size of an already split JWS (the QR codec splits it,
+    and may have built the header's document beside its bytes)."""
     try:
-        header = jsonread.loads(header_bytes, HEADER_LIMITS)
+        header = jsonread.loads(header_bytes, HEADER_LIMITS, header_document)
     except jsonread.JSONRejected as exc:
         raise JWSFormatError(f"{exc}", part="header") from None
     if not isinstance(header, dict):

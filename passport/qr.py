@@ -33,6 +33,7 @@ from passport import base45, jsonread, qrpack, sha256
 from passport.b64 import b64u_decode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
 from passport.fileio import package_file
+from passport.jsonread import Document
 
 # The largest QR code (version 40-L) holds 4296 alphanumeric characters.
 MAX_QR_TEXT = 4296
@@ -82,16 +83,20 @@ def dictionary(version: int) -> bytes:
 
 @cache
 def template(version: int) -> qrpack.Template:
+    return _template(version, _compiled_unpackers().get(TEMPLATES[version].sha256))
+
+
+def _template(version: int, compiled: qrpack.Compiled | None) -> qrpack.Template:
     spec = TEMPLATES[version]
     data = package_file("passport", "data", spec.filename).read_bytes()
     if sha256.hexdigest(data) != spec.sha256:
         raise RuntimeError(f"QR template v{version} does not match its pinned hash")
     doc = jsonread.loads(data, jsonread.Limits(max_bytes=1 << 20, max_depth=32))
     assert isinstance(doc, dict)
-    return qrpack.Template(doc, _compiled_unpackers().get(spec.sha256))
+    return qrpack.Template(doc, compiled)
 
 
-def _compiled_unpackers() -> dict[str, tuple[qrpack.Unpacker, qrpack.Unpacker]]:
+def _compiled_unpackers() -> dict[str, qrpack.Compiled]:
     """The unpackers generated ahead (tools/qr_template_module.py), by template SHA-256."""
     try:
         from passport import _qr_templates_compiled as generated
@@ -102,7 +107,8 @@ def _compiled_unpackers() -> dict[str, tuple[qrpack.Unpacker, qrpack.Unpacker]]:
 
 def templates_module_source() -> str:
     """passport/_qr_templates_compiled.py as the pinned templates and qrpack now make it."""
-    return qrpack.module_source({spec.sha256: template(v) for v, spec in TEMPLATES.items()})
+    # Made afresh: the module written before may be a former generator's.
+    return qrpack.module_source({spec.sha256: _template(v, None) for v, spec in TEMPLATES.items()})
 
 
 def prefix(version: int) -> str:
@@ -167,8 +173,21 @@ def decode(text: str) -> str:
     return decode_parts(text)[0]
 
 
-def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
-    """QR text -> (compact JWS, header, payload, signature, JWS signing input)."""
+class Decoded(NamedTuple):
+    """What a QR text carries: the compact JWS and its parts, and the JSON documents of its
+    header and payload where the template form builds them beside the bytes."""
+
+    compact: str
+    header: bytes
+    payload: bytes
+    signature: bytes
+    signing_input: bytes
+    header_document: Document | None = None
+    payload_document: Document | None = None
+
+
+def decode_parts(text: str) -> Decoded:
+    """QR text -> the compact JWS, its parts and (the template form) their documents."""
     text = text.strip(WHITESPACE)
     if len(text) > MAX_QR_TEXT:
         raise InputTooLarge("QR text", len(text), MAX_QR_TEXT)
@@ -194,8 +213,10 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
                             position=len(text) - 1)
     signature = packed[:SIGNATURE_BYTES]
     form = packed[SIGNATURE_BYTES] if templated else FORM_DEFLATE
+    header_document = payload_document = None
     if form == FORM_TEMPLATE:
-        header, payload = template(version).unpack(packed[start:], MAX_INFLATED)
+        header, payload, header_document, payload_document = template(version).read(
+            packed[start:], MAX_INFLATED)
         if not header:
             raise QRFormatError("header length is out of range")
     elif form == FORM_DEFLATE:
@@ -210,7 +231,9 @@ def decode_parts(text: str) -> tuple[str, bytes, bytes, bytes, bytes]:
     # Joined, not added: each `+` would copy the whole payload's text once more.
     signing_input = b".".join((b64u_encode_bytes(header), b64u_encode_bytes(payload)))
     compact = b".".join((signing_input, b64u_encode_bytes(signature))).decode("ascii")
-    return compact, header, payload, signature, signing_input
+    # Built without NamedTuple's Python-level __new__ (fields in order): every scan.
+    return tuple.__new__(Decoded, (compact, header, payload, signature, signing_input,
+                                   header_document, payload_document))
 
 
 def _inflate_canonical(deflated: bytes, zdict: bytes, end: int) -> bytes:

@@ -23,10 +23,11 @@ import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from passport.b64 import b64u_decode, b64u_encode, b64u_encode_bytes
 from passport.errors import InputTooLarge, QRFormatError
+from passport.jsonread import Document
 
 # Fields are counted from 2020-01-01T00:00:00Z: no credential of the product is older.
 EPOCH = 1_577_836_800
@@ -47,17 +48,41 @@ _INT_TEXT = r"0|[1-9][0-9]{0,14}"
 _B64_TEXT = r"[A-Za-z0-9_-]*"
 _HEX_TEXT = r"[0-9a-f]*"
 _CROCK_INDEX = {c: i for i, c in enumerate(CROCKFORD)}
+# What a JSON string cannot hold as itself (a quote, a backslash, a control character), and
+# what UTF-8 cannot hold (a lone surrogate).
+_JSON_ESCAPED = "[\"\\\\\x00-\x1f\ud800-\udfff]"
 _MODE_UNITS = (86_400, 3_600, 60, 1)  # a time is counted in days, hours, minutes or seconds
 
 Items = tuple[tuple[Any, ...], ...]
-Unpacker = Callable[["_Reader", list[bytes]], None]
+_named = tuple.__new__
+
+
+class Bounds(NamedTuple):
+    """How deep a template's JSON document nests, and the most digits a number in it has."""
+
+    depth: int
+    digits: int
+# An unpacker writes one part's bytes into the list and returns its JSON document, or None.
+Unpacker = Callable[["_Reader", list[bytes]], Any]
+# A template's two unpackers and the bounds of the documents they build (None: they build
+# none), as `module_source` writes them ahead.
+Compiled = tuple[Unpacker, Unpacker, Bounds | None, Bounds | None]
+
+
+class Unpacked(NamedTuple):
+    """A packed credential's header and payload bytes, and their JSON documents where the
+    template builds them (passport/qrshape.py)."""
+
+    header: bytes
+    payload: bytes
+    header_document: Document | None
+    payload_document: Document | None
 
 
 class Template:
     """A compiled template: header and payload item lists and the string table."""
 
-    def __init__(self, doc: dict[str, Any], unpackers: tuple[Unpacker, Unpacker] | None = None
-                 ) -> None:
+    def __init__(self, doc: dict[str, Any], compiled: Compiled | None = None) -> None:
         self.strings: tuple[str, ...] = tuple(doc["strings"])
         self.index = {s: i for i, s in enumerate(self.strings)}
         # Unpacking writes UTF-8 bytes directly (no text to encode at the end).
@@ -84,10 +109,20 @@ class Template:
         self.payload = _compile(doc["payload"])
         # Unpacking runs on every scan of a card: each item list becomes straight-line Python
         # (the data's strings enter the source only as repr() literals), about four times
-        # faster than walking the items. `unpackers` are that code generated ahead (see
+        # faster than walking the items. `compiled` is that code generated ahead (see
         # `module_source`): compiling it costs a few ms of every `skillpass verify`.
-        self._unpack_header, self._unpack_payload = unpackers or (
-            _generate(self.header), _generate(self.payload))
+        # The documents the unpackers build (passport/qrshape.py) are the text's only if
+        # every string the table and the tokens write is one a JSON string holds as itself,
+        # as UTF-8; otherwise the unpackers build none.
+        clean = re.search(_JSON_ESCAPED, "".join((*self.strings, *self.token_codes))) is None
+        if compiled is None or not clean:
+            (header, header_bounds), (payload, payload_bounds) = (
+                _generate(self.header, structured=clean),
+                _generate(self.payload, structured=clean))
+        else:
+            header, payload, header_bounds, payload_bounds = compiled
+        self._unpack_header, self._unpack_payload = header, payload
+        self.header_bounds, self.payload_bounds = header_bounds, payload_bounds
 
     def pack(self, header: bytes, payload: bytes) -> bytes | None:
         """The packed form of (header, payload), or None if the template does not fit them."""
@@ -114,15 +149,26 @@ class Template:
 
     def unpack(self, data: bytes, limit: int = 16_384) -> tuple[bytes, bytes]:
         """Packed bytes -> (header, payload), each exactly as signed; refuses any other form."""
+        unpacked = self.read(data, limit)
+        return unpacked.header, unpacked.payload
+
+    def read(self, data: bytes, limit: int = 16_384) -> Unpacked:
+        """`unpack`, with the JSON documents of the header and payload where the template
+        builds them (passport/qrshape.py): what a JSON reader would make of the bytes."""
         reader = _Reader(data, self, limit)
         try:
-            header = reader.run(self._unpack_header)
-            payload = reader.run(self._unpack_payload)
+            header, header_doc = reader.run(self._unpack_header)
+            payload, payload_doc = reader.run(self._unpack_payload)
         except IndexError:
             raise QRFormatError("packed credential ends early (truncated?)") from None
         if reader.pos != len(data):
             raise QRFormatError("unexpected bytes after the packed credential")
-        return header, payload
+        hb, pb = self.header_bounds, self.payload_bounds
+        # Built without NamedTuple's Python-level __new__ (fields in order): every scan.
+        return _named(Unpacked, (
+            header, payload,
+            None if hb is None else _named(Document, (header_doc, *hb)),
+            None if pb is None else _named(Document, (payload_doc, *pb))))
 
     # -- packing: match the template against the text, writing fields ----------------------
 
@@ -292,13 +338,13 @@ class _Reader:
     def __init__(self, data: bytes, template: Template, limit: int) -> None:
         self.data, self.pos, self.template, self.limit = data, 0, template, limit
 
-    def run(self, unpack: Unpacker) -> bytes:
+    def run(self, unpack: Unpacker) -> tuple[bytes, Any]:
         out: list[bytes] = []
-        unpack(self, out)
+        doc = unpack(self, out)
         data = b"".join(out)
         if len(data) > self.limit:
             raise InputTooLarge("unpacked QR content", len(data), self.limit)
-        return data
+        return data, doc
 
     def fail(self, message: str) -> None:
         raise QRFormatError(message)
@@ -488,25 +534,44 @@ def _compile(items: list[Any]) -> Items:
     return tuple(out)
 
 
-def _generate(items: Items) -> Unpacker:
+def _generate(items: Items, *, structured: bool = True) -> tuple[Unpacker, Bounds | None]:
     """`unpacker_source` compiled."""
     namespace: dict[str, Any] = {"_time_text": _time_text, "_int_text": _int_text,
                                  "P": _CROCK_PAIRS, "b64u_encode_bytes": b64u_encode_bytes,
                                  "_read_string": _read_string, "_varint_at": _varint_at}
-    exec(compile(unpacker_source(items), "<qr template>", "exec"), namespace)
-    return cast(Unpacker, namespace["unpack"])
+    source, bounds = unpacker_source(items, structured=structured)
+    exec(compile(source, "<qr template>", "exec"), namespace)
+    return cast(Unpacker, namespace["unpack"]), bounds
 
 
-def unpacker_source(items: Items, name: str = "unpack") -> str:
-    """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`.
+def unpacker_source(items: Items, name: str = "unpack", *, structured: bool = True
+                    ) -> tuple[str, Bounds | None]:
+    """Straight-line Python that unpacks `items`, reading the packed bytes `d` at `p`, and
+    the bounds of the JSON document it builds beside them (None: it builds none).
 
     Every scan of a card runs it, so the common cases are inline: one-byte numbers, strings
     from the table, fixed-size bytes; text goes out in runs (`extend`), and named values are
     locals. The rest calls the reader's methods. Reading past the end raises IndexError or
-    meets a short slice, which `Template.unpack` reports as a truncated text.
+    meets a short slice, which `Template.unpack` reports as a truncated text. The function
+    returns the document (passport/qrshape.py) when the template's text provably is one on
+    every path, and None otherwise.
     """
+    from passport.qrshape import Unstructured  # generating only: a scan never needs it
+
+    try:
+        if structured:
+            return _unpacker_source(items, name, structured=True)
+    except Unstructured:
+        pass
+    return _unpacker_source(items, name, structured=False)
+
+
+def _unpacker_source(items: Items, name: str, *, structured: bool) -> tuple[str, Bounds | None]:
+    from passport.qrshape import Shape, State, Unstructured
+
     lines = [f"def {name}(r, out):", " emit = out.extend", " d = r.data",
-             " T1 = r.template.one_byte", " T2 = r.template.two_byte", " p = r.pos"]
+             " T1 = r.template.one_byte", " T2 = r.template.two_byte", " p = r.pos",
+             " root = None"]
     names = sorted(_names(items))
     lines += [f" n_{name} = None" for name in names]
     counter = [0]
@@ -514,6 +579,8 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
     def fresh() -> str:
         counter[0] += 1
         return f"v{counter[0]}"
+
+    shape = Shape(lines, fresh) if structured else None
 
     def gen(items: Items, ind: str) -> None:
         pending: list[str] = []  # expressions of the run of text not yet emitted
@@ -536,16 +603,19 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
                           f"{ind} r.fail('packed credential ends early (truncated?)')",
                           f"{ind}p += {n}"])
 
-        def name(v: str, label: str | None) -> None:
-            if label:
-                lines.append(f"{ind}n_{label} = {v}")
-            pending.append(v)
+        def text(source: str) -> None:
+            """A field's text (a variable holding its UTF-8), out and into the document."""
+            pending.append(source)
+            if shape:
+                shape.text_hole(source)
 
         lines.append(f"{ind}pass")
         for item in items:
             op = item[0]
             if op == LIT:
                 pending.append(repr(item[1].encode("utf-8")))
+                if shape:
+                    shape.text(item[1], ind)
             elif op == STR:
                 # A table index by the byte (T1) or by its one two-byte encoding (T2), as
                 # `_read_string` reads them; any other form by `_read_string`.
@@ -558,25 +628,33 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
                     f"{ind} p += 2",
                     f"{ind}else:",
                     f"{ind} {v}, p = _read_string(r.template, d, p, {item[2].encode()!r})"])
-                name(v, item[1])
+                if item[1]:
+                    lines.append(f"{ind}n_{item[1]} = {v}")
+                text(v)
             elif op == REF:
-                lines.append(f"{ind}if n_{item[1]} is None:")
+                # Read now: a later capture of the same name must not change what was read.
+                v = fresh()
+                lines.append(f"{ind}{v} = n_{item[1]}")
+                lines.append(f"{ind}if {v} is None:")
                 lines.append(f"{ind} r.fail('packed credential refers to an absent {item[1]}')")
-                pending.append(f"n_{item[1]}")
+                text(v)
             elif op == TIME:
                 v = fresh()
                 number(v)
                 lines.append(f"{ind}{v} = _time_text({v})")
-                pending.append(v)
+                text(v)
             elif op == INT:
                 v = fresh()
                 number(v)
-                lines.append(f"{ind}{v} = _int_text({v})")
-                pending.append(v)
+                lines.append(f"{ind}{v}t = _int_text({v})")
+                pending.append(f"{v}t")
+                if shape:
+                    shape.number_hole(v, f"{v}t", ind)
             elif op == HEX:
                 v = fresh()
                 take(v, item[1])
-                pending.append(f"{v}.hex().encode()")
+                lines.append(f"{ind}{v} = {v}.hex().encode()")
+                text(v)
             elif op == CROCK:
                 # `_crockford`, unrolled: two digits for each 10 bits.
                 v, chars = fresh(), item[1]
@@ -590,28 +668,51 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
                     f"{ind}{v} = b''.join(("
                     + "".join(f"P[{_bits(v, shift, 10 * (pairs - 1 - i))}], " for i in range(pairs))
                     + f")){'[:-1]' if shift else ''}"])
-                name(v, item[2])
+                if item[2]:
+                    lines.append(f"{ind}n_{item[2]} = {v}")
+                text(v)
             elif op == B64:
                 v = fresh()
                 if item[1]:
                     take(v, item[1])
-                    pending.append(f"b64u_encode_bytes({v})")
+                    lines.append(f"{ind}{v} = b64u_encode_bytes({v})")
                 else:
                     lines.extend([f"{ind}r.pos = p", f"{ind}{v} = r._b64(0).encode()",
                                   f"{ind}p = r.pos"])
-                    pending.append(v)
+                text(v)
             elif op == CHOICE:
                 flush()
                 v = fresh()
+                inside = shape.string_choice() if shape else None
+                if shape and not inside:
+                    shape.write_out(ind)
+                    entry, ends = shape.state(), []
                 lines.extend([f"{ind}{v} = d[p]", f"{ind}p += 1"])
                 for i, alt in enumerate(item[1]):
                     lines.append(f"{ind}{'if' if i == 0 else 'elif'} {v} == {i}:")
+                    if shape and inside:
+                        shape.string_branch(inside[0])
+                    elif shape:
+                        shape.restore(entry)
                     gen(alt, ind + " ")
+                    if shape and inside:
+                        shape.end_string_branch(inside[0], f"{v}s", ind + " ")
+                    elif shape:
+                        shape.write_out(ind + " ")
+                        ends.append(shape.state())
                 lines.append(f"{ind}else:")
                 lines.append(f"{ind} r.fail('a packed choice is out of range')")
+                if shape and inside:
+                    shape.end_string_choice(*inside, f"{v}s")
+                elif shape:
+                    shape.restore(shape.same_place(ends, "a choice's alternatives"))
             elif op == REPEAT:
                 flush()
                 v = fresh()
+                if shape:
+                    if shape.string is not None or item[1].strip(" \t\r\n,"):
+                        raise Unstructured("a list inside a string, or a separator with a value")
+                    shape.write_out(ind)
                 number(f"{v}n")
                 lines.extend([
                     # Every element costs at least one byte: a list cannot outgrow its text.
@@ -619,18 +720,45 @@ def unpacker_source(items: Items, name: str = "unpack") -> str:
                     f"{ind} r.fail('a packed list is longer than its bytes')",
                     f"{ind}for {v} in range({v}n):",
                               f"{ind} if {v}:", f"{ind}  out.append({item[1].encode()!r})"])
-                gen(item[2], ind + " ")
+                if not shape:
+                    gen(item[2], ind + " ")
+                    continue
+                before = shape.state()
+                expect = before.expect
+                mark, count = len(lines), counter[0]
+                while True:  # the body from any place it can start: the first, or after sep
+                    shape.restore(State(before.frames, expect))
+                    gen(item[2], ind + " ")
+                    shape.write_out(ind + " ")
+                    after = shape.state()
+                    shape.text(item[1], ind + " ")
+                    again = shape.state()
+                    shape.same_place([before, after, again], "a list's items")
+                    if again.expect <= expect:
+                        break
+                    expect |= again.expect
+                    del lines[mark:]
+                    counter[0] = count
+                shape.restore(shape.same_place([before, after], "a list"))
             else:  # CAPTURE
                 flush()
                 v = fresh()
                 lines.append(f"{ind}{v} = len(out)")
+                where = shape.in_string() if shape else None
+                if shape and where is None:
+                    raise Unstructured(f"the capture {item[1]!r} is not inside a string")
                 gen(item[2], ind)
+                if shape and shape.in_string() != where:
+                    raise Unstructured(f"the capture {item[1]!r} spans more than one string")
                 lines.append(f"{ind}n_{item[1]} = b''.join(out[{v}:])")
         flush()
 
     gen(items, " ")
     lines.append(" r.pos = p")
-    return "\n".join(lines) + "\n"
+    if shape:
+        shape.finish()
+        lines.append(" return root")
+    return "\n".join(lines) + "\n", Bounds(shape.depth, shape.digits) if shape else None
 
 
 def module_source(templates: dict[str, Template]) -> str:
@@ -642,13 +770,17 @@ def module_source(templates: dict[str, Template]) -> str:
            'at run time."""', "# mypy: ignore-errors", "# ruff: noqa", "",
            "from passport.b64 import b64u_encode_bytes",
            "from passport.qrpack import _CROCK_PAIRS as P",
-           "from passport.qrpack import _int_text, _read_string, _time_text, _varint_at", ""]
+           "from passport.qrpack import _int_text, _read_string, _time_text, _varint_at",
+           "from passport.qrpack import Bounds", ""]
     entries = []
     for sha256, template in sorted(templates.items()):
         names = (f"_header_{sha256[:16]}", f"_payload_{sha256[:16]}")
+        bounds = []
         for name, items in zip(names, (template.header, template.payload), strict=True):
-            out += ["", unpacker_source(items, name)]
-        entries.append(f"    {sha256!r}: ({names[0]}, {names[1]}),")
+            source, bound = unpacker_source(items, name)
+            out += ["", source]
+            bounds.append(bound)
+        entries.append(f"    {sha256!r}: ({names[0]}, {names[1]}, {bounds[0]!r}, {bounds[1]!r}),")
     return "\n".join([*out, "", "UNPACKERS = {", *entries, "}", ""])
 
 

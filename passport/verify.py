@@ -9,7 +9,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from passport import jws, qr, schema, vcdm
+from passport import jsonread, jws, qr, schema, vcdm
 from passport.bundle import TrustBundle
 from passport.credential import (
     CONTENT_TYPE,
@@ -210,7 +210,8 @@ class _Run:
             get("issuer_name"), get("status_as_of"), get("trust_list_expired")))
 
 
-def _parse_presented(data: str | bytes) -> jws.ParsedJWS:
+def _parse_presented(data: str | bytes) -> tuple[jws.ParsedJWS, jsonread.Document | None]:
+    """The JWS presented, and its payload's document if the QR codec built it."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -218,8 +219,10 @@ def _parse_presented(data: str | bytes) -> jws.ParsedJWS:
             raise QRFormatError("input is not text") from None
     text = data.strip(qr.WHITESPACE)
     if qr.is_qr_text(text):
-        return jws.from_parts(*qr.decode_parts(text))
-    return jws.parse(text)
+        d = qr.decode_parts(text)
+        return jws.from_parts(d.compact, d.header, d.payload, d.signature, d.signing_input,
+                              d.header_document), d.payload_document
+    return jws.parse(text), None
 
 
 def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
@@ -235,7 +238,7 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
     run = _Run()
     done: dict[str, Any] = {"credential": None, "claims": None, "jws": None}
     try:
-        token = _parse_presented(data)
+        token, payload_document = _parse_presented(data)
     except InputTooLarge as exc:
         run.fail(Check.FORMAT, Code.TOO_LARGE, str(exc))
         return run.finish(done)
@@ -259,7 +262,7 @@ def verify(data: str | bytes, *, at: datetime, trust: TrustBundle | None = None,
     # here, its answer also settles the VC 2.0 core schema of the VC-JOSE checks.
     product_valid = False
     try:
-        claims = decode_claims(token.payload)
+        claims = decode_claims(token.payload, read=payload_document)
         if trust is not None and isinstance(claims, dict):
             product_valid = schema.is_valid("credential", schema_content(claims))
         check_vc_jose_claims(claims, product_schema_valid=product_valid)

@@ -206,9 +206,15 @@ def qr_decode_mutated(rng: random.Random, m: Material) -> str:
     else:
         packed = base45.decode(original[4:])
         text = original[:4] + base45.encode(mutate_bytes(rng, packed, start=64))
+    decoded = qr.decode_parts(text)
     # QR text is canonical: no other text of its version may carry the same credential.
-    if qr.decode(text) == m.compact and text.strip(qr.WHITESPACE) != original:
+    if decoded.compact == m.compact and text.strip(qr.WHITESPACE) != original:
         raise AssertionError(f"{text!r} is another text for the same credential")
+    # A document the template form builds is what a JSON reader makes of its bytes.
+    for built, data in ((decoded.header_document, decoded.header),
+                        (decoded.payload_document, decoded.payload)):
+        if built is not None and json.dumps(built.value) != json.dumps(json.loads(data)):
+            raise AssertionError(f"{text!r} built a document its bytes do not hold")
     return "decoded"
 
 
@@ -227,7 +233,7 @@ def verify_qr_mutated(rng: random.Random, m: Material) -> str:
     elif choice == 1:
         text = original[:4] + base45.encode(mutate_bytes(rng, packed, start=64))
     else:  # the JSON inside, edited: the codec is passed, the readers behind it are not
-        _, header, payload, signature, _ = qr.decode_parts(m.qr_text)
+        _, header, payload, signature, *_ = qr.decode_parts(m.qr_text)
         payload = mutate_json_text(rng, payload.decode()).encode("utf-8", "surrogatepass")
         text = qr.encode(compact(header, payload, signature)) if _fits(header, payload) \
             else compact(header, payload, signature)

@@ -149,9 +149,11 @@ def test_the_precompiled_qr_unpackers_match_the_templates() -> None:
     assert (REPO / "passport" / "_qr_templates_compiled.py").read_text(encoding="utf-8") \
         == qr.templates_module_source()
     assert set(generated.UNPACKERS) == {spec.sha256 for spec in qr.TEMPLATES.values()}
-    header, payload = generated.UNPACKERS[qr.TEMPLATES[2].sha256]
+    header, payload, header_bounds, payload_bounds = generated.UNPACKERS[qr.TEMPLATES[2].sha256]
     assert qr.template(2)._unpack_header is header
     assert qr.template(2)._unpack_payload is payload
+    assert (qr.template(2).header_bounds, qr.template(2).payload_bounds) \
+        == (header_bounds, payload_bounds) != (None, None)
 
 
 def test_without_the_precompiled_unpackers_the_codec_generates_them(
@@ -164,6 +166,9 @@ def test_without_the_precompiled_unpackers_the_codec_generates_them(
         assert qr.template(2)._unpack_payload.__module__ != "passport._qr_templates_compiled"
         for text in sorted((VECTORS / "v2").glob("*.qr.txt")):
             jwt = text.with_name(text.name.replace(".qr.txt", ".jwt"))
-            assert qr.decode(text.read_text()) == jwt.read_text().strip(), text.name
+            decoded = qr.decode_parts(text.read_text())
+            assert decoded.compact == jwt.read_text().strip(), text.name
+            if decoded.payload_document is not None:  # built by the generated code too
+                assert decoded.payload_document.value == json.loads(decoded.payload)
     finally:
         qr.template.cache_clear()
