@@ -5,7 +5,9 @@ Verifying a card reads the credential's JSON right after the template unpacker
 value of that text begins and ends, so it can build the document as it writes the bytes:
 objects and lists as Python displays, keys and literal values as constants, and each hole's
 value from the field just read (a string's UTF-8, a number's integer). That skips reading the
-text a second time, the largest cost of a scan after the signature.
+text a second time (about a twentieth of a scan's time, measured by bench/bench_core.py).
+This module runs only when that code is generated (tools/qr_template_module.py writes it
+ahead); a scan runs the generated code alone.
 
 `Shape` follows the template's literal text through the JSON grammar when the unpacker's code
 is generated, and writes the lines that build the document. It does so only where it can
@@ -16,8 +18,9 @@ document (the bytes are then read as JSON, as for any other JWS). What it holds 
 - literal text is JSON, with holes; a string in it has no escape and no control character;
 - a text hole (string, date, id, hash, key id, a `ref`) lies inside a string, a number hole
   is a whole value; a `capture` lies inside one string (its `ref` repeats it in another);
-- a `choice`'s alternatives each leave the same objects and lists open, and the same string;
-  a `repeat`'s body, and its separator, leave open what was open before it;
+- a `choice`'s alternatives each leave the same objects and lists open; inside a string, each
+  writes a part of that string and nothing else; a `repeat` lies outside strings, and its body
+  and its separator leave open what was open before it;
 - every value a text hole writes is characters a JSON string holds as themselves: the
   unpacker refuses a quote, a backslash or a control character in a string it reads, and
   `qrpack.Template` builds no document if its own string table or tokens hold one.
