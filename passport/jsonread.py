@@ -21,8 +21,6 @@ Each refusal is a `JSONRejected` naming the limit; callers turn it into their ow
 and JWS headers with the same limits (verifier/web/src/jws.js, `readJson`).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from typing import Any, NamedTuple
@@ -65,7 +63,7 @@ class Limits:
             parse_constant=_constant, object_pairs_hook=_unique if unique_keys else None))
 
     def replace(self, *, max_bytes: int | None = None, max_depth: int | None = None,
-                max_digits: int | None = None, unique_keys: bool | None = None) -> Limits:
+                max_digits: int | None = None, unique_keys: bool | None = None) -> "Limits":
         """These limits with the bounds given changed."""
         return Limits(self.max_bytes if max_bytes is None else max_bytes,
                       self.max_depth if max_depth is None else max_depth,

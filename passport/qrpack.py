@@ -17,8 +17,6 @@ string in the table, a Khmer string written as UTF-8...), so packed bytes cannot
 while their credential stays the same.
 """
 
-from __future__ import annotations
-
 import re
 import time
 from collections.abc import Callable
