@@ -17,6 +17,7 @@ def _header_ae10804f4bfdddf2(r, out):
  T1 = r.template.one_byte
  T2 = r.template.two_byte
  p = r.pos
+ left = r.limit
  root = None
  pass
  v1 = d[p]
@@ -90,6 +91,7 @@ def _payload_ae10804f4bfdddf2(r, out):
  T1 = r.template.one_byte
  T2 = r.template.two_byte
  p = r.pos
+ left = r.limit
  root = None
  n_ach = None
  n_cid = None
@@ -237,6 +239,9 @@ def _payload_ae10804f4bfdddf2(r, out):
  v18 = n_cid
  if v18 is None:
   r.fail('packed credential refers to an absent cid')
+ left -= len(v18)
+ if left < 0:
+  r.too_large(r.limit - left)
  emit((b',"credentialSubject":{"type":["AchievementSubject"],"name":"', v13, b'","nameKm":"', v14, b'","birthYear":', v15t, b',"nationalIdLast4":"', v16, b'","identifier":[{"type":"IdentityObject","identityType":"nationalIdentityNumber","hashed":true,"identityHash":"sha256$', v17, b'","salt":"', v18, b'"}],"achievement":{"id":"',))
  v19 = len(out)
  pass
@@ -343,6 +348,9 @@ def _payload_ae10804f4bfdddf2(r, out):
  v34 = n_isco
  if v34 is None:
   r.fail('packed credential refers to an absent isco')
+ left -= len(v34)
+ if left < 0:
+  r.too_large(r.limit - left)
  emit((b'","targetFramework":"ISCO-08","targetName":"', v33, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', v34, b'"},{"type":["Alignment"],"targetCode":"',))
  v35 = len(out)
  pass
@@ -365,6 +373,9 @@ def _payload_ae10804f4bfdddf2(r, out):
  v38 = n_cqf
  if v38 is None:
   r.fail('packed credential refers to an absent cqf')
+ left -= len(v38)
+ if left < 0:
+  r.too_large(r.limit - left)
  emit((b'","targetFramework":"CQF","targetName":"', v37, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', v38, b'"}]',))
  v40j = {'type': ['AchievementSubject'], 'name': v13.decode(), 'nameKm': v14.decode(), 'birthYear': v15, 'nationalIdLast4': v16.decode(), 'identifier': [{'type': 'IdentityObject', 'identityType': 'nationalIdentityNumber', 'hashed': True, 'identityHash': (b'sha256$' + v17).decode(), 'salt': v18.decode()}]}
  v2j['credentialSubject'] = v40j
@@ -394,6 +405,9 @@ def _payload_ae10804f4bfdddf2(r, out):
    v44 = n_ach
    if v44 is None:
     r.fail('packed credential refers to an absent ach')
+   left -= len(v44)
+   if left < 0:
+    r.too_large(r.limit - left)
    v45 = T1[d[p]]
    if v45 is not None:
     p += 1
@@ -483,6 +497,9 @@ def _payload_ae10804f4bfdddf2(r, out):
     v54 = n_ach
     if v54 is None:
      r.fail('packed credential refers to an absent ach')
+    left -= len(v54)
+    if left < 0:
+     r.too_large(r.limit - left)
     v55 = T1[d[p]]
     if v55 is not None:
      p += 1
@@ -565,6 +582,9 @@ def _payload_ae10804f4bfdddf2(r, out):
    v64 = n_index
    if v64 is None:
     r.fail('packed credential refers to an absent index')
+   left -= len(v64)
+   if left < 0:
+    r.too_large(r.limit - left)
    emit((v64,))
    v63s = v64
   elif v63 == 1:
@@ -591,9 +611,15 @@ def _payload_ae10804f4bfdddf2(r, out):
    v68 = n_issuer
    if v68 is None:
     r.fail('packed credential refers to an absent issuer')
+   left -= len(v68)
+   if left < 0:
+    r.too_large(r.limit - left)
    v69 = n_purpose
    if v69 is None:
     r.fail('packed credential refers to an absent purpose')
+   left -= len(v69)
+   if left < 0:
+    r.too_large(r.limit - left)
    v70 = T1[d[p]]
    if v70 is not None:
     p += 1

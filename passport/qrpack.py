@@ -347,6 +347,11 @@ class _Reader:
     def fail(self, message: str) -> None:
         raise QRFormatError(message)
 
+    def too_large(self, repeated: int) -> None:
+        """Refuse content whose repeated text alone is over the limit (counted before it
+        is written)."""
+        raise InputTooLarge("unpacked QR content's repeated text", repeated, self.limit)
+
     def _varint(self) -> int:
         data, pos = self.data, self.pos
         if pos < len(data) and data[pos] < 0x80:  # the common case: one byte
@@ -567,9 +572,13 @@ def unpacker_source(items: Items, name: str = "unpack", *, structured: bool = Tr
 def _unpacker_source(items: Items, name: str, *, structured: bool) -> tuple[str, Bounds | None]:
     from passport.qrshape import Shape, State, Unstructured
 
+    # `left`: what a `ref` may still write. Every other field writes a bounded multiple of its
+    # packed bytes, but a ref repeats a capture for nothing: a repeat of refs to a long
+    # capture could write megabytes from a few thousand characters, so refs are counted as
+    # they go (the whole is held to the limit after).
     lines = [f"def {name}(r, out):", " emit = out.extend", " d = r.data",
              " T1 = r.template.one_byte", " T2 = r.template.two_byte", " p = r.pos",
-             " root = None"]
+             " left = r.limit", " root = None"]
     names = sorted(_names(items))
     lines += [f" n_{name} = None" for name in names]
     counter = [0]
@@ -632,9 +641,10 @@ def _unpacker_source(items: Items, name: str, *, structured: bool) -> tuple[str,
             elif op == REF:
                 # Read now: a later capture of the same name must not change what was read.
                 v = fresh()
-                lines.append(f"{ind}{v} = n_{item[1]}")
-                lines.append(f"{ind}if {v} is None:")
-                lines.append(f"{ind} r.fail('packed credential refers to an absent {item[1]}')")
+                lines.extend([f"{ind}{v} = n_{item[1]}", f"{ind}if {v} is None:",
+                              f"{ind} r.fail('packed credential refers to an absent {item[1]}')",
+                              f"{ind}left -= len({v})", f"{ind}if left < 0:",
+                              f"{ind} r.too_large(r.limit - left)"])
                 text(v)
             elif op == TIME:
                 v = fresh()

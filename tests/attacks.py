@@ -216,6 +216,34 @@ def _qr2_context_literal(fields: bytes) -> bytes:
     return fields[:_CONTEXTS + 1] + literal + fields[_CONTEXTS + 2:]
 
 
+def qr2_repeated_text_bomb(genuine: str) -> str:
+    """A v2 text of 4,294 characters whose results each repeat a long achievement id: written
+    out, some 34 MB. The achievement id is 2,800-odd tokens of 24 bytes each, and a thousand
+    results refer to it (each result costs one byte: its unit is table string 0)."""
+    from passport.credential import encode_claims
+
+    decoded = qr.decode_parts(qr.encode(genuine))
+    claims = json.loads(decoded.payload)
+    subject = claims["credentialSubject"]
+    subject["achievement"]["id"] = "Z" * 20
+    template = qr.template(2)
+    result = dict(subject["result"][0], resultDescription="Z" * 20 + "#" + template.strings[0])
+    subject["result"] = [result, result]
+    packed = template.pack(decoded.header, encode_claims(claims))
+    assert packed is not None
+    field = b"\x51" + b"Z" * 20  # the id as 20 printable characters (tokens form)
+    at = packed.index(field)
+    count = packed.index(b"\x02\x00\x00", at + len(field))  # two results, each string 0
+    token = template.token_codes[" កម្រិត "]  # eight characters, 24 bytes of UTF-8
+    head, middle, tail = packed[:at], packed[at + len(field):count], packed[count + 3:]
+    size = 2864 - 65 - len(head) - len(middle) - len(tail) - 1024 - 8
+    body = (head + qrpack.varint(size << 2 | 1) + bytes([token]) * size + middle
+            + qrpack.varint(1024) + bytes(1024) + tail)
+    text = "SP2:" + base45.encode(decoded.signature + bytes([qr.FORM_TEMPLATE]) + body)
+    assert len(text) <= qr.MAX_QR_TEXT
+    return text
+
+
 def _qr_last_char_variant(f: Forge) -> str:
     """The last byte with a padding bit set: the Base45 text's last characters change, the
     JWS inside does not."""
@@ -421,6 +449,8 @@ ATTACKS: tuple[Attack, ...] = (
         "invalid", "format", "bad_qr"),
     Attack("qr2-literal-of-table-string", _qr2_edit(_qr2_context_literal), "invalid", "format",
            "bad_qr"),
+    Attack("qr2-repeated-text-bomb", lambda f: qr2_repeated_text_bomb(f.genuine), "invalid",
+           "format", "too_large"),
     Attack("qr2-list-longer-than-bytes", _qr2_edit(
         lambda b: b[:_CONTEXTS] + b"\xff\x03" + b[_CONTEXTS + 1:]), "invalid", "format", "bad_qr"),
     # -- media types --------------------------------------------------------------------------------

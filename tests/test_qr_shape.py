@@ -18,6 +18,7 @@ from passport.errors import InputTooLarge, QRFormatError
 from passport.qrshape import Unstructured
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
+from tests.attacks import qr2_repeated_text_bomb
 from tests.conftest import TEST_KEYS
 from tests.world import World
 
@@ -306,29 +307,12 @@ def test_a_document_is_taken_only_within_the_readers_limits() -> None:
 
 def test_content_over_the_limit_is_refused_before_it_is_built() -> None:
     """A 4,294-character QR text whose results each repeat a long achievement id expands to
-    some 34 MB: the unpacker writes all of it, and builds its document (some 28 MB more of
-    strings), before `_Reader.run` compares the size with the 16 KB limit."""
+    some 34 MB: refused while the refs are counted, not after it is all written (and its
+    document built)."""
     import tracemalloc
 
-    decoded = qr.decode_parts((VECTORS / "v2" / "full-certificate.qr.txt").read_text())
-    claims = json.loads(decoded.payload)
-    subject = claims["credentialSubject"]
-    subject["achievement"]["id"] = "Z" * 20
-    template = qr.template(2)
-    result = dict(subject["result"][0], resultDescription="Z" * 20 + "#" + template.strings[0])
-    subject["result"] = [result, result]
-    packed = template.pack(decoded.header, encode_claims(claims))
-    assert packed is not None
-    field = b"\x51" + b"Z" * 20  # the id as 20 printable characters (tokens form)
-    at = packed.index(field)
-    count = packed.index(b"\x02\x00\x00", at + len(field))  # two results, each string 0
-    token = template.token_codes[" កម្រិត "]  # eight characters, 24 bytes of UTF-8
-    head, middle, tail = packed[:at], packed[at + len(field):count], packed[count + 3:]
-    size = 2864 - FIELDS - len(head) - len(middle) - len(tail) - 1024 - 8
-    body = (head + qrpack.varint(size << 2 | 1) + bytes([token]) * size + middle
-            + qrpack.varint(1024) + bytes(1024) + tail)
-    text = "SP2:" + base45.encode(bytes(64) + bytes([qr.FORM_TEMPLATE]) + body)
-    assert len(text) <= qr.MAX_QR_TEXT
+    text = qr2_repeated_text_bomb(
+        (VECTORS / "v2" / "full-certificate.jwt").read_text().strip())
     tracemalloc.start()
     try:
         with pytest.raises(InputTooLarge):

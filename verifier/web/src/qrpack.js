@@ -110,6 +110,9 @@ class Reader {
         case "str": put(this.string(`"${item.stop ?? ""}`)); break;
         case "ref": {
           if (!Object.hasOwn(env, item.name)) throw bad(`packed credential refers to an absent ${item.name}`);
+          // A ref repeats a capture for nothing: counted before it is written, as Python does.
+          this.left -= enc.encode(env[item.name]).length;
+          if (this.left < 0) throw new Failure("too_large", "unpacked QR content's repeated text is too large");
           out.push(env[item.name]);
           break;
         }
@@ -152,6 +155,7 @@ class Reader {
 
   run(items, limit) {
     const out = [];
+    this.left = limit;
     this.items(items, out, {});
     const bytes = enc.encode(out.join(""));
     if (bytes.length > limit) throw new Failure("too_large", "unpacked QR content is too large");
