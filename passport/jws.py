@@ -120,14 +120,18 @@ def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
             raw.append(b64u_decode(part))
         except ValueError as exc:
             raise JWSFormatError(str(exc), part=name) from None
-    return from_parts(compact, raw[0], raw[1], raw[2])
+    return from_parts(compact, raw[0], raw[1], raw[2], limit=limit)
 
 
 def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: bytes,
                signing_input: bytes | None = None,
-               header_document: jsonread.Document | None = None) -> ParsedJWS:
-    """Check the header and signature size of an already split JWS (the QR codec splits it,
-    and may have built the header's document beside its bytes)."""
+               header_document: jsonread.Document | None = None, *,
+               limit: int = MAX_JWS_CHARS) -> ParsedJWS:
+    """Check the size, header and signature size of an already split JWS (the QR codec
+    splits it, and may have built the header's document beside its bytes): a credential is
+    held to one limit however it came, and a QR text can unpack to more than it."""
+    if len(compact) > limit:
+        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {limit}")
     try:
         header = jsonread.loads(header_bytes, HEADER_LIMITS, header_document)
     except jsonread.JSONRejected as exc:

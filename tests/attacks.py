@@ -149,6 +149,17 @@ def _final_newline(*path: str | int) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+def _results(count: int) -> Callable[[dict[str, Any]], None]:
+    """`count` results, each a unit of its own: a credential longer than a JWS may be, whose
+    QR text (a byte or two a result) still fits."""
+    def edit(claims: dict[str, Any]) -> None:
+        subject = claims["credentialSubject"]
+        prefix = subject["achievement"]["id"] + "#U"
+        subject["result"] = [dict(subject["result"][0], resultDescription=f"{prefix}{n:03d}")
+                             for n in range(count)]
+    return edit
+
+
 def _hs256_with_public_key(f: Forge) -> str:
     """The classic confusion: HMAC-SHA256 keyed with the issuer's public key (its raw bytes)."""
     header = header_of(f, alg="HS256")
@@ -449,6 +460,8 @@ ATTACKS: tuple[Attack, ...] = (
         "invalid", "format", "bad_qr"),
     Attack("qr2-literal-of-table-string", _qr2_edit(_qr2_context_literal), "invalid", "format",
            "bad_qr"),
+    Attack("qr2-jws-over-the-limit", _claims_edited(_results(120)), "invalid", "format",
+           "bad_jws"),  # as the same credential's compact JWS is refused
     Attack("qr2-repeated-text-bomb", lambda f: qr2_repeated_text_bomb(f.genuine), "invalid",
            "format", "too_large"),
     Attack("qr2-list-longer-than-bytes", _qr2_edit(

@@ -322,3 +322,33 @@ def test_content_over_the_limit_is_refused_before_it_is_built() -> None:
         tracemalloc.stop()
     # The limit is 16 KB: a reader that stops near it needs far less than this.
     assert peak < 4_000_000, f"{peak} bytes allocated to refuse a {len(text)}-character text"
+
+
+def test_a_qr_text_carrying_a_jws_over_the_limit_is_refused_as_the_jws_is() -> None:
+    # One credential, two transports, one answer: a template can unpack to a longer token
+    # than a compact JWS may be.
+    from passport.verify import verify
+    from tests.attacks import _results
+
+    world = World(key_prefix=TEST_KEYS)
+    claims = world.claims()
+    _results(120)(claims)
+    token = _signed(world, claims)
+    text = qr.encode(token)
+    assert len(token) > 16_384 and len(text) < qr.MAX_QR_TEXT
+    answers = [verify(t, at=world.issued_at, trust=world.bundle()) for t in (token, text)]
+    assert [(a.verdict, a.checks[0].code, a.checks[0].message) for a in answers] \
+        == [(answers[0].verdict, answers[0].checks[0].code, answers[0].checks[0].message)] * 2
+    assert answers[0].checks[0].code.value == "bad_jws"
+
+
+def test_a_capture_that_repeats_itself_is_refused_near_the_limit() -> None:
+    # A capture inside a list that refers to itself twice doubles with each element: forty
+    # elements of no bytes each would be a terabyte. The refs are counted as they go.
+    template = _template(['{"s":"', {"t": "capture", "name": "c", "items": [STR]}, '","l":[',
+                          {"t": "repeat", "sep": ",", "items": [
+                              '"', {"t": "capture", "name": "c", "items": [
+                                  {"t": "ref", "name": "c"}, {"t": "ref", "name": "c"}]}, '"']},
+                          "]}"])
+    with pytest.raises(InputTooLarge, match="repeated text"):
+        template.read(b"\x00" + b"\x00\x28" + bytes(40))

@@ -93,9 +93,16 @@ export function parseJws(parts) {
   return { ...parts, header, kid: typeof header.kid === "string" ? header.kid : null };
 }
 
+/** jws.from_parts' first check: a token no longer than `limit` characters, however it came
+ * (a QR text's template can unpack to a longer one than a compact JWS may be). */
+export function withinLimit(compact, limit = 16384) {
+  if (compact.length > limit) throw new Failure("bad_jws", `token is ${compact.length} characters, the limit is ${limit}`);
+  return compact;
+}
+
 /** Split a compact JWS into its decoded parts; `limit` caps the characters before decoding. */
 export function splitCompact(compact, limit = 16384) {
-  if (compact.length > limit) throw new Failure("bad_jws", `token is ${compact.length} characters, the limit is ${limit}`);
+  withinLimit(compact, limit);
   const p = compact.split(".");
   if (p.length !== 3) throw new Failure("bad_jws", `a compact JWS has 3 parts, this has ${p.length}`);
   return { compact, header: b64uDecode(p[0]), payload: b64uDecode(p[1]),

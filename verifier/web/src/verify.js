@@ -2,7 +2,7 @@
 // passport/verify.py. Pure: text + trust state + time in, a result object out.
 import { Z_STREAM_END, inflateBounded } from "./inflate.js";
 import { CLAIMS_LIMITS, CONTENT_TYPES, Failure, JWT_CLAIMS, MEDIA_TYPES, b64uEncode, enc, isObject,
-  numericDate, parseJson, parseJws, signatureValid, splitCompact, vcJoseFailure } from "./jws.js";
+  numericDate, parseJson, parseJws, signatureValid, splitCompact, vcJoseFailure, withinLimit } from "./jws.js";
 import { TEMPLATES, unpackTemplate } from "./qrpack.js";
 import { validate } from "./schema.js";
 import { utcTime, vouches } from "./trust.js";
@@ -205,7 +205,10 @@ export async function verifyText(text, trust, env, at) {
   let token;
   try {
     const t = trimText(text);
-    token = parseJws(/^SP\d{1,3}:/.test(t) ? decodeQr(t, env.dictionaries) : splitCompact(t));
+    let parts;
+    if (/^SP\d{1,3}:/.test(t)) withinLimit((parts = decodeQr(t, env.dictionaries)).compact);
+    else parts = splitCompact(t);
+    token = parseJws(parts);
   } catch (e) {
     r.fail("format", e.code || "bad_jws", e.message);
     return r.finish(done);
