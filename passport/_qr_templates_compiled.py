@@ -326,9 +326,14 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v30, p = _read_string(r.template, d, p, b'"')
- emit((b'","type":["Achievement"],"achievementType":"', v26, b'","name":"', v27, b'","nameKm":"', v28, b'","description":"', v29, b'","criteria":{"narrative":"', v30, b'"},"alignment":[{"type":["Alignment"],"targetCode":"',))
- v31 = len(out)
- pass
+ v31 = T1[d[p]]
+ if v31 is not None:
+  p += 1
+ elif (v31 := T2.get(d[p:p + 2])) is not None:
+  p += 2
+ else:
+  v31, p = _read_string(r.template, d, p, b'"')
+ n_isco = v31
  v32 = T1[d[p]]
  if v32 is not None:
   p += 1
@@ -336,90 +341,97 @@ def _payload_ae10804f4bfdddf2(r, out):
   p += 2
  else:
   v32, p = _read_string(r.template, d, p, b'"')
- emit((v32,))
- n_isco = b''.join(out[v31:])
- v33 = T1[d[p]]
- if v33 is not None:
-  p += 1
- elif (v33 := T2.get(d[p:p + 2])) is not None:
-  p += 2
- else:
-  v33, p = _read_string(r.template, d, p, b'"')
- v34 = n_isco
- if v34 is None:
+ v33 = n_isco
+ if v33 is None:
   r.fail('packed credential refers to an absent isco')
- left -= len(v34)
+ left -= len(v33)
  if left < 0:
   r.too_large(r.limit - left)
- emit((b'","targetFramework":"ISCO-08","targetName":"', v33, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', v34, b'"},{"type":["Alignment"],"targetCode":"',))
- v35 = len(out)
- pass
- v36 = T1[d[p]]
- if v36 is not None:
+ v34 = T1[d[p]]
+ if v34 is not None:
   p += 1
- elif (v36 := T2.get(d[p:p + 2])) is not None:
+ elif (v34 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v36, p = _read_string(r.template, d, p, b'"')
- emit((v36,))
- n_cqf = b''.join(out[v35:])
- v37 = T1[d[p]]
- if v37 is not None:
+  v34, p = _read_string(r.template, d, p, b'"')
+ n_cqf = v34
+ v35 = T1[d[p]]
+ if v35 is not None:
   p += 1
- elif (v37 := T2.get(d[p:p + 2])) is not None:
+ elif (v35 := T2.get(d[p:p + 2])) is not None:
   p += 2
  else:
-  v37, p = _read_string(r.template, d, p, b'"')
- v38 = n_cqf
- if v38 is None:
+  v35, p = _read_string(r.template, d, p, b'"')
+ v36 = n_cqf
+ if v36 is None:
   r.fail('packed credential refers to an absent cqf')
- left -= len(v38)
+ left -= len(v36)
  if left < 0:
   r.too_large(r.limit - left)
- emit((b'","targetFramework":"CQF","targetName":"', v37, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', v38, b'"}]',))
- v40j = {'type': ['AchievementSubject'], 'name': v13.decode(), 'nameKm': v14.decode(), 'birthYear': v15, 'nationalIdLast4': v16.decode(), 'identifier': [{'type': 'IdentityObject', 'identityType': 'nationalIdentityNumber', 'hashed': True, 'identityHash': (b'sha256$' + v17).decode(), 'salt': v18.decode()}]}
- v2j['credentialSubject'] = v40j
- v41j = {'id': v20s.decode(), 'type': ['Achievement'], 'achievementType': v26.decode(), 'name': v27.decode(), 'nameKm': v28.decode(), 'description': v29.decode(), 'criteria': {'narrative': v30.decode()}, 'alignment': [{'type': ['Alignment'], 'targetCode': v32.decode(), 'targetFramework': 'ISCO-08', 'targetName': v33.decode(), 'targetType': 'ext:Occupation', 'targetUrl': (b'http://data.europa.eu/esco/isco/C' + v34).decode()}, {'type': ['Alignment'], 'targetCode': v36.decode(), 'targetFramework': 'CQF', 'targetName': v37.decode(), 'targetType': 'ext:QualificationLevel', 'targetUrl': (b'urn:skillpass:cqf:' + v38).decode()}]}
- v40j['achievement'] = v41j
- v39 = d[p]
+ emit((b'","type":["Achievement"],"achievementType":"', v26, b'","name":"', v27, b'","nameKm":"', v28, b'","description":"', v29, b'","criteria":{"narrative":"', v30, b'"},"alignment":[{"type":["Alignment"],"targetCode":"', v31, b'","targetFramework":"ISCO-08","targetName":"', v32, b'","targetType":"ext:Occupation","targetUrl":"', b'http://data.europa.eu/esco/isco/C', v33, b'"},{"type":["Alignment"],"targetCode":"', v34, b'","targetFramework":"CQF","targetName":"', v35, b'","targetType":"ext:QualificationLevel","targetUrl":"', b'urn:skillpass:cqf:', v36, b'"}]',))
+ v38j = {'type': ['AchievementSubject'], 'name': v13.decode(), 'nameKm': v14.decode(), 'birthYear': v15, 'nationalIdLast4': v16.decode(), 'identifier': [{'type': 'IdentityObject', 'identityType': 'nationalIdentityNumber', 'hashed': True, 'identityHash': (b'sha256$' + v17).decode(), 'salt': v18.decode()}]}
+ v2j['credentialSubject'] = v38j
+ v39j = {'id': v20s.decode(), 'type': ['Achievement'], 'achievementType': v26.decode(), 'name': v27.decode(), 'nameKm': v28.decode(), 'description': v29.decode(), 'criteria': {'narrative': v30.decode()}, 'alignment': [{'type': ['Alignment'], 'targetCode': v31.decode(), 'targetFramework': 'ISCO-08', 'targetName': v32.decode(), 'targetType': 'ext:Occupation', 'targetUrl': (b'http://data.europa.eu/esco/isco/C' + v33).decode()}, {'type': ['Alignment'], 'targetCode': v34.decode(), 'targetFramework': 'CQF', 'targetName': v35.decode(), 'targetType': 'ext:QualificationLevel', 'targetUrl': (b'urn:skillpass:cqf:' + v36).decode()}]}
+ v38j['achievement'] = v39j
+ v37 = d[p]
  p += 1
- if v39 == 0:
+ if v37 == 0:
   pass
   emit((b'}', b',"result":[',))
-  v43j = []
-  v40j['result'] = v43j
-  v42n = d[p]
-  if v42n < 128:
+  v41j = []
+  v38j['result'] = v41j
+  v40n = d[p]
+  if v40n < 128:
    p += 1
-  elif 0 < (v42nw := d[p + 1]) < 128:
-   v42n = v42n & 127 | v42nw << 7
+  elif 0 < (v40nw := d[p + 1]) < 128:
+   v40n = v40n & 127 | v40nw << 7
    p += 2
   else:
-   v42n, p = _varint_at(d, p)
-  if v42n > 1024 or v42n > len(d) - p:
+   v40n, p = _varint_at(d, p)
+  if v40n > 1024 or v40n > len(d) - p:
    r.fail('a packed list is longer than its bytes')
-  for v42 in range(v42n):
-   if v42:
+  for v40 in range(v40n):
+   if v40:
     out.append(b',')
    pass
-   v44 = n_ach
-   if v44 is None:
+   v42 = n_ach
+   if v42 is None:
     r.fail('packed credential refers to an absent ach')
-   left -= len(v44)
+   left -= len(v42)
    if left < 0:
     r.too_large(r.limit - left)
-   v45 = T1[d[p]]
-   if v45 is not None:
+   v43 = T1[d[p]]
+   if v43 is not None:
     p += 1
-   elif (v45 := T2.get(d[p:p + 2])) is not None:
+   elif (v43 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v45, p = _read_string(r.template, d, p, b'"')
-   v43j.append({'type': ['Result'], 'resultDescription': b''.join((v44, b'#', v45,)).decode(), 'value': 'Competent'})
-   emit((b'{"type":["Result"],"resultDescription":"', v44, b'#', v45, b'","value":"Competent"}',))
+    v43, p = _read_string(r.template, d, p, b'"')
+   v41j.append({'type': ['Result'], 'resultDescription': b''.join((v42, b'#', v43,)).decode(), 'value': 'Competent'})
+   emit((b'{"type":["Result"],"resultDescription":"', v42, b'#', v43, b'","value":"Competent"}',))
   emit((b']',))
- elif v39 == 1:
+ elif v37 == 1:
   pass
+  v44 = d[p]
+  if v44 < 128:
+   p += 1
+  elif 0 < (v44w := d[p + 1]) < 128:
+   v44 = v44 & 127 | v44w << 7
+   p += 2
+  else:
+   v44, p = _varint_at(d, p)
+  v44t = _int_text(v44)
+  v39j['learningHours'] = v44
+  v45 = d[p]
+  if v45 < 128:
+   p += 1
+  elif 0 < (v45w := d[p + 1]) < 128:
+   v45 = v45 & 127 | v45w << 7
+   p += 2
+  else:
+   v45, p = _varint_at(d, p)
+  v45 = _time_text(v45)
+  v38j['activityStartDate'] = v45.decode()
   v46 = d[p]
   if v46 < 128:
    p += 1
@@ -428,169 +440,172 @@ def _payload_ae10804f4bfdddf2(r, out):
    p += 2
   else:
    v46, p = _varint_at(d, p)
-  v46t = _int_text(v46)
-  v41j['learningHours'] = v46
-  v47 = d[p]
-  if v47 < 128:
-   p += 1
-  elif 0 < (v47w := d[p + 1]) < 128:
-   v47 = v47 & 127 | v47w << 7
-   p += 2
-  else:
-   v47, p = _varint_at(d, p)
-  v47 = _time_text(v47)
-  v40j['activityStartDate'] = v47.decode()
-  v48 = d[p]
-  if v48 < 128:
-   p += 1
-  elif 0 < (v48w := d[p + 1]) < 128:
-   v48 = v48 & 127 | v48w << 7
-   p += 2
-  else:
-   v48, p = _varint_at(d, p)
-  v48 = _time_text(v48)
-  v40j['activityEndDate'] = v48.decode()
-  emit((b',"learningHours":', v46t, b'}', b',"activityStartDate":"', v47, b'","activityEndDate":"', v48, b'"',))
- elif v39 == 2:
+  v46 = _time_text(v46)
+  v38j['activityEndDate'] = v46.decode()
+  emit((b',"learningHours":', v44t, b'}', b',"activityStartDate":"', v45, b'","activityEndDate":"', v46, b'"',))
+ elif v37 == 2:
   pass
-  v49 = d[p]
+  v47 = d[p]
   p += 1
-  if v49 == 0:
+  if v47 == 0:
    pass
-   v50 = d[p]
-   if v50 < 128:
+   v48 = d[p]
+   if v48 < 128:
     p += 1
-   elif 0 < (v50w := d[p + 1]) < 128:
-    v50 = v50 & 127 | v50w << 7
+   elif 0 < (v48w := d[p + 1]) < 128:
+    v48 = v48 & 127 | v48w << 7
     p += 2
    else:
-    v50, p = _varint_at(d, p)
-   v50t = _int_text(v50)
-   v41j['learningHours'] = v50
-   emit((b',"learningHours":', v50t,))
-  elif v49 == 1:
+    v48, p = _varint_at(d, p)
+   v48t = _int_text(v48)
+   v39j['learningHours'] = v48
+   emit((b',"learningHours":', v48t,))
+  elif v47 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
   emit((b'}',))
-  v51 = d[p]
+  v49 = d[p]
   p += 1
-  if v51 == 0:
+  if v49 == 0:
    pass
    emit((b',"result":[',))
-   v53j = []
-   v40j['result'] = v53j
-   v52n = d[p]
-   if v52n < 128:
+   v51j = []
+   v38j['result'] = v51j
+   v50n = d[p]
+   if v50n < 128:
     p += 1
-   elif 0 < (v52nw := d[p + 1]) < 128:
-    v52n = v52n & 127 | v52nw << 7
+   elif 0 < (v50nw := d[p + 1]) < 128:
+    v50n = v50n & 127 | v50nw << 7
     p += 2
    else:
-    v52n, p = _varint_at(d, p)
-   if v52n > 1024 or v52n > len(d) - p:
+    v50n, p = _varint_at(d, p)
+   if v50n > 1024 or v50n > len(d) - p:
     r.fail('a packed list is longer than its bytes')
-   for v52 in range(v52n):
-    if v52:
+   for v50 in range(v50n):
+    if v50:
      out.append(b',')
     pass
-    v54 = n_ach
-    if v54 is None:
+    v52 = n_ach
+    if v52 is None:
      r.fail('packed credential refers to an absent ach')
-    left -= len(v54)
+    left -= len(v52)
     if left < 0:
      r.too_large(r.limit - left)
-    v55 = T1[d[p]]
-    if v55 is not None:
+    v53 = T1[d[p]]
+    if v53 is not None:
      p += 1
-    elif (v55 := T2.get(d[p:p + 2])) is not None:
+    elif (v53 := T2.get(d[p:p + 2])) is not None:
      p += 2
     else:
-     v55, p = _read_string(r.template, d, p, b'"')
-    v53j.append({'type': ['Result'], 'resultDescription': b''.join((v54, b'#', v55,)).decode(), 'value': 'Competent'})
-    emit((b'{"type":["Result"],"resultDescription":"', v54, b'#', v55, b'","value":"Competent"}',))
+     v53, p = _read_string(r.template, d, p, b'"')
+    v51j.append({'type': ['Result'], 'resultDescription': b''.join((v52, b'#', v53,)).decode(), 'value': 'Competent'})
+    emit((b'{"type":["Result"],"resultDescription":"', v52, b'#', v53, b'","value":"Competent"}',))
    emit((b']',))
-  elif v51 == 1:
+  elif v49 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
-  v56 = d[p]
+  v54 = d[p]
   p += 1
-  if v56 == 0:
+  if v54 == 0:
    pass
-   v57 = d[p]
-   if v57 < 128:
+   v55 = d[p]
+   if v55 < 128:
     p += 1
-   elif 0 < (v57w := d[p + 1]) < 128:
-    v57 = v57 & 127 | v57w << 7
+   elif 0 < (v55w := d[p + 1]) < 128:
+    v55 = v55 & 127 | v55w << 7
     p += 2
    else:
-    v57, p = _varint_at(d, p)
-   v57 = _time_text(v57)
-   v40j['activityStartDate'] = v57.decode()
-   v58 = d[p]
-   if v58 < 128:
+    v55, p = _varint_at(d, p)
+   v55 = _time_text(v55)
+   v38j['activityStartDate'] = v55.decode()
+   v56 = d[p]
+   if v56 < 128:
     p += 1
-   elif 0 < (v58w := d[p + 1]) < 128:
-    v58 = v58 & 127 | v58w << 7
+   elif 0 < (v56w := d[p + 1]) < 128:
+    v56 = v56 & 127 | v56w << 7
     p += 2
    else:
-    v58, p = _varint_at(d, p)
-   v58 = _time_text(v58)
-   v40j['activityEndDate'] = v58.decode()
-   emit((b',"activityStartDate":"', v57, b'","activityEndDate":"', v58, b'"',))
-  elif v56 == 1:
+    v56, p = _varint_at(d, p)
+   v56 = _time_text(v56)
+   v38j['activityEndDate'] = v56.decode()
+   emit((b',"activityStartDate":"', v55, b'","activityEndDate":"', v56, b'"',))
+  elif v54 == 1:
    pass
   else:
    r.fail('a packed choice is out of range')
  else:
   r.fail('a packed choice is out of range')
  emit((b'},"credentialStatus":[',))
- v60j = []
- v2j['credentialStatus'] = v60j
- v59n = d[p]
- if v59n < 128:
+ v58j = []
+ v2j['credentialStatus'] = v58j
+ v57n = d[p]
+ if v57n < 128:
   p += 1
- elif 0 < (v59nw := d[p + 1]) < 128:
-  v59n = v59n & 127 | v59nw << 7
+ elif 0 < (v57nw := d[p + 1]) < 128:
+  v57n = v57n & 127 | v57nw << 7
   p += 2
  else:
-  v59n, p = _varint_at(d, p)
- if v59n > 1024 or v59n > len(d) - p:
+  v57n, p = _varint_at(d, p)
+ if v57n > 1024 or v57n > len(d) - p:
   r.fail('a packed list is longer than its bytes')
- for v59 in range(v59n):
-  if v59:
+ for v57 in range(v57n):
+  if v57:
    out.append(b',')
   pass
-  emit((b'{"type":"BitstringStatusListEntry","statusPurpose":"',))
-  v61 = len(out)
-  pass
-  v62 = T1[d[p]]
-  if v62 is not None:
+  v59 = T1[d[p]]
+  if v59 is not None:
    p += 1
-  elif (v62 := T2.get(d[p:p + 2])) is not None:
+  elif (v59 := T2.get(d[p:p + 2])) is not None:
    p += 2
   else:
-   v62, p = _read_string(r.template, d, p, b'"')
-  emit((v62,))
-  n_purpose = b''.join(out[v61:])
-  emit((b'","statusListIndex":"',))
+   v59, p = _read_string(r.template, d, p, b'"')
+  n_purpose = v59
+  emit((b'{"type":"BitstringStatusListEntry","statusPurpose":"', v59, b'","statusListIndex":"',))
+  v60 = d[p]
+  p += 1
+  if v60 == 0:
+   pass
+   v61 = n_index
+   if v61 is None:
+    r.fail('packed credential refers to an absent index')
+   left -= len(v61)
+   if left < 0:
+    r.too_large(r.limit - left)
+   emit((v61,))
+   v60s = v61
+  elif v60 == 1:
+   pass
+   v62 = T1[d[p]]
+   if v62 is not None:
+    p += 1
+   elif (v62 := T2.get(d[p:p + 2])) is not None:
+    p += 2
+   else:
+    v62, p = _read_string(r.template, d, p, b'"')
+   n_index = v62
+   emit((v62,))
+   v60s = v62
+  else:
+   r.fail('a packed choice is out of range')
+  emit((b'","statusListCredential":"',))
   v63 = d[p]
   p += 1
   if v63 == 0:
    pass
-   v64 = n_index
+   v64 = n_issuer
    if v64 is None:
-    r.fail('packed credential refers to an absent index')
+    r.fail('packed credential refers to an absent issuer')
    left -= len(v64)
    if left < 0:
     r.too_large(r.limit - left)
-   emit((v64,))
-   v63s = v64
-  elif v63 == 1:
-   pass
-   v65 = len(out)
-   pass
+   v65 = n_purpose
+   if v65 is None:
+    r.fail('packed credential refers to an absent purpose')
+   left -= len(v65)
+   if left < 0:
+    r.too_large(r.limit - left)
    v66 = T1[d[p]]
    if v66 is not None:
     p += 1
@@ -598,51 +613,22 @@ def _payload_ae10804f4bfdddf2(r, out):
     p += 2
    else:
     v66, p = _read_string(r.template, d, p, b'"')
-   emit((v66,))
-   n_index = b''.join(out[v65:])
-   v63s = v66
-  else:
-   r.fail('a packed choice is out of range')
-  emit((b'","statusListCredential":"',))
-  v67 = d[p]
-  p += 1
-  if v67 == 0:
+   emit((v64, b'/status/', v65, b'/', v66,))
+   v63s = b''.join((v64, b'/status/', v65, b'/', v66,))
+  elif v63 == 1:
    pass
-   v68 = n_issuer
-   if v68 is None:
-    r.fail('packed credential refers to an absent issuer')
-   left -= len(v68)
-   if left < 0:
-    r.too_large(r.limit - left)
-   v69 = n_purpose
-   if v69 is None:
-    r.fail('packed credential refers to an absent purpose')
-   left -= len(v69)
-   if left < 0:
-    r.too_large(r.limit - left)
-   v70 = T1[d[p]]
-   if v70 is not None:
+   v67 = T1[d[p]]
+   if v67 is not None:
     p += 1
-   elif (v70 := T2.get(d[p:p + 2])) is not None:
+   elif (v67 := T2.get(d[p:p + 2])) is not None:
     p += 2
    else:
-    v70, p = _read_string(r.template, d, p, b'"')
-   emit((v68, b'/status/', v69, b'/', v70,))
-   v67s = b''.join((v68, b'/status/', v69, b'/', v70,))
-  elif v67 == 1:
-   pass
-   v71 = T1[d[p]]
-   if v71 is not None:
-    p += 1
-   elif (v71 := T2.get(d[p:p + 2])) is not None:
-    p += 2
-   else:
-    v71, p = _read_string(r.template, d, p, b'"')
-   emit((v71,))
-   v67s = v71
+    v67, p = _read_string(r.template, d, p, b'"')
+   emit((v67,))
+   v63s = v67
   else:
    r.fail('a packed choice is out of range')
-  v60j.append({'type': 'BitstringStatusListEntry', 'statusPurpose': v62.decode(), 'statusListIndex': v63s.decode(), 'statusListCredential': v67s.decode()})
+  v58j.append({'type': 'BitstringStatusListEntry', 'statusPurpose': v59.decode(), 'statusListIndex': v60s.decode(), 'statusListCredential': v63s.decode()})
   emit((b'"}',))
  emit((b']}',))
  r.pos = p

@@ -531,7 +531,12 @@ def _compile(items: list[Any]) -> Items:
         elif t == "repeat":
             out.append((REPEAT, item["sep"], _compile(item["items"])))
         elif t == "capture":
-            out.append((CAPTURE, item["name"], _compile(item["items"])))
+            inner = _compile(item["items"])
+            if len(inner) == 1 and inner[0][0] == STR and inner[0][1] is None:
+                # One string captured is that string, named: no span of the text to join.
+                out.append((STR, item["name"], inner[0][2]))
+            else:
+                out.append((CAPTURE, item["name"], inner))
         else:
             raise ValueError(f"unknown template item {t!r}")
     return tuple(out)
