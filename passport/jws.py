@@ -108,8 +108,7 @@ def parse(compact: str, *, limit: int = MAX_JWS_CHARS) -> ParsedJWS:
     `limit` caps the characters before anything is decoded: a credential's by default; a
     status list passes its own, larger one.
     """
-    if len(compact) > limit:
-        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {limit}")
+    _within_limit(compact, limit)
     parts = compact.split(".")
     if len(parts) != 3:
         raise JWSFormatError(f"a compact JWS has 3 dot-separated parts, this has {len(parts)}")
@@ -130,8 +129,7 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
     """Check the size, header and signature size of an already split JWS (the QR codec
     splits it, and may have built the header's document beside its bytes): a credential is
     held to one limit however it came, and a QR text can unpack to more than it."""
-    if len(compact) > limit:
-        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {limit}")
+    _within_limit(compact, limit)
     try:
         header = jsonread.loads(header_bytes, HEADER_LIMITS, header_document)
     except jsonread.JSONRejected as exc:
@@ -157,6 +155,12 @@ def from_parts(compact: str, header_bytes: bytes, payload: bytes, signature: byt
     if signing_input is None:
         signing_input = compact[: compact.rindex(".")].encode("ascii")
     return ParsedJWS(compact, header, payload, signing_input, signature)
+
+
+def _within_limit(compact: str, limit: int) -> None:
+    # The page's twin: withinLimit in verifier/web/src/jws.js.
+    if len(compact) > limit:
+        raise JWSFormatError(f"token is {len(compact)} characters, the limit is {limit}")
 
 
 def signature_valid(token: ParsedJWS, key: PublicKey) -> bool:

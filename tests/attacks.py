@@ -149,7 +149,7 @@ def _final_newline(*path: str | int) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-def _results(count: int) -> Callable[[dict[str, Any]], None]:
+def unit_results(count: int) -> Callable[[dict[str, Any]], None]:
     """`count` results, each a unit of its own: a credential longer than a JWS may be, whose
     QR text (a byte or two a result) still fits."""
     def edit(claims: dict[str, Any]) -> None:
@@ -460,7 +460,7 @@ ATTACKS: tuple[Attack, ...] = (
         "invalid", "format", "bad_qr"),
     Attack("qr2-literal-of-table-string", _qr2_edit(_qr2_context_literal), "invalid", "format",
            "bad_qr"),
-    Attack("qr2-jws-over-the-limit", _claims_edited(_results(120)), "invalid", "format",
+    Attack("qr2-jws-over-the-limit", _claims_edited(unit_results(120)), "invalid", "format",
            "bad_jws"),  # as the same credential's compact JWS is refused
     Attack("qr2-repeated-text-bomb", lambda f: qr2_repeated_text_bomb(f.genuine), "invalid",
            "format", "too_large"),

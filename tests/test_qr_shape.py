@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ from passport import base45, jsonread, qr, qrpack
 from passport.credential import encode_claims
 from passport.errors import InputTooLarge, QRFormatError
 from passport.qrshape import Unstructured
+from passport.verify import verify
 from rpl_rubrics import catalogue
 from rpl_rubrics.credentials import achievement_claims_for
-from tests.attacks import qr2_repeated_text_bomb
+from tests.attacks import qr2_repeated_text_bomb, signed, unit_results
 from tests.conftest import TEST_KEYS
 from tests.fuzz import mutate_bytes
 from tests.world import World
@@ -122,8 +124,6 @@ def _credentials(rng: random.Random, world: World) -> list[dict[str, Any]]:
 
 
 def _signed(world: World, claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
-    from tests.attacks import signed
-
     head = header or {"alg": "EdDSA", "cty": "vc", "kid": world.issuer_key.kid, "typ": "vc+jwt"}
     return signed(json.dumps(head, separators=(",", ":")).encode(), encode_claims(claims),
                   world.issuer_key)
@@ -301,8 +301,6 @@ def test_content_over_the_limit_is_refused_before_it_is_built() -> None:
     """A 4,294-character QR text whose results each repeat a long achievement id expands to
     some 34 MB: refused while the refs are counted, not after it is all written (and its
     document built)."""
-    import tracemalloc
-
     text = qr2_repeated_text_bomb(
         (VECTORS / "v2" / "full-certificate.jwt").read_text().strip())
     tracemalloc.start()
@@ -319,12 +317,10 @@ def test_content_over_the_limit_is_refused_before_it_is_built() -> None:
 def test_a_qr_text_carrying_a_jws_over_the_limit_is_refused_as_the_jws_is() -> None:
     # One credential, two transports, one answer: a template can unpack to a longer token
     # than a compact JWS may be.
-    from passport.verify import verify
-    from tests.attacks import _results
 
     world = World(key_prefix=TEST_KEYS)
     claims = world.claims()
-    _results(120)(claims)
+    unit_results(120)(claims)
     token = _signed(world, claims)
     text = qr.encode(token)
     assert len(token) > 16_384 and len(text) < qr.MAX_QR_TEXT
